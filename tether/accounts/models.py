@@ -1,0 +1,104 @@
+"""People who sign in, onboarding invites and front-desk reset codes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tether.organizations.models import Organization
+
+
+def hash_secret(secret: str) -> str:
+    """Keyed hash for invite tokens and reset codes (never stored in clear).
+
+    Keyed with SECRET_KEY so that a leaked table cannot be brute-forced
+    offline, which matters for short, typeable reset codes.
+    """
+    return hmac.new(settings.SECRET_KEY.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+class User(AbstractUser):
+    """Anyone who signs in: staff, patients, family members / proxies.
+
+    What a user *is* comes from the related StaffMember, Patient or Proxy
+    rows, never from Django's is_staff flag (unused here).
+    """
+
+    class Kind(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        PATIENT = "patient", _("Patient")
+        PROXY = "proxy", _("Family member or proxy")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PATIENT)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="users", null=True, blank=True
+    )
+    has_seen_welcome = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("email"),
+                condition=~Q(email=""),
+                name="user_unique_email_ci",
+            ),
+        ]
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.kind == self.Kind.STAFF
+
+    @property
+    def is_patient(self) -> bool:
+        return self.kind == self.Kind.PATIENT
+
+    @property
+    def is_proxy(self) -> bool:
+        return self.kind == self.Kind.PROXY
+
+
+class Invite(models.Model):
+    """A single-use, expiring link that lets a new patient set a password."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invites")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class ResetCode(models.Model):
+    """A one-time code that front desk hands to a patient in person.
+
+    For people who have no email or cannot use a reset link: the patient types
+    their username and this code, then chooses a new password.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reset_codes")
+    code_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    def is_usable(self) -> bool:
+        return (
+            self.used_at is None
+            and self.expires_at > timezone.now()
+            and self.failed_attempts < settings.TETHER_RESET_CODE_MAX_ATTEMPTS
+        )

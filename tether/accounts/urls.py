@@ -1,0 +1,25 @@
+from django.urls import path
+
+from tether.accounts import mfa, onboarding, reset, views
+
+app_name = "accounts"
+urlpatterns = [
+    path("sign-in/", views.SignInView.as_view(), name="login"),
+    path("sign-out/", views.sign_out, name="logout"),
+    path("timed-out/", views.session_timed_out, name="timed_out"),
+    # Multi-factor (TOTP)
+    path("two-step/set-up/", mfa.setup, name="mfa_setup"),
+    path("two-step/check/", mfa.verify, name="mfa_verify"),
+    # Onboarding at intake: the invite link a patient opens on their phone
+    path("invite/<str:token>/", onboarding.accept_invite, name="invite"),
+    # Forgotten password: by email link, or by a code the front desk hands over
+    path("reset/", reset.PasswordResetRequestView.as_view(), name="password_reset"),
+    path("reset/sent/", reset.PasswordResetSentView.as_view(), name="password_reset_done"),
+    path(
+        "reset/link/<uidb64>/<token>/",
+        reset.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("reset/done/", reset.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("reset/code/", reset.reset_with_code, name="reset_code"),
+]

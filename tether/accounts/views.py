@@ -1,0 +1,47 @@
+"""Sign in, sign out, and the page shown when sign-in is paused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tether.accounts.forms import SignInForm
+
+
+class SignInView(LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["timed_out"] = self.request.GET.get("reason") == "timeout"
+        context["signed_out"] = self.request.GET.get("reason") == "signed_out"
+        return context
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponseRedirect:
+    """Ends the session on the server (ASVS 7.4.1), not just in the browser."""
+    logout(request)  # flushes the session row and rotates the CSRF token
+    return redirect(reverse("accounts:login") + "?reason=signed_out")
+
+
+def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Shown by django-axes after too many failed sign-ins (ASVS 6.3.1)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/locked_out.html", {"minutes": minutes}, status=429)
+
+
+def session_timed_out(request: HttpRequest) -> HttpResponseRedirect:
+    messages.info(request, _("You were signed out after a period of inactivity, to protect your privacy."))
+    return redirect(reverse("accounts:login") + "?reason=timeout")

@@ -1,0 +1,71 @@
+"""Crisis contacts shown on every patient page and on the public crisis page.
+
+National numbers are facts from ../shared/reference/clinical.md (United States).
+Each program adds its own crisis line and after-hours on-call number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from tether.organizations.models import Program
+
+
+@dataclass(frozen=True)
+class CrisisContact:
+    label: str | Promise
+    number: str
+    detail: str | Promise = ""
+    can_call: bool = True
+    text_body: str = ""  # prefilled SMS body, e.g. "HOME" for Crisis Text Line
+    can_text: bool = False
+
+    @property
+    def tel_href(self) -> str:
+        return "tel:" + "".join(ch for ch in self.number if ch.isdigit() or ch == "+")
+
+    @property
+    def sms_href(self) -> str:
+        digits = "".join(ch for ch in self.number if ch.isdigit() or ch == "+")
+        return f"sms:{digits}" + (f"?&body={self.text_body}" if self.text_body else "")
+
+
+NATIONAL_CONTACTS: tuple[CrisisContact, ...] = (
+    CrisisContact(
+        _("988 Suicide & Crisis Lifeline"),
+        "988",
+        _("Call or text 988, any time. Chat at 988lifeline.org."),
+        can_text=True,
+    ),
+    CrisisContact(_("Emergency"), "911", _("If you are in danger now, call 911.")),
+    CrisisContact(
+        _("Crisis Text Line"),
+        "741741",
+        _("Text HOME to 741741."),
+        can_call=False,
+        can_text=True,
+        text_body="HOME",
+    ),
+)
+
+
+def program_contacts(program: Program) -> list[CrisisContact]:
+    contacts = [
+        CrisisContact(
+            _("%(program)s crisis line") % {"program": program.name},
+            program.crisis_line,
+            _("Your program's crisis line."),
+        )
+    ]
+    if program.after_hours_line:
+        contacts.append(
+            CrisisContact(
+                _("After-hours on-call clinician"),
+                program.after_hours_line,
+                _("Evenings, nights and weekends."),
+            )
+        )
+    return contacts

@@ -1,0 +1,100 @@
+"""The tenant (organization), its programs, and the staff who work in them."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class Organization(models.Model):
+    """A treatment-center network: the tenant. No organization ever sees another's data."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("short name"), unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organization")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Program(models.Model):
+    """A level-of-care program (IOP, PHP, adolescent IOP) with its own crisis numbers."""
+
+    class Kind(models.TextChoices):
+        IOP = "iop", _("Intensive outpatient (IOP)")
+        PHP = "php", _("Partial hospitalization (PHP)")
+        ADOLESCENT_IOP = "adolescent_iop", _("Adolescent intensive outpatient")
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="programs")
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    crisis_line = models.CharField(
+        _("program crisis line"), max_length=32, help_text=_("Answered around the clock.")
+    )
+    after_hours_line = models.CharField(_("after-hours on-call number"), max_length=32, blank=True)
+    main_line = models.CharField(_("front desk number"), max_length=32, blank=True)
+    treats_substance_use = models.BooleanField(
+        _("treats substance use (42 CFR Part 2 program)"), default=False
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("program")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="program_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class StaffMember(models.Model):
+    """A person who works for an organization, with one role."""
+
+    class Role(models.TextChoices):
+        CLINICIAN = "clinician", _("Clinician")
+        CLINICAL_LEAD = "clinical_lead", _("Clinical lead")
+        ON_CALL = "on_call", _("On-call clinician")
+        FRONT_DESK = "front_desk", _("Front desk")
+        PROGRAM_ADMIN = "program_admin", _("Program admin")
+        PRIVACY_OFFICER = "privacy_officer", _("Privacy officer")
+
+    CLINICAL_ROLES = frozenset({Role.CLINICIAN, Role.CLINICAL_LEAD, Role.ON_CALL})
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="staff")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_member"
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    title = models.CharField(_("credentials / title"), max_length=100, blank=True)
+    programs = models.ManyToManyField(Program, related_name="staff", blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("staff member")
+
+    def __str__(self) -> str:
+        return f"{self.user.get_full_name()} ({self.get_role_display()})"
+
+    @property
+    def is_clinical(self) -> bool:
+        return self.role in self.CLINICAL_ROLES

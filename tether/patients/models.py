@@ -1,0 +1,191 @@
+"""Patients, their episodes of care, care teams and family members / proxies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tether.organizations.models import Organization, Program, StaffMember
+
+
+class LevelOfCare(models.TextChoices):
+    PHP = "php", _("Partial hospitalization")
+    IOP = "iop", _("Intensive outpatient")
+    OP = "op", _("Outpatient (step-down)")
+
+
+class Patient(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="patients"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="patient",
+        null=True,
+        blank=True,
+    )
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    preferred_name = models.CharField(_("preferred name"), max_length=100, blank=True)
+    date_of_birth = models.DateField(_("date of birth"))
+    record_number = models.CharField(_("record number (MRN)"), max_length=32)
+    mobile_phone = models.CharField(_("mobile phone"), max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("patient")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "record_number"], name="patient_unique_record_number"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.preferred_name or self.first_name} {self.last_name}"
+
+    @property
+    def friendly_name(self) -> str:
+        return self.preferred_name or self.first_name
+
+    def age_on(self, day: dt.date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class Episode(models.Model):
+    """A patient's admission to a program: level of care, step-down, discharge."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        DISCHARGED = "discharged", _("Discharged")
+
+    class DischargeReason(models.TextChoices):
+        COMPLETED = "completed", _("Completed treatment")
+        STEPPED_DOWN = "stepped_down", _("Stepped down to outpatient care")
+        LEFT_EARLY = "left_early", _("Left before completing")
+        TRANSFERRED = "transferred", _("Transferred to a higher level of care")
+        OTHER = "other", _("Other")
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="episodes")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="episodes")
+    level_of_care = models.CharField(_("level of care"), max_length=8, choices=LevelOfCare.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+    admitted_on = models.DateField(_("admitted on"))
+    discharged_on = models.DateField(_("discharged on"), null=True, blank=True)
+    discharge_reason = models.CharField(
+        _("discharge reason"), max_length=16, choices=DischargeReason.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("episode of care")
+        verbose_name_plural = _("episodes of care")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(status="active"),
+                name="episode_one_active_per_patient",
+            ),
+            models.CheckConstraint(
+                condition=Q(discharged_on__isnull=True) | Q(discharged_on__gte=models.F("admitted_on")),
+                name="episode_discharge_after_admission",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active", discharged_on__isnull=True)
+                | Q(status="discharged", discharged_on__isnull=False),
+                name="episode_status_matches_discharge",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} from {self.admitted_on:%Y-%m-%d}"
+
+
+class LevelOfCareChange(models.Model):
+    """A step up or step down within one episode (PHP → IOP → OP)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="level_changes")
+    from_level = models.CharField(max_length=8, choices=LevelOfCare.choices)
+    to_level = models.CharField(max_length=8, choices=LevelOfCare.choices)
+    changed_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, related_name="+", null=True
+    )
+
+    class Meta:
+        ordering = ["changed_on", "id"]
+
+
+class CareTeamMember(models.Model):
+    """A staff member who treats the patient during an episode."""
+
+    class Role(models.TextChoices):
+        PRIMARY_THERAPIST = "primary_therapist", _("Primary therapist")
+        GROUP_FACILITATOR = "group_facilitator", _("Group facilitator")
+        PSYCHIATRIC_PRESCRIBER = "prescriber", _("Psychiatric prescriber")
+        CASE_MANAGER = "case_manager", _("Case manager")
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="care_team")
+    staff_member = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, related_name="care_team_memberships"
+    )
+    role = models.CharField(_("role on the team"), max_length=32, choices=Role.choices)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "staff_member"],
+                condition=Q(ended_on__isnull=True),
+                name="care_team_one_active_membership",
+            ),
+        ]
+
+
+class Proxy(models.Model):
+    """A family member or guardian with a portal login and a limited view.
+
+    What a proxy may see is decided by the privacy gate from ``scope`` (and,
+    from the consent issue on, the patient's consents); never by a view.
+    """
+
+    class Relationship(models.TextChoices):
+        PARENT = "parent", _("Parent or guardian")
+        SPOUSE = "spouse", _("Spouse or partner")
+        OTHER = "other", _("Other support person")
+
+    class Scope(models.TextChoices):
+        ATTENDANCE = "attendance", _("Attendance and appointments")
+        GENERAL_PROGRESS = "general_progress", _("Attendance and general progress")
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="proxies")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="proxy_for"
+    )
+    relationship = models.CharField(max_length=16, choices=Relationship.choices)
+    is_legal_guardian = models.BooleanField(default=False)
+    scope = models.CharField(max_length=32, choices=Scope.choices, default=Scope.ATTENDANCE)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("family member or proxy")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "user"], name="proxy_unique_per_patient"),
+        ]

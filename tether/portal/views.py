@@ -1,0 +1,114 @@
+"""The patient's own area and the family member's view."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from tether.accounts.models import User
+from tether.patients.models import Patient
+from tether.portal import selectors
+from tether.privacy.gate import access_patient, patients_visible_to
+from tether.privacy.models import Purpose
+from tether.privacy.policy import Action, Category
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def home(request: HttpRequest) -> HttpResponseRedirect:
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("accounts:login")
+    assert isinstance(user, User)
+    if user.is_staff_member:
+        return redirect("staff:dashboard")
+    if user.is_proxy:
+        return redirect("portal:family_home")
+    if not user.has_seen_welcome:
+        return redirect("portal:welcome")
+    return redirect("portal:home")
+
+
+def _own_patient(request: HttpRequest) -> Patient:
+    user = request.user
+    if not isinstance(user, User) or not user.is_patient:
+        raise Http404
+    try:
+        patient_id = user.patient.pk
+    except Patient.DoesNotExist:
+        raise Http404 from None
+    return access_patient(
+        request,
+        patient_id,
+        category=Category.GENERAL,
+        action=Action.VIEW,
+        purpose=Purpose.PATIENT_REQUEST,
+    )
+
+
+@login_required
+def patient_home(request: HttpRequest) -> HttpResponse:
+    patient = _own_patient(request)
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "nav": "home",
+            "patient": patient,
+            "episode": selectors.current_episode(patient=patient),
+            "upcoming": selectors.upcoming_sessions(patient=patient),
+        },
+    )
+
+
+@login_required
+def welcome(request: HttpRequest) -> HttpResponse:
+    patient = _own_patient(request)
+    user = request.user
+    assert isinstance(user, User)
+    if request.method == "POST":
+        if not user.has_seen_welcome:
+            user.has_seen_welcome = True
+            user.save(update_fields=["has_seen_welcome"])
+        return redirect("portal:home")
+    return render(
+        request,
+        "portal/welcome.html",
+        {"patient": patient, "episode": selectors.current_episode(patient=patient)},
+    )
+
+
+@login_required
+def family_home(request: HttpRequest) -> HttpResponse:
+    """A family member sees only what the gate allows: attendance and appointments."""
+    user = request.user
+    assert isinstance(user, User)
+    if not user.is_proxy:
+        raise Http404
+    patient_ids = list(
+        patients_visible_to(user, category=Category.GENERAL, action=Action.VIEW).values_list(
+            "pk", flat=True
+        )
+    )
+    people = []
+    for patient_id in patient_ids:  # a proxy has one or two linked patients, not a caseload
+        patient = access_patient(
+            request,
+            patient_id,
+            category=Category.GENERAL,
+            action=Action.VIEW,
+            purpose=Purpose.FAMILY,
+        )
+        people.append(
+            {
+                "patient": patient,
+                "upcoming": selectors.upcoming_sessions(patient=patient),
+                "attendance": selectors.recent_attendance(patient=patient),
+            }
+        )
+    return render(request, "portal/family_home.html", {"nav": "home", "people": people})

@@ -1,0 +1,184 @@
+"""The gate: every read or write of patient data asks here first.
+
+Two ways in:
+
+- ``patients_visible_to(user, category=..., action=...)`` — a queryset of the
+  patients whose records of that category the user may act on. Lists are
+  built from it, so a view cannot forget to filter.
+- ``access_patient(request, patient_id, category=..., action=..., purpose=...)``
+  — one patient, or ``Http404`` when there is no relation (existence never
+  leaks). Both outcomes are written to the audit trail.
+
+The rules themselves are the table in ``tether.privacy.policy``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from tether.organizations.models import StaffMember
+from tether.patients.models import CareTeamMember, Episode, Patient, Proxy
+from tether.privacy import audit
+from tether.privacy.models import BreakGlassGrant, Purpose
+from tether.privacy.policy import Action, Category, Relation, allowed
+
+if TYPE_CHECKING:
+    from tether.accounts.models import User
+
+_PROGRAM_RELATION_BY_ROLE = {
+    StaffMember.Role.CLINICAL_LEAD: Relation.PROGRAM_LEAD,
+    StaffMember.Role.ON_CALL: Relation.PROGRAM_ON_CALL,
+    StaffMember.Role.FRONT_DESK: Relation.PROGRAM_FRONT_DESK,
+    StaffMember.Role.PROGRAM_ADMIN: Relation.PROGRAM_ADMIN,
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    relation: Relation
+
+
+def _staff(user: User) -> StaffMember | None:
+    if not user.is_authenticated or not user.is_staff_member:
+        return None
+    try:
+        staff = user.staff_member
+    except StaffMember.DoesNotExist:
+        return None
+    return staff if staff.is_active else None
+
+
+def _relation_conditions(user: User) -> dict[Relation, Q]:
+    """For each relation the user can have, the condition on Patient rows."""
+    conditions: dict[Relation, Q] = {}
+    if not user.is_authenticated or not user.is_active or user.organization_id is None:
+        return conditions
+    now = timezone.now()
+    if user.is_patient:
+        conditions[Relation.SELF] = Q(user_id=user.pk)
+    elif user.is_proxy:
+        conditions[Relation.PROXY] = Q(
+            Exists(Proxy.objects.filter(patient=OuterRef("pk"), user_id=user.pk, is_active=True))
+        )
+    staff = _staff(user)
+    if staff is None:
+        return conditions
+    if staff.is_clinical:
+        conditions[Relation.CARE_TEAM] = Q(
+            Exists(
+                CareTeamMember.objects.filter(
+                    episode__patient=OuterRef("pk"), staff_member=staff, ended_on__isnull=True
+                )
+            )
+        )
+        conditions[Relation.BREAK_GLASS] = Q(
+            Exists(
+                BreakGlassGrant.objects.filter(
+                    patient=OuterRef("pk"), user_id=user.pk, started_at__lte=now, expires_at__gt=now
+                )
+            )
+        )
+    program_relation = _PROGRAM_RELATION_BY_ROLE.get(StaffMember.Role(staff.role))
+    if program_relation is not None:
+        conditions[program_relation] = Q(
+            Exists(
+                Episode.objects.filter(
+                    patient=OuterRef("pk"),
+                    status=Episode.Status.ACTIVE,
+                    program__in=staff.programs.all(),
+                )
+            )
+        )
+    return conditions
+
+
+def _proxy_scope_allows(user: User, category: Category, action: Action) -> bool:
+    # Consent hook: the consent issue replaces this with the patient's consents.
+    return category == Category.GENERAL and action == Action.VIEW
+
+
+def patients_visible_to(
+    user: User, *, category: Category = Category.GENERAL, action: Action = Action.VIEW
+) -> QuerySet[Patient]:
+    """The patients whose records of ``category`` the user may ``action``."""
+    condition = Q()
+    matched = False
+    for relation, q in _relation_conditions(user).items():
+        if not allowed(relation, category, action):
+            continue
+        if relation == Relation.PROXY and not _proxy_scope_allows(user, category, action):
+            continue
+        condition |= q
+        matched = True
+    if not matched:
+        return Patient.objects.none()
+    return Patient.objects.filter(condition, organization_id=user.organization_id)
+
+
+def relations_to(user: User, patient: Patient) -> list[Relation]:
+    """Every relation the user has to this patient, strongest first."""
+    if user.organization_id != patient.organization_id:
+        return []
+    conditions = _relation_conditions(user)
+    if not conditions:
+        return []
+    annotations = {relation.value: q for relation, q in conditions.items()}
+    row = (
+        Patient.objects.filter(pk=patient.pk)
+        .annotate(**{f"rel_{k}": v for k, v in annotations.items()})  # type: ignore[arg-type]
+        .values(*[f"rel_{k}" for k in annotations])
+        .first()
+    )
+    if row is None:
+        return []
+    return [rel for rel in Relation if row.get(f"rel_{rel.value}")]
+
+
+def decide(user: User, patient: Patient, *, category: Category, action: Action) -> Decision:
+    for relation in relations_to(user, patient):
+        if not allowed(relation, category, action):
+            continue
+        if relation == Relation.PROXY and not _proxy_scope_allows(user, category, action):
+            continue
+        return Decision(True, relation)
+    return Decision(False, Relation.NONE)
+
+
+def access_patient(
+    request: HttpRequest,
+    patient_id: int | str,
+    *,
+    category: Category,
+    action: Action,
+    purpose: Purpose,
+) -> Patient:
+    """Fetch one patient for this request, or raise Http404. Audited either way."""
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        patient = Patient.objects.get(pk=int(patient_id), organization_id=user.organization_id)
+    except (Patient.DoesNotExist, ValueError, TypeError):
+        audit.record_denied(
+            request, patient=None, category=category, action=action, purpose=purpose
+        )
+        raise Http404 from None
+    decision = decide(user, patient, category=category, action=action)
+    if not decision.allowed:
+        audit.record_denied(
+            request, patient=patient, category=category, action=action, purpose=purpose
+        )
+        raise Http404
+    audit.record_access(
+        request,
+        patient=patient,
+        category=category,
+        action=action,
+        purpose=purpose,
+        relation=decision.relation,
+    )
+    return patient

@@ -1,0 +1,126 @@
+"""The decision table: who may do what, to which category of a patient's record.
+
+This file is the one place a privacy officer reads to know the rules. The gate
+(``tether.privacy.gate``) applies it; nothing else decides access.
+
+A decision has three inputs beyond tenancy:
+
+- the actor's **relation** to the patient (derived from the database by the gate),
+- the record's **category**,
+- the **action**.
+
+Consent (42 CFR Part 2, proxies' scope) is applied on top of this table by
+``consent_allows`` in the gate; until the consent issue lands, Part 2 records
+go to nobody but the patient and their own care team.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.TextChoices):
+    GENERAL = "general", _("General (appointments, attendance, resources)")
+    MENTAL_HEALTH = "mental_health", _("Mental-health clinical record")
+    SELF_REPORT = "self_report", _("Patient self-report (check-ins, measures, homework)")
+    PSYCHOTHERAPY_NOTE = "psychotherapy_note", _("Psychotherapy note")
+    PART2 = "part2", _("Substance-use record (42 CFR Part 2)")
+
+
+class Action(models.TextChoices):
+    VIEW = "view", _("view")
+    CREATE = "create", _("create")
+    UPDATE = "update", _("change")
+    EXPORT = "export", _("export")
+
+
+class Relation(models.TextChoices):
+    """How the actor stands to the patient. Order matters: strongest first."""
+
+    SELF = "self", _("the patient")
+    CARE_TEAM = "care_team", _("on the patient's care team")
+    BREAK_GLASS = "break_glass", _("emergency access (break-glass)")
+    PROGRAM_LEAD = "program_lead", _("clinical lead of the patient's program")
+    PROGRAM_ON_CALL = "program_on_call", _("on-call clinician for the patient's program")
+    PROGRAM_FRONT_DESK = "program_front_desk", _("front desk of the patient's program")
+    PROGRAM_ADMIN = "program_admin", _("admin of the patient's program")
+    PROXY = "proxy", _("family member or proxy")
+    NONE = "none", _("no relation")
+
+
+C, A, R = Category, Action, Relation
+_ALL_ACTIONS = frozenset(Action)
+_READ = frozenset({A.VIEW})
+_READ_WRITE = frozenset({A.VIEW, A.CREATE, A.UPDATE})
+_NOTHING: frozenset[Action] = frozenset()
+
+# RULES[relation][category] -> the actions allowed, before consent.
+# Anything not listed is denied. Reasons for each row are in docs/PRIVACY.md.
+RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
+    R.SELF: {
+        C.GENERAL: _READ | {A.EXPORT},
+        C.MENTAL_HEALTH: _READ | {A.EXPORT},
+        C.SELF_REPORT: _ALL_ACTIONS,
+        # HIPAA's right of access excludes psychotherapy notes (45 CFR 164.524(a)(1)(i)).
+        C.PSYCHOTHERAPY_NOTE: _NOTHING,
+        C.PART2: _READ | {A.EXPORT},
+    },
+    R.CARE_TEAM: {
+        C.GENERAL: _READ_WRITE,
+        C.MENTAL_HEALTH: _READ_WRITE,
+        C.SELF_REPORT: _READ,
+        # Only the note's own author may read it; the gate checks authorship per record.
+        C.PSYCHOTHERAPY_NOTE: _READ_WRITE,
+        C.PART2: _READ_WRITE,
+    },
+    R.BREAK_GLASS: {
+        C.GENERAL: _READ,
+        C.MENTAL_HEALTH: _READ,
+        C.SELF_REPORT: _READ,
+        C.PSYCHOTHERAPY_NOTE: _NOTHING,
+        # §2.51 medical emergency: disclosure to meet a bona fide emergency, documented.
+        C.PART2: _READ,
+    },
+    R.PROGRAM_LEAD: {
+        C.GENERAL: _READ_WRITE,
+        C.MENTAL_HEALTH: _READ,
+        C.SELF_REPORT: _READ,
+        C.PSYCHOTHERAPY_NOTE: _NOTHING,
+        C.PART2: _NOTHING,
+    },
+    R.PROGRAM_ON_CALL: {
+        C.GENERAL: _READ,
+        C.MENTAL_HEALTH: _READ,
+        C.SELF_REPORT: _READ,
+        C.PSYCHOTHERAPY_NOTE: _NOTHING,
+        C.PART2: _NOTHING,
+    },
+    R.PROGRAM_FRONT_DESK: {
+        C.GENERAL: _READ_WRITE,
+        C.MENTAL_HEALTH: _NOTHING,
+        C.SELF_REPORT: _NOTHING,
+        C.PSYCHOTHERAPY_NOTE: _NOTHING,
+        C.PART2: _NOTHING,
+    },
+    R.PROGRAM_ADMIN: {
+        C.GENERAL: _READ,
+        C.MENTAL_HEALTH: _NOTHING,
+        C.SELF_REPORT: _NOTHING,
+        C.PSYCHOTHERAPY_NOTE: _NOTHING,
+        C.PART2: _NOTHING,
+    },
+    R.PROXY: {
+        # Narrowed further by the proxy's scope and the patient's consent.
+        C.GENERAL: _READ,
+        C.MENTAL_HEALTH: _NOTHING,
+        C.SELF_REPORT: _NOTHING,
+        C.PSYCHOTHERAPY_NOTE: _NOTHING,
+        C.PART2: _NOTHING,
+    },
+    R.NONE: {category: _NOTHING for category in Category},
+}
+
+
+def allowed(relation: Relation, category: Category, action: Action) -> bool:
+    return action in RULES[relation][category]

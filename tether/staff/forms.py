@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tether.accounts.models import User
+from tether.organizations.models import StaffMember
+from tether.patients.models import LevelOfCare, Patient
+from tether.staff.selectors import clinicians_for_intake, programs_for_intake
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PatientIntakeForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    preferred_name = forms.CharField(
+        label=_("Preferred name (optional)"), max_length=100, required=False
+    )
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput)
+    record_number = forms.CharField(label=_("Record number (MRN)"), max_length=32)
+    mobile_phone = forms.CharField(
+        label=_("Mobile phone (optional)"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    email = forms.EmailField(label=_("Email (optional)"), required=False)
+    program = forms.ModelChoiceField(label=_("Program"), queryset=None, empty_label=None)  # type: ignore[arg-type]
+    level_of_care = forms.ChoiceField(label=_("Level of care"), choices=LevelOfCare.choices)
+    admitted_on = forms.DateField(label=_("Admission date"), widget=DateInput)
+    primary_therapist = forms.ModelChoiceField(
+        label=_("Primary therapist"), queryset=None, required=False  # type: ignore[arg-type]
+    )
+
+    def __init__(self, *args: Any, staff: StaffMember, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.staff = staff
+        self.fields["program"].queryset = programs_for_intake(staff=staff)  # type: ignore[attr-defined]
+        self.fields["primary_therapist"].queryset = clinicians_for_intake(staff=staff)  # type: ignore[attr-defined]
+        self.fields["primary_therapist"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda member: member.user.get_full_name()
+        )
+        if not self.is_bound:
+            self.initial.setdefault("admitted_on", timezone.localdate())
+
+    def clean_date_of_birth(self) -> dt.date:
+        born: dt.date = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if born >= today or born.year < today.year - 120:
+            raise forms.ValidationError(_("Check the date of birth: it must be a real date in the past."))
+        return born
+
+    def clean_record_number(self) -> str:
+        number: str = self.cleaned_data["record_number"].strip()
+        if Patient.objects.filter(
+            organization_id=self.staff.organization_id, record_number=number
+        ).exists():
+            raise forms.ValidationError(
+                _("A patient with this record number is already registered. Search for them instead.")
+            )
+        return number
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"].strip()
+        if email and User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("This email is already used by another account. Leave it empty or use another.")
+            )
+        return email

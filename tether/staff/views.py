@@ -1,0 +1,128 @@
+"""The staff area: patient list, intake, a patient's overview, invites and reset codes."""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from tether.accounts import services as account_services
+from tether.patients.services import patient_register
+from tether.privacy.gate import access_patient
+from tether.privacy.models import Purpose
+from tether.privacy.policy import Action, Category
+from tether.staff import selectors
+from tether.staff.access import can_register_patients, staff_required
+from tether.staff.forms import PatientIntakeForm
+
+
+def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
+    staff = request.staff_member  # type: ignore[attr-defined]
+    return {"can_register_patients": can_register_patients(staff), **extra}
+
+
+@staff_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    patients = list(selectors.patient_list_for(user=request.user))  # type: ignore[arg-type]
+    return render(
+        request, "staff/dashboard.html", _context(request, nav="dashboard", patients=patients)
+    )
+
+
+@staff_required
+def patient_create(request: HttpRequest) -> HttpResponse:
+    staff = request.staff_member  # type: ignore[attr-defined]
+    if not can_register_patients(staff):
+        raise Http404
+    form = PatientIntakeForm(request.POST or None, staff=staff)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        patient = patient_register(
+            registered_by=staff,
+            program=data["program"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            preferred_name=data["preferred_name"],
+            date_of_birth=data["date_of_birth"],
+            record_number=data["record_number"],
+            mobile_phone=data["mobile_phone"],
+            email=data["email"],
+            level_of_care=data["level_of_care"],
+            admitted_on=data["admitted_on"],
+            primary_therapist=data["primary_therapist"],
+        )
+        return redirect("staff:patient_detail", patient_id=patient.pk)
+    return render(request, "staff/patient_create.html", _context(request, nav="intake", form=form))
+
+
+@staff_required
+def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access_patient(
+        request, patient_id, category=Category.GENERAL, action=Action.VIEW, purpose=Purpose.TREATMENT
+    )
+    return render(
+        request,
+        "staff/patient_detail.html",
+        _context(request, patient=patient, **selectors.patient_overview(patient=patient)),
+    )
+
+
+def _qr_svg(url: str) -> str:
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue().decode()
+
+
+@staff_required
+@require_POST
+def invite_create(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """A new invite link and QR code, shown once (the token is not stored in clear)."""
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.GENERAL,
+        action=Action.CREATE,
+        purpose=Purpose.OPERATIONS,
+    )
+    if patient.user is None:
+        raise Http404
+    issued = account_services.invite_create(user=patient.user, created_by=request.user)  # type: ignore[arg-type]
+    url = settings.SITE_URL.rstrip("/") + reverse("accounts:invite", args=[issued.token])
+    return render(
+        request,
+        "staff/invite.html",
+        _context(
+            request,
+            patient=patient,
+            invite=issued.invite,
+            invite_url=url,
+            qr_svg=_qr_svg(url),
+        ),
+    )
+
+
+@staff_required
+@require_POST
+def reset_code_issue(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.GENERAL,
+        action=Action.UPDATE,
+        purpose=Purpose.OPERATIONS,
+    )
+    if patient.user is None or not patient.user.has_usable_password():
+        raise Http404
+    issued = account_services.reset_code_issue(user=patient.user, created_by=request.user)  # type: ignore[arg-type]
+    return render(
+        request,
+        "staff/reset_code.html",
+        _context(request, patient=patient, issued=issued),
+    )

@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from tether.portal import views as portal_views
+
+urlpatterns = [
+    path("", portal_views.home, name="home"),
+    path("healthz", portal_views.healthz, name="healthz"),
+    path("accounts/", include("tether.accounts.urls")),
+    path("crisis/", include("tether.crisis.urls")),
+    path("me/", include("tether.portal.urls")),
+    path("staff/", include("tether.staff.urls")),
+    path("privacy/", include("tether.privacy.urls")),
+]
