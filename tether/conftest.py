@@ -26,3 +26,64 @@ def client_as(client: Client):
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests that check hashing itself opt back in.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- Browser tests -------------------------------------------------------------------
+# Marked ``@pytest.mark.browser``. Without Chromium they are skipped and the run
+# says so at the end; with TETHER_REQUIRE_BROWSER_TESTS=1 (CI) they fail instead.
+
+_CHROMIUM_MISSING = "Chromium not found"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if _CHROMIUM_MISSING in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"BROWSER TESTS SKIPPED: {len(skipped)} test(s) need Chromium at /usr/bin/chromium "
+            "(apt-get install -y chromium). Everything else ran.",
+            yellow=True,
+            bold=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    import os
+
+    from tether.testing.browser import CHROMIUM, chromium_available, launch_chromium
+
+    if not chromium_available():
+        message = f"{_CHROMIUM_MISSING} at {CHROMIUM}"
+        if os.environ.get("TETHER_REQUIRE_BROWSER_TESTS") == "1":
+            pytest.fail(message + " and TETHER_REQUIRE_BROWSER_TESTS=1", pytrace=False)
+        pytest.skip(message)
+
+    with launch_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def phone(chromium, live_server):
+    """A fresh 360-px-wide phone browser (its own cookies) against the live server."""
+    from tether.testing.browser import PHONE, Browser
+
+    context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    browser = Browser(page=context.new_page(), base_url=live_server.url)
+    yield browser
+    browser.assert_every_page_checked()
+    context.close()
+
+
+@pytest.fixture
+def desktop(chromium, live_server):
+    from tether.testing.browser import DESKTOP, Browser
+
+    context = chromium.new_context(viewport=DESKTOP)
+    browser = Browser(page=context.new_page(), base_url=live_server.url)
+    yield browser
+    browser.assert_every_page_checked()
+    context.close()

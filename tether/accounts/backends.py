@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
+
+from tether.accounts.models import User
 
 
 class UsernameOrEmailBackend(ModelBackend):
@@ -20,17 +20,16 @@ class UsernameOrEmailBackend(ModelBackend):
         username: str | None = None,
         password: str | None = None,
         **kwargs: Any,
-    ) -> AbstractBaseUser | None:
+    ) -> User | None:
         if not username or password is None:
             return None
-        user_model = get_user_model()
-        identifier = username.strip()
+        identifier = str(username).strip()
         field = "email__iexact" if "@" in identifier else "username__iexact"
         try:
-            user = user_model._default_manager.get(**{field: identifier})
-        except (user_model.DoesNotExist, user_model.MultipleObjectsReturned):
+            user = User._default_manager.get(**{field: identifier})
+        except (User.DoesNotExist, User.MultipleObjectsReturned):
             # Run the hasher anyway so a missing account takes as long as a wrong password.
-            user_model().set_password(password)
+            User().set_password(password)
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
             return user

@@ -9,4 +9,4 @@ from tether.crisis.selectors import program_for_crisis_help
 
 def crisis_contacts(request: HttpRequest) -> dict[str, Any]:
     """The program whose crisis line the header link should lead with."""
-    return {"crisis_program": program_for_crisis_help(request.user)}  # type: ignore[arg-type]
+    return {"crisis_program": program_for_crisis_help(request.user)}

@@ -9,7 +9,7 @@ from tether.crisis.selectors import program_for_crisis_help, programs_for_public
 
 def crisis(request: HttpRequest) -> HttpResponse:
     """Crisis help: works signed in or out, with no JavaScript."""
-    program = program_for_crisis_help(request.user)  # type: ignore[arg-type]
+    program = program_for_crisis_help(request.user)
     if program is not None:
         program_groups = [(program, program_contacts(program))]
     else:

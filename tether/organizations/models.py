@@ -37,7 +37,9 @@ class Program(models.Model):
         PHP = "php", _("Partial hospitalization (PHP)")
         ADOLESCENT_IOP = "adolescent_iop", _("Adolescent intensive outpatient")
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="programs")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="programs"
+    )
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     time_zone = models.CharField(

@@ -99,7 +99,8 @@ class Episode(models.Model):
                 name="episode_one_active_per_patient",
             ),
             models.CheckConstraint(
-                condition=Q(discharged_on__isnull=True) | Q(discharged_on__gte=models.F("admitted_on")),
+                condition=Q(discharged_on__isnull=True)
+                | Q(discharged_on__gte=models.F("admitted_on")),
                 name="episode_discharge_after_admission",
             ),
             models.CheckConstraint(
@@ -128,6 +129,11 @@ class LevelOfCareChange(models.Model):
     class Meta:
         ordering = ["changed_on", "id"]
 
+    def __str__(self) -> str:
+        return (
+            f"{self.get_from_level_display()} → {self.get_to_level_display()} on {self.changed_on}"
+        )
+
 
 class CareTeamMember(models.Model):
     """A staff member who treats the patient during an episode."""
@@ -155,6 +161,9 @@ class CareTeamMember(models.Model):
                 name="care_team_one_active_membership",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_member} ({self.get_role_display()})"
 
 
 class Proxy(models.Model):
@@ -189,3 +198,6 @@ class Proxy(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["patient", "user"], name="proxy_unique_per_patient"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_relationship_display()} (proxy #{self.pk})"

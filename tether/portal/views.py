@@ -20,11 +20,17 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
-def home(request: HttpRequest) -> HttpResponseRedirect:
+def _signed_in_user(request: HttpRequest) -> User:
     user = request.user
-    if not user.is_authenticated:
+    if not isinstance(user, User):
+        raise Http404
+    return user
+
+
+def home(request: HttpRequest) -> HttpResponseRedirect:
+    if not request.user.is_authenticated:
         return redirect("accounts:login")
-    assert isinstance(user, User)
+    user = _signed_in_user(request)
     if user.is_staff_member:
         return redirect("staff:dashboard")
     if user.is_proxy:
@@ -69,8 +75,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def welcome(request: HttpRequest) -> HttpResponse:
     patient = _own_patient(request)
-    user = request.user
-    assert isinstance(user, User)
+    user = _signed_in_user(request)
     if request.method == "POST":
         if not user.has_seen_welcome:
             user.has_seen_welcome = True
@@ -86,8 +91,7 @@ def welcome(request: HttpRequest) -> HttpResponse:
 @login_required
 def family_home(request: HttpRequest) -> HttpResponse:
     """A family member sees only what the gate allows: attendance and appointments."""
-    user = request.user
-    assert isinstance(user, User)
+    user = _signed_in_user(request)
     if not user.is_proxy:
         raise Http404
     patient_ids = list(

@@ -116,7 +116,7 @@ def patients_visible_to(
             continue
         condition |= q
         matched = True
-    if not matched:
+    if not matched or user.organization_id is None:
         return Patient.objects.none()
     return Patient.objects.filter(condition, organization_id=user.organization_id)
 
@@ -131,7 +131,7 @@ def relations_to(user: User, patient: Patient) -> list[Relation]:
     annotations = {relation.value: q for relation, q in conditions.items()}
     row = (
         Patient.objects.filter(pk=patient.pk)
-        .annotate(**{f"rel_{k}": v for k, v in annotations.items()})  # type: ignore[arg-type]
+        .annotate(**{f"rel_{k}": v for k, v in annotations.items()})
         .values(*[f"rel_{k}" for k in annotations])
         .first()
     )
@@ -160,6 +160,11 @@ def access_patient(
 ) -> Patient:
     """Fetch one patient for this request, or raise Http404. Audited either way."""
     user: User = request.user  # type: ignore[assignment]
+    if not user.is_authenticated or user.organization_id is None:
+        audit.record_denied(
+            request, patient=None, category=category, action=action, purpose=purpose
+        )
+        raise Http404
     try:
         patient = Patient.objects.get(pk=int(patient_id), organization_id=user.organization_id)
     except (Patient.DoesNotExist, ValueError, TypeError):

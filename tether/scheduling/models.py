@@ -70,3 +70,6 @@ class Attendance(models.Model):
                 fields=["appointment", "patient"], name="attendance_once_per_appointment"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} (attendance #{self.pk})"

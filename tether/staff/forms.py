@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tether.accounts.models import User
-from tether.organizations.models import StaffMember
+from tether.organizations.models import Program, StaffMember
 from tether.patients.models import LevelOfCare, Patient
 from tether.staff.selectors import clinicians_for_intake, programs_for_intake
 
@@ -32,11 +32,13 @@ class PatientIntakeForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
     email = forms.EmailField(label=_("Email (optional)"), required=False)
-    program = forms.ModelChoiceField(label=_("Program"), queryset=None, empty_label=None)  # type: ignore[arg-type]
+    program: forms.ModelChoiceField[Program] = forms.ModelChoiceField(
+        label=_("Program"), queryset=Program.objects.none(), empty_label=None
+    )
     level_of_care = forms.ChoiceField(label=_("Level of care"), choices=LevelOfCare.choices)
     admitted_on = forms.DateField(label=_("Admission date"), widget=DateInput)
-    primary_therapist = forms.ModelChoiceField(
-        label=_("Primary therapist"), queryset=None, required=False  # type: ignore[arg-type]
+    primary_therapist: forms.ModelChoiceField[StaffMember] = forms.ModelChoiceField(
+        label=_("Primary therapist"), queryset=StaffMember.objects.none(), required=False
     )
 
     def __init__(self, *args: Any, staff: StaffMember, **kwargs: Any) -> None:
@@ -54,7 +56,9 @@ class PatientIntakeForm(forms.Form):
         born: dt.date = self.cleaned_data["date_of_birth"]
         today = timezone.localdate()
         if born >= today or born.year < today.year - 120:
-            raise forms.ValidationError(_("Check the date of birth: it must be a real date in the past."))
+            raise forms.ValidationError(
+                _("Check the date of birth: it must be a real date in the past.")
+            )
         return born
 
     def clean_record_number(self) -> str:
@@ -63,7 +67,9 @@ class PatientIntakeForm(forms.Form):
             organization_id=self.staff.organization_id, record_number=number
         ).exists():
             raise forms.ValidationError(
-                _("A patient with this record number is already registered. Search for them instead.")
+                _(
+                    "A patient with this record number is already registered. Search for them instead."
+                )
             )
         return number
 

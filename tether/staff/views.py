@@ -64,7 +64,11 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @staff_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access_patient(
-        request, patient_id, category=Category.GENERAL, action=Action.VIEW, purpose=Purpose.TREATMENT
+        request,
+        patient_id,
+        category=Category.GENERAL,
+        action=Action.VIEW,
+        purpose=Purpose.TREATMENT,
     )
     return render(
         request,

@@ -39,9 +39,7 @@ class Cast:
     other_org_clinician: User
 
     def personas(self) -> dict[str, User]:
-        return {
-            name: value for name, value in vars(self).items() if isinstance(value, User)
-        }
+        return {name: value for name, value in vars(self).items() if isinstance(value, User)}
 
 
 def make_staff(
@@ -133,15 +131,17 @@ def build_cast() -> Cast:
         organization=other_org, name="Elsewhere IOP", kind=Program.Kind.IOP, crisis_line="555-0900"
     )
     both = [iop, teen]
-    assigned = make_staff(org, "dana.clinician", StaffMember.Role.CLINICIAN, both, first_name="Dana")
-    unassigned = make_staff(org, "uri.clinician", StaffMember.Role.CLINICIAN, both, first_name="Uri")
+    assigned = make_staff(
+        org, "dana.clinician", StaffMember.Role.CLINICIAN, both, first_name="Dana"
+    )
+    unassigned = make_staff(
+        org, "uri.clinician", StaffMember.Role.CLINICIAN, both, first_name="Uri"
+    )
     lead = make_staff(org, "lee.lead", StaffMember.Role.CLINICAL_LEAD, both, first_name="Lee")
     on_call = make_staff(org, "omar.oncall", StaffMember.Role.ON_CALL, both, first_name="Omar")
     desk = make_staff(org, "fran.desk", StaffMember.Role.FRONT_DESK, both, first_name="Fran")
     admin = make_staff(org, "ada.admin", StaffMember.Role.PROGRAM_ADMIN, both, first_name="Ada")
-    privacy = make_staff(
-        org, "pat.privacy", StaffMember.Role.PRIVACY_OFFICER, [], first_name="Pat"
-    )
+    privacy = make_staff(org, "pat.privacy", StaffMember.Role.PRIVACY_OFFICER, [], first_name="Pat")
     stranger = make_staff(
         other_org, "xena.elsewhere", StaffMember.Role.CLINICIAN, [other_program], first_name="Xena"
     )
@@ -157,7 +157,8 @@ def build_cast() -> Cast:
         "jordan.k",
         first_name="Jordan",
         last_name="Kim",
-        born=timezone.localdate().replace(year=timezone.localdate().year - 15) - dt.timedelta(days=30),
+        born=timezone.localdate().replace(year=timezone.localdate().year - 15)
+        - dt.timedelta(days=30),
         clinician=assigned,
     )
     parent = User.objects.create_user(

@@ -1,0 +1,1 @@
+"""End-to-end journeys in headless Chromium, with axe-core on every page."""
