@@ -34,3 +34,17 @@ class UsernameOrEmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+def lockout_key(identifier: str) -> str:
+    """The name django-axes counts failures against. Sign-in ignores case, so the
+    count must too: otherwise "Maria.G", "MARIA.G", ... would each get five tries."""
+    return identifier.strip().casefold()
+
+
+def axes_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
+    """``AXES_USERNAME_CALLABLE``: the typed username or email, normalised."""
+    typed = (credentials or {}).get("username")
+    if typed is None and request is not None:
+        typed = request.POST.get("username")
+    return lockout_key(str(typed or ""))

@@ -63,7 +63,12 @@ class SessionTimeoutMiddleware:
 
 
 # Paths a signed-in but not yet verified person may still reach.
-_MFA_EXEMPT_NAMES = ("accounts:mfa_setup", "accounts:mfa_verify", "accounts:logout", "crisis:crisis")
+_MFA_EXEMPT_NAMES = (
+    "accounts:mfa_setup",
+    "accounts:mfa_verify",
+    "accounts:logout",
+    "crisis:crisis",
+)
 
 
 class StaffMFAMiddleware:
@@ -87,7 +92,9 @@ class StaffMFAMiddleware:
         ):
             has_device = user_has_device(user, confirmed=True)
             if has_device:
-                return redirect(reverse("accounts:mfa_verify") + "?" + urlencode({"next": request.path}))
+                return redirect(
+                    reverse("accounts:mfa_verify") + "?" + urlencode({"next": request.path})
+                )
             if user.is_staff_member and settings.TETHER_STAFF_MFA_REQUIRED:
                 return redirect(reverse("accounts:mfa_setup"))
         return self.get_response(request)

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.db import transaction
 from django.utils import timezone
 
+from tether.accounts.backends import lockout_key
 from tether.accounts.models import Invite, ResetCode, User, hash_secret
+
+# Account events are logged by user id only: never names, usernames, codes or tokens.
+logger = logging.getLogger("tether.accounts")
+
+
+class InviteNotUsable(Exception):
+    """The invite was used, revoked or expired between showing the form and submitting it."""
+
+
+class ResetCodeRejected(Exception):
+    """Unknown username, wrong, expired, used or exhausted code: deliberately one outcome,
+    so the reset page never reveals which accounts exist or which codes are live."""
 
 
 @dataclass(frozen=True)
@@ -51,9 +68,7 @@ def invite_create(*, user: User, created_by: User) -> IssuedInvite:
 
 
 def invite_find_usable(*, token: str) -> Invite | None:
-    invite = (
-        Invite.objects.select_related("user").filter(token_hash=hash_secret(token)).first()
-    )
+    invite = Invite.objects.select_related("user").filter(token_hash=hash_secret(token)).first()
     if invite is None or not invite.is_usable():
         return None
     return invite
@@ -77,3 +92,92 @@ def reset_code_issue(*, user: User, created_by: User) -> IssuedResetCode:
             expires_at=now + timedelta(hours=settings.TETHER_RESET_CODE_VALID_HOURS),
         )
     return IssuedResetCode(reset_code=reset_code, code=code)
+
+
+def invite_accept(*, invite: Invite, password: str) -> User:
+    """Set the invited person's first password and use up the invite, once.
+
+    The invite row is locked, so two taps on "Save" (or two phones) cannot both
+    succeed. Raises ``InviteNotUsable`` if it stopped working meanwhile, and
+    ``ValidationError`` if the password is not accepted (nothing is changed then).
+    """
+    with transaction.atomic():
+        locked = (
+            Invite.objects.select_for_update(of=("self",)).select_related("user").get(pk=invite.pk)
+        )
+        user = locked.user
+        if not locked.is_usable() or not user.is_active:
+            raise InviteNotUsable
+        password_validation.validate_password(password, user)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        locked.used_at = timezone.now()
+        locked.save(update_fields=["used_at"])
+    logger.info("invite accepted: user=%s invite=%s", user.pk, locked.pk)
+    return user
+
+
+def _find_active_user(identifier: str) -> User | None:
+    identifier = identifier.strip()
+    if not identifier:
+        return None
+    field = "email__iexact" if "@" in identifier else "username__iexact"
+    matches = list(User.objects.filter(**{field: identifier}, is_active=True)[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
+def reset_code_redeem(*, username: str, code: str, password: str) -> User:
+    """Redeem a front-desk reset code: check it, set the new password, use the code up.
+
+    A wrong code counts against the person's current code; after
+    ``TETHER_RESET_CODE_MAX_ATTEMPTS`` wrong tries it stops working. Raises
+    ``ResetCodeRejected`` (one outcome for every kind of failure) or
+    ``ValidationError`` when the code is right but the password is not accepted;
+    then the code stays usable and no attempt is counted.
+
+    Changing the password changes the session hash, so every other session of
+    this person ends at its next request.
+    """
+    code_hash = hash_secret(code)  # computed for every request: the same work either way
+    user = _find_active_user(username)
+    if user is None:
+        logger.info("reset code rejected: no such account")
+        raise ResetCodeRejected
+    now = timezone.now()
+    with transaction.atomic():
+        reset_code = (
+            ResetCode.objects.select_for_update()
+            .filter(
+                user=user,
+                used_at__isnull=True,
+                expires_at__gt=now,
+                failed_attempts__lt=settings.TETHER_RESET_CODE_MAX_ATTEMPTS,
+            )
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        matched = reset_code is not None and hmac.compare_digest(reset_code.code_hash, code_hash)
+        if reset_code is not None and not matched:
+            reset_code.failed_attempts += 1
+            reset_code.save(update_fields=["failed_attempts"])
+        if reset_code is not None and matched:
+            password_validation.validate_password(password, user)
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            reset_code.used_at = now
+            reset_code.save(update_fields=["used_at"])
+    if reset_code is None or not matched:
+        logger.info("reset code rejected: user=%s", user.pk)
+        raise ResetCodeRejected
+    logger.info("reset code redeemed: user=%s code=%s", user.pk, reset_code.pk)
+    lockout_clear(user=user)
+    return user
+
+
+def lockout_clear(*, user: User) -> None:
+    """After a proven password reset, lift the sign-in pause on this person's names
+    (a patient locked out by mistyping should not wait 15 minutes more). The pause
+    on the network address stays."""
+    for name in {user.get_username(), user.email}:
+        if name:
+            axes_reset(username=lockout_key(name))

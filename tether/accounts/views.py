@@ -36,12 +36,16 @@ def sign_out(request: HttpRequest) -> HttpResponseRedirect:
     return redirect(reverse("accounts:login") + "?reason=signed_out")
 
 
-def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
+def locked_out(
+    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """Shown by django-axes after too many failed sign-ins (ASVS 6.3.1)."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "accounts/locked_out.html", {"minutes": minutes}, status=429)
 
 
 def session_timed_out(request: HttpRequest) -> HttpResponseRedirect:
-    messages.info(request, _("You were signed out after a period of inactivity, to protect your privacy."))
+    messages.info(
+        request, _("You were signed out after a period of inactivity, to protect your privacy.")
+    )
     return redirect(reverse("accounts:login") + "?reason=timeout")

@@ -19,8 +19,9 @@ from tether.privacy.policy import Action, Category
 
 def username_suggest(*, first_name: str, last_name: str) -> str:
     """A short username a person can read aloud: first name, initial, two digits."""
-    base = slugify(f"{first_name}.{last_name[:1]}").replace("-", ".") or "patient"
-    base = re.sub(r"[^a-z0-9.]", "", base)[:20]
+    first = re.sub(r"[^a-z0-9]", "", slugify(first_name))[:16] or "patient"
+    initial = re.sub(r"[^a-z0-9]", "", slugify(last_name))[:1]
+    base = f"{first}.{initial}" if initial else first
     while True:
         candidate = f"{base}{secrets.randbelow(90) + 10}"
         if not User.objects.filter(username__iexact=candidate).exists():

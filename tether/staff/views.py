@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
-import qrcode
-import qrcode.image.svg
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tether.accounts import services as account_services
+from tether.lib.qr import qr_svg
 from tether.patients.services import patient_register
 from tether.privacy.gate import access_patient
 from tether.privacy.models import Purpose
@@ -77,13 +74,6 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
 
 
-def _qr_svg(url: str) -> str:
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return buffer.getvalue().decode()
-
-
 @staff_required
 @require_POST
 def invite_create(request: HttpRequest, patient_id: int) -> HttpResponse:
@@ -107,7 +97,7 @@ def invite_create(request: HttpRequest, patient_id: int) -> HttpResponse:
             patient=patient,
             invite=issued.invite,
             invite_url=url,
-            qr_svg=_qr_svg(url),
+            qr_svg=qr_svg(url),
         ),
     )
 
