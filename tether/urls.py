@@ -10,4 +10,8 @@ urlpatterns = [
     path("me/", include("tether.portal.urls")),
     path("staff/", include("tether.staff.urls")),
     path("privacy/", include("tether.privacy.urls")),
+    path("notifications/", include("tether.notifications.urls")),
 ]
+
+# On a staff patient page, a clinician's 404 offers emergency (break-glass) access.
+handler404 = "tether.privacy.views.break_glass.page_not_found"

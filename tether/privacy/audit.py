@@ -1,13 +1,38 @@
-"""The audit trail: every read, write and denied attempt on patient data."""
+"""The audit trail: every read, write and denied attempt on patient data.
+
+``record(...)`` writes one ``AuditEvent`` (ids and codes only) at the end of its
+organization's hash chain. Two rules about transactions:
+
+- An **allowed** event joins the caller's transaction: a service that changes data
+  and records its event in one ``transaction.atomic()`` block either commits both or
+  neither, so a rolled-back change leaves no event.
+- A **denied** event is committed on its own, at once, even though the request then
+  fails with a 404. It is written in a *durable* atomic block, so calling the gate
+  inside another atomic block (where a rollback would erase the denial) raises
+  ``RuntimeError`` instead of losing the record. ``ATOMIC_REQUESTS`` stays off; views
+  ask the gate first and then call services, which open their own transactions.
+
+Outside a request (services called from a task, a command or a test) the actor and
+the client address come from the request-scoped context that
+``tether.privacy.middleware.AuditContextMiddleware`` sets, or that ``audit_context()``
+sets explicitly.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.conf import settings
+from django.db import connection, models, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
-from tether.privacy.models import AuditEvent, Purpose
+from tether.privacy import chain
+from tether.privacy.models import SYSTEM_CHAIN, AuditChainHead, AuditEvent, Purpose
 from tether.privacy.policy import Action, Category, Relation
 
 if TYPE_CHECKING:
@@ -15,16 +40,101 @@ if TYPE_CHECKING:
     from tether.patients.models import Patient
 
 
+# --- Request-scoped context ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who is acting and from where, for events recorded without a request at hand."""
+
+    user: Any  # a User, AnonymousUser or the request's lazy user; None for the system
+    client_address: str | None
+
+
+_context: ContextVar[AuditContext | None] = ContextVar("tether_audit_context", default=None)
+
+
+@contextmanager
+def audit_context(*, user: Any = None, client_address: str | None = None) -> Iterator[None]:
+    """Set the actor and client address for events recorded inside this block."""
+    token = _context.set(AuditContext(user, chain.normalize_address(client_address)))
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def current_context() -> AuditContext | None:
+    return _context.get()
+
+
 def client_address(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address: REMOTE_ADDR, or with PROXY_COUNT trusted proxies in front,
+    the address that the outermost trusted proxy saw (from X-Forwarded-For)."""
+    proxies = int(getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0) or 0)
+    if proxies > 0:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            return chain.normalize_address(forwarded[-proxies])
+    return chain.normalize_address(request.META.get("REMOTE_ADDR"))
 
 
-def _actor_role(user: User) -> str:
+def _actor_role(user: Any) -> str:
+    if user is None:
+        return "system"
     if not user.is_authenticated:
         return "anonymous"
     if user.is_staff_member and hasattr(user, "staff_member"):
         return str(user.staff_member.role)
     return str(user.kind)
+
+
+# --- Writing ----------------------------------------------------------------------------
+
+_ADVANCE_SQL = (
+    "UPDATE {table} SET last_sequence = last_sequence + 1 "
+    "WHERE chain_key = %s RETURNING last_sequence, last_hash"
+)
+
+
+def _advance_head(chain_key: int, organization_id: int | None) -> tuple[int, str]:
+    """Take the next sequence number of a chain, locking its head until commit.
+
+    ``UPDATE ... RETURNING`` both locks the head row (PostgreSQL) and takes the
+    database's write lock (SQLite), so two writers of one chain never get the same
+    number and writers of different chains never wait for each other.
+    """
+    sql = _ADVANCE_SQL.format(table=connection.ops.quote_name(AuditChainHead._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [chain_key])
+        row = cursor.fetchone()
+        if row is None:
+            # The chain's first event: create its head (a concurrent writer may win).
+            AuditChainHead.objects.bulk_create(
+                [AuditChainHead(chain_key=chain_key, organization_id=organization_id)],
+                ignore_conflicts=True,
+            )
+            cursor.execute(sql, [chain_key])
+            row = cursor.fetchone()
+    sequence, previous_hash = row
+    return int(sequence), str(previous_hash)
+
+
+def _append(event: AuditEvent) -> AuditEvent:
+    event.chain_key = event.organization_id or SYSTEM_CHAIN
+    event.sequence, event.previous_hash = _advance_head(event.chain_key, event.organization_id)
+    # The time is taken under the chain's lock, so time order is sequence order.
+    event.occurred_at = timezone.now()
+    event.row_hash = chain.compute_hash(event.previous_hash, chain.canonical(event))
+    event.save(force_insert=True)
+    AuditChainHead.objects.filter(pk=event.chain_key).update(
+        last_hash=event.row_hash, last_occurred_at=event.occurred_at
+    )
+    return event
 
 
 def record(
@@ -38,24 +148,51 @@ def record(
     outcome: AuditEvent.Outcome,
     obj: models.Model | None = None,
     acting_as: str = "",
+    relation: Relation | str = "",
 ) -> AuditEvent:
+    """Append one event to the trail (see the module docstring for transactions).
+
+    ``request=None`` takes the client address (and, when ``actor`` is None, the actor)
+    from the request-scoped context.
+    """
+    context = _context.get()
+    acting_user: Any = actor
+    if request is not None:
+        address = client_address(request)
+    elif context is not None:
+        address = context.client_address
+        if acting_user is None:
+            acting_user = context.user
+    else:
+        address = None
+    is_person = acting_user is not None and bool(acting_user.is_authenticated)
     organization_id = (
-        patient.organization_id if patient is not None else getattr(actor, "organization_id", None)
+        patient.organization_id
+        if patient is not None
+        else (getattr(acting_user, "organization_id", None) if is_person else None)
     )
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         organization_id=organization_id,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_role=_actor_role(actor) if actor is not None else "system",
-        acting_as=acting_as,
-        patient=patient,
-        action=action,
-        category=category,
+        actor_id=acting_user.pk if is_person else None,
+        actor_role=_actor_role(acting_user),
+        acting_as=str(acting_as),
+        relation=str(relation.value if isinstance(relation, Relation) else relation),
+        patient_id=patient.pk if patient is not None else None,
+        action=str(action.value if isinstance(action, Action) else action),
+        category=str(category.value if isinstance(category, Category) else category),
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        purpose=purpose,
-        client_address=client_address(request) if request is not None else None,
-        outcome=outcome,
+        purpose=str(purpose.value if isinstance(purpose, Purpose) else purpose),
+        client_address=address,
+        outcome=str(outcome.value if isinstance(outcome, AuditEvent.Outcome) else outcome),
     )
+    if event.outcome == AuditEvent.Outcome.DENIED:
+        # Durable: committed now, whatever the request does next; refuses to nest.
+        with transaction.atomic(durable=True):
+            return _append(event)
+    # Joins the caller's transaction (no savepoint: if this fails, the change fails).
+    with transaction.atomic(savepoint=False):
+        return _append(event)
 
 
 def record_access(
@@ -79,6 +216,7 @@ def record_access(
         outcome=AuditEvent.Outcome.ALLOWED,
         obj=obj,
         acting_as=acting_as,
+        relation=relation,
     )
 
 

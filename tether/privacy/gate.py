@@ -8,6 +8,8 @@ Two ways in:
 - ``access_patient(request, patient_id, category=..., action=..., purpose=...)``
   — one patient, or ``Http404`` when there is no relation (existence never
   leaks). Both outcomes are written to the audit trail.
+- ``patient_for_break_glass(request, patient_id)`` — the patient a clinician
+  asks emergency access to (same organization only), for the break-glass page.
 
 The rules themselves are the table in ``tether.privacy.policy``.
 """
@@ -24,8 +26,9 @@ from django.utils import timezone
 from tether.organizations.models import StaffMember
 from tether.patients.models import CareTeamMember, Episode, Patient, Proxy
 from tether.privacy import audit
-from tether.privacy.models import BreakGlassGrant, Purpose
+from tether.privacy.models import AuditEvent, BreakGlassGrant, Purpose
 from tether.privacy.policy import Action, Category, Relation, allowed
+from tether.privacy.services import may_break_glass
 
 if TYPE_CHECKING:
     from tether.accounts.models import User
@@ -178,6 +181,10 @@ def access_patient(
             request, patient=patient, category=category, action=action, purpose=purpose
         )
         raise Http404
+    if decision.relation == Relation.BREAK_GLASS:
+        # Whatever the page says it is for, access under a break-glass grant is
+        # emergency treatment (42 CFR 2.51), and the trail says so.
+        purpose = Purpose.EMERGENCY
     audit.record_access(
         request,
         patient=patient,
@@ -186,4 +193,35 @@ def access_patient(
         purpose=purpose,
         relation=decision.relation,
     )
+    return patient
+
+
+def patient_for_break_glass(request: HttpRequest, patient_id: int | str) -> Patient:
+    """The patient a clinician asks emergency access to, or Http404.
+
+    Break-glass is for patients of the clinician's own organization that they
+    have no relation to yet, so this does not ask the decision table; it only
+    refuses anyone who may not break the glass at all and every patient outside
+    the organization. A nonexistent id and another organization's id get the same
+    404 and the same audit row (no patient), so existence never leaks.
+    """
+    user: User = request.user  # type: ignore[assignment]
+    patient: Patient | None = None
+    if user.is_authenticated and user.organization_id is not None:
+        try:
+            patient = Patient.objects.get(pk=int(patient_id), organization_id=user.organization_id)
+        except (Patient.DoesNotExist, ValueError, TypeError):
+            patient = None
+    if patient is None or not may_break_glass(user):
+        audit.record(
+            request=request,
+            actor=user,
+            patient=patient,
+            action=Action.CREATE,
+            category=Category.GENERAL,
+            purpose=Purpose.EMERGENCY,
+            outcome=AuditEvent.Outcome.DENIED,
+            acting_as=Relation.BREAK_GLASS.value,
+        )
+        raise Http404
     return patient

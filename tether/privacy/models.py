@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,8 +24,21 @@ class Purpose(models.TextChoices):
     AUDIT = "HSYSADMIN", _("Audit and privacy review")
 
 
+# The chain of events that belong to no organization (for example a signed-out
+# request that was refused). Organization ids start at 1, so 0 is never one of them.
+SYSTEM_CHAIN = 0
+# The previous_hash of the first event of every chain.
+GENESIS_HASH = "0" * 64
+
+
 class AuditEvent(models.Model):
-    """One read, write or denied attempt on patient data. Ids and codes only."""
+    """One read, write or denied attempt on patient data. Ids and codes only.
+
+    Rows are append-only (database triggers refuse UPDATE, DELETE and TRUNCATE on
+    PostgreSQL, UPDATE and DELETE on SQLite) and hash-chained per organization:
+    ``row_hash`` is SHA-256 over ``previous_hash`` and the canonical form of the
+    row (``tether.privacy.chain``). Write them only with ``tether.privacy.audit``.
+    """
 
     class Outcome(models.TextChoices):
         ALLOWED = "allowed", _("allowed")
@@ -33,12 +47,18 @@ class AuditEvent(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="+", null=True
     )
+    # The chain this row belongs to: the organization's id, or SYSTEM_CHAIN. Never
+    # NULL, so it can also be the distribution column on Citus.
+    chain_key = models.PositiveBigIntegerField()
+    sequence = models.PositiveBigIntegerField()
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     actor_role = models.CharField(max_length=32, blank=True)
     acting_as = models.CharField(max_length=32, blank=True)
+    # The relation that allowed the access (policy.Relation code), when the gate decided.
+    relation = models.CharField(max_length=32, blank=True)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+", null=True)
     action = models.CharField(max_length=16)
     category = models.CharField(max_length=32)
@@ -47,13 +67,62 @@ class AuditEvent(models.Model):
     purpose = models.CharField(max_length=16)
     client_address = models.GenericIPAddressField(null=True)
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    previous_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chain_key", "sequence"], name="auditevent_unique_chain_sequence"
+            ),
+            models.CheckConstraint(
+                condition=Q(organization__isnull=True, chain_key=SYSTEM_CHAIN)
+                | Q(organization__isnull=False, chain_key=F("organization")),
+                name="auditevent_chain_is_organization",
+            ),
+            models.CheckConstraint(
+                condition=Q(sequence__gte=1), name="auditevent_sequence_positive"
+            ),
+        ]
         indexes = [
             models.Index(fields=["organization", "occurred_at"]),
             models.Index(fields=["patient", "occurred_at"]),
             models.Index(fields=["actor", "occurred_at"]),
         ]
+
+    def __str__(self) -> str:
+        return f"audit event {self.chain_key}/{self.sequence}"
+
+
+class AuditChainHead(models.Model):
+    """The tip of one audit chain: its last sequence number and hash.
+
+    Every writer of a chain first moves this row forward (``UPDATE ... RETURNING``),
+    which locks it until the transaction ends: writers of one organization wait
+    for each other, writers of different organizations never do. This table is not
+    the trail: it is updated in place, and ``verify_audit`` checks it against the
+    last event of its chain.
+    """
+
+    chain_key = models.PositiveBigIntegerField(primary_key=True)
+    organization = models.OneToOneField(
+        Organization, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    last_sequence = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    last_occurred_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organization__isnull=True, chain_key=SYSTEM_CHAIN)
+                | Q(organization__isnull=False, chain_key=F("organization")),
+                name="auditchainhead_key_is_organization",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"audit chain {self.chain_key} at {self.last_sequence}"
 
 
 class BreakGlassGrant(models.Model):
@@ -68,3 +137,6 @@ class BreakGlassGrant(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "patient", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"emergency access grant {self.pk}"

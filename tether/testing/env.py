@@ -14,3 +14,5 @@ os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("STATIC_MANIFEST", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("TETHER_VAR_DIR", os.path.join(os.getcwd(), "var", "test"))
+# A fixed, test-only field encryption key (never used outside the test suite).
+os.environ.setdefault("TETHER_FIELD_KEYS", "test-2026:dGV0aGVyLXRlc3Qtb25seS1maWVsZC1rZXktMzJieXQ=")

@@ -18,12 +18,28 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
+            name='AuditChainHead',
+            fields=[
+                ('chain_key', models.PositiveBigIntegerField(primary_key=True, serialize=False)),
+                ('last_sequence', models.PositiveBigIntegerField(default=0)),
+                ('last_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                ('last_occurred_at', models.DateTimeField(null=True)),
+                ('organization', models.OneToOneField(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization')),
+            ],
+            options={
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('chain_key', 0), ('organization__isnull', True)), models.Q(('chain_key', models.F('organization')), ('organization__isnull', False)), _connector='OR'), name='auditchainhead_key_is_organization')],
+            },
+        ),
+        migrations.CreateModel(
             name='AuditEvent',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('chain_key', models.PositiveBigIntegerField()),
+                ('sequence', models.PositiveBigIntegerField()),
                 ('occurred_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('actor_role', models.CharField(blank=True, max_length=32)),
                 ('acting_as', models.CharField(blank=True, max_length=32)),
+                ('relation', models.CharField(blank=True, max_length=32)),
                 ('action', models.CharField(max_length=16)),
                 ('category', models.CharField(max_length=32)),
                 ('object_type', models.CharField(blank=True, max_length=64)),
@@ -31,12 +47,15 @@ class Migration(migrations.Migration):
                 ('purpose', models.CharField(max_length=16)),
                 ('client_address', models.GenericIPAddressField(null=True)),
                 ('outcome', models.CharField(choices=[('allowed', 'allowed'), ('denied', 'denied')], max_length=8)),
+                ('previous_hash', models.CharField(max_length=64)),
+                ('row_hash', models.CharField(max_length=64)),
                 ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('organization', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization')),
                 ('patient', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient')),
             ],
             options={
                 'indexes': [models.Index(fields=['organization', 'occurred_at'], name='privacy_aud_organiz_f7ea94_idx'), models.Index(fields=['patient', 'occurred_at'], name='privacy_aud_patient_9ee937_idx'), models.Index(fields=['actor', 'occurred_at'], name='privacy_aud_actor_i_87b7dc_idx')],
+                'constraints': [models.UniqueConstraint(fields=('chain_key', 'sequence'), name='auditevent_unique_chain_sequence'), models.CheckConstraint(condition=models.Q(models.Q(('chain_key', 0), ('organization__isnull', True)), models.Q(('chain_key', models.F('organization')), ('organization__isnull', False)), _connector='OR'), name='auditevent_chain_is_organization'), models.CheckConstraint(condition=models.Q(('sequence__gte', 1)), name='auditevent_sequence_positive')],
             },
         ),
         migrations.CreateModel(

@@ -1,0 +1,54 @@
+"""In-app notifications: something a staff member must look at (for now, break-glass alerts).
+
+A notification holds ids and a kind, never free text: what it says is rendered
+from the kind and the records it points to, in the reader's language.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tether.organizations.models import Organization
+from tether.patients.models import Patient
+from tether.privacy.models import BreakGlassGrant
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        BREAK_GLASS = "break_glass", _("Emergency access was used")
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+", null=True)
+    break_glass_grant = models.ForeignKey(
+        BreakGlassGrant, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        indexes = [models.Index(fields=["recipient", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="break_glass") | Q(break_glass_grant__isnull=False),
+                name="notification_break_glass_has_grant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None

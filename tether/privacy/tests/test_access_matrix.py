@@ -1,0 +1,286 @@
+"""The access matrix: the gate against a table a privacy officer reviews.
+
+``access_matrix.csv`` (next to this file) holds one row per role x relation x
+category x action with the expected outcome and a short reason. It is written
+and reviewed by people, not generated from ``policy.RULES``, so this test
+compares the policy with an independent statement of what it should do.
+
+The combinations themselves are generated here: every role that can sign in,
+every relation a person of that role can have to a patient (including the
+situations that should give nothing, like an expired grant or a care-team row
+for a non-clinical role), every category and every action. A new role,
+relation, category or action makes the table incomplete and fails the test
+until its rows are added and reviewed.
+
+Each relation is built as a real situation in the database from the ``cast``,
+and both ``decide()`` and ``patients_visible_to()`` must agree with the table.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from tether.accounts.models import User
+from tether.organizations.models import Program, StaffMember
+from tether.patients.models import CareTeamMember, Episode, Patient, Proxy
+from tether.privacy.gate import decide, patients_visible_to
+from tether.privacy.models import BreakGlassGrant
+from tether.privacy.policy import Action, Category, Relation
+from tether.testing.cast import Cast, make_staff
+
+MATRIX = Path(__file__).with_name("access_matrix.csv")
+COLUMNS = ["role", "relation", "category", "action", "expected", "reason"]
+Situation = Callable[[Cast], tuple[User, Patient]]
+
+
+# --- Building each relation in the database --------------------------------------------
+
+
+def _staff(user: User) -> StaffMember:
+    return StaffMember.objects.get(user=user)
+
+
+def _without_programs(user: User) -> User:
+    _staff(user).programs.clear()
+    return user
+
+
+def _episode(patient: Patient) -> Episode:
+    return Episode.objects.get(patient=patient, status=Episode.Status.ACTIVE)
+
+
+def _join_care_team(user: User, patient: Patient) -> None:
+    episode = _episode(patient)
+    CareTeamMember.objects.create(
+        organization_id=episode.organization_id,
+        episode=episode,
+        staff_member=_staff(user),
+        role=CareTeamMember.Role.CASE_MANAGER,
+        started_on=episode.admitted_on,
+    )
+
+
+def _grant(user: User, patient: Patient, *, expired: bool = False) -> None:
+    now = timezone.now()
+    BreakGlassGrant.objects.create(
+        organization_id=patient.organization_id,
+        user=user,
+        patient=patient,
+        reason="other: matrix test situation, no real emergency",
+        started_at=now - dt.timedelta(minutes=90 if expired else 1),
+        expires_at=now - dt.timedelta(minutes=30) if expired else now + dt.timedelta(minutes=59),
+    )
+
+
+def _stranger(cast: Cast, role: StaffMember.Role) -> User:
+    """Someone of ``role`` in the other organization with every link the database allows
+    to our patient: care-team row, our programs, a break-glass grant. Tenancy alone
+    must keep them out."""
+    if role == StaffMember.Role.CLINICIAN:
+        user = cast.other_org_clinician
+    else:
+        other_program = Program.objects.get(organization=cast.other_organization)
+        user = make_staff(cast.other_organization, f"stranger.{role}", role, [other_program])
+    patient = cast.patient.patient
+    _staff(user).programs.add(cast.iop, cast.adolescent_iop)
+    _join_care_team(user, patient)
+    _grant(user, patient)
+    return user
+
+
+def _moved_to_other_org(user: User, cast: Cast) -> User:
+    user.organization = cast.other_organization
+    user.save(update_fields=["organization"])
+    return user
+
+
+def _care_team(persona: str) -> Situation:
+    def build(cast: Cast) -> tuple[User, Patient]:
+        user = _without_programs(getattr(cast, persona))
+        _join_care_team(user, cast.patient.patient)
+        return user, cast.patient.patient
+
+    return build
+
+
+def _break_glass(persona: str, *, expired: bool = False) -> Situation:
+    def build(cast: Cast) -> tuple[User, Patient]:
+        user = _without_programs(getattr(cast, persona))
+        _grant(user, cast.patient.patient, expired=expired)
+        return user, cast.patient.patient
+
+    return build
+
+
+def _program(persona: str) -> Situation:
+    return lambda cast: (getattr(cast, persona), cast.patient.patient)
+
+
+def _no_relation(persona: str) -> Situation:
+    return lambda cast: (_without_programs(getattr(cast, persona)), cast.patient.patient)
+
+
+def _other_organization(role: StaffMember.Role) -> Situation:
+    return lambda cast: (_stranger(cast, role), cast.patient.patient)
+
+
+def _care_team_ended(cast: Cast) -> tuple[User, Patient]:
+    CareTeamMember.objects.filter(staff_member__user=cast.assigned_clinician).update(
+        ended_on=timezone.localdate()
+    )
+    return cast.assigned_clinician, cast.patient.patient
+
+
+def _staff_inactive(cast: Cast) -> tuple[User, Patient]:
+    StaffMember.objects.filter(user=cast.assigned_clinician).update(is_active=False)
+    return cast.assigned_clinician, cast.patient.patient
+
+
+def _program_lead_discharged(cast: Cast) -> tuple[User, Patient]:
+    Episode.objects.filter(patient=cast.patient.patient).update(
+        status=Episode.Status.DISCHARGED,
+        discharged_on=timezone.localdate(),
+        discharge_reason=Episode.DischargeReason.COMPLETED,
+    )
+    return cast.clinical_lead, cast.patient.patient
+
+
+def _privacy_officer_in_program(cast: Cast) -> tuple[User, Patient]:
+    _staff(cast.privacy_officer).programs.add(cast.iop)
+    return cast.privacy_officer, cast.patient.patient
+
+
+def _proxy_inactive(cast: Cast) -> tuple[User, Patient]:
+    Proxy.objects.filter(user=cast.parent).update(is_active=False)
+    return cast.parent, cast.adolescent.patient
+
+
+R = StaffMember.Role
+SITUATIONS: dict[tuple[str, str], Situation] = {
+    ("patient", "self"): lambda cast: (cast.patient, cast.patient.patient),
+    ("patient", "none"): lambda cast: (cast.patient, cast.other_patient.patient),
+    ("patient", "other_organization"): lambda cast: (
+        _moved_to_other_org(cast.patient, cast),
+        cast.patient.patient,
+    ),
+    ("proxy", "proxy"): lambda cast: (cast.parent, cast.adolescent.patient),
+    ("proxy", "proxy_inactive"): _proxy_inactive,
+    ("proxy", "none"): lambda cast: (cast.parent, cast.patient.patient),
+    ("proxy", "other_organization"): lambda cast: (
+        _moved_to_other_org(cast.parent, cast),
+        cast.adolescent.patient,
+    ),
+    ("clinician", "care_team"): lambda cast: (cast.assigned_clinician, cast.patient.patient),
+    ("clinician", "care_team_ended"): _care_team_ended,
+    ("clinician", "break_glass"): _break_glass("unassigned_clinician"),
+    ("clinician", "break_glass_expired"): _break_glass("unassigned_clinician", expired=True),
+    ("clinician", "program_member"): _program("unassigned_clinician"),
+    ("clinician", "staff_inactive"): _staff_inactive,
+    ("clinician", "none"): _no_relation("unassigned_clinician"),
+    ("clinician", "other_organization"): _other_organization(R.CLINICIAN),
+    ("clinical_lead", "care_team"): _care_team("clinical_lead"),
+    ("clinical_lead", "break_glass"): _break_glass("clinical_lead"),
+    ("clinical_lead", "program_lead"): _program("clinical_lead"),
+    ("clinical_lead", "program_lead_discharged"): _program_lead_discharged,
+    ("clinical_lead", "none"): _no_relation("clinical_lead"),
+    ("clinical_lead", "other_organization"): _other_organization(R.CLINICAL_LEAD),
+    ("on_call", "care_team"): _care_team("on_call"),
+    ("on_call", "break_glass"): _break_glass("on_call"),
+    ("on_call", "program_on_call"): _program("on_call"),
+    ("on_call", "none"): _no_relation("on_call"),
+    ("on_call", "other_organization"): _other_organization(R.ON_CALL),
+    ("front_desk", "program_front_desk"): _program("front_desk"),
+    ("front_desk", "care_team"): _care_team("front_desk"),
+    ("front_desk", "break_glass"): _break_glass("front_desk"),
+    ("front_desk", "none"): _no_relation("front_desk"),
+    ("front_desk", "other_organization"): _other_organization(R.FRONT_DESK),
+    ("program_admin", "program_admin"): _program("program_admin"),
+    ("program_admin", "care_team"): _care_team("program_admin"),
+    ("program_admin", "none"): _no_relation("program_admin"),
+    ("program_admin", "other_organization"): _other_organization(R.PROGRAM_ADMIN),
+    ("privacy_officer", "program_member"): _privacy_officer_in_program,
+    ("privacy_officer", "care_team"): _care_team("privacy_officer"),
+    ("privacy_officer", "none"): _no_relation("privacy_officer"),
+    ("privacy_officer", "other_organization"): _other_organization(R.PRIVACY_OFFICER),
+}
+
+CASES = [
+    (role, relation, category.value, action.value)
+    for role, relation in SITUATIONS
+    for category in Category
+    for action in Action
+]
+
+
+# --- The reviewed table ------------------------------------------------------------------
+
+
+def read_matrix() -> list[dict[str, str]]:
+    with MATRIX.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == COLUMNS
+        return list(reader)
+
+
+EXPECTED = {
+    (row["role"], row["relation"], row["category"], row["action"]): row["expected"] == "allow"
+    for row in read_matrix()
+}
+
+
+def test_it_has_exactly_one_reviewed_row_for_every_case():
+    rows = read_matrix()
+    keys = [(r["role"], r["relation"], r["category"], r["action"]) for r in rows]
+    assert len(keys) == len(set(keys)), "a case appears twice in access_matrix.csv"
+    missing = sorted(set(CASES) - set(keys))
+    extra = sorted(set(keys) - set(CASES))
+    assert not missing, f"cases with no reviewed row in access_matrix.csv: {missing[:10]}"
+    assert not extra, f"rows for cases that no longer exist: {extra[:10]}"
+    assert {r["expected"] for r in rows} <= {"allow", "deny"}
+    assert all(r["reason"].strip() for r in rows), "every row says why"
+
+
+def test_it_covers_every_role_and_every_relation_of_the_policy():
+    roles = {role for role, _ in SITUATIONS}
+    assert roles == {"patient", "proxy", *StaffMember.Role.values}
+    relations = {relation for _, relation in SITUATIONS}
+    assert set(Relation.values) <= relations | {"none"}
+    assert "other_organization" in relations
+
+
+def test_it_counts_the_cases():
+    # 39 role x relation situations x 5 categories x 4 actions. Update the number (and
+    # docs/PRIVACY.md) when the table grows.
+    assert len(CASES) == len(EXPECTED) == 780
+
+
+@pytest.mark.parametrize(
+    ("role", "relation"), list(SITUATIONS), ids=[f"{role}-{rel}" for role, rel in SITUATIONS]
+)
+def test_the_gate_matches_the_reviewed_table(cast, role, relation):
+    actor, patient = SITUATIONS[(role, relation)](cast)
+    actor = User.objects.get(pk=actor.pk)  # no cached staff member or organization
+    patient = Patient.objects.get(pk=patient.pk)
+    mismatches = []
+    for category in Category:
+        for action in Action:
+            expected = EXPECTED[(role, relation, category.value, action.value)]
+            decided = decide(actor, patient, category=category, action=action).allowed
+            listed = (
+                patients_visible_to(actor, category=category, action=action)
+                .filter(pk=patient.pk)
+                .exists()
+            )
+            if (decided, listed) != (expected, expected):
+                mismatches.append(
+                    f"{category.value}/{action.value}: table says "
+                    f"{'allow' if expected else 'deny'}, decide() {decided}, "
+                    f"patients_visible_to() {listed}"
+                )
+    assert not mismatches, f"{role} with relation {relation}:\n" + "\n".join(mismatches)

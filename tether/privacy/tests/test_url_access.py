@@ -1,0 +1,194 @@
+"""Every URL in the project is accounted for here, and the wrong people are turned away.
+
+The URL conf is walked, so a new view that is not listed in ``ACCESS`` fails
+``test_it_knows_every_url``: add it with who may and who may not reach it.
+"Denied" means 404 (no relation: existence never leaks) for a signed-in person,
+and a redirect to sign-in for an anonymous one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tether.testing.cast import Cast
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed: tuple[str, ...] = ()
+    denied: tuple[str, ...] = ()
+    method: str = "get"
+    needs_patient: bool = False  # the URL takes the cast patient's id
+    public: bool = False  # reachable by anyone, signed in or not (no patient data)
+    kwargs: dict[str, str] = field(default_factory=dict)
+
+
+STAFF = (
+    "assigned_clinician",
+    "unassigned_clinician",
+    "clinical_lead",
+    "on_call",
+    "front_desk",
+    "program_admin",
+    "privacy_officer",
+    "other_org_clinician",
+)
+NOT_STAFF = ("patient", "other_patient", "adolescent", "parent")
+EVERYONE = STAFF + NOT_STAFF
+PUBLIC = Rule(public=True)
+
+ACCESS: dict[str, Rule] = {
+    # Public: no patient data.
+    "home": PUBLIC,
+    "healthz": PUBLIC,
+    "crisis:crisis": PUBLIC,
+    "accounts:login": PUBLIC,
+    "accounts:logout": PUBLIC,
+    "accounts:timed_out": PUBLIC,
+    "accounts:mfa_setup": PUBLIC,
+    "accounts:mfa_verify": PUBLIC,
+    "accounts:invite": Rule(public=True, kwargs={"token": "not-a-real-token"}),
+    "accounts:password_reset": PUBLIC,
+    "accounts:password_reset_done": PUBLIC,
+    "accounts:password_reset_confirm": Rule(
+        public=True, kwargs={"uidb64": "MQ", "token": "set-password"}
+    ),
+    "accounts:password_reset_complete": PUBLIC,
+    "accounts:reset_code": PUBLIC,
+    # The patient's own area.
+    "portal:home": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "portal:welcome": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "portal:family_home": Rule(allowed=("parent",), denied=(*STAFF, "patient", "adolescent")),
+    "privacy:who_viewed": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    # The staff area.
+    "staff:dashboard": Rule(allowed=STAFF, denied=NOT_STAFF),
+    "staff:patient_create": Rule(
+        allowed=("assigned_clinician", "clinical_lead", "front_desk", "program_admin"),
+        denied=(*NOT_STAFF, "on_call", "privacy_officer"),
+    ),
+    "staff:patient_detail": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "on_call", "front_desk", "program_admin"),
+        denied=(*NOT_STAFF, "unassigned_clinician", "privacy_officer", "other_org_clinician"),
+    ),
+    "staff:invite_create": Rule(
+        needs_patient=True,
+        method="post",
+        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "privacy_officer",
+            "other_org_clinician",
+            "on_call",
+        ),
+    ),
+    "staff:reset_code_issue": Rule(
+        needs_patient=True,
+        method="post",
+        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "privacy_officer",
+            "other_org_clinician",
+            "on_call",
+        ),
+    ),
+    # Privacy.
+    "privacy:audit_report": Rule(
+        allowed=("privacy_officer", "clinical_lead"),
+        denied=(*NOT_STAFF, "assigned_clinician", "front_desk", "other_org_clinician"),
+    ),
+    "privacy:audit_report_csv": Rule(
+        allowed=("privacy_officer", "clinical_lead"),
+        denied=(*NOT_STAFF, "assigned_clinician", "front_desk", "other_org_clinician"),
+    ),
+    # A staff member's own notifications (break-glass alerts). Marking read is a POST
+    # that redirects, so nobody "reaches" it with a 200; the wrong people get a 404.
+    "notifications:list": Rule(allowed=STAFF, denied=NOT_STAFF),
+    "notifications:mark_read": Rule(method="post", denied=NOT_STAFF),
+    "privacy:break_glass": Rule(
+        needs_patient=True,
+        allowed=("unassigned_clinician",),
+        denied=(
+            *NOT_STAFF,
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+}
+
+
+def _walk(patterns, prefix: str = "") -> list[str]:
+    names: list[str] = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            names.extend(_walk(entry.url_patterns, namespace))
+        elif isinstance(entry, URLPattern):
+            if entry.name is None:
+                names.append(f"{prefix}<unnamed {entry.pattern}>")
+            else:
+                names.append(prefix + entry.name)
+    return names
+
+
+def test_it_knows_every_url():
+    names = set(_walk(get_resolver().url_patterns))
+    missing = sorted(names - set(ACCESS))
+    stale = sorted(set(ACCESS) - names)
+    assert not missing, f"URLs with no access rule (add them to ACCESS with a test): {missing}"
+    assert not stale, f"ACCESS lists URLs that no longer exist: {stale}"
+
+
+def _url(name: str, rule: Rule, cast: Cast) -> str:
+    kwargs = dict(rule.kwargs)
+    if rule.needs_patient:
+        kwargs["patient_id"] = str(cast.patient.patient.pk)
+    return reverse(name, kwargs=kwargs or None)
+
+
+PROTECTED = sorted(name for name, rule in ACCESS.items() if not rule.public)
+
+
+@pytest.mark.parametrize("name", PROTECTED)
+def test_it_turns_away_the_wrong_people(name, cast, client_as):
+    rule = ACCESS[name]
+    url = _url(name, rule, cast)
+    for persona in rule.denied:
+        client = client_as(getattr(cast, persona))
+        response = getattr(client, rule.method)(url)
+        assert response.status_code == 404, f"{persona} reached {name}: {response.status_code}"
+
+
+@pytest.mark.parametrize("name", PROTECTED)
+def test_it_lets_the_right_people_in(name, cast, client_as):
+    rule = ACCESS[name]
+    url = _url(name, rule, cast)
+    for persona in rule.allowed:
+        client = client_as(getattr(cast, persona))
+        response = getattr(client, rule.method)(url)
+        assert response.status_code == 200, (
+            f"{persona} could not reach {name}: {response.status_code}"
+        )
+        assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("name", PROTECTED)
+def test_it_sends_anonymous_people_to_sign_in(name, cast, client):
+    rule = ACCESS[name]
+    response = getattr(client, rule.method)(_url(name, rule, cast))
+    assert response.status_code in (302, 404)
+    if response.status_code == 302:
+        assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_every_persona_is_covered_somewhere():
+    covered = {p for rule in ACCESS.values() for p in (*rule.allowed, *rule.denied)}
+    assert covered >= set(EVERYONE)
