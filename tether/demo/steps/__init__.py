@@ -1,0 +1,30 @@
+"""The demo is built in steps, in this order. Each step is a module with a
+``run(ctx: DemoContext) -> None`` function that reads what earlier steps made from
+the context and adds its own.
+
+A later feature adds its demo data as a new module here (check-ins, measures,
+flags, messages...) appended to ``STEPS``, attaching its records to the story
+people in ``tether.demo.stories``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tether.demo.context import DemoContext
+from tether.demo.steps import organization, patients, schedule, staff
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[DemoContext], None]
+
+
+STEPS: tuple[Step, ...] = (
+    Step("organization and programs", organization.run),
+    Step("staff", staff.run),
+    Step("patients, episodes and care teams", patients.run),
+    Step("appointments and attendance", schedule.run),
+)
