@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from tether.lib.crypto import field_keys_from_settings
 from tether.lib.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "tether.crisis",
     "tether.portal",
     "tether.staff",
+    "tether.notifications",
     "tether.demo",
 ]
 
@@ -63,9 +65,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tether.privacy.middleware.AuditContextMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "tether.accounts.middleware.SessionTimeoutMiddleware",
     "tether.accounts.middleware.StaffMFAMiddleware",
+    "tether.organizations.middleware.ProgramTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -137,6 +141,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tether.accounts.views.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "tether.accounts.backends.axes_username"  # case-insensitive counts
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0)
@@ -164,6 +169,17 @@ TETHER_INVITE_VALID_HOURS = env_int("TETHER_INVITE_VALID_HOURS", 72, minimum=1)
 TETHER_RESET_CODE_VALID_HOURS = env_int("TETHER_RESET_CODE_VALID_HOURS", 24, minimum=1)
 TETHER_RESET_CODE_MAX_ATTEMPTS = env_int("TETHER_RESET_CODE_MAX_ATTEMPTS", 5, minimum=1)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3600, minimum=60)
+
+# --- Encryption at rest and emergency access (docs/PRIVACY.md) ---------------------
+# TETHER_FIELD_KEYS (or TETHER_FIELD_KEYS_FILE): "keyid:base64key" entries, newest first.
+# The newest encrypts, all decrypt. Without it only DEBUG or the demo start, with a key
+# generated once into VAR_DIR/field-keys so the demo data survives restarts.
+TETHER_FIELD_KEYS = field_keys_from_settings(
+    env_str("TETHER_FIELD_KEYS", ""),
+    demo_key_file=VAR_DIR / "field-keys" if DEBUG or TETHER_DEMO else None,
+)
+# Break-glass (ONC (d)(6), 42 CFR 2.51): how long an emergency access grant lasts.
+TETHER_BREAK_GLASS_MINUTES = env_int("TETHER_BREAK_GLASS_MINUTES", 60, minimum=1)
 
 # --- Transport and browser security (ASVS 3.x) ---------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
