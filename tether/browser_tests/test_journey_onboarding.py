@@ -47,7 +47,9 @@ def test_it_takes_a_patient_from_intake_to_their_home_page(desktop, phone, cast)
     desktop.click(desk.get_by_role("button", name="Create invite link and QR code"))
     assert desk.locator(".qr svg").count() == 1
     invite_url = desk.locator(".invite-link").inner_text().strip()
-    token_path = re.search(r"/accounts/invite/[^/]+/", invite_url).group(0)
+    match = re.search(r"/accounts/invite/[^/]+/", invite_url)
+    assert match, invite_url
+    token_path = match.group(0)
 
     # The patient, on their own phone.
     page = phone.page
