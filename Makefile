@@ -6,10 +6,13 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3 2>/dev/null)
+# The real interpreter path (not a pyenv shim), so uv keeps one stable .venv.
+PYTHON_CMD := $(shell command -v python3.12 2>/dev/null || command -v python3 2>/dev/null)
+PYTHON ?= $(shell $(PYTHON_CMD) -c 'import sys; print(sys.executable)' 2>/dev/null)
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 UV_RUN := $(UV) run --frozen --python $(PYTHON)
-DEMO_ENV := DEBUG=1 TETHER_DEMO=1 TETHER_STAFF_MFA_REQUIRED=0
+# The demo always uses its own SQLite file (var/tether.sqlite3), whatever DATABASE_URL says.
+DEMO_ENV := DEBUG=1 TETHER_DEMO=1 TETHER_STAFF_MFA_REQUIRED=0 DATABASE_URL=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -34,7 +37,7 @@ check-python:
 
 demo: .venv/.synced
 	$(DEMO_ENV) $(UV_RUN) python manage.py migrate --noinput
-	$(DEMO_ENV) $(UV_RUN) python manage.py seed_demo
+	$(DEMO_ENV) $(UV_RUN) python manage.py seed_demo --reset  # fresh dates: the stories count back from today
 	@echo "Serving the demo clinic on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	$(DEMO_ENV) $(UV_RUN) python manage.py runserver $(HOST):$(PORT)
 

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.urls import reverse
+
+from tether.patients.models import Proxy
+from tether.privacy.models import AuditEvent
+from tether.scheduling.models import Attendance
+
+URL = reverse("portal:family_home")
+
+
+def test_it_shows_the_parent_their_childs_sessions_and_attendance(cast, client_as, book):
+    book(cast.adolescent, days=1, title="Teen skills group")
+    book(cast.adolescent, days=-2, title="Family session", status=Attendance.Status.ATTENDED)
+    body = client_as(cast.parent).get(URL).content.decode()
+    assert "Jordan" in body
+    assert "Teen skills group" in body
+    assert "Family session: Attended" in body
+
+
+def test_it_shows_nothing_of_other_patients(cast, client_as, book):
+    book(cast.patient, title="Maria's group")
+    body = client_as(cast.parent).get(URL).content.decode()
+    assert "Maria" not in body
+
+
+def test_it_stops_showing_the_child_when_the_proxy_is_ended(cast, client_as, book):
+    book(cast.adolescent, title="Teen skills group")
+    Proxy.objects.filter(user=cast.parent).update(is_active=False)
+    body = client_as(cast.parent).get(URL).content.decode()
+    assert "Teen skills group" not in body
+    assert "No one has shared their information with you yet." in body
+
+
+def test_it_records_the_family_look_as_acting_for_the_patient(cast, client_as):
+    client_as(cast.parent).get(URL)
+    event = AuditEvent.objects.filter(actor=cast.parent).latest("id")
+    assert event.patient_id == cast.adolescent.patient.pk
+    assert (event.acting_as, event.purpose) == ("proxy", "FAMRQT")
+
+
+def test_it_checks_access(cast, client_as):
+    assert client_as(cast.parent).get(URL).status_code == 200
+    for persona in ("patient", "adolescent", "assigned_clinician", "other_org_clinician"):
+        assert client_as(getattr(cast, persona)).get(URL).status_code == 404, persona
