@@ -6,6 +6,15 @@ from django.test import Client
 from tether.testing.cast import Cast, build_cast, sign_in
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, plus the table of the test-only encrypted model."""
+    from tether.lib.tests.encrypted_models import create_encrypted_note_table
+
+    with django_db_blocker.unblock():
+        create_encrypted_note_table()
+
+
 @pytest.fixture
 def cast(db: None) -> Cast:
     return build_cast()

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tether.lib.fields import EncryptedTextField
 from tether.organizations.models import Organization
 from tether.patients.models import Patient
 
@@ -131,7 +132,9 @@ class BreakGlassGrant(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(_("reason for emergency access"))
+    reason_code = models.CharField(_("kind of emergency"), max_length=32, blank=True)
+    # The clinician's own words: free text that may hold clinical detail, so encrypted.
+    reason = EncryptedTextField(_("reason for emergency access"))
     started_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
 

@@ -68,17 +68,11 @@ class StatedReason:
         return str(self.category.label) if self.category is not None else ""
 
 
-def _store_reason(category: BreakGlassReason, explanation: str) -> str:
-    # BreakGlassGrant has one reason column: "<category code>: <explanation>".
-    return f"{category.value}: {explanation}"
-
-
 def stated_reason(grant: BreakGlassGrant) -> StatedReason:
     """The reason category and the clinician's own words, as stored on the grant."""
-    code, sep, text = grant.reason.partition(": ")
-    if sep and code in BreakGlassReason.values:
-        return StatedReason(BreakGlassReason(code), text)
-    return StatedReason(None, grant.reason)
+    code = grant.reason_code
+    category = BreakGlassReason(code) if code in BreakGlassReason.values else None
+    return StatedReason(category, grant.reason)
 
 
 def may_break_glass(user: User) -> bool:
@@ -164,7 +158,8 @@ def break_glass_start(
         organization_id=patient.organization_id,
         user=user,
         patient=patient,
-        reason=_store_reason(reason, explanation),
+        reason_code=reason.value,
+        reason=explanation,
         started_at=now,
         expires_at=now + dt.timedelta(minutes=settings.TETHER_BREAK_GLASS_MINUTES),
     )

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tether.demo.context import DemoContext
-from tether.demo.steps import organization, patients, schedule, staff
+from tether.demo.steps import emergency_access, organization, patients, schedule, staff
 
 
 @dataclass(frozen=True)
@@ -27,4 +27,5 @@ STEPS: tuple[Step, ...] = (
     Step("staff", staff.run),
     Step("patients, episodes and care teams", patients.run),
     Step("appointments and attendance", schedule.run),
+    Step("emergency access", emergency_access.run),
 )

@@ -37,11 +37,17 @@ class EncryptedNote(models.Model):
 def encrypted_note_table(django_db_setup, django_db_blocker):
     # Imported by several test modules (each gets its own session fixture), so it
     # creates the table only once; the test database is dropped at the end anyway.
+    # The table itself is made in tether/conftest.py's django_db_setup, before any
+    # test transaction opens (SQLite's schema editor cannot run inside one).
     with django_db_blocker.unblock():
-        if EncryptedNote._meta.db_table not in connection.introspection.table_names():
-            with connection.schema_editor() as editor:
-                editor.create_model(EncryptedNote)
+        create_encrypted_note_table()
     return EncryptedNote
+
+
+def create_encrypted_note_table() -> None:
+    if EncryptedNote._meta.db_table not in connection.introspection.table_names():
+        with connection.schema_editor() as editor:
+            editor.create_model(EncryptedNote)
 
 
 def raw_values(pk: int) -> tuple[str, str | None]:

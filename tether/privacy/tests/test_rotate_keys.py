@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from tether.lib import fields as encrypted
 from tether.lib.crypto import FieldKey, KeyRing, key_id_of
@@ -15,6 +16,7 @@ from tether.lib.tests.encrypted_models import (  # noqa: F401 - the fixture is u
     raw_values,
     write_raw,
 )
+from tether.privacy.models import BreakGlassGrant
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +159,7 @@ def test_it_never_overwrites_a_value_changed_while_it_runs(notes, monkeypatch):
     assert EncryptedNote.objects.get(pk=notes[1].pk).body == "edited meanwhile"
 
 
-def test_it_reports_zero_rows_on_a_database_with_no_encrypted_fields_yet(db):
+def test_it_reports_zero_rows_when_nothing_is_encrypted_yet(db):
     out, err = rotate()
     assert "0 rows to re-encrypt" in out
     assert err == ""
@@ -165,7 +167,15 @@ def test_it_reports_zero_rows_on_a_database_with_no_encrypted_fields_yet(db):
 
 def test_it_reencrypts_the_demo_database(db, settings):
     call_command("seed_demo", "--force", stdout=io.StringIO())
+    grant = BreakGlassGrant.objects.get()  # the demo's one use of emergency access
+    explanation = grant.reason
     settings.TETHER_FIELD_KEYS = (NEW, *settings.TETHER_FIELD_KEYS)  # a new key, first
     out, _ = rotate()
+    assert "Re-encrypted 1 rows under key k2026." in out
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reason FROM privacy_breakglassgrant WHERE id = %s", [grant.pk])
+        assert cursor.fetchone()[0].startswith("tether:v1:k2026:")
+    grant.refresh_from_db()
+    assert grant.reason == explanation
+    out, _ = rotate()
     assert "0 rows to re-encrypt" in out
-    assert "k2026" in out
