@@ -124,3 +124,22 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
 
 def allowed(relation: Relation, category: Category, action: Action) -> bool:
     return action in RULES[relation][category]
+
+
+_ACTION_LETTER = {Action.VIEW: "V", Action.CREATE: "C", Action.UPDATE: "U", Action.EXPORT: "E"}
+
+
+def as_markdown() -> str:
+    """The decision table as Markdown, for docs/PRIVACY.md (a test keeps the two equal)."""
+    categories = list(Category)
+    header = "| relation | " + " | ".join(c.value for c in categories) + " |"
+    rule = "|---|" + "---|" * len(categories)
+    rows = []
+    for relation in Relation:
+        cells = []
+        for category in categories:
+            actions = RULES[relation][category]
+            letters = "".join(_ACTION_LETTER[a] for a in Action if a in actions)
+            cells.append(letters or "—")
+        rows.append(f"| {relation.value} | " + " | ".join(cells) + " |")
+    return "\n".join([header, rule, *rows])
