@@ -192,3 +192,27 @@ def test_it_sends_anonymous_people_to_sign_in(name, cast, client):
 def test_every_persona_is_covered_somewhere():
     covered = {p for rule in ACCESS.values() for p in (*rule.allowed, *rule.denied)}
     assert covered >= set(EVERYONE)
+
+
+JUNK = {
+    "username": "x" * 5000,
+    "password": "\x00null byte",
+    "code": "'; DROP TABLE",
+    "patient": "-1",
+    "date_from": "2026-02-31",
+    "next": "https://evil.example/",
+    "program": "999999",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACCESS))
+def test_it_never_answers_junk_with_a_server_error(name, cast, client_as, client):
+    rule = ACCESS[name]
+    url = _url(name, rule, cast)
+    people = [None, "patient", "parent", "front_desk", "assigned_clinician", "privacy_officer"]
+    for persona in people:
+        http = client if persona is None else client_as(getattr(cast, persona))
+        if persona is None:
+            http.logout()
+        for response in (http.get(url, JUNK), http.post(url, JUNK)):
+            assert response.status_code < 500, f"{persona} got {response.status_code} on {name}"
