@@ -26,6 +26,7 @@ class Category(models.TextChoices):
     SELF_REPORT = "self_report", _("Patient self-report (check-ins, measures, homework)")
     PSYCHOTHERAPY_NOTE = "psychotherapy_note", _("Psychotherapy note")
     PART2 = "part2", _("Substance-use record (42 CFR Part 2)")
+    SHARED = "shared", _("Written with the care team (safety plan, homework, messages)")
 
 
 class Action(models.TextChoices):
@@ -65,6 +66,7 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
         # HIPAA's right of access excludes psychotherapy notes (45 CFR 164.524(a)(1)(i)).
         C.PSYCHOTHERAPY_NOTE: _NOTHING,
         C.PART2: _READ | {A.EXPORT},
+        C.SHARED: _ALL_ACTIONS,
     },
     R.CARE_TEAM: {
         C.GENERAL: _READ_WRITE,
@@ -73,6 +75,7 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
         # Only the note's own author may read it; the gate checks authorship per record.
         C.PSYCHOTHERAPY_NOTE: _READ_WRITE,
         C.PART2: _READ_WRITE,
+        C.SHARED: _READ_WRITE,
     },
     R.BREAK_GLASS: {
         C.GENERAL: _READ,
@@ -81,6 +84,7 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
         C.PSYCHOTHERAPY_NOTE: _NOTHING,
         # §2.51 medical emergency: disclosure to meet a bona fide emergency, documented.
         C.PART2: _READ,
+        C.SHARED: _READ,
     },
     R.PROGRAM_LEAD: {
         C.GENERAL: _READ_WRITE,
@@ -88,6 +92,7 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
         C.SELF_REPORT: _READ,
         C.PSYCHOTHERAPY_NOTE: _NOTHING,
         C.PART2: _NOTHING,
+        C.SHARED: _READ,
     },
     R.PROGRAM_ON_CALL: {
         C.GENERAL: _READ,
@@ -95,6 +100,8 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
         C.SELF_REPORT: _READ,
         C.PSYCHOTHERAPY_NOTE: _NOTHING,
         C.PART2: _NOTHING,
+        # On-call covers crises: the safety plan and recent messages matter most.
+        C.SHARED: _READ,
     },
     R.PROGRAM_FRONT_DESK: {
         C.GENERAL: _READ_WRITE,
@@ -102,6 +109,7 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
         C.SELF_REPORT: _NOTHING,
         C.PSYCHOTHERAPY_NOTE: _NOTHING,
         C.PART2: _NOTHING,
+        C.SHARED: _NOTHING,
     },
     R.PROGRAM_ADMIN: {
         C.GENERAL: _READ,
@@ -109,6 +117,7 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
         C.SELF_REPORT: _NOTHING,
         C.PSYCHOTHERAPY_NOTE: _NOTHING,
         C.PART2: _NOTHING,
+        C.SHARED: _NOTHING,
     },
     R.PROXY: {
         # Narrowed further by the proxy's scope and the patient's consent.
@@ -117,6 +126,7 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
         C.SELF_REPORT: _NOTHING,
         C.PSYCHOTHERAPY_NOTE: _NOTHING,
         C.PART2: _NOTHING,
+        C.SHARED: _NOTHING,
     },
     R.NONE: {category: _NOTHING for category in Category},
 }
