@@ -1,0 +1,294 @@
+"""Reads for check-ins and measures. Views ask the privacy gate (category
+``self_report``) before calling these; the staff-page and home-page helpers at the
+bottom ask it themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from tether.checkins import engine
+from tether.checkins.models import Answer, Instrument, ProgramInstrument, Response
+from tether.checkins.schedule import Window, window_for
+from tether.flags.models import Flag
+from tether.flags.selectors import open_flags_for
+from tether.patients.models import Episode, Patient
+from tether.privacy import audit
+from tether.privacy.gate import decide
+from tether.privacy.models import Purpose
+from tether.privacy.policy import Action, Category
+from tether.scheduling.models import Appointment, Attendance
+
+
+def current_episode(*, patient: Patient) -> Episode | None:
+    return (
+        Episode.objects.filter(patient=patient, status=Episode.Status.ACTIVE)
+        .select_related("program")
+        .first()
+    )
+
+
+def program_flags(episode: Episode) -> dict[str, bool]:
+    return {"treats_substance_use": episode.program.treats_substance_use}
+
+
+@dataclass(frozen=True)
+class Due:
+    schedule: ProgramInstrument
+    instrument: Instrument
+    window: Window
+    draft: Response | None
+
+    @property
+    def is_daily(self) -> bool:
+        return self.schedule.schedule == ProgramInstrument.Schedule.DAILY
+
+
+def _next_appointment(patient: Patient, now: dt.datetime) -> Appointment | None:
+    attendance = (
+        Attendance.objects.filter(
+            patient=patient,
+            status=Attendance.Status.SCHEDULED,
+            appointment__is_cancelled=False,
+            appointment__starts_at__gt=now,
+        )
+        .select_related("appointment")
+        .order_by("appointment__starts_at")
+        .first()
+    )
+    return attendance.appointment if attendance else None
+
+
+def due_for(
+    *, patient: Patient, episode: Episode | None, now: dt.datetime | None = None
+) -> list[Due]:
+    """What the patient should fill in now, daily check-in first. Four queries at most."""
+    if episode is None:
+        return []
+    now = now or timezone.now()
+    schedules = list(
+        ProgramInstrument.objects.filter(program_id=episode.program_id, is_active=True)
+    )
+    if not schedules:
+        return []
+    instruments = {
+        i.code: i
+        for i in Instrument.objects.filter(
+            code__in=[s.instrument_code for s in schedules], is_current=True
+        )
+    }
+    needs_session = any(s.schedule == ProgramInstrument.Schedule.BEFORE_SESSION for s in schedules)
+    appointment = _next_appointment(patient, now) if needs_session else None
+    windows: list[tuple[ProgramInstrument, Instrument, Window]] = []
+    for schedule in schedules:
+        instrument = instruments.get(schedule.instrument_code)
+        if instrument is None:
+            continue
+        window = window_for(
+            schedule.schedule, now=now, tz=episode.program.tzinfo, next_appointment=appointment
+        )
+        if window is not None:
+            windows.append((schedule, instrument, window))
+    if not windows:
+        return []
+    existing = {
+        (r.instrument_id, r.window): r
+        for r in Response.objects.filter(patient=patient, window__in=[w.key for _, _, w in windows])
+    }
+    due = []
+    for schedule, instrument, window in windows:
+        response = existing.get((instrument.pk, window.key))
+        if response is not None and response.status != Response.Status.DRAFT:
+            continue
+        due.append(Due(schedule, instrument, window, response))
+    due.sort(key=lambda d: (not d.is_daily, d.instrument.code))
+    return due
+
+
+def home_due(request: HttpRequest, *, patient: Patient) -> list[Due]:
+    """For the patient home page: what is due, read through the gate and audited."""
+    decision = decide(
+        request.user,  # type: ignore[arg-type]
+        patient,
+        category=Category.SELF_REPORT,
+        action=Action.VIEW,
+    )
+    if not decision.allowed:
+        return []
+    audit.record_access(
+        request,
+        patient=patient,
+        category=Category.SELF_REPORT,
+        action=Action.VIEW,
+        purpose=Purpose.PATIENT_REQUEST,
+        relation=decision.relation,
+    )
+    return due_for(patient=patient, episode=current_episode(patient=patient))
+
+
+# --- History and trends -------------------------------------------------------------
+
+
+@dataclass
+class Point:
+    response: Response
+    when: dt.datetime
+    value: int | None
+    answers: dict[str, int | str | None]
+    change: engine.Change | None = None
+    band: engine.Band | None = None
+    item_values: list[int | str | None] = field(default_factory=list)
+
+
+@dataclass
+class Series:
+    """One measure's (or one daily-check-in item's) history in the current episode."""
+
+    instrument: Instrument
+    item: engine.Item | None  # for a daily check-in item chart; None for a measure total
+    points: list[Point] = field(default_factory=list)
+    incomplete: int = 0
+
+    @property
+    def spec(self) -> engine.Definition:
+        return self.instrument.spec
+
+    @property
+    def key(self) -> str:
+        return f"{self.instrument.code}-{self.item.code}" if self.item else self.instrument.code
+
+    @property
+    def title(self) -> str:
+        return self.item.text if self.item else self.instrument.short_name
+
+    @property
+    def baseline(self) -> Point | None:
+        return self.points[0] if self.points else None
+
+    @property
+    def latest(self) -> Point | None:
+        return self.points[-1] if self.points else None
+
+    @property
+    def latest_change(self) -> engine.Change | None:
+        return self.latest.change if self.latest else None
+
+    @property
+    def scale_max(self) -> int:
+        if self.item is not None:
+            return max(self.item.values or (0,))
+        return self.spec.score_max
+
+
+def history(*, patient: Patient, episode: Episode | None) -> list[Series]:
+    """Every closed response of the episode, as series to chart. Two queries."""
+    if episode is None:
+        return []
+    responses = list(
+        Response.objects.filter(patient=patient, episode=episode)
+        .exclude(status=Response.Status.DRAFT)
+        .select_related("instrument")
+        .order_by("submitted_at", "id")
+    )
+    answers: dict[int, dict[str, int | str | None]] = defaultdict(dict)
+    for answer in Answer.objects.filter(response__in=[r.pk for r in responses]).order_by("id"):
+        answers[answer.response_id][answer.item_code] = (
+            answer.value if answer.value is not None else answer.text
+        )
+    series: dict[str, Series] = {}
+    for response in responses:
+        spec = response.instrument.spec
+        when = response.submitted_at or response.started_at
+        given = answers.get(response.pk, {})
+        if spec.is_scored:
+            s = series.setdefault(spec.code, Series(response.instrument, None))
+            if response.status != Response.Status.COMPLETE or response.total is None:
+                s.incomplete += 1
+                continue
+            point = Point(
+                response,
+                when,
+                response.total,
+                given,
+                band=spec.band_for(response.total),
+                item_values=[given.get(item.code) for item in spec.scored_items],
+            )
+            if s.points:
+                point.change = engine.change(
+                    spec, baseline=s.points[0].value or 0, current=response.total
+                )
+            s.points.append(point)
+        else:
+            for item in spec.items:
+                if not item.chart:
+                    continue
+                s = series.setdefault(f"{spec.code}-{item.code}", Series(response.instrument, item))
+                value = given.get(item.code)
+                if isinstance(value, int):
+                    s.points.append(Point(response, when, value, given))
+    return sorted(series.values(), key=lambda s: (s.item is None, s.instrument.code))
+
+
+@dataclass
+class Unfinished:
+    response: Response
+    answers: list[tuple[engine.Item, int | str | None]]
+
+
+def unfinished(*, patient: Patient, episode: Episode | None) -> list[Unfinished]:
+    """Responses in progress or closed unfinished, with what was answered (two queries).
+    Never scored; shown to staff so a flagged answer can be read in context."""
+    if episode is None:
+        return []
+    responses = list(
+        Response.objects.filter(patient=patient, episode=episode)
+        .exclude(status=Response.Status.COMPLETE)
+        .select_related("instrument")
+        .order_by("-started_at", "-id")
+    )
+    given: dict[int, dict[str, int | str | None]] = defaultdict(dict)
+    for answer in Answer.objects.filter(response__in=[r.pk for r in responses]):
+        given[answer.response_id][answer.item_code] = (
+            answer.value if answer.value is not None else answer.text
+        )
+    rows = []
+    for response in responses:
+        spec = response.instrument.spec
+        answered = given.get(response.pk, {})
+        rows.append(
+            Unfinished(
+                response,
+                [(item, answered[item.code]) for item in spec.items if item.code in answered],
+            )
+        )
+    return rows
+
+
+def staff_self_report(request: HttpRequest, *, patient: Patient) -> dict[str, object] | None:
+    """For the staff patient page: open flags and the latest of each measure, or None
+    when this person may not see the patient's self-reports (read audited)."""
+    decision = decide(
+        request.user,  # type: ignore[arg-type]
+        patient,
+        category=Category.SELF_REPORT,
+        action=Action.VIEW,
+    )
+    if not decision.allowed:
+        return None
+    audit.record_access(
+        request,
+        patient=patient,
+        category=Category.SELF_REPORT,
+        action=Action.VIEW,
+        purpose=Purpose.TREATMENT,
+        relation=decision.relation,
+    )
+    flags: list[Flag] = open_flags_for(patient=patient)
+    return {
+        "flags": flags,
+        "series": history(patient=patient, episode=current_episode(patient=patient)),
+    }

@@ -1,0 +1,125 @@
+"""Trends for the patient (/me/progress/) and for staff, with query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tether.checkins.models import Answer, Instrument, Response
+from tether.checkins.sync import sync_instruments
+
+PROGRESS = reverse("checkins:progress")
+HOME = reverse("portal:home")
+
+
+def _band(instrument: Instrument, total: int) -> str:
+    band = instrument.spec.band_for(total)
+    return band.code if band else ""
+
+
+def add_phq9(
+    patient: Any, totals: list[int], *, start_days_ago: int = 50, status: str = "complete"
+) -> None:
+    """Weekly complete PHQ-9s with these totals (items filled to match)."""
+    sync_instruments()
+    instrument = Instrument.objects.get(code="phq9", is_current=True)
+    episode = patient.episodes.get()
+    now = timezone.now()
+    for index, total in enumerate(totals):
+        when = now - dt.timedelta(days=start_days_ago - 7 * index)
+        response = Response.objects.create(
+            organization=patient.organization,
+            patient=patient,
+            episode=episode,
+            instrument=instrument,
+            window=f"test:{index}:{when.isoformat()}",
+            status=status,
+            started_at=when,
+            expires_at=when + dt.timedelta(days=7),
+            submitted_at=when,
+            total=total if status == "complete" else None,
+            band=_band(instrument, total) if status == "complete" else "",
+        )
+        values, left = [], total
+        for _ in range(9):
+            value = min(3, left)
+            values.append(value)
+            left -= value
+        Answer.objects.bulk_create(
+            Answer(
+                organization=patient.organization,
+                response=response,
+                item_code=str(n),
+                value=v,
+                answered_at=when,
+            )
+            for n, v in enumerate(values, start=1)
+        )
+
+
+def test_it_tells_the_patient_about_a_real_improvement(cast, client_as):
+    add_phq9(cast.patient.patient, [18, 15, 13, 11])
+    page = client_as(cast.patient).get(PROGRESS).content.decode()
+    assert "Your PHQ-9 went from 18 to 11 since you started — that is a real improvement." in page
+    assert 'role="img"' in page and "<title id=" in page and "<desc id=" in page
+    assert "Show as a table" in page
+
+
+def test_it_is_gentle_about_getting_worse(cast, client_as):
+    add_phq9(cast.patient.patient, [8, 10, 15])
+    page = client_as(cast.patient).get(PROGRESS).content.decode()
+    assert "Your scores have been higher lately." in page
+    assert "worse" not in page.lower()
+
+
+def test_it_shows_staff_baseline_reliable_change_and_items(cast, client_as):
+    patient = cast.patient.patient
+    add_phq9(patient, [18, 9])
+    add_phq9(patient, [20], start_days_ago=3, status="incomplete")
+    url = reverse("checkins:staff_measures", args=[patient.pk])
+    page = client_as(cast.assigned_clinician).get(url).content.decode()
+    assert "Reliable improvement" in page and "(-9)" in page
+    assert "reliable recovery" in page
+    assert "1 response not finished (not scored)" in page
+    assert "Item 9" in page
+
+
+def test_it_checks_access(cast, client_as):
+    patient = cast.patient.patient
+    url = reverse("checkins:staff_measures", args=[patient.pk])
+    assert client_as(cast.assigned_clinician).get(url).status_code == 200
+    for persona in ("front_desk", "unassigned_clinician", "other_org_clinician", "patient"):
+        assert client_as(getattr(cast, persona)).get(url).status_code == 404
+    assert client_as(cast.patient).get(PROGRESS).status_code == 200
+    for persona in ("parent", "assigned_clinician"):
+        assert client_as(getattr(cast, persona)).get(PROGRESS).status_code == 404
+
+
+def _count(client: Any, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_it_keeps_page_queries_constant_with_more_history(measures_on, client_as):
+    cast = measures_on
+    staff_url = reverse("checkins:staff_measures", args=[cast.patient.patient.pk])
+    detail_url = reverse("staff:patient_detail", args=[cast.patient.patient.pk])
+    add_phq9(cast.patient.patient, [18])
+    client = client_as(cast.patient)
+    _count(client, HOME), _count(client, PROGRESS)  # warm up (first audit row, session)
+    small = (_count(client, HOME), _count(client, PROGRESS))
+    add_phq9(cast.patient.patient, [16, 14, 12, 11, 10, 9, 9, 8], start_days_ago=45)
+    large = (_count(client, HOME), _count(client, PROGRESS))
+    assert small == large
+    print(f"\npatient home page: {large[0]} queries; progress page: {large[1]} queries")
+    staff = client_as(cast.assigned_clinician)
+    assert _count(staff, staff_url) == _count(staff, staff_url)
+    before = _count(staff, detail_url)
+    add_phq9(cast.patient.patient, [7, 7, 6], start_days_ago=5)
+    assert _count(staff, detail_url) == before

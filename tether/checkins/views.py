@@ -1,0 +1,343 @@
+"""The check-in flow (one question per screen), the patient's progress page and the
+staff's measures page. Thin: the gate, then a selector or a service.
+
+Every answer is a plain form POST (works without JavaScript); ``checkin.js`` sends
+the same POST with ``fetch`` and gets the next address back as JSON.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tether.accounts.models import User
+from tether.checkins import engine, services
+from tether.checkins.charts import chart_for
+from tether.checkins.models import Response
+from tether.checkins.selectors import current_episode, due_for, history, unfinished
+from tether.checkins.summary import patient_line
+from tether.crisis.resources import NATIONAL_CONTACTS, program_contacts
+from tether.flags.selectors import open_flags_for
+from tether.patients.models import Patient
+from tether.privacy.gate import access_patient
+from tether.privacy.models import Purpose
+from tether.privacy.policy import Action, Category
+from tether.staff.access import staff_required
+
+FETCH_HEADER = "X-Tether-Fetch"
+
+
+def _patient(request: HttpRequest, action: Action) -> Patient:
+    user = request.user
+    if not isinstance(user, User) or not user.is_patient:
+        raise Http404
+    try:
+        patient_id = user.patient.pk
+    except Patient.DoesNotExist:
+        raise Http404 from None
+    return access_patient(
+        request,
+        patient_id,
+        category=Category.SELF_REPORT,
+        action=action,
+        purpose=Purpose.PATIENT_REQUEST,
+    )
+
+
+def _response(patient: Patient, key: uuid.UUID) -> Response:
+    """The patient's own response; another patient's key is a 404 like any unknown one."""
+    try:
+        return Response.objects.select_related("instrument", "episode__program", "patient").get(
+            key=key, patient=patient
+        )
+    except Response.DoesNotExist:
+        raise Http404 from None
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    if request.headers.get(FETCH_HEADER):
+        return JsonResponse({"next": url})
+    return redirect(url)
+
+
+def _closed_message(request: HttpRequest, response: Response) -> None:
+    if response.status == Response.Status.INCOMPLETE and response.submitted_at:
+        messages.info(
+            request,
+            _(
+                "This questionnaire has closed. The answers you gave were kept, and your care "
+                "team can see them."
+            ),
+        )
+    else:
+        messages.info(request, _("You already sent this one. Thank you — nothing was changed."))
+
+
+def _first_unanswered(response: Response) -> int | None:
+    answered = services.answers_of(response)
+    for position, item in enumerate(services.items_for(response), start=1):
+        if item.code not in answered:
+            return position
+    return None
+
+
+@login_required
+@require_POST
+def start(request: HttpRequest, schedule_id: int) -> HttpResponse:
+    patient = _patient(request, Action.CREATE)
+    episode = current_episode(patient=patient)
+    due = next(
+        (d for d in due_for(patient=patient, episode=episode) if d.schedule.pk == schedule_id),
+        None,
+    )
+    if due is None or episode is None:
+        messages.info(request, _("That check-in is not open right now. Thank you for checking."))
+        return redirect("portal:home")
+    user: User = request.user  # type: ignore[assignment]
+    response = services.response_start(actor=user, patient=patient, episode=episode, due=due)
+    return redirect("checkins:resume", key=response.key)
+
+
+@login_required
+@require_GET
+def resume(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
+    """Where the patient left off (a reload, or coming back from the home page)."""
+    patient = _patient(request, Action.VIEW)
+    response = _response(patient, key)
+    if response.status != Response.Status.DRAFT:
+        return redirect("checkins:done", key=key)
+    position = _first_unanswered(response)
+    if position is None:
+        return redirect("checkins:finish", key=key)
+    return redirect("checkins:question", key=key, position=position)
+
+
+def _expired(request: HttpRequest, response: Response) -> bool:
+    if response.status == Response.Status.DRAFT and timezone.now() >= response.expires_at:
+        services.response_close_expired(response=response)
+        response.refresh_from_db()
+        return True
+    return False
+
+
+def _after(response: Response, position: int, count: int) -> str:
+    if position < count:
+        return reverse("checkins:question", kwargs={"key": response.key, "position": position + 1})
+    return reverse("checkins:finish", kwargs={"key": response.key})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question(request: HttpRequest, key: uuid.UUID, position: int) -> HttpResponse:
+    patient = _patient(request, Action.UPDATE if request.method == "POST" else Action.VIEW)
+    response = _response(patient, key)
+    items = services.items_for(response)
+    if not 1 <= position <= len(items):
+        raise Http404
+    item = items[position - 1]
+    if response.status != Response.Status.DRAFT or _expired(request, response):
+        _closed_message(request, response)
+        return _go(request, reverse("checkins:done", kwargs={"key": key}))
+    error = ""
+    status = 200
+    if request.method == "POST":
+        user: User = request.user  # type: ignore[assignment]
+        try:
+            saved = services.answer_save(
+                actor=user, response=response, item=item, raw=request.POST.get("answer")
+            )
+        except engine.InvalidAnswer:
+            error = (
+                _("Please keep your answer to %(max)s characters or fewer.")
+                % {"max": item.max_length}
+                if item.kind == "text"
+                else _("That answer was not one of the choices. Please choose one of these.")
+            )
+            status = 400
+            if request.headers.get(FETCH_HEADER):
+                return JsonResponse({"error": error}, status=400)
+        except (services.ResponseClosed, services.ResponseExpired):
+            response.refresh_from_db()
+            _closed_message(request, response)
+            return _go(request, reverse("checkins:done", kwargs={"key": key}))
+        else:
+            if saved.alerts:
+                return _go(
+                    request,
+                    reverse("checkins:support", kwargs={"key": key, "position": position}),
+                )
+            if position == len(items):
+                return _submit(request, response, user)
+            return _go(request, _after(response, position, len(items)))
+    answers = services.answers_of(response)
+    spec = response.instrument.spec
+    chosen = answers.get(item.code)
+    back = (
+        reverse("checkins:question", kwargs={"key": key, "position": position - 1})
+        if position > 1
+        else reverse("portal:home")
+    )
+    return render(
+        request,
+        "checkins/question.html",
+        {
+            "response": response,
+            "spec": spec,
+            "item": item,
+            "position": position,
+            "count": len(items),
+            "chosen": chosen,
+            "back": back,
+            "error": error,
+            "is_last": position == len(items),
+        },
+        status=status,
+    )
+
+
+def _submit(request: HttpRequest, response: Response, user: User) -> HttpResponse:
+    try:
+        result = services.response_submit(actor=user, response=response)
+    except services.MissingAnswers:
+        return _go(request, reverse("checkins:finish", kwargs={"key": response.key}))
+    except services.ResponseExpired:
+        response.refresh_from_db()
+        _closed_message(request, response)
+        return _go(request, reverse("checkins:done", kwargs={"key": response.key}))
+    if result.already:
+        _closed_message(request, result.response)
+    return _go(request, reverse("checkins:done", kwargs={"key": response.key}))
+
+
+@login_required
+@require_GET
+def support(request: HttpRequest, key: uuid.UUID, position: int) -> HttpResponse:
+    """Right after an answer that raised a safety flag: supportive words and help now."""
+    patient = _patient(request, Action.VIEW)
+    response = _response(patient, key)
+    items = services.items_for(response)
+    if not 1 <= position <= len(items):
+        raise Http404
+    return render(
+        request,
+        "checkins/support.html",
+        {
+            "response": response,
+            "program": response.episode.program,
+            "national_contacts": NATIONAL_CONTACTS,
+            "program_contacts": program_contacts(response.episode.program),
+            "next_url": _after(response, position, len(items)),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def finish(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
+    patient = _patient(request, Action.UPDATE if request.method == "POST" else Action.VIEW)
+    response = _response(patient, key)
+    if response.status != Response.Status.DRAFT or _expired(request, response):
+        if request.method == "POST":
+            _closed_message(request, response)
+        return redirect("checkins:done", key=key)
+    user: User = request.user  # type: ignore[assignment]
+    if request.method == "POST":
+        # The idempotency key is the response's own key: a second POST finds it sent.
+        allow_incomplete = request.POST.get("send_as_is") == "1"
+        try:
+            result = services.response_submit(
+                actor=user, response=response, allow_incomplete=allow_incomplete
+            )
+        except services.MissingAnswers:
+            pass
+        except services.ResponseExpired:
+            response.refresh_from_db()
+            _closed_message(request, response)
+            return redirect("checkins:done", key=key)
+        else:
+            if result.already:
+                _closed_message(request, result.response)
+            return redirect("checkins:done", key=key)
+    answers = services.answers_of(response)
+    items = services.items_for(response)
+    missing = [
+        (position, item)
+        for position, item in enumerate(items, start=1)
+        if item.required and item.code not in answers
+    ]
+    return render(
+        request,
+        "checkins/finish.html",
+        {
+            "response": response,
+            "spec": response.instrument.spec,
+            "missing": missing,
+            "back": reverse("checkins:question", kwargs={"key": key, "position": len(items)}),
+        },
+    )
+
+
+@login_required
+@require_GET
+def done(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
+    patient = _patient(request, Action.VIEW)
+    response = _response(patient, key)
+    if response.status == Response.Status.DRAFT:
+        return redirect("checkins:resume", key=key)
+    return render(
+        request,
+        "checkins/done.html",
+        {"response": response, "spec": response.instrument.spec, "nav": "progress"},
+    )
+
+
+def _cards(patient: Patient) -> tuple[list[dict[str, object]], object]:
+    episode = current_episode(patient=patient)
+    cards = []
+    for series in history(patient=patient, episode=episode):
+        cards.append({"series": series, "chart": chart_for(series), "line": patient_line(series)})
+    return cards, episode
+
+
+@login_required
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    patient = _patient(request, Action.VIEW)
+    cards, episode = _cards(patient)
+    return render(
+        request,
+        "checkins/progress.html",
+        {"nav": "progress", "patient": patient, "cards": cards, "episode": episode},
+    )
+
+
+@staff_required
+@require_GET
+def staff_measures(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.SELF_REPORT,
+        action=Action.VIEW,
+        purpose=Purpose.TREATMENT,
+    )
+    cards, episode = _cards(patient)
+    return render(
+        request,
+        "checkins/staff_measures.html",
+        {
+            "patient": patient,
+            "cards": cards,
+            "episode": episode,
+            "flags": open_flags_for(patient=patient),
+            "unfinished": unfinished(patient=patient, episode=current_episode(patient=patient)),
+        },
+    )
