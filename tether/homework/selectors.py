@@ -1,0 +1,161 @@
+"""Reads of homework. Callers have already asked the gate for the patient."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from tether.homework.library import Definition, builtin_library
+from tether.homework.models import Assignment, HomeworkAnswers, ProgramTemplate
+from tether.privacy.gate import decide
+from tether.privacy.policy import Action, Category
+from tether.scheduling.models import Appointment
+
+if TYPE_CHECKING:
+    from tether.accounts.models import User
+    from tether.organizations.models import Program
+    from tether.patients.models import Patient
+
+
+@dataclass(frozen=True)
+class Completion:
+    """Completion and lateness over assignments that are done or past due."""
+
+    assigned: int
+    counted: int  # done, or open past the due date
+    done: int
+    done_on_time: int
+    late: int  # done late, or open past the due date
+
+    @property
+    def rate(self) -> int | None:
+        """Percent of counted assignments that are done (None when nothing counts yet)."""
+        return round(100 * self.done / self.counted) if self.counted else None
+
+    @property
+    def on_time_rate(self) -> int | None:
+        return round(100 * self.done_on_time / self.counted) if self.counted else None
+
+
+def completion(assignments: list[Assignment]) -> Completion:
+    today = timezone.localdate()
+    counted = done = on_time = late = 0
+    for a in assignments:
+        overdue = a.days_late(today) > 0
+        if a.is_done or overdue:
+            counted += 1
+        if a.is_done:
+            done += 1
+            if overdue:
+                late += 1
+            else:
+                on_time += 1
+        elif overdue:
+            late += 1
+    return Completion(len(assignments), counted, done, on_time, late)
+
+
+def templates_for(*, programs: list[Program]) -> dict[str, Definition]:
+    """The built-in library plus the programs' own templates (a program's wins on a clash)."""
+    library = builtin_library()
+    for template in ProgramTemplate.objects.filter(program__in=programs, is_active=True).order_by(
+        "program_id", "key"
+    ):
+        library[template.key] = template.parsed()
+    return library
+
+
+def for_patient(*, patient: Patient) -> QuerySet[Assignment]:
+    return (
+        Assignment.objects.filter(patient=patient)
+        .select_related("assigned_by", "feedback_by")
+        .order_by("-due_on", "-pk")
+    )
+
+
+def open_for_patient(*, patient: Patient) -> list[Assignment]:
+    """What is still to do, soonest due first (for the patient's home page)."""
+    return list(
+        Assignment.objects.filter(patient=patient)
+        .exclude(status=Assignment.Status.DONE)
+        .order_by("due_on", "pk")
+    )
+
+
+def answers_for(*, assignment: Assignment) -> dict[str, Any]:
+    try:
+        return assignment.answers.as_dict()
+    except HomeworkAnswers.DoesNotExist:
+        return {}
+
+
+def answered_steps(*, assignment: Assignment, answers: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each step with its fields and answers, for review pages."""
+    steps = assignment.parsed().expanded_steps(assignment.starts_on)
+    out = []
+    for number, step in enumerate(steps, start=1):
+        rows = []
+        for f in step.fields:
+            value = answers.get(f"{number}.{f.key}")
+            if isinstance(value, list):
+                value = ", ".join(str(v) for v in value)
+            rows.append({"label": f.label, "value": "" if value is None else str(value)})
+        out.append({"number": number, "title": step.title, "rows": rows})
+    return out
+
+
+def coping_skills_for(*, patient: Patient) -> list[str]:
+    """The lines of the patient's latest coping-skills list (shown with the safety plan)."""
+    assignment = (
+        Assignment.objects.filter(patient=patient, template_key="coping_skills")
+        .filter(answers__isnull=False)
+        .select_related("answers")
+        .order_by("-answers__updated_at")
+        .first()
+    )
+    if assignment is None:
+        return []
+    skills: list[str] = []
+    for key, value in assignment.answers.as_dict().items():
+        if key.endswith(".skills") and isinstance(value, str):
+            skills.extend(line.strip() for line in value.splitlines() if line.strip())
+    return skills
+
+
+def staff_summary(*, user: User, patient: Patient) -> dict[str, Any] | None:
+    """For the staff patient page: homework and safety plan, if the user may see ``shared``.
+
+    The page itself was opened through the gate (``general``); this only decides
+    whether to show the card, and the linked pages ask the gate again (audited).
+    """
+    if not decide(user, patient, category=Category.SHARED, action=Action.VIEW).allowed:
+        return None
+    from tether.safetyplan.selectors import latest_version
+
+    assignments = list(for_patient(patient=patient))
+    return {
+        "safety_plan": latest_version(patient=patient),
+        "assignments": assignments[:5],
+        "completion": completion(assignments),
+        "can_assign": decide(user, patient, category=Category.SHARED, action=Action.CREATE).allowed,
+    }
+
+
+def group_sessions_of(*, patient: Patient, days: int = 14) -> list[Appointment]:
+    """The patient's group sessions of the last and next ``days`` days (to assign to all)."""
+    now = timezone.now()
+    return list(
+        Appointment.objects.filter(
+            kind=Appointment.Kind.GROUP,
+            is_cancelled=False,
+            attendances__patient=patient,
+            starts_at__gte=now - timedelta(days=days),
+            starts_at__lte=now + timedelta(days=days),
+        )
+        .distinct()
+        .order_by("starts_at")[:10]
+    )

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.urls import reverse
+
+from tether.homework.services import assignment_complete, feedback_give
+from tether.privacy.models import Purpose
+
+URL = reverse("homework:patient_list")
+
+
+def test_it_shows_what_is_due_and_what_is_done_with_feedback(cast, client_as, assign):
+    assign(cast.patient, "thought_record", note="Pick Monday's moment")
+    done = assign(cast.patient, "reflection")
+    assignment_complete(assignment=done, actor=cast.patient, purpose=Purpose.PATIENT_REQUEST)
+    feedback_give(assignment=done, author=cast.assigned_clinician, text="Lovely insight")
+    body = client_as(cast.patient).get(URL).content.decode()
+    assert "Thought record" in body and "Pick Monday&#x27;s moment" in body
+    assert "Lovely insight" in body
+
+
+def test_it_marks_late_homework(cast, client_as, assign):
+    assign(cast.patient, "reflection", due_in_days=-2, starts_days_ago=5)
+    assert "Late" in client_as(cast.patient).get(URL).content.decode()
+
+
+def test_the_home_page_shows_homework_due(cast, client_as, assign):
+    assignment = assign(cast.patient, "dbt_diary_card")
+    assign(cast.other_patient, "relapse_prevention")
+    body = client_as(cast.patient).get(reverse("portal:home")).content.decode()
+    assert "Your homework" in body and "Diary card" in body
+    assert reverse("homework:patient_step", args=[assignment.pk, 1]) in body
+    assert "Relapse-prevention plan" not in body
+
+
+def test_it_keeps_a_constant_number_of_queries(cast, client_as, assign, django_assert_num_queries):
+    client = client_as(cast.patient)
+    assign(cast.patient)
+    client.get(URL)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        client.get(URL)
+    for key in ("reflection", "dbt_diary_card", "coping_skills", "relapse_prevention"):
+        a = assign(cast.patient, key)
+        feedback_give(assignment=a, author=cast.assigned_clinician, text="ok")
+    with CaptureQueriesContext(connection) as large:
+        client.get(URL)
+    assert len(large) == len(small)
+
+
+def test_it_checks_access(cast, client_as):
+    assert client_as(cast.patient).get(URL).status_code == 200
+    for persona in ("parent", "assigned_clinician"):
+        assert client_as(getattr(cast, persona)).get(URL).status_code == 404

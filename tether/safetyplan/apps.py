@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SafetyPlanConfig(AppConfig):
+    name = "tether.safetyplan"
+    label = "safetyplan"
