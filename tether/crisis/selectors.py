@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
+from django.db.models import Count
+
+from tether.crisis.models import UrgentContactEvent, UrgentContactRequest
 from tether.organizations.models import Program
 from tether.patients.models import Episode, Proxy
 
@@ -33,3 +37,41 @@ def program_for_crisis_help(user: User | AnonymousUser) -> Program | None:
 def programs_for_public_page() -> list[Program]:
     """Signed out, we cannot know the program: list every active program's line."""
     return list(Program.objects.filter(is_active=True).order_by("name"))
+
+
+def crisis_pathway_use_count(*, patient_id: int, since: dt.datetime | None = None) -> int:
+    """How often this patient's crisis pathway was used (urgent requests raised, any source).
+
+    Repeated calls while a request is still open are counted too: each is a RAISED
+    event. The pre-session review and the flags read this.
+    """
+    events = UrgentContactEvent.objects.filter(
+        request__patient_id=patient_id, kind=UrgentContactEvent.Kind.RAISED
+    )
+    if since is not None:
+        events = events.filter(occurred_at__gte=since)
+    return events.count()
+
+
+def crisis_pathway_use_counts(
+    *, patient_ids: list[int], since: dt.datetime | None = None
+) -> dict[int, int]:
+    """The same for many patients in one query (lists, the flag queue)."""
+    events = UrgentContactEvent.objects.filter(
+        request__patient_id__in=patient_ids, kind=UrgentContactEvent.Kind.RAISED
+    )
+    if since is not None:
+        events = events.filter(occurred_at__gte=since)
+    rows = events.values("request__patient_id").annotate(n=Count("id"))
+    counts = {pk: 0 for pk in patient_ids}
+    counts.update({row["request__patient_id"]: row["n"] for row in rows})
+    return counts
+
+
+def open_request_for(*, patient_id: int) -> UrgentContactRequest | None:
+    return (
+        UrgentContactRequest.objects.filter(patient_id=patient_id)
+        .exclude(status=UrgentContactRequest.Status.CLOSED)
+        .select_related("program")
+        .first()
+    )

@@ -1,10 +1,29 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import logging
 
+from django.contrib.auth.views import redirect_to_login
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_POST
+
+from tether.accounts.models import User
+from tether.crisis import services
+from tether.crisis.models import UrgentContactEvent, UrgentContactRequest
 from tether.crisis.resources import NATIONAL_CONTACTS, program_contacts
-from tether.crisis.selectors import program_for_crisis_help, programs_for_public_page
+from tether.crisis.selectors import (
+    open_request_for,
+    program_for_crisis_help,
+    programs_for_public_page,
+)
+from tether.patients.models import Patient
+from tether.privacy.gate import access_patient
+from tether.privacy.models import Purpose
+from tether.privacy.policy import Action
+
+logger = logging.getLogger(__name__)
 
 
 def crisis(request: HttpRequest) -> HttpResponse:
@@ -14,6 +33,12 @@ def crisis(request: HttpRequest) -> HttpResponse:
         program_groups = [(program, program_contacts(program))]
     else:
         program_groups = [(p, program_contacts(p)) for p in programs_for_public_page()]
+    user = request.user
+    patient_id = (
+        user.patient.pk
+        if isinstance(user, User) and user.is_patient and hasattr(user, "patient")
+        else None
+    )
     return render(
         request,
         "crisis/crisis.html",
@@ -21,5 +46,79 @@ def crisis(request: HttpRequest) -> HttpResponse:
             "national_contacts": NATIONAL_CONTACTS,
             "program_groups": program_groups,
             "own_program": program,
+            "can_ask_urgent": patient_id is not None,
+            "open_request": open_request_for(patient_id=patient_id) if patient_id else None,
+        },
+    )
+
+
+def not_delivered(request: HttpRequest) -> HttpResponse:
+    """What a patient sees when their request or message could not be saved.
+
+    Rendered without the request (no context processors, no session, no database),
+    from the national numbers kept in code, so it works while the database is down.
+    """
+    html = render_to_string("crisis/not_delivered.html", {"national_contacts": NATIONAL_CONTACTS})
+    return HttpResponse(html, status=503)
+
+
+def _own_patient(request: HttpRequest) -> Patient:
+    user = request.user
+    if not isinstance(user, User) or not user.is_patient:
+        raise Http404
+    try:
+        patient = user.patient
+    except Patient.DoesNotExist:
+        raise Http404 from None
+    return access_patient(
+        request,
+        patient.pk,
+        category=services.CATEGORY,
+        action=Action.CREATE if request.method == "POST" else Action.VIEW,
+        purpose=Purpose.PATIENT_REQUEST,
+    )
+
+
+@require_POST
+def urgent_request(request: HttpRequest) -> HttpResponse:
+    """The patient's "Ask my care team to contact me urgently" button."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        patient = _own_patient(request)
+        urgent = services.urgent_contact_raise(
+            patient=patient,
+            source=UrgentContactRequest.Source.PATIENT_BUTTON,
+            actor=request.user,
+        )
+    except (DatabaseError, services.NoProgramError):
+        # Never a silent failure: say plainly it did not go through, and who to call.
+        logger.exception("An urgent-contact request could not be saved")
+        return not_delivered(request)
+    return redirect("crisis:urgent_status", request_id=urgent.pk)
+
+
+def urgent_status(request: HttpRequest, request_id: int) -> HttpResponse:
+    """The patient's view of their request: received, who has it, by when to expect a call."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    patient = _own_patient(request)
+    urgent = (
+        UrgentContactRequest.objects.filter(pk=request_id, patient=patient)
+        .select_related("program")
+        .first()
+    )
+    if urgent is None:
+        raise Http404
+    events = list(urgent.events.select_related("actor__staff_member"))
+    return render(
+        request,
+        "crisis/urgent_status.html",
+        {
+            "urgent": urgent,
+            "events": events,
+            "expected_by": services.expected_contact_by(urgent),
+            "Kind": UrgentContactEvent.Kind,
+            "program_contacts": program_contacts(urgent.program),
         },
     )

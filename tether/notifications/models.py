@@ -20,6 +20,11 @@ from tether.privacy.models import BreakGlassGrant
 class Notification(models.Model):
     class Kind(models.TextChoices):
         BREAK_GLASS = "break_glass", _("Emergency access was used")
+        URGENT_REQUEST = "urgent_request", _("A patient needs urgent contact")
+        URGENT_ESCALATED = (
+            "urgent_escalated",
+            _("Escalated to you: urgent contact not acknowledged"),
+        )
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     recipient = models.ForeignKey(
@@ -33,6 +38,9 @@ class Notification(models.Model):
     break_glass_grant = models.ForeignKey(
         BreakGlassGrant, on_delete=models.PROTECT, related_name="+", null=True
     )
+    urgent_request = models.ForeignKey(
+        "crisis.UrgentContactRequest", on_delete=models.PROTECT, related_name="+", null=True
+    )
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -43,6 +51,11 @@ class Notification(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="break_glass") | Q(break_glass_grant__isnull=False),
                 name="notification_break_glass_has_grant",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["urgent_request", "urgent_escalated"])
+                | Q(urgent_request__isnull=False),
+                name="notification_urgent_has_request",
             ),
         ]
 

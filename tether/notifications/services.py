@@ -17,7 +17,10 @@ from django.utils.translation import gettext as _
 from tether.notifications.models import Notification
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from tether.accounts.models import User
+    from tether.crisis.models import UrgentContactRequest
     from tether.organizations.models import Organization
     from tether.patients.models import Patient
     from tether.privacy.models import BreakGlassGrant
@@ -34,6 +37,15 @@ def _email_text(kind: Notification.Kind) -> tuple[str, str]:
             _(
                 "Emergency access was used in Tether; review it in the audit report.\n\n"
                 "Sign in to see the details: %(link)s"
+            )
+            % {"link": link},
+        )
+    if kind in (Notification.Kind.URGENT_REQUEST, Notification.Kind.URGENT_ESCALATED):
+        return (
+            _("Tether: a patient needs urgent contact"),
+            _(
+                "A patient asked for urgent contact and it needs acknowledging now.\n\n"
+                "Sign in to see who and to acknowledge it: %(link)s"
             )
             % {"link": link},
         )
@@ -61,10 +73,12 @@ def notify(
     actor: User | None = None,
     patient: Patient | None = None,
     break_glass_grant: BreakGlassGrant | None = None,
+    urgent_request: UrgentContactRequest | None = None,
+    now: datetime | None = None,
 ) -> list[Notification]:
     """Store one notification per recipient and, once committed, email each of them."""
     people = {user.pk: user for user in recipients}
-    now = timezone.now()
+    now = now or timezone.now()
     notifications = Notification.objects.bulk_create(
         [
             Notification(
@@ -74,6 +88,7 @@ def notify(
                 actor=actor,
                 patient=patient,
                 break_glass_grant=break_glass_grant,
+                urgent_request=urgent_request,
                 created_at=now,
             )
             for user in people.values()
@@ -91,7 +106,7 @@ def notifications_for(*, user: User) -> QuerySet[Notification]:
         return Notification.objects.none()
     return (
         Notification.objects.filter(recipient=user, organization_id=user.organization_id)
-        .select_related("actor__staff_member", "break_glass_grant")
+        .select_related("actor__staff_member", "break_glass_grant", "urgent_request", "patient")
         .order_by("-created_at", "-pk")
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 
 from django.conf import settings
@@ -13,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+DEFAULT_RESPONSE_TEXT = "within 1 business day; up to 48 hours"
 
 
 class Organization(models.Model):
@@ -55,6 +59,35 @@ class Program(models.Model):
     )
     is_active = models.BooleanField(default=True)
 
+    # Reaching the care team: office hours (program time zone), urgent requests, messages.
+    office_opens_at = models.TimeField(_("office hours start"), default=dt.time(9, 0))
+    office_closes_at = models.TimeField(_("office hours end"), default=dt.time(17, 0))
+    office_days = models.CharField(
+        _("office days"),
+        max_length=7,
+        default="01234",
+        help_text=_("Weekdays the office is open: 0 is Monday, 6 is Sunday."),
+    )
+    escalation_minutes = models.PositiveSmallIntegerField(
+        _("minutes before an unacknowledged urgent request is escalated"), default=15
+    )
+    escalation_contact = models.ForeignKey(
+        "StaffMember",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("escalation contact (after the clinical lead)"),
+    )
+    message_response_text = models.CharField(
+        _("message response time, as patients read it"),
+        max_length=200,
+        default=DEFAULT_RESPONSE_TEXT,
+    )
+    message_response_hours = models.PositiveSmallIntegerField(
+        _("hours after which an unanswered message is overdue"), default=48
+    )
+
     class Meta:
         verbose_name = _("program")
         constraints = [
@@ -67,6 +100,31 @@ class Program(models.Model):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def _open_on(self, day: dt.date) -> bool:
+        return str(day.weekday()) in self.office_days
+
+    def is_office_hours(self, moment: dt.datetime) -> bool:
+        """Whether the office is open at this (aware) moment, in the program's time zone."""
+        local = moment.astimezone(self.tzinfo)
+        return (
+            self._open_on(local.date())
+            and self.office_opens_at <= local.time() < self.office_closes_at
+        )
+
+    def next_office_opening(self, moment: dt.datetime) -> dt.datetime:
+        """The next moment the office opens (``moment`` itself during office hours)."""
+        if self.is_office_hours(moment):
+            return moment
+        local = moment.astimezone(self.tzinfo)
+        day = local.date()
+        if local.time() >= self.office_opens_at:
+            day += dt.timedelta(days=1)
+        for _days in range(8):
+            if self._open_on(day):
+                return dt.datetime.combine(day, self.office_opens_at, tzinfo=self.tzinfo)
+            day += dt.timedelta(days=1)
+        return moment  # no office days configured: treat every moment as "now"
 
 
 class StaffMember(models.Model):

@@ -1,0 +1,34 @@
+"""Enqueue the periodic tasks (the urgent-request escalation sweep) on time, forever."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from tether.crisis.scheduler import enqueue_due
+
+
+class Command(BaseCommand):
+    help = "Enqueue periodic tasks (run beside `manage.py db_worker`)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--once", action="store_true", help="Enqueue what is due and exit.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        last_run: dict[str, dt.datetime] = {}
+        tick = min(settings.TETHER_SCHEDULER_INTERVAL_SECONDS, 60)
+        while not stop.is_set():
+            for name in enqueue_due(last_run, now=timezone.now()):
+                self.stdout.write(f"enqueued {name}")
+            if options["once"]:
+                return
+            stop.wait(tick)

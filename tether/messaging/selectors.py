@@ -1,0 +1,188 @@
+"""Reading threads: the clinician inbox, response-time figures, the patient's summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tether.crisis.models import UrgentContactRequest
+from tether.crisis.selectors import open_request_for
+from tether.messaging.models import Message, Thread
+from tether.patients.models import Episode
+
+if TYPE_CHECKING:
+    from tether.accounts.models import User
+    from tether.patients.models import Patient
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    thread: Thread
+    program_name: str
+    unread: bool
+    overdue: bool
+    due_at: dt.datetime | None
+
+
+def inbox(*, patients: QuerySet[Patient], now: dt.datetime | None = None) -> list[InboxRow]:
+    """Threads of these patients: unread or overdue first, then the most recent.
+
+    Three queries whatever the number of threads.
+    """
+    now = now or timezone.now()
+    threads = list(
+        Thread.objects.filter(patient__in=patients, last_message_at__isnull=False)
+        .select_related("patient")
+        .order_by(F("last_message_at").desc(nulls_last=True))[:200]
+    )
+    episodes = Episode.objects.filter(
+        patient_id__in=[t.patient_id for t in threads], status=Episode.Status.ACTIVE
+    ).select_related("program")
+    program_by_patient = {e.patient_id: e.program for e in episodes}
+    rows = []
+    for thread in threads:
+        program = program_by_patient.get(thread.patient_id)
+        due_at = (
+            thread.awaiting_reply_since + dt.timedelta(hours=program.message_response_hours)
+            if thread.awaiting_reply_since is not None and program is not None
+            else None
+        )
+        rows.append(
+            InboxRow(
+                thread=thread,
+                program_name=program.name if program else "",
+                unread=thread.unread_by_team,
+                overdue=due_at is not None and due_at < now,
+                due_at=due_at,
+            )
+        )
+    rows.sort(key=lambda r: (not r.overdue, not r.unread))  # stable: recent first within
+    return rows
+
+
+@dataclass(frozen=True)
+class ResponseFigure:
+    who: str
+    replies: int
+    median_hours: float
+    within_target: int  # replies inside the program's response time
+
+
+@dataclass(frozen=True)
+class ResponseTimes:
+    overall: ResponseFigure | None
+    per_program: list[ResponseFigure]
+    per_clinician: list[ResponseFigure]
+
+
+def response_times(
+    *, patients: QuerySet[Patient], since: dt.datetime, target_hours: int = 48
+) -> ResponseTimes:
+    """Median time to answer a patient: overall, per program and per clinician (one query)."""
+    program_name = Subquery(
+        Episode.objects.filter(patient=OuterRef("thread__patient"), status=Episode.Status.ACTIVE)
+        .order_by("-admitted_on")
+        .values("program__name")[:1]
+    )
+    replies = list(
+        Message.objects.filter(
+            thread__patient__in=patients,
+            author_kind=Message.AuthorKind.STAFF,
+            response_seconds__isnull=False,
+            created_at__gte=since,
+        )
+        .annotate(program_name=program_name)
+        .values("response_seconds", "program_name", "author__first_name", "author__last_name")
+    )
+    if not replies:
+        return ResponseTimes(None, [], [])
+
+    def figure(who: str, seconds: list[int]) -> ResponseFigure:
+        return ResponseFigure(
+            who=who,
+            replies=len(seconds),
+            median_hours=round(statistics.median(seconds) / 3600, 1),
+            within_target=sum(1 for s in seconds if s <= target_hours * 3600),
+        )
+
+    by_author: dict[str, list[int]] = {}
+    by_program: dict[str, list[int]] = {}
+    for reply in replies:
+        seconds = int(reply["response_seconds"] or 0)
+        name = f"{reply['author__first_name']} {reply['author__last_name']}".strip()
+        by_author.setdefault(name, []).append(seconds)
+        by_program.setdefault(reply["program_name"] or _("Discharged"), []).append(seconds)
+    return ResponseTimes(
+        overall=figure(_("Everyone"), [int(r["response_seconds"] or 0) for r in replies]),
+        per_program=[figure(name, secs) for name, secs in sorted(by_program.items())],
+        per_clinician=[figure(name, secs) for name, secs in sorted(by_author.items())],
+    )
+
+
+def trigger_for_request(urgent: UrgentContactRequest) -> str:
+    """Why a message raised this request, in words for staff."""
+    message = (
+        urgent.messages.filter(author_kind=Message.AuthorKind.PATIENT)
+        .exclude(trigger="")
+        .order_by("created_at")
+        .first()
+    )
+    if message is None:
+        return ""
+    if message.trigger == Message.Trigger.PHRASE:
+        return _("Crisis language in a message: “%(phrase)s”") % {"phrase": message.trigger_phrase}
+    return _("The patient marked a message as urgent")
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    unread_replies: bool
+    open_request: UrgentContactRequest | None
+
+
+def patient_summary(*, patient: Patient) -> PatientSummary:
+    """For the patient's home page: new replies, and an open urgent request."""
+    thread = Thread.objects.filter(patient=patient).first()
+    return PatientSummary(
+        unread_replies=bool(thread and thread.unread_by_patient),
+        open_request=open_request_for(patient_id=patient.pk),
+    )
+
+
+def thread_messages(thread: Thread) -> list[Message]:
+    return list(thread.messages.select_related("author__staff_member"))
+
+
+def staff_thread_for(user: User, thread_id: int) -> Thread | None:
+    return (
+        Thread.objects.filter(pk=thread_id, organization_id=user.organization_id or 0)
+        .select_related("patient")
+        .first()
+    )
+
+
+def staff_reach_summary(*, user: User, patient: Patient) -> dict[str, object] | None:
+    """For the staff patient page: messages and crisis-pathway use, if the user may see
+    ``shared`` records. The linked pages ask the gate again (audited)."""
+    from tether.crisis.selectors import crisis_pathway_use_count
+    from tether.privacy.gate import decide
+    from tether.privacy.policy import Action, Category
+
+    if not decide(user, patient, category=Category.SHARED, action=Action.VIEW).allowed:
+        return None
+    thread = Thread.objects.filter(patient=patient).first()
+    return {
+        "thread": thread,
+        "unread": bool(thread and thread.unread_by_team),
+        "open_request": open_request_for(patient_id=patient.pk),
+        "crisis_uses_30_days": crisis_pathway_use_count(
+            patient_id=patient.pk, since=timezone.now() - dt.timedelta(days=30)
+        ),
+        "crisis_uses": crisis_pathway_use_count(patient_id=patient.pk),
+    }

@@ -1,0 +1,302 @@
+"""The patient's messages (/messages/) and the clinician inbox (/messages/inbox/)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tether.accounts.models import User
+from tether.crisis.resources import program_contacts
+from tether.crisis.services import NoProgramError, program_of
+from tether.crisis.views import not_delivered
+from tether.messaging import selectors, services
+from tether.messaging.forms import NoteForm, PatientMessageForm, StaffReplyForm
+from tether.messaging.models import Thread
+from tether.organizations.models import StaffMember
+from tether.patients.models import Patient
+from tether.privacy import audit
+from tether.privacy.gate import access_patient, decide, patients_visible_to
+from tether.privacy.models import Purpose
+from tether.privacy.policy import Action
+from tether.staff.access import can_register_patients, staff_required
+
+logger = logging.getLogger(__name__)
+CATEGORY = services.CATEGORY
+
+
+# --- The patient ----------------------------------------------------------------
+
+
+def _own_patient(request: HttpRequest, action: Action) -> Patient:
+    user = request.user
+    if not isinstance(user, User) or not user.is_patient:
+        raise Http404
+    try:
+        patient = user.patient
+    except Patient.DoesNotExist:
+        raise Http404 from None
+    return access_patient(
+        request, patient.pk, category=CATEGORY, action=action, purpose=Purpose.PATIENT_REQUEST
+    )
+
+
+def _patient_page(
+    request: HttpRequest, patient: Patient, form: PatientMessageForm, status: int = 200
+) -> HttpResponse:
+    thread = services.thread_for(patient)
+    program = program_of(patient)
+    now = timezone.now()
+    services.thread_mark_read(thread=thread, by_patient=True, now=now)
+    return render(
+        request,
+        "messaging/patient_thread.html",
+        {
+            "nav": "messages",
+            "program": program,
+            "office_open": program.is_office_hours(now),
+            "office_days": _office_days(program.office_days),
+            "thread_messages": selectors.thread_messages(thread),
+            "form": form,
+            "program_contacts": program_contacts(program),
+        },
+        status=status,
+    )
+
+
+def _office_days(days: str) -> str:
+    names = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
+    picked = [names[int(d)] for d in sorted(set(days)) if d.isdigit() and int(d) < 7]
+    if picked == names[:5]:
+        return _("Monday to Friday")
+    return ", ".join(picked)
+
+
+@login_required
+def patient_thread(request: HttpRequest) -> HttpResponse:
+    patient = _own_patient(request, Action.VIEW)
+    try:
+        return _patient_page(request, patient, PatientMessageForm())
+    except NoProgramError:
+        raise Http404 from None
+
+
+@login_required
+@require_POST
+def patient_send(request: HttpRequest) -> HttpResponse:
+    form = PatientMessageForm(request.POST)
+    try:
+        patient = _own_patient(request, Action.CREATE)
+        if not form.is_valid():
+            return _patient_page(request, patient, form, status=400)
+        result = services.message_send_by_patient(
+            patient=patient,
+            author=request.user,  # type: ignore[arg-type]
+            body=form.cleaned_data["body"],
+            marked_urgent=form.cleaned_data["urgent"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except (DatabaseError, NoProgramError):
+        logger.exception("A patient message could not be saved")
+        return not_delivered(request)
+    if result.created:
+        if result.message.urgent_request_id:
+            flash.warning(
+                request,
+                _(
+                    "Thank you for telling us. We have asked your care team to contact you "
+                    "urgently. If you are in danger now, call 988 or 911."
+                ),
+            )
+        else:
+            flash.success(request, _("Message sent."))
+    return redirect("messaging:thread")
+
+
+# --- Staff -------------------------------------------------------------------------
+
+
+def _staff_context(request: HttpRequest) -> dict[str, object]:
+    return {
+        "nav": "messages",
+        "can_register_patients": can_register_patients(request.staff_member),  # type: ignore[attr-defined]
+    }
+
+
+@staff_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    visible = patients_visible_to(user, category=CATEGORY, action=Action.VIEW)
+    now = timezone.now()
+    rows = selectors.inbox(patients=visible, now=now)
+    times = selectors.response_times(patients=visible, since=now - dt.timedelta(days=30))
+    return render(
+        request,
+        "messaging/staff/inbox.html",
+        {
+            **_staff_context(request),
+            "rows": rows,
+            "times": times,
+            "may_edit_phrases": request.staff_member.role in PHRASE_EDITORS,  # type: ignore[attr-defined]
+        },
+    )
+
+
+def _staff_thread(request: HttpRequest, thread_id: int, action: Action) -> Thread:
+    user: User = request.user  # type: ignore[assignment]
+    thread = selectors.staff_thread_for(user, thread_id)
+    if thread is None:
+        audit.record_denied(
+            request, patient=None, category=CATEGORY, action=action, purpose=Purpose.TREATMENT
+        )
+        raise Http404
+    access_patient(
+        request, thread.patient_id, category=CATEGORY, action=action, purpose=Purpose.TREATMENT
+    )
+    return thread
+
+
+def _may_write(request: HttpRequest, thread: Thread) -> bool:
+    staff: StaffMember = request.staff_member  # type: ignore[attr-defined]
+    if not staff.is_clinical:
+        return False
+    return decide(request.user, thread.patient, category=CATEGORY, action=Action.CREATE).allowed  # type: ignore[arg-type]
+
+
+def _staff_page(
+    request: HttpRequest,
+    thread: Thread,
+    reply_form: StaffReplyForm | None = None,
+    note_form: NoteForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "messaging/staff/thread.html",
+        {
+            **_staff_context(request),
+            "thread": thread,
+            "program": program_of(thread.patient),
+            "thread_messages": selectors.thread_messages(thread),
+            "notes": list(thread.notes.select_related("author__staff_member")),
+            "may_write": _may_write(request, thread),
+            "reply_form": reply_form or StaffReplyForm(),
+            "note_form": note_form or NoteForm(),
+        },
+        status=status,
+    )
+
+
+@staff_required
+def staff_thread(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = _staff_thread(request, thread_id, Action.VIEW)
+    services.thread_mark_read(thread=thread, by_patient=False)
+    return _staff_page(request, thread)
+
+
+@staff_required
+@require_POST
+def staff_reply(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = _staff_thread(request, thread_id, Action.CREATE)
+    if not _may_write(request, thread):
+        raise Http404
+    form = StaffReplyForm(request.POST)
+    if not form.is_valid():
+        return _staff_page(request, thread, reply_form=form, status=400)
+    services.message_send_by_staff(
+        thread=thread,
+        author=request.user,  # type: ignore[arg-type]
+        body=form.cleaned_data["body"],
+        idempotency_key=form.cleaned_data["idempotency_key"],
+    )
+    flash.success(request, _("Reply sent."))
+    return redirect("messaging:staff_thread", thread_id=thread.pk)
+
+
+@staff_required
+@require_POST
+def staff_note(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = _staff_thread(request, thread_id, Action.CREATE)
+    if not _may_write(request, thread):
+        raise Http404
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _staff_page(request, thread, note_form=form, status=400)
+    services.note_add(thread=thread, author=request.user, body=form.cleaned_data["note"])  # type: ignore[arg-type]
+    flash.success(request, _("Note saved. Only staff can see it."))
+    return redirect("messaging:staff_thread", thread_id=thread.pk)
+
+
+# --- The program's crisis-phrase list ------------------------------------------------
+
+PHRASE_EDITORS = frozenset({StaffMember.Role.CLINICAL_LEAD, StaffMember.Role.PROGRAM_ADMIN})
+
+
+@staff_required
+def crisis_phrases(request: HttpRequest) -> HttpResponse:
+    """Clinical leads and program admins curate their programs' crisis-phrase lists."""
+    from tether.messaging.crisis_language import DEFAULT_PHRASES
+    from tether.messaging.forms import PhraseForm
+    from tether.messaging.models import CrisisPhrase
+
+    staff: StaffMember = request.staff_member  # type: ignore[attr-defined]
+    if staff.role not in PHRASE_EDITORS:
+        raise Http404
+    programs = list(staff.programs.filter(is_active=True).order_by("name"))
+    if not programs:
+        raise Http404
+    chosen = request.GET.get("program") or request.POST.get("program") or str(programs[0].pk)
+    program = next((p for p in programs if str(p.pk) == chosen), None)
+    if program is None:
+        raise Http404
+    form = PhraseForm()
+    if request.method == "POST":
+        user: User = request.user  # type: ignore[assignment]
+        if "turn_off" in request.POST or "turn_on" in request.POST:
+            phrase = request.POST.get("turn_off") or request.POST.get("turn_on") or ""
+            try:
+                services.crisis_phrase_set(
+                    program=program, phrase=phrase, active="turn_on" in request.POST, user=user
+                )
+            except services.MessageError:
+                raise Http404 from None
+            return redirect(f"{request.path}?program={program.pk}")
+        form = PhraseForm(request.POST)
+        if form.is_valid():
+            try:
+                services.crisis_phrase_set(
+                    program=program, phrase=form.cleaned_data["phrase"], active=True, user=user
+                )
+            except services.MessageError:
+                form.add_error("phrase", _("Write a phrase of at least one word."))
+            else:
+                flash.success(request, _("Phrase added."))
+                return redirect(f"{request.path}?program={program.pk}")
+    active = services.crisis_phrases_for(program)
+    turned_off = sorted(
+        CrisisPhrase.objects.filter(program=program, is_active=False).values_list(
+            "phrase", flat=True
+        )
+    )
+    return render(
+        request,
+        "messaging/staff/crisis_phrases.html",
+        {
+            **_staff_context(request),
+            "programs": programs,
+            "program": program,
+            "active": active,
+            "defaults": set(DEFAULT_PHRASES),
+            "turned_off": turned_off,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
