@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "django_tasks_db",
     "tether.accounts",
     "tether.organizations",
     "tether.patients",
@@ -54,7 +55,12 @@ INSTALLED_APPS = [
     "tether.portal",
     "tether.staff",
     "tether.notifications",
+    "tether.messaging",
     "tether.demo",
+    "tether.flags",
+    "tether.checkins",
+    "tether.safetyplan",
+    "tether.homework",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +208,17 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],
 }
+
+# --- Background work (Django tasks; docs/OPERATIONS.md "Worker and scheduler") -------
+# The database backend: `manage.py db_worker` runs tasks, `manage.py run_scheduler`
+# enqueues the periodic sweeps (urgent-request escalation) every minute.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TETHER_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+TETHER_SCHEDULER_INTERVAL_SECONDS = env_int("TETHER_SCHEDULER_INTERVAL_SECONDS", 60, minimum=5)
 
 # --- Internationalisation ----------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -11,6 +11,10 @@ urlpatterns = [
     path("staff/", include("tether.staff.urls")),
     path("privacy/", include("tether.privacy.urls")),
     path("notifications/", include("tether.notifications.urls")),
+    path("messages/", include("tether.messaging.urls")),
+    path("", include("tether.checkins.urls")),
+    path("", include("tether.safetyplan.urls")),
+    path("", include("tether.homework.urls")),
 ]
 
 # On a staff patient page, a clinician's 404 offers emergency (break-glass) access.

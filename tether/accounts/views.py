@@ -33,7 +33,10 @@ class SignInView(LoginView):
 def sign_out(request: HttpRequest) -> HttpResponseRedirect:
     """Ends the session on the server (ASVS 7.4.1), not just in the browser."""
     logout(request)  # flushes the session row and rotates the CSRF token
-    return redirect(reverse("accounts:login") + "?reason=signed_out")
+    response = redirect(reverse("accounts:login") + "?reason=signed_out")
+    # Removes the opt-in offline safety plan (and service worker) from this device.
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 def locked_out(

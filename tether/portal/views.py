@@ -8,6 +8,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from tether.accounts.models import User
+from tether.checkins import selectors as checkins_selectors
+from tether.homework import selectors as homework_selectors
+from tether.messaging import selectors as messaging_selectors
 from tether.patients.models import Patient
 from tether.portal import selectors
 from tether.privacy.gate import access_patient, patients_visible_to
@@ -67,7 +70,10 @@ def patient_home(request: HttpRequest) -> HttpResponse:
             "nav": "home",
             "patient": patient,
             "episode": selectors.current_episode(patient=patient),
-            "upcoming": selectors.upcoming_sessions(patient=patient),
+            "upcoming": list(selectors.upcoming_sessions(patient=patient)),
+            "checkins_due": checkins_selectors.home_due(request, patient=patient),
+            "messaging_summary": messaging_selectors.patient_summary(patient=patient),
+            "homework_due": homework_selectors.open_for_patient(patient=patient),
         },
     )
 
@@ -111,7 +117,7 @@ def family_home(request: HttpRequest) -> HttpResponse:
         people.append(
             {
                 "patient": patient,
-                "upcoming": selectors.upcoming_sessions(patient=patient),
+                "upcoming": list(selectors.upcoming_sessions(patient=patient)),
                 "attendance": selectors.recent_attendance(patient=patient),
             }
         )

@@ -9,7 +9,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tether.accounts import services as account_services
+from tether.checkins import selectors as checkins_selectors
+from tether.homework import selectors as homework_selectors
 from tether.lib.qr import qr_svg
+from tether.messaging import selectors as messaging_selectors
 from tether.patients.services import patient_register
 from tether.privacy.gate import access_patient
 from tether.privacy.models import Purpose
@@ -70,7 +73,14 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(
         request,
         "staff/patient_detail.html",
-        _context(request, patient=patient, **selectors.patient_overview(patient=patient)),
+        _context(
+            request,
+            patient=patient,
+            self_report=checkins_selectors.staff_self_report(request, patient=patient),
+            care_work=homework_selectors.staff_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
+            reach=messaging_selectors.staff_reach_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
+            **selectors.patient_overview(patient=patient),
+        ),
     )
 
 

@@ -13,7 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tether.demo.context import DemoContext
-from tether.demo.steps import emergency_access, organization, patients, schedule, staff
+from tether.demo.steps import checkins as checkins_step
+from tether.demo.steps import (
+    crisis_and_messages,
+    emergency_access,
+    organization,
+    patients,
+    schedule,
+    staff,
+)
+from tether.demo.steps import homework as homework_step
 
 
 @dataclass(frozen=True)
@@ -28,4 +37,7 @@ STEPS: tuple[Step, ...] = (
     Step("patients, episodes and care teams", patients.run),
     Step("appointments and attendance", schedule.run),
     Step("emergency access", emergency_access.run),
+    Step("check-ins and measures", checkins_step.run),
+    Step("safety plans and homework", homework_step.run),
+    Step("messages and urgent-contact requests", crisis_and_messages.run),
 )

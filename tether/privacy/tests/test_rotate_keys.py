@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -171,7 +172,8 @@ def test_it_reencrypts_the_demo_database(db, settings):
     explanation = grant.reason
     settings.TETHER_FIELD_KEYS = (NEW, *settings.TETHER_FIELD_KEYS)  # a new key, first
     out, _ = rotate()
-    assert "Re-encrypted 1 rows under key k2026." in out
+    # Every demo step that stores free text adds rows (break-glass, messages, homework...).
+    assert re.search(r"Re-encrypted [1-9]\d* rows under key k2026\.", out)
     with connection.cursor() as cursor:
         cursor.execute("SELECT reason FROM privacy_breakglassgrant WHERE id = %s", [grant.pk])
         assert cursor.fetchone()[0].startswith("tether:v1:k2026:")

@@ -39,6 +39,7 @@ STAFF = (
 NOT_STAFF = ("patient", "other_patient", "adolescent", "parent")
 EVERYONE = STAFF + NOT_STAFF
 PUBLIC = Rule(public=True)
+NO_DRAFT = "00000000-0000-4000-8000-000000000000"  # a check-in key nobody has
 
 ACCESS: dict[str, Rule] = {
     # Public: no patient data.
@@ -63,6 +64,21 @@ ACCESS: dict[str, Rule] = {
     "portal:welcome": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
     "portal:family_home": Rule(allowed=("parent",), denied=(*STAFF, "patient", "adolescent")),
     "privacy:who_viewed": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    # Check-ins and measures (issue 4). A draft's key belongs to one patient: an
+    # unknown key (or another patient's) is a 404 for everyone, the patient included.
+    "checkins:progress": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "checkins:start": Rule(
+        method="post", kwargs={"schedule_id": "999999"}, denied=(*STAFF, "parent")
+    ),
+    "checkins:resume": Rule(kwargs={"key": NO_DRAFT}, denied=(*STAFF, "parent", "patient")),
+    "checkins:question": Rule(
+        kwargs={"key": NO_DRAFT, "position": "1"}, denied=(*STAFF, "parent", "patient")
+    ),
+    "checkins:support": Rule(
+        kwargs={"key": NO_DRAFT, "position": "1"}, denied=(*STAFF, "parent", "patient")
+    ),
+    "checkins:finish": Rule(kwargs={"key": NO_DRAFT}, denied=(*STAFF, "parent", "patient")),
+    "checkins:done": Rule(kwargs={"key": NO_DRAFT}, denied=(*STAFF, "parent", "patient")),
     # The staff area.
     "staff:dashboard": Rule(allowed=STAFF, denied=NOT_STAFF),
     "staff:patient_create": Rule(
@@ -73,6 +89,18 @@ ACCESS: dict[str, Rule] = {
         needs_patient=True,
         allowed=("assigned_clinician", "clinical_lead", "on_call", "front_desk", "program_admin"),
         denied=(*NOT_STAFF, "unassigned_clinician", "privacy_officer", "other_org_clinician"),
+    ),
+    "checkins:staff_measures": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "on_call"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
     ),
     "staff:invite_create": Rule(
         needs_patient=True,
@@ -111,6 +139,98 @@ ACCESS: dict[str, Rule] = {
     # that redirects, so nobody "reaches" it with a 200; the wrong people get a 404.
     "notifications:list": Rule(allowed=STAFF, denied=NOT_STAFF),
     "notifications:mark_read": Rule(method="post", denied=NOT_STAFF),
+    # Crisis pathway and messages (issue 6). One request or thread is tested with real
+    # rows in tether/crisis/tests and tether/messaging/tests; a made-up id reaches nobody.
+    "crisis:urgent_request": Rule(method="post", denied=(*STAFF, "parent")),
+    "crisis:urgent_status": Rule(denied=EVERYONE, kwargs={"request_id": "999999"}),
+    "crisis:staff_requests": Rule(allowed=STAFF, denied=NOT_STAFF),
+    "crisis:staff_request": Rule(denied=EVERYONE, kwargs={"request_id": "999999"}),
+    "crisis:staff_request_acknowledge": Rule(
+        method="post", denied=EVERYONE, kwargs={"request_id": "999999"}
+    ),
+    "crisis:staff_request_close": Rule(
+        method="post", denied=EVERYONE, kwargs={"request_id": "999999"}
+    ),
+    "messaging:thread": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "messaging:send": Rule(method="post", denied=(*STAFF, "parent")),
+    "messaging:inbox": Rule(allowed=STAFF, denied=NOT_STAFF),
+    "messaging:staff_thread": Rule(denied=EVERYONE, kwargs={"thread_id": "999999"}),
+    "messaging:staff_reply": Rule(method="post", denied=EVERYONE, kwargs={"thread_id": "999999"}),
+    "messaging:staff_note": Rule(method="post", denied=EVERYONE, kwargs={"thread_id": "999999"}),
+    "messaging:crisis_phrases": Rule(
+        allowed=("clinical_lead", "program_admin"),
+        denied=(*NOT_STAFF, "assigned_clinician", "on_call", "front_desk", "privacy_officer"),
+    ),
+    # The safety plan (issue 5): the patient's own pages and the care team's pages.
+    "safety_plan:service_worker": PUBLIC,
+    "safety_plan:manifest": PUBLIC,
+    "safety_plan:view": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "safety_plan:edit": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "safety_plan:offline_copy": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "safety_plan:staff_view": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "on_call"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "safety_plan:staff_edit": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician",),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "clinical_lead",
+            "on_call",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    # Homework (issue 5). Pages of one assignment are tested with real rows in
+    # tether/homework/tests; here a made-up id must not be reachable by anyone.
+    "homework:patient_list": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "homework:patient_step": Rule(denied=EVERYONE, kwargs={"assignment_id": "999999", "step": "1"}),
+    "homework:patient_review": Rule(denied=EVERYONE, kwargs={"assignment_id": "999999"}),
+    "homework:staff_list": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "on_call"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "homework:staff_assign": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician",),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "clinical_lead",
+            "on_call",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "homework:staff_detail": Rule(
+        needs_patient=True, denied=EVERYONE, kwargs={"assignment_id": "999999"}
+    ),
+    "homework:staff_assign_group": Rule(denied=EVERYONE, kwargs={"appointment_id": "999999"}),
+    "homework:staff_feedback": Rule(
+        needs_patient=True, method="post", denied=EVERYONE, kwargs={"assignment_id": "999999"}
+    ),
     "privacy:break_glass": Rule(
         needs_patient=True,
         allowed=("unassigned_clinician",),
