@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.tasks import Task
 
+from tether.checkins.tasks import close_expired_checkins
 from tether.crisis.tasks import escalate_urgent_requests
 
 
@@ -22,7 +23,10 @@ class Periodic:
     every: dt.timedelta
 
 
-SCHEDULE: tuple[Periodic, ...] = (Periodic(escalate_urgent_requests, dt.timedelta(minutes=1)),)
+SCHEDULE: tuple[Periodic, ...] = (
+    Periodic(escalate_urgent_requests, dt.timedelta(minutes=1)),
+    Periodic(close_expired_checkins, dt.timedelta(minutes=15)),
+)
 
 
 def enqueue_due(

@@ -5,6 +5,7 @@ import zoneinfo
 
 from django.core.management import call_command
 
+from tether.checkins.tasks import close_expired_checkins
 from tether.crisis import services
 from tether.crisis.models import Level
 from tether.crisis.scheduler import enqueue_due
@@ -20,7 +21,16 @@ def test_it_enqueues_the_sweep_once_a_minute():
     start = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
     for seconds in (0, 30, 59, 60, 90, 120):
         enqueue_due(last_run, now=start + dt.timedelta(seconds=seconds), enqueue=enqueued.append)
-    assert enqueued == [escalate_urgent_requests] * 3
+    assert enqueued.count(escalate_urgent_requests) == 3
+
+
+def test_it_closes_expired_check_in_drafts_every_quarter_hour():
+    enqueued: list[object] = []
+    last_run: dict[str, dt.datetime] = {}
+    start = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+    for minutes in (0, 5, 14, 15, 29, 30):
+        enqueue_due(last_run, now=start + dt.timedelta(minutes=minutes), enqueue=enqueued.append)
+    assert enqueued.count(close_expired_checkins) == 3
 
 
 def test_it_escalates_through_the_task(cast, settings):

@@ -43,3 +43,10 @@ def test_it_checks_access(cast, client_as):
     assert client_as(cast.parent).get(URL).status_code == 200
     for persona in ("patient", "adolescent", "assigned_clinician", "other_org_clinician"):
         assert client_as(getattr(cast, persona)).get(URL).status_code == 404, persona
+
+
+def test_it_offers_the_parent_only_links_they_can_use(cast, client_as):
+    body = client_as(cast.parent).get(URL).content.decode()
+    assert reverse("portal:family_home") in body
+    for name in ("checkins:progress", "messaging:thread", "safety_plan:view", "portal:home"):
+        assert f'href="{reverse(name)}"' not in body, name
