@@ -1,23 +1,77 @@
 """Flags: something in a patient's record that a clinician must look at.
 
-A minimal model: the clinician-workspace issue extends it (acknowledging,
-assigning, closing with a note, the dashboard count). A safety flag is written in
-the same transaction as the answer that raised it, so it cannot be lost.
+Two sources: a safety flag raised in the same transaction as the check-in answer
+that caused it (``flag_raise``), and flags raised by the periodic sweep from the
+program's rules (``FlagRule``, rules as data with thresholds per program; see
+``tether/flags/rules.py`` and docs/FLAGS.md).
 """
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tether.organizations.models import Organization
+from tether.lib.fields import EncryptedTextField
+from tether.organizations.models import Organization, Program
 from tether.patients.models import Episode, Patient
 
 
+class Kind(models.TextChoices):
+    SAFETY = "safety", _("Safety")
+    DETERIORATION = "deterioration", _("Deterioration")
+    DISENGAGEMENT = "disengagement", _("Disengagement")
+
+
+class Severity(models.IntegerChoices):
+    LOW = 1, _("Low")
+    MEDIUM = 2, _("Medium")
+    HIGH = 3, _("High")
+
+
+class FlagRule(models.Model):
+    """One rule for one program: on or off, how severe, and its threshold."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="flag_rules")
+    code = models.SlugField(_("rule"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    severity = models.PositiveSmallIntegerField(_("severity"), choices=Severity.choices)
+    threshold = models.PositiveSmallIntegerField(_("threshold"))
+    window_days = models.PositiveSmallIntegerField(_("looks back (days)"))
+    enabled = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("flag rule")
+        ordering = ["program_id", "kind", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "code"], name="flag_rule_once_per_program"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.program_id})"
+
+    def clean(self) -> None:
+        from tether.flags.rules import RULES
+
+        spec = RULES.get(self.code)
+        if spec is None:
+            raise ValidationError({"code": _("There is no rule with this name.")})
+        errors: dict[str, str] = {}
+        if self.threshold is None or not spec.threshold_min <= self.threshold <= spec.threshold_max:
+            errors["threshold"] = str(
+                _("The threshold for this rule must be between %(low)d and %(high)d %(unit)s.")
+            ) % {"low": spec.threshold_min, "high": spec.threshold_max, "unit": spec.unit}
+        if self.window_days is None or not 1 <= self.window_days <= 90:
+            errors["window_days"] = str(_("A rule can look back between 1 and 90 days."))
+        if errors:
+            raise ValidationError(errors)
+
+
 class Flag(models.Model):
-    class Kind(models.TextChoices):
-        SAFETY = "safety", _("Safety")
+    Kind = Kind
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -27,13 +81,27 @@ class Flag(models.Model):
         PHQ9_ITEM9 = "phq9_item9", _("PHQ-9 item 9: thoughts of death or self-harm")
         INSTRUMENT_ALERT = "instrument_alert", _("An instrument's alert rule")
 
+    class Action(models.TextChoices):
+        CALLED = "called", _("Called the patient")
+        SESSION = "session", _("Discussed in session")
+        PLAN = "plan", _("Adjusted the plan")
+        NO_ACTION = "no_action", _("No action (reason given)")
+
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="flags")
     episode = models.ForeignKey(
         Episode, on_delete=models.PROTECT, related_name="flags", null=True, blank=True
     )
+    rule = models.ForeignKey(
+        FlagRule, on_delete=models.PROTECT, related_name="flags", null=True, blank=True
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    reason = models.CharField(_("reason"), max_length=32)
+    severity = models.PositiveSmallIntegerField(
+        _("severity"), choices=Severity.choices, default=Severity.HIGH
+    )
+    reason = models.CharField(_("reason"), max_length=40)
+    # The measured value behind a rule's flag (days, points, count): the "why".
+    value = models.SmallIntegerField(null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
     )
@@ -41,7 +109,19 @@ class Flag(models.Model):
     source_type = models.CharField(max_length=64)
     source_id = models.PositiveBigIntegerField()
     raised_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    action = models.CharField(_("what was done"), max_length=16, choices=Action.choices, blank=True)
+    action_note = EncryptedTextField(_("note"), blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("flag")
@@ -49,7 +129,15 @@ class Flag(models.Model):
         constraints = [
             # One flag per reason per source: answering item 9 again never duplicates it.
             models.UniqueConstraint(
-                fields=["kind", "reason", "source_type", "source_id"], name="flag_once_per_source"
+                fields=["kind", "reason", "source_type", "source_id"],
+                condition=Q(rule__isnull=True),
+                name="flag_once_per_source",
+            ),
+            # A rule's flag: never two open at once for the same patient.
+            models.UniqueConstraint(
+                fields=["patient", "rule"],
+                condition=Q(status="open", rule__isnull=False),
+                name="flag_open_once_per_rule",
             ),
             models.CheckConstraint(
                 condition=Q(status="open", closed_at__isnull=True)
@@ -57,14 +145,43 @@ class Flag(models.Model):
                 name="flag_status_matches_closed_at",
             ),
         ]
-        indexes = [models.Index(fields=["patient", "status"])]
+        indexes = [
+            models.Index(fields=["patient", "status"]),
+            models.Index(fields=["organization", "status", "severity"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} flag #{self.pk}"
 
     @property
     def reason_label(self) -> str:
+        from tether.flags.rules import RULES
+
+        if self.reason in RULES:
+            return str(RULES[self.reason].label)
         try:
             return str(self.Reason(self.reason).label)
         except ValueError:
             return self.reason
+
+    @property
+    def why(self) -> str:
+        """One sentence: why this flag was raised."""
+        from tether.flags.rules import RULES
+
+        spec = RULES.get(self.reason)
+        if spec is None:
+            return str(self.reason_label)
+        days = self.rule.window_days if self.rule is not None else spec.window_days
+        return str(spec.sentence) % {
+            "value": self.value if self.value is not None else "?",
+            "days": days,
+        }
+
+    @property
+    def evidence(self) -> str:
+        """The section of the pre-session review that shows the evidence."""
+        from tether.flags.rules import RULES
+
+        spec = RULES.get(self.reason)
+        return spec.evidence if spec is not None else "scores"

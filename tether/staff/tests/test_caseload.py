@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tether.flags.services import flags_sweep
+from tether.flags.testing import add_response
+from tether.scheduling.models import Appointment, Attendance
+from tether.testing.cast import make_patient
+
+URL = reverse("staff:dashboard")
+
+
+def _book(user: Any, hours: float) -> None:
+    patient = user.patient
+    episode = patient.episodes.get()
+    starts = timezone.now() + dt.timedelta(hours=hours)
+    appointment = Appointment.objects.create(
+        organization=patient.organization,
+        program=episode.program,
+        kind=Appointment.Kind.GROUP,
+        title="Group",
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+    )
+    Attendance.objects.create(
+        organization=patient.organization, appointment=appointment, patient=patient, episode=episode
+    )
+
+
+def test_it_shows_scores_with_a_trend_arrow_and_open_flags(cast, client_as):
+    patient = cast.patient.patient
+    now = timezone.now()
+    add_response(patient, "phq9", now - dt.timedelta(days=20), total=8)
+    add_response(patient, "phq9", now - dt.timedelta(days=1), total=16)
+    flags_sweep()
+    body = client_as(cast.assigned_clinician).get(URL).content.decode()
+    assert "Caseload" in body
+    assert "16" in body and "higher than last time (worse)" in body
+    assert 'class="pill pill--flag"' in body
+    assert reverse("staff:review", args=[patient.pk]) in body
+
+
+def test_it_puts_todays_and_tomorrows_sessions_first(cast, client_as):
+    _book(cast.adolescent, hours=72)  # Kim: later this week
+    _book(cast.patient, hours=20)  # Garcia: within the next day
+    body = client_as(cast.assigned_clinician).get(URL).content.decode()
+    assert body.index("Garcia") < body.index("Kim")
+    by_name = client_as(cast.assigned_clinician).get(URL + "?sort=name").content.decode()
+    assert by_name.index("Garcia") < by_name.index("Kim")  # G before K
+
+
+def test_it_sorts_by_open_flags_on_the_server(cast, client_as):
+    patient = cast.adolescent.patient
+    now = timezone.now()
+    add_response(patient, "phq9", now - dt.timedelta(days=20), total=3)
+    add_response(patient, "phq9", now - dt.timedelta(days=1), total=15)
+    flags_sweep()
+    body = client_as(cast.assigned_clinician).get(URL + "?sort=flags").content.decode()
+    assert body.index("Kim") < body.index("Garcia")
+    assert 'aria-current="true">Open flags' in body
+
+
+def test_it_keeps_the_plain_list_for_front_desk(cast, client_as):
+    body = client_as(cast.front_desk).get(URL).content.decode()
+    assert "Caseload" not in body and "PHQ-9" not in body
+
+
+def test_it_costs_the_same_queries_at_two_caseload_sizes(cast, client_as):
+    client = client_as(cast.clinical_lead)
+    now = timezone.now()
+    client.get(URL)  # the first request of a session does one-off work
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(URL).status_code == 200
+    for index in range(30):
+        user = make_patient(
+            cast.organization,
+            cast.iop,
+            f"extra{index}",
+            first_name="Extra",
+            last_name=f"Patient{index}",
+            clinician=cast.assigned_clinician,
+        )
+        add_response(user.patient, "phq9", now - dt.timedelta(days=3), total=index % 27)
+    flags_sweep()
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(URL + "?sort=sessions")
+    assert "Patient29" in response.content.decode()
+    assert len(large.captured_queries) == len(small.captured_queries)
+    print(f"\ncaseload board: {len(large.captured_queries)} queries")
