@@ -169,8 +169,8 @@ class CareTeamMember(models.Model):
 class Proxy(models.Model):
     """A family member or guardian with a portal login and a limited view.
 
-    What a proxy may see is decided by the privacy gate from ``scope`` (and,
-    from the consent issue on, the patient's consents); never by a view.
+    What a proxy may see is decided by the privacy gate from the ``scope_*`` flags
+    (``tether.privacy.gate.proxy_scopes``) and the patient's consents; never by a view.
     """
 
     class Relationship(models.TextChoices):
@@ -179,8 +179,14 @@ class Proxy(models.Model):
         OTHER = "other", _("Other support person")
 
     class Scope(models.TextChoices):
-        ATTENDANCE = "attendance", _("Attendance and appointments")
-        GENERAL_PROGRESS = "general_progress", _("Attendance and general progress")
+        """What a proxy may see. An adult patient grants and revokes each one; for an
+        adolescent the program's policy and the patient's assent decide."""
+
+        ATTENDANCE = "attendance", _("Attendance")
+        APPOINTMENTS = "appointments", _("Appointments")
+        FAMILY_UPDATES = "family_updates", _("General progress updates written for families")
+        FAMILY_ASSIGNMENTS = "family_assignments", _("Family-therapy assignments")
+        MESSAGING = "messaging", _("Messaging with the care team")
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="proxies")
@@ -189,7 +195,18 @@ class Proxy(models.Model):
     )
     relationship = models.CharField(max_length=16, choices=Relationship.choices)
     is_legal_guardian = models.BooleanField(default=False)
-    scope = models.CharField(max_length=32, choices=Scope.choices, default=Scope.ATTENDANCE)
+    scope_attendance = models.BooleanField(_("sees attendance"), default=True)
+    scope_appointments = models.BooleanField(_("sees appointments"), default=True)
+    scope_family_updates = models.BooleanField(
+        _("sees progress updates for families"), default=False
+    )
+    scope_family_assignments = models.BooleanField(
+        _("sees family-therapy assignments"), default=False
+    )
+    scope_messaging = models.BooleanField(_("may message the care team"), default=False)
+    # For an adolescent: when the patient agreed (assent) to the scopes set under the
+    # program's policy. Null for an adult patient, who sets the scopes themself.
+    assent_recorded_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -201,3 +218,7 @@ class Proxy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_relationship_display()} (proxy #{self.pk})"
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(s.value for s in self.Scope if getattr(self, f"scope_{s.value}"))

@@ -27,10 +27,11 @@ import pytest
 from django.utils import timezone
 
 from tether.accounts.models import User
+from tether.consent.models import ConsentDirective, Recipient
 from tether.organizations.models import Program, StaffMember
 from tether.patients.models import CareTeamMember, Episode, Patient, Proxy
-from tether.privacy.gate import decide, patients_visible_to
-from tether.privacy.models import BreakGlassGrant
+from tether.privacy.gate import decide, may_disclose, patients_visible_to
+from tether.privacy.models import BreakGlassGrant, Purpose
 from tether.privacy.policy import Action, Category, Relation
 from tether.testing.cast import Cast, make_staff
 
@@ -210,9 +211,88 @@ SITUATIONS: dict[tuple[str, str], Situation] = {
     ("privacy_officer", "other_organization"): _other_organization(R.PRIVACY_OFFICER),
 }
 
+# --- Recipients outside the program (consent states, 42 CFR Part 2) ---------------------
+# A recipient never signs in; the gate's ``may_disclose`` decides whether an update may be
+# pushed to them. Each state is built for a recipient of the patient's organization.
+
+RecipientSituation = Callable[[Cast], tuple[Recipient, Patient]]
+
+
+def _recipient(cast: Cast, name: str = "Dr. Primary", *, other_org: bool = False) -> Recipient:
+    return Recipient.objects.create(
+        organization=cast.other_organization if other_org else cast.organization,
+        name=name,
+        recipient_organization="Main Street Clinic",
+        kind=Recipient.Kind.PRIMARY_CARE,
+    )
+
+
+def _consent(
+    patient: Patient,
+    recipient: Recipient,
+    category: Category,
+    *,
+    expires_on: dt.date | None = None,
+    revoked: bool = False,
+) -> None:
+    ConsentDirective.objects.create(
+        organization_id=patient.organization_id,
+        patient=patient,
+        discloser="the program",
+        recipient=recipient,
+        category=category.value,
+        description="matrix test situation",
+        purpose=Purpose.TREATMENT,
+        expires_on=expires_on or timezone.localdate() + dt.timedelta(days=30),
+        revoke_statement="r",
+        redisclosure_statement="r",
+        refusal_statement="r",
+        signature_name="Pat Patient",
+        signed_at=timezone.now() - dt.timedelta(days=1),
+        signed_via=ConsentDirective.SignedVia.PORTAL,
+        revoked_at=timezone.now() if revoked else None,
+    )
+
+
+def _with_consent(
+    category: Category,
+    *,
+    expired: bool = False,
+    revoked: bool = False,
+    wrong_recipient: bool = False,
+    other_org: bool = False,
+) -> RecipientSituation:
+    def build(cast: Cast) -> tuple[Recipient, Patient]:
+        patient = cast.patient.patient
+        recipient = _recipient(cast, other_org=other_org)
+        named = _recipient(cast, "Dr. Someone Else") if wrong_recipient else recipient
+        expires_on = timezone.localdate() - dt.timedelta(days=1) if expired else None
+        _consent(patient, named, category, expires_on=expires_on, revoked=revoked)
+        return recipient, patient
+
+    return build
+
+
+def _no_consent(cast: Cast) -> tuple[Recipient, Patient]:
+    return _recipient(cast), cast.patient.patient
+
+
+RECIPIENT_SITUATIONS: dict[str, RecipientSituation] = {
+    "consent_none": _no_consent,
+    "consent_granted": _with_consent(Category.PART2),
+    "consent_expired": _with_consent(Category.PART2, expired=True),
+    "consent_revoked": _with_consent(Category.PART2, revoked=True),
+    "consent_wrong_recipient": _with_consent(Category.PART2, wrong_recipient=True),
+    "consent_wrong_category": _with_consent(Category.MENTAL_HEALTH),
+    "other_organization": _with_consent(Category.PART2, other_org=True),
+}
+
 CASES = [
     (role, relation, category.value, action.value)
-    for role, relation in SITUATIONS
+    for role, relation in [
+        *SITUATIONS,
+        *(("recipient", relation) for relation in RECIPIENT_SITUATIONS),
+    ]
     for category in Category
     for action in Action
 ]
@@ -249,15 +329,18 @@ def test_it_has_exactly_one_reviewed_row_for_every_case():
 def test_it_covers_every_role_and_every_relation_of_the_policy():
     roles = {role for role, _ in SITUATIONS}
     assert roles == {"patient", "proxy", *StaffMember.Role.values}
+    assert {"consent_none", "consent_granted", "consent_expired", "consent_revoked"} <= set(
+        RECIPIENT_SITUATIONS
+    )
     relations = {relation for _, relation in SITUATIONS}
     assert set(Relation.values) <= relations | {"none"}
     assert "other_organization" in relations
 
 
 def test_it_counts_the_cases():
-    # 39 role x relation situations x 5 categories x 4 actions. Update the number (and
-    # docs/PRIVACY.md) when the table grows.
-    assert len(CASES) == len(EXPECTED) == 936
+    # (39 role x relation situations + 7 recipient consent states) x 6 categories x 4
+    # actions. Update the number (and docs/PRIVACY.md) when the table grows.
+    assert len(CASES) == len(EXPECTED) == 1104
 
 
 @pytest.mark.parametrize(
@@ -284,3 +367,16 @@ def test_the_gate_matches_the_reviewed_table(cast, role, relation):
                     f"patients_visible_to() {listed}"
                 )
     assert not mismatches, f"{role} with relation {relation}:\n" + "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("relation", list(RECIPIENT_SITUATIONS))
+def test_the_consent_check_matches_the_reviewed_table(cast, relation):
+    recipient, patient = RECIPIENT_SITUATIONS[relation](cast)
+    mismatches = []
+    for category in Category:
+        for action in Action:
+            expected = EXPECTED[("recipient", relation, category.value, action.value)]
+            decided = may_disclose(patient, recipient, category, action)
+            if decided != expected:
+                mismatches.append(f"{category.value}/{action.value}: table says {expected}")
+    assert not mismatches, f"recipient with {relation}:\n" + "\n".join(mismatches)

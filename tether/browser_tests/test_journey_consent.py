@@ -1,0 +1,152 @@
+"""Consent on a phone and care coordination at a desk: a patient in substance-use
+treatment shares mental-health records only with their primary-care provider; Part 2
+content is refused, the rest goes out with the notice; revoking stops the next update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tether.accounts.tests.helpers import current_code
+from tether.consent.models import ConsentDirective, Disclosure, Recipient
+from tether.testing.cast import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _sign_in(browser: Any, user: Any, *, staff: bool = False) -> None:
+    page = browser.page
+    browser.goto("/accounts/sign-in/")
+    page.get_by_label("Username or email").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    browser.click(page.get_by_role("button", name="Sign in"))
+    if staff:
+        device = TOTPDevice.objects.get(user=user)
+        page.get_by_label("6-digit code from your app").fill(current_code(device))
+        browser.click(page.get_by_role("button", name="Continue"))
+
+
+def _send_update(desktop: Any, patient_id: int, *, part2: bool) -> None:
+    page = desktop.page
+    desktop.goto(f"/staff/patients/{patient_id}/coordination/")
+    page.get_by_label("Kind of update").select_option("progress_summary")
+    page.get_by_label("What to send").fill("Attends every group; mood steadier.")
+    box = page.get_by_label("Contains substance-use treatment information (42 CFR Part 2)")
+    box.set_checked(part2)
+    desktop.click(page.get_by_role("button", name="Check consent and send"))
+
+
+def test_a_part2_patient_shares_mental_health_records_only_then_revokes(phone, desktop, cast):
+    cast.iop.treats_substance_use = True
+    cast.iop.save(update_fields=["treats_substance_use"])
+    Recipient.objects.create(
+        organization=cast.organization,
+        name="Dr. Rivera",
+        recipient_organization="Main Street Family Clinic",
+        kind=Recipient.Kind.PRIMARY_CARE,
+    )
+    patient_id = cast.patient.patient.pk
+
+    _sign_in(phone, cast.patient)
+    page = phone.page
+    phone.goto("/me/sharing/")
+    phone.click(page.get_by_role("link", name="Let someone see some of my information"))
+    page.get_by_label("My mental-health treatment records").check()
+    page.get_by_label("Describe exactly what may be shared").fill("Progress summaries")
+    page.get_by_label("To help with my treatment").check()
+    page.get_by_label("This consent ends on").fill("2099-01-01")
+    page.get_by_label("Type your full name to sign").fill("Maria Garcia")
+    page.get_by_label("I have read this, I understand it").check()
+    phone.click(page.get_by_role("button", name="Sign this consent"))
+    # The date was too far away: the form says so and keeps the rest.
+    assert page.get_by_text("Choose a date within one year.").is_visible()
+    phone.check_accessibility()
+    page.get_by_label("This consent ends on").fill(_in_days(90))
+    page.get_by_label("I have read this, I understand it").check()
+    phone.click(page.get_by_role("button", name="Sign this consent"))
+    assert page.get_by_text("This consent is in force.").is_visible()
+    assert ConsentDirective.objects.get().category == "mental_health"
+
+    _sign_in(desktop, cast.assigned_clinician, staff=True)
+    _send_update(desktop, patient_id, part2=True)
+    assert desktop.page.get_by_text("Not sent").is_visible()
+    _send_update(desktop, patient_id, part2=False)
+    assert desktop.page.get_by_role("heading", name="What was sent").is_visible()
+    assert desktop.page.get_by_text("protected by Federal confidentiality").count() == 0
+    assert desktop.page.get_by_text("Do not share it further").is_visible()
+    assert Disclosure.objects.count() == 1
+
+    phone.goto("/me/sharing/")
+    assert page.get_by_text("Progress summary").is_visible()
+    phone.click(page.get_by_role("button", name="Stop sharing"))
+    assert page.get_by_text("Nothing more will be shared").is_visible()
+
+    _send_update(desktop, patient_id, part2=False)
+    assert desktop.page.get_by_text("Not sent").is_visible()
+    assert Disclosure.objects.count() == 1
+
+
+def _in_days(days: int) -> str:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return (timezone.localdate() + dt.timedelta(days=days)).isoformat()
+
+
+def test_a_parent_sees_attendance_but_not_the_adolescents_check_ins(phone, cast):
+    _sign_in(phone, cast.parent)
+    page = phone.page
+    assert page.get_by_role("heading", name="Recent attendance").is_visible()
+    assert page.get_by_text("You are viewing").is_visible()
+    cannot = page.get_by_role("heading", name="What you cannot see")
+    assert cannot.is_visible()
+    assert page.get_by_text("Check-ins and questionnaires").is_visible()
+    assert page.get_by_role("link", name="My progress").count() == 0
+
+
+def test_a_shared_device_hides_everything_clinical_until_full_sign_in(phone, cast):
+    cast.iop.treats_substance_use = True
+    cast.iop.save(update_fields=["treats_substance_use"])
+    _sign_in(phone, cast.patient)
+    page = phone.page
+    phone.goto("/me/device/")
+    phone.click(page.get_by_role("button", name="Mark this device as shared"))
+    assert page.get_by_role("heading", name="Quick view").is_visible()
+    phone.goto("/me/safety-plan/")
+    assert page.get_by_role("heading", name="Quick view").is_visible()
+    phone.click(page.get_by_role("link", name="See everything (type my password again)"))
+    page.get_by_label("Password").fill(PASSWORD)
+    phone.click(page.get_by_role("button", name="Sign in fully"))
+    assert page.get_by_role("heading", name="Substance-use treatment information").is_visible()
+    phone.click(page.get_by_role("button", name="Show my substance-use treatment information"))
+    assert page.get_by_role("heading", name="Quick view").count() == 0
+
+
+def test_corrections_family_access_and_recipients_pages_pass_axe(phone, desktop, cast):
+    _sign_in(phone, cast.patient)
+    page = phone.page
+    phone.goto("/me/corrections/")
+    page.get_by_label("What is wrong in your record?").fill("My middle name is missing")
+    page.get_by_label("What should it say?").fill("Maria Elena Garcia")
+    phone.click(page.get_by_role("button", name="Send my request"))
+    assert page.get_by_text("Waiting for the care team").is_visible()
+    phone.goto("/me/sharing/family/")
+
+    _sign_in(desktop, cast.assigned_clinician, staff=True)
+    staff = desktop.page
+    desktop.goto(f"/staff/patients/{cast.patient.patient.pk}/corrections/")
+    staff.get_by_role("radio", name="Deny").check()
+    staff.get_by_label("Note (required when you deny").fill("Name matches your ID")
+    desktop.click(staff.get_by_role("button", name="Save decision"))
+    assert staff.get_by_text("Name matches your ID").is_visible()
+    desktop.goto(f"/staff/patients/{cast.adolescent.patient.pk}/family/")
+    desktop.goto(f"/staff/patients/{cast.patient.patient.pk}/consent/new/")
+    desktop.goto(f"/staff/patients/{cast.patient.patient.pk}/")
+    assert staff.get_by_role("heading", name="Consent and care coordination").is_visible()
+    desktop.goto("/staff/recipients/")
+    staff.get_by_label("Name").fill("Dr. Haddad")
+    desktop.click(staff.get_by_role("button", name="Add"))
+    assert staff.get_by_text("Dr. Haddad").is_visible()

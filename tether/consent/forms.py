@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tether.consent.models import Disclosure, Recipient
+from tether.privacy.models import Purpose
+from tether.privacy.policy import Category
+
+# Plain words for patients, per category a consent can cover.
+CATEGORY_WORDS = {
+    Category.GENERAL.value: _("My appointments and attendance"),
+    Category.MENTAL_HEALTH.value: _("My mental-health treatment records"),
+    Category.SELF_REPORT.value: _("What I report (check-ins and questionnaires)"),
+    Category.PART2.value: _("My substance-use treatment records"),
+}
+PURPOSE_CHOICES = [
+    (Purpose.TREATMENT.value, _("To help with my treatment")),
+    (Purpose.PAYMENT.value, _("To pay for my care")),
+    (Purpose.OPERATIONS.value, _("To run the program (health-care operations)")),
+]
+MAX_TEXT = 2000
+
+
+class ConsentForm(forms.Form):
+    recipient = forms.ModelChoiceField(
+        label=_("Who may receive it"), queryset=Recipient.objects.none(), empty_label=None
+    )
+    category = forms.ChoiceField(
+        label=_("What may be shared"),
+        choices=list(CATEGORY_WORDS.items()),
+        widget=forms.RadioSelect,
+    )
+    description = forms.CharField(
+        label=_("Describe exactly what may be shared"),
+        help_text=_("For example: my attendance and a short summary of my progress."),
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    purpose = forms.ChoiceField(label=_("Why"), choices=PURPOSE_CHOICES, widget=forms.RadioSelect)
+    expires_on = forms.DateField(
+        label=_("This consent ends on"),
+        help_text=_("At most one year from today."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    signature_name = forms.CharField(label=_("Type your full name to sign"), max_length=200)
+    agree = forms.BooleanField(
+        label=_("I have read this, I understand it, and I agree to share this information.")
+    )
+
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["recipient"]
+        if isinstance(field, forms.ModelChoiceField):
+            field.queryset = Recipient.objects.filter(
+                organization_id=organization_id, is_active=True
+            )
+
+    def clean_expires_on(self) -> dt.date:
+        value: dt.date = self.cleaned_data["expires_on"]
+        today = timezone.localdate()
+        if value < today:
+            raise forms.ValidationError(_("Choose a date from today on."))
+        if value > today + dt.timedelta(days=366):
+            raise forms.ValidationError(_("Choose a date within one year."))
+        return value
+
+
+class CoordinationForm(forms.Form):
+    recipient = forms.ModelChoiceField(
+        label=_("Send to"), queryset=Recipient.objects.none(), empty_label=None
+    )
+    kind = forms.ChoiceField(label=_("Kind of update"), choices=Disclosure.Kind.choices)
+    content = forms.CharField(
+        label=_("What to send"), max_length=MAX_TEXT * 2, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    part2 = forms.BooleanField(
+        label=_("Contains substance-use treatment information (42 CFR Part 2)"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["recipient"]
+        if isinstance(field, forms.ModelChoiceField):
+            field.queryset = Recipient.objects.filter(
+                organization_id=organization_id, is_active=True
+            )
+
+
+class RecipientForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    recipient_organization = forms.CharField(
+        label=_("Organization"), max_length=200, required=False
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=Recipient.Kind.choices)
+
+
+class AmendmentForm(forms.Form):
+    about = forms.CharField(
+        label=_("What is wrong in your record?"),
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    correction = forms.CharField(
+        label=_("What should it say?"),
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AmendmentDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("accept", _("Accept: add the correction to the record")), ("deny", _("Deny"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note (required when you deny: the reason is added to the record)"),
+        max_length=MAX_TEXT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == "deny" and not (data.get("note") or "").strip():
+            self.add_error("note", _("Give the reason for the denial."))
+        return data

@@ -1,0 +1,195 @@
+"""Consent directives (42 CFR 2.31), the recipients they name, and disclosures (§2.25).
+
+Recipients (a primary-care provider, a psychiatrist, a probation officer…) never sign
+in: staff push specific updates to them, each one checked against the patient's
+consents by ``tether.privacy.gate.may_disclose`` and recorded as a ``Disclosure``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tether.lib.fields import EncryptedTextField
+from tether.organizations.models import Organization
+from tether.patients.models import Patient
+from tether.privacy.models import Purpose
+from tether.privacy.policy import Category
+
+
+class Recipient(models.Model):
+    """Someone outside the program who may receive information (never a login)."""
+
+    class Kind(models.TextChoices):
+        PRIMARY_CARE = "primary_care", _("Primary-care provider")
+        PSYCHIATRIST = "psychiatrist", _("Psychiatrist")
+        THERAPIST = "therapist", _("Outside therapist")
+        PROBATION = "probation", _("Probation or parole officer")
+        HEALTH_PLAN = "health_plan", _("Health plan or payer")
+        OTHER = "other", _("Other")
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    recipient_organization = models.CharField(_("organization"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        if self.recipient_organization:
+            return f"{self.name}, {self.recipient_organization}"
+        return self.name
+
+
+# The categories a consent can cover (psychotherapy notes need their own authorization
+# under HIPAA and are never released through this feature).
+CONSENTABLE_CATEGORIES = (
+    Category.GENERAL,
+    Category.MENTAL_HEALTH,
+    Category.SELF_REPORT,
+    Category.PART2,
+)
+
+
+class ConsentDirective(models.Model):
+    """One written consent: one patient, one recipient (or the TPO class), one category.
+
+    Every §2.31 element is a field: the patient (1), who may disclose (2), a specific
+    description (3), the recipient by name or the TPO class (4), the purpose (5), the
+    right to revoke (6, ``revoke_statement`` as shown when signed), the expiry date or
+    event (7), signature and date (8), the redisclosure and refusal statements (9).
+    """
+
+    class SignedVia(models.TextChoices):
+        PORTAL = "portal", _("Signed by the patient in the portal")
+        STAFF_DEVICE = "staff_device", _("Signed by the patient on a staff device at intake")
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
+    discloser = models.CharField(_("who may disclose"), max_length=200)
+    recipient = models.ForeignKey(
+        Recipient, on_delete=models.PROTECT, null=True, blank=True, related_name="consents"
+    )
+    recipient_class = models.CharField(
+        _("recipients as a class (single consent for treatment, payment and operations)"),
+        max_length=300,
+        blank=True,
+    )
+    category = models.CharField(
+        _("information"),
+        max_length=32,
+        choices=[(c.value, c.label) for c in CONSENTABLE_CATEGORIES],
+    )
+    description = EncryptedTextField(_("what information, specifically"))
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    expires_on = models.DateField(_("ends on"), null=True, blank=True)
+    expiry_event = models.CharField(_("or ends when"), max_length=200, blank=True)
+    revoke_statement = models.TextField()
+    redisclosure_statement = models.TextField()
+    refusal_statement = models.TextField()
+    signature_name = EncryptedTextField(_("typed name"))
+    signed_at = models.DateTimeField()
+    signed_via = models.CharField(max_length=16, choices=SignedVia.choices)
+    witnessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-signed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False) | ~models.Q(recipient_class=""),
+                name="consent_names_a_recipient",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_on__isnull=False) | ~models.Q(expiry_event=""),
+                name="consent_has_an_end",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"consent #{self.pk}"
+
+    def is_in_force(self, now: dt.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        if self.revoked_at is not None and self.revoked_at <= now:
+            return False
+        return self.expires_on is None or self.expires_on >= timezone.localdate(now)
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if not self.is_in_force():
+            return "expired"
+        return "in_force"
+
+
+class Disclosure(models.Model):
+    """One release of information outside the program, for the §2.25 accounting."""
+
+    class Kind(models.TextChoices):
+        ATTENDANCE_SUMMARY = "attendance_summary", _("Attendance summary")
+        PROGRESS_SUMMARY = "progress_summary", _("Progress summary")
+        DISCHARGE_SUMMARY = "discharge_summary", _("Discharge summary")
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="disclosures")
+    recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="disclosures")
+    consent = models.ForeignKey(
+        ConsentDirective, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    content = EncryptedTextField()
+    notice = models.TextField()
+    disclosed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    disclosed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-disclosed_at"]
+
+    def __str__(self) -> str:
+        return f"disclosure #{self.pk}"
+
+
+class Amendment(models.Model):
+    """A patient's request to correct their record (ONC 170.315(d)(4)).
+
+    Whether accepted or denied, the request and the decision (with the reason for a
+    denial) stay attached to the patient's record: nothing is overwritten.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Waiting for the care team")
+        ACCEPTED = "accepted", _("Accepted and added to your record")
+        DENIED = "denied", _("Not accepted")
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="amendments")
+    about = EncryptedTextField(_("What is wrong in your record"))
+    correction = EncryptedTextField(_("What it should say"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = EncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"amendment #{self.pk}"

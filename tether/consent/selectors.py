@@ -1,0 +1,57 @@
+"""Reads for consent pages (callers have passed the gate for the patient first)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tether.consent.models import Amendment, ConsentDirective, Disclosure
+from tether.patients.models import Patient
+from tether.privacy.gate import decide, record_category_for
+from tether.privacy.policy import Action, Category
+
+if TYPE_CHECKING:
+    from tether.accounts.models import User
+
+ACCOUNTING_YEARS = 3  # §2.25: disclosures of the previous 3 years
+
+
+def consents_of(patient: Patient) -> list[ConsentDirective]:
+    return list(ConsentDirective.objects.filter(patient=patient).select_related("recipient"))
+
+
+def disclosures_of(patient: Patient) -> QuerySet[Disclosure]:
+    since = timezone.now() - dt.timedelta(days=365 * ACCOUNTING_YEARS + 1)
+    return Disclosure.objects.filter(patient=patient, disclosed_at__gte=since).select_related(
+        "recipient", "disclosed_by"
+    )
+
+
+def sharing_summary(patient: Patient) -> dict[str, int]:
+    """For the patient's home page: how many consents are in force (one query)."""
+    count = (
+        ConsentDirective.objects.filter(patient=patient, revoked_at__isnull=True)
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate()))
+        .count()
+    )
+    return {"in_force": count}
+
+
+def staff_summary(*, user: User, patient: Patient) -> dict[str, Any] | None:
+    """For the staff patient page: consents in force, pending corrections, Part 2 status.
+
+    Shown only to those who may read the clinical record; the linked pages ask the gate
+    again (audited).
+    """
+    if not decide(user, patient, category=Category.MENTAL_HEALTH, action=Action.VIEW).allowed:
+        return None
+    return {
+        "consents": sharing_summary(patient)["in_force"],
+        "pending_corrections": Amendment.objects.filter(
+            patient=patient, status=Amendment.Status.REQUESTED
+        ).count(),
+        "part2": record_category_for(patient, Category.MENTAL_HEALTH) == Category.PART2,
+    }

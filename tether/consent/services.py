@@ -1,0 +1,309 @@
+"""Writes for consent: sign, revoke, record a disclosure, push a care-coordination update.
+
+Each runs in a transaction with its audit event (ids and codes only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tether.consent.models import Amendment, ConsentDirective, Disclosure, Recipient
+from tether.consent.notice import PART2_NOTICE
+from tether.patients.models import Proxy
+from tether.privacy import audit
+from tether.privacy.gate import consent_for
+from tether.privacy.models import AuditEvent, Purpose
+from tether.privacy.policy import Action, Category
+
+if TYPE_CHECKING:
+    from tether.accounts.models import User
+    from tether.patients.models import Patient
+
+# Age from which a patient decides their family's access themself (*secondary*: state
+# law on minors' consent varies; a program's policy may set a lower age).
+ADULT_AGE = 18
+
+
+class ConsentRefused(Exception):
+    """No consent in force covers this release: nothing was sent."""
+
+
+def revoke_statement() -> str:
+    return _(
+        "You can take back (revoke) this consent at any time, on the Sharing page of your "
+        "portal or by telling your care team. It stops at once for anything not yet sent."
+    )
+
+
+def redisclosure_statement() -> str:
+    return _(
+        "Information shared under this consent may not be shared again by the person who "
+        "receives it, except as federal law (42 CFR part 2) allows."
+    )
+
+
+def refusal_statement() -> str:
+    return _(
+        "You do not have to sign. Your treatment here does not depend on it. If you do not "
+        "sign, this information is not shared with this person."
+    )
+
+
+def recipient_create(
+    *, organization_id: int, name: str, recipient_organization: str, kind: str, created_by: User
+) -> Recipient:
+    with transaction.atomic():
+        recipient = Recipient.objects.create(
+            organization_id=organization_id,
+            name=name,
+            recipient_organization=recipient_organization,
+            kind=kind,
+        )
+        audit.record(
+            request=None,
+            actor=created_by,
+            patient=None,
+            action=Action.CREATE,
+            category=Category.GENERAL,
+            purpose=Purpose.OPERATIONS,
+            outcome=AuditEvent.Outcome.ALLOWED,
+            obj=recipient,
+        )
+    return recipient
+
+
+def consent_sign(
+    *,
+    patient: Patient,
+    signed_by: User,
+    recipient: Recipient | None,
+    recipient_class: str = "",
+    category: Category,
+    description: str,
+    purpose: Purpose,
+    discloser: str,
+    expires_on: dt.date | None,
+    expiry_event: str = "",
+    signature_name: str,
+    signed_via: ConsentDirective.SignedVia = ConsentDirective.SignedVia.PORTAL,
+) -> ConsentDirective:
+    """The patient signs a consent (every §2.31 element is required)."""
+    if recipient is None and not recipient_class.strip():
+        raise ValueError("a consent names a recipient or a class of recipients")
+    if recipient is not None and recipient.organization_id != patient.organization_id:
+        raise ValueError("recipient of another organization")
+    if expires_on is None and not expiry_event.strip():
+        raise ValueError("a consent has an end date or event")
+    if not description.strip() or not signature_name.strip() or not discloser.strip():
+        raise ValueError("description, discloser and signature are required")
+    with transaction.atomic():
+        consent = ConsentDirective.objects.create(
+            organization_id=patient.organization_id,
+            patient=patient,
+            discloser=discloser,
+            recipient=recipient,
+            recipient_class=recipient_class,
+            category=category.value,
+            description=description,
+            purpose=purpose.value,
+            expires_on=expires_on,
+            expiry_event=expiry_event,
+            revoke_statement=revoke_statement(),
+            redisclosure_statement=redisclosure_statement(),
+            refusal_statement=refusal_statement(),
+            signature_name=signature_name,
+            signed_at=timezone.now(),
+            signed_via=signed_via,
+            witnessed_by=None if signed_via == ConsentDirective.SignedVia.PORTAL else signed_by,
+        )
+        audit.record(
+            request=None,
+            actor=signed_by,
+            patient=patient,
+            action=Action.CREATE,
+            category=category,
+            purpose=Purpose.PATIENT_REQUEST,
+            outcome=AuditEvent.Outcome.ALLOWED,
+            obj=consent,
+        )
+    return consent
+
+
+def consent_revoke(*, consent: ConsentDirective, revoked_by: User) -> ConsentDirective:
+    """Revoke at once. Revoking twice keeps the first time."""
+    with transaction.atomic():
+        locked = ConsentDirective.objects.select_for_update().get(pk=consent.pk)
+        if locked.revoked_at is None:
+            locked.revoked_at = timezone.now()
+            locked.save(update_fields=["revoked_at"])
+        audit.record(
+            request=None,
+            actor=revoked_by,
+            patient=locked.patient,
+            action=Action.UPDATE,
+            category=Category(locked.category),
+            purpose=Purpose.PATIENT_REQUEST,
+            outcome=AuditEvent.Outcome.ALLOWED,
+            obj=locked,
+        )
+    return locked
+
+
+def notice_for(category: Category) -> str:
+    """The notice a disclosure carries: §2.32 statement 1 for Part 2 records."""
+    if category == Category.PART2:
+        return PART2_NOTICE
+    return _(
+        "This information is shared with the patient's written consent. Do not share it "
+        "further without the patient's permission."
+    )
+
+
+def coordination_send(
+    *,
+    patient: Patient,
+    recipient: Recipient,
+    kind: Disclosure.Kind,
+    category: Category,
+    content: str,
+    sent_by: User,
+) -> Disclosure:
+    """Push one care-coordination update, or raise ``ConsentRefused`` (audited as denied).
+
+    The consent is checked inside the transaction, so a consent revoked a moment ago
+    (still showing in someone's open tab) refuses the update.
+    """
+    with transaction.atomic():
+        consent = consent_for(patient, recipient, category)
+        if consent is not None:
+            disclosure = Disclosure.objects.create(
+                organization_id=patient.organization_id,
+                patient=patient,
+                recipient=recipient,
+                consent=consent,
+                kind=kind.value,
+                category=category.value,
+                purpose=consent.purpose,
+                content=content,
+                notice=notice_for(category),
+                disclosed_by=sent_by,
+            )
+            audit.record(
+                request=None,
+                actor=sent_by,
+                patient=patient,
+                action=Action.EXPORT,
+                category=category,
+                purpose=Purpose(consent.purpose),
+                outcome=AuditEvent.Outcome.ALLOWED,
+                obj=disclosure,
+            )
+            return disclosure
+    # Refusals are committed on their own (the trail writes denied events durably).
+    audit.record(
+        request=None,
+        actor=sent_by,
+        patient=patient,
+        action=Action.EXPORT,
+        category=category,
+        purpose=Purpose.TREATMENT,
+        outcome=AuditEvent.Outcome.DENIED,
+        obj=recipient,
+    )
+    raise ConsentRefused
+
+
+class ScopeChangeRefused(Exception):
+    """This person may not change this proxy's scopes."""
+
+
+def proxy_scope_set(*, proxy: Proxy, scope: Proxy.Scope, granted: bool, changed_by: User) -> Proxy:
+    """Grant or revoke one scope of a family member's access.
+
+    An adult patient changes their own proxies' scopes. An adolescent's are set by the
+    program's policy (staff), with the adolescent's assent recorded.
+    """
+    patient = proxy.patient
+    adult = patient.age_on(timezone.localdate()) >= ADULT_AGE
+    if adult and changed_by.pk != patient.user_id:
+        raise ScopeChangeRefused
+    if not adult and not changed_by.is_staff_member:
+        raise ScopeChangeRefused
+    with transaction.atomic():
+        locked = Proxy.objects.select_for_update().get(pk=proxy.pk)
+        setattr(locked, f"scope_{scope.value}", granted)
+        fields = [f"scope_{scope.value}"]
+        if not adult:
+            locked.assent_recorded_at = timezone.now()
+            fields.append("assent_recorded_at")
+        locked.save(update_fields=fields)
+        audit.record(
+            request=None,
+            actor=changed_by,
+            patient=patient,
+            action=Action.UPDATE,
+            category=Category.GENERAL,
+            purpose=Purpose.PATIENT_REQUEST if adult else Purpose.OPERATIONS,
+            outcome=AuditEvent.Outcome.ALLOWED,
+            obj=locked,
+        )
+    return locked
+
+
+def amendment_request(
+    *, patient: Patient, about: str, correction: str, requested_by: User
+) -> Amendment:
+    if not about.strip() or not correction.strip():
+        raise ValueError("an amendment says what is wrong and what it should say")
+    with transaction.atomic():
+        amendment = Amendment.objects.create(
+            organization_id=patient.organization_id,
+            patient=patient,
+            about=about,
+            correction=correction,
+        )
+        audit.record(
+            request=None,
+            actor=requested_by,
+            patient=patient,
+            action=Action.CREATE,
+            category=Category.MENTAL_HEALTH,
+            purpose=Purpose.PATIENT_REQUEST,
+            outcome=AuditEvent.Outcome.ALLOWED,
+            obj=amendment,
+        )
+    return amendment
+
+
+def amendment_decide(
+    *, amendment: Amendment, accept: bool, note: str, decided_by: User
+) -> Amendment:
+    """Accept (the correction is appended to the record) or deny with a reason (appended
+    too). A decision is final: deciding twice is refused."""
+    if not accept and not note.strip():
+        raise ValueError("a denial gives its reason")
+    with transaction.atomic():
+        locked = Amendment.objects.select_for_update().get(pk=amendment.pk)
+        if locked.status != Amendment.Status.REQUESTED:
+            raise ValueError("already decided")
+        locked.status = Amendment.Status.ACCEPTED if accept else Amendment.Status.DENIED
+        locked.decided_by = decided_by
+        locked.decided_at = timezone.now()
+        locked.decision_note = note
+        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        audit.record(
+            request=None,
+            actor=decided_by,
+            patient=locked.patient,
+            action=Action.UPDATE,
+            category=Category.MENTAL_HEALTH,
+            purpose=Purpose.TREATMENT,
+            outcome=AuditEvent.Outcome.ALLOWED,
+            obj=locked,
+        )
+    return locked

@@ -1,0 +1,535 @@
+"""Consent, the accounting of disclosures (patient) and care coordination (staff)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tether.accounts.models import User
+from tether.consent import selectors, services, shared_device
+from tether.consent.forms import (
+    CATEGORY_WORDS,
+    AmendmentDecisionForm,
+    AmendmentForm,
+    ConsentForm,
+    CoordinationForm,
+    RecipientForm,
+)
+from tether.consent.models import Amendment, ConsentDirective, Disclosure, Recipient
+from tether.consent.notice import PART2_NOTICE_SHORT, PART2_SECURITY_LABELS
+from tether.patients.models import Patient, Proxy
+from tether.privacy import audit
+from tether.privacy.gate import access_own_record, access_patient, record_category_for
+from tether.privacy.models import AuditEvent, Purpose
+from tether.privacy.policy import Action, Category
+from tether.staff.access import staff_required
+
+_BASE_CATEGORY = {
+    Disclosure.Kind.ATTENDANCE_SUMMARY.value: Category.GENERAL,
+    Disclosure.Kind.PROGRESS_SUMMARY.value: Category.MENTAL_HEALTH,
+    Disclosure.Kind.DISCHARGE_SUMMARY.value: Category.MENTAL_HEALTH,
+}
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise Http404
+    return user
+
+
+def _discloser(patient: Patient) -> str:
+    return str(patient.organization)
+
+
+def _own_consent(
+    request: HttpRequest, patient: Patient, consent_id: int, *, action: Action
+) -> ConsentDirective:
+    consent = ConsentDirective.objects.select_related("recipient").filter(pk=consent_id).first()
+    if consent is None or consent.patient_id != patient.pk:
+        audit.record(
+            request=request,
+            actor=_user(request),
+            patient=consent.patient if consent is not None else None,
+            action=action,
+            category=Category.GENERAL,
+            purpose=Purpose.PATIENT_REQUEST,
+            outcome=AuditEvent.Outcome.DENIED,
+            obj=consent,
+        )
+        raise Http404
+    return consent
+
+
+# --- The patient ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def patient_list(request: HttpRequest) -> HttpResponse:
+    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    consents = selectors.consents_of(patient)
+    return render(
+        request,
+        "consent/patient_list.html",
+        {
+            "nav": "sharing",
+            "in_force": [c for c in consents if c.state == "in_force"],
+            "ended": [c for c in consents if c.state != "in_force"],
+            "disclosures": list(selectors.disclosures_of(patient)),
+            "words": CATEGORY_WORDS,
+        },
+    )
+
+
+@login_required
+def patient_new(request: HttpRequest) -> HttpResponse:
+    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    form = ConsentForm(request.POST or None, organization_id=patient.organization_id)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        consent = services.consent_sign(
+            patient=patient,
+            signed_by=_user(request),
+            recipient=data["recipient"],
+            category=Category(data["category"]),
+            description=data["description"],
+            purpose=Purpose(data["purpose"]),
+            discloser=_discloser(patient),
+            expires_on=data["expires_on"],
+            signature_name=data["signature_name"],
+        )
+        messages.success(request, _("Signed. You can print a copy or take it back at any time."))
+        return redirect("consent:patient_detail", consent_id=consent.pk)
+    return render(
+        request,
+        "consent/patient_new.html",
+        {
+            "nav": "sharing",
+            "form": form,
+            "discloser": _discloser(patient),
+            "revoke_statement": services.revoke_statement(),
+            "redisclosure_statement": services.redisclosure_statement(),
+            "refusal_statement": services.refusal_statement(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def patient_detail(request: HttpRequest, consent_id: int) -> HttpResponse:
+    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    consent = _own_consent(request, patient, consent_id, action=Action.VIEW)
+    return render(
+        request,
+        "consent/patient_detail.html",
+        {"nav": "sharing", "consent": consent, "patient": patient, "words": CATEGORY_WORDS},
+    )
+
+
+@login_required
+@require_POST
+def patient_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
+    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    consent = _own_consent(request, patient, consent_id, action=Action.UPDATE)
+    services.consent_revoke(consent=consent, revoked_by=_user(request))
+    messages.success(request, _("Done. This consent has ended. Nothing more will be shared."))
+    return redirect("consent:patient_list")
+
+
+# --- Staff: care coordination ----------------------------------------------------------
+
+
+@staff_required
+def staff_coordination(request: HttpRequest, patient_id: int) -> HttpResponse:
+    # Clinical staff only: coordination updates are written from the clinical record.
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.MENTAL_HEALTH,
+        action=Action.VIEW,
+        purpose=Purpose.TREATMENT,
+    )
+    part2_program = record_category_for(patient, Category.MENTAL_HEALTH) == Category.PART2
+    form = CoordinationForm(
+        request.POST or None,
+        organization_id=patient.organization_id,
+        initial={"part2": part2_program},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        category = Category.PART2 if data["part2"] else _BASE_CATEGORY[data["kind"]]
+        # Only someone who may read this content may send it.
+        access_patient(
+            request, patient_id, category=category, action=Action.VIEW, purpose=Purpose.TREATMENT
+        )
+        try:
+            disclosure = services.coordination_send(
+                patient=patient,
+                recipient=data["recipient"],
+                kind=Disclosure.Kind(data["kind"]),
+                category=category,
+                content=data["content"],
+                sent_by=_user(request),
+            )
+        except services.ConsentRefused:
+            form.add_error(
+                None,
+                _(
+                    "Not sent: the patient has no consent in force that lets this recipient "
+                    "receive this kind of information. Nothing was shared."
+                ),
+            )
+        else:
+            messages.success(request, _("Sent, with the consent notice attached."))
+            return redirect(
+                "consent:staff_disclosure", patient_id=patient.pk, disclosure_id=disclosure.pk
+            )
+    return render(
+        request,
+        "consent/staff_coordination.html",
+        {
+            "patient": patient,
+            "form": form,
+            "part2_program": part2_program,
+            "disclosures": list(selectors.disclosures_of(patient)),
+            "consents": [c for c in selectors.consents_of(patient) if c.state == "in_force"],
+            "words": CATEGORY_WORDS,
+        },
+    )
+
+
+@staff_required
+@require_GET
+def staff_disclosure(request: HttpRequest, patient_id: int, disclosure_id: int) -> HttpResponse:
+    """What was sent: the document as the recipient received it (printable)."""
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.MENTAL_HEALTH,
+        action=Action.VIEW,
+        purpose=Purpose.TREATMENT,
+    )
+    disclosure = (
+        Disclosure.objects.select_related("recipient", "disclosed_by", "consent")
+        .filter(pk=disclosure_id, patient=patient)
+        .first()
+    )
+    if disclosure is None:
+        raise Http404
+    access_patient(
+        request,
+        patient_id,
+        category=Category(disclosure.category),
+        action=Action.VIEW,
+        purpose=Purpose.TREATMENT,
+    )
+    return render(
+        request,
+        "consent/staff_disclosure.html",
+        {
+            "patient": patient,
+            "disclosure": disclosure,
+            "short_notice": PART2_NOTICE_SHORT,
+            "labels": PART2_SECURITY_LABELS if disclosure.category == Category.PART2 else (),
+        },
+    )
+
+
+@staff_required
+def staff_recipients(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if user.organization_id is None:
+        raise Http404
+    form = RecipientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.recipient_create(
+            organization_id=user.organization_id,
+            name=form.cleaned_data["name"],
+            recipient_organization=form.cleaned_data["recipient_organization"],
+            kind=form.cleaned_data["kind"],
+            created_by=user,
+        )
+        messages.success(request, _("Recipient added."))
+        return redirect("consent:staff_recipients")
+    return render(
+        request,
+        "consent/staff_recipients.html",
+        {
+            "form": form,
+            "recipients": list(Recipient.objects.filter(organization_id=user.organization_id)),
+        },
+    )
+
+
+# --- The patient: family access ----------------------------------------------------------
+
+
+@login_required
+def patient_family(request: HttpRequest) -> HttpResponse:
+    """The patient's family members and what each may see; an adult changes them here."""
+    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    adult = patient.age_on(timezone.localdate()) >= services.ADULT_AGE
+    proxies = list(Proxy.objects.filter(patient=patient, is_active=True).select_related("user"))
+    if request.method == "POST":
+        if not adult:
+            raise Http404
+        proxy = next((p for p in proxies if str(p.pk) == request.POST.get("proxy")), None)
+        scope_value = request.POST.get("scope", "")
+        if proxy is None or scope_value not in Proxy.Scope.values:
+            audit.record(
+                request=request,
+                actor=_user(request),
+                patient=patient,
+                action=Action.UPDATE,
+                category=Category.GENERAL,
+                purpose=Purpose.PATIENT_REQUEST,
+                outcome=AuditEvent.Outcome.DENIED,
+            )
+            raise Http404
+        granted = request.POST.get("granted") == "1"
+        services.proxy_scope_set(
+            proxy=proxy, scope=Proxy.Scope(scope_value), granted=granted, changed_by=_user(request)
+        )
+        messages.success(request, _("Saved. The change works at once."))
+        return redirect("consent:patient_family")
+    rows = [
+        {
+            "proxy": p,
+            "scopes": [(s, s.value in p.scopes) for s in Proxy.Scope],
+        }
+        for p in proxies
+    ]
+    return render(
+        request,
+        "consent/patient_family.html",
+        {"nav": "sharing", "rows": rows, "adult": adult},
+    )
+
+
+# --- Amendments (ONC (d)(4)) --------------------------------------------------------------
+
+
+@login_required
+def patient_amendments(request: HttpRequest) -> HttpResponse:
+    patient = access_own_record(request, category=Category.MENTAL_HEALTH, action=Action.VIEW)
+    form = AmendmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.amendment_request(
+            patient=patient,
+            about=form.cleaned_data["about"],
+            correction=form.cleaned_data["correction"],
+            requested_by=_user(request),
+        )
+        messages.success(request, _("Sent. Your care team will answer, and you will see it here."))
+        return redirect("consent:patient_amendments")
+    return render(
+        request,
+        "consent/patient_amendments.html",
+        {
+            "nav": "sharing",
+            "form": form,
+            "amendments": list(
+                Amendment.objects.filter(patient=patient).select_related("decided_by")
+            ),
+        },
+    )
+
+
+@staff_required
+def staff_amendments(request: HttpRequest, patient_id: int) -> HttpResponse:
+    writing = request.method == "POST"
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.MENTAL_HEALTH,
+        action=Action.UPDATE if writing else Action.VIEW,
+        purpose=Purpose.TREATMENT,
+    )
+    amendments = list(Amendment.objects.filter(patient=patient).select_related("decided_by"))
+    posted = request.POST.get("amendment") if writing else None
+    rows = []
+    for amendment in amendments:
+        data = request.POST if posted == str(amendment.pk) else None
+        rows.append((amendment, AmendmentDecisionForm(data, prefix=f"a{amendment.pk}")))
+    if writing:
+        row = next((r for r in rows if str(r[0].pk) == posted), None)
+        if row is None or row[0].status != Amendment.Status.REQUESTED:
+            raise Http404
+        amendment, form = row
+        if form.is_valid():
+            services.amendment_decide(
+                amendment=amendment,
+                accept=form.cleaned_data["decision"] == "accept",
+                note=form.cleaned_data["note"],
+                decided_by=_user(request),
+            )
+            messages.success(request, _("Decision saved and added to the record."))
+            return redirect("consent:staff_amendments", patient_id=patient.pk)
+    return render(
+        request,
+        "consent/staff_amendments.html",
+        {"patient": patient, "rows": rows},
+    )
+
+
+# --- Shared-device view -------------------------------------------------------------------
+
+
+@login_required
+def device(request: HttpRequest) -> HttpResponse:
+    """Mark this device as shared (or not)."""
+    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    del patient
+    if request.method == "POST":
+        shared = request.POST.get("shared") == "1"
+        response = redirect("consent:quick_view" if shared else "consent:device")
+        shared_device.mark(response, shared=shared)
+        if shared:
+            request.session.pop(shared_device.FULL_VIEW, None)
+            request.session.pop(shared_device.PART2_SHOWN, None)
+            messages.success(request, _("This device is marked as shared."))
+        else:
+            messages.success(request, _("This device is no longer marked as shared."))
+        return response
+    return render(
+        request,
+        "consent/device.html",
+        {"nav": "sharing", "shared": shared_device.is_shared(request)},
+    )
+
+
+@login_required
+@require_GET
+def quick_view(request: HttpRequest) -> HttpResponse:
+    """Only appointments, general help and crisis help: nothing clinical."""
+    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    from tether.portal import selectors as portal_selectors
+
+    return render(
+        request,
+        "consent/quick_view.html",
+        {
+            "nav": "home",
+            "upcoming": list(portal_selectors.upcoming_sessions(patient=patient)),
+            "shared": shared_device.is_shared(request),
+        },
+    )
+
+
+@login_required
+def unlock(request: HttpRequest) -> HttpResponse:
+    """A fresh full sign-in: the password again, on this device."""
+    user = _user(request)
+    access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    error = ""
+    if request.method == "POST":
+        if authenticate(request, username=user.username, password=request.POST.get("password", "")):
+            request.session.cycle_key()
+            request.session[shared_device.FULL_VIEW] = True
+            return redirect("portal:home")
+        error = _("That password is not right. Try again.")
+    return render(request, "consent/unlock.html", {"nav": "home", "error": error})
+
+
+@login_required
+def show_part2(request: HttpRequest) -> HttpResponse:
+    """The affirmative step before substance-use treatment information shows."""
+    access_own_record(request, category=Category.PART2, action=Action.VIEW)
+    if shared_device.is_shared(request) and not request.session.get(shared_device.FULL_VIEW):
+        return redirect("consent:unlock")
+    if request.method == "POST":
+        request.session[shared_device.PART2_SHOWN] = True
+        return redirect("portal:home")
+    return render(request, "consent/show_part2.html", {"nav": "home"})
+
+
+@staff_required
+def staff_family(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """An adolescent's family access, set by the care team under the program's policy and
+    only with the adolescent's assent. (An adult patient sets their own.)"""
+    writing = request.method == "POST"
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.MENTAL_HEALTH,
+        action=Action.UPDATE,  # the care team only, even to look
+        purpose=Purpose.TREATMENT,
+    )
+    adult = patient.age_on(timezone.localdate()) >= services.ADULT_AGE
+    proxies = list(Proxy.objects.filter(patient=patient, is_active=True).select_related("user"))
+    error = ""
+    if writing:
+        proxy = next((p for p in proxies if str(p.pk) == request.POST.get("proxy")), None)
+        scope_value = request.POST.get("scope", "")
+        if adult or proxy is None or scope_value not in Proxy.Scope.values:
+            raise Http404
+        if request.POST.get("assent") != "1":
+            error = _("Ask the patient first, and tick that they agreed.")
+        else:
+            services.proxy_scope_set(
+                proxy=proxy,
+                scope=Proxy.Scope(scope_value),
+                granted=request.POST.get("granted") == "1",
+                changed_by=_user(request),
+            )
+            messages.success(request, _("Saved. The change works at once."))
+            return redirect("consent:staff_family", patient_id=patient.pk)
+    rows = [
+        {"proxy": p, "scopes": [(s, s.value in p.scopes) for s in Proxy.Scope]} for p in proxies
+    ]
+    return render(
+        request,
+        "consent/staff_family.html",
+        {"patient": patient, "rows": rows, "adult": adult, "error": error},
+    )
+
+
+@staff_required
+def staff_consent_new(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """At intake: the patient reads and signs a consent on a staff device (the staff
+    member is recorded as witness)."""
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.GENERAL,
+        action=Action.CREATE,
+        purpose=Purpose.OPERATIONS,
+    )
+    form = ConsentForm(request.POST or None, organization_id=patient.organization_id)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.consent_sign(
+            patient=patient,
+            signed_by=_user(request),
+            recipient=data["recipient"],
+            category=Category(data["category"]),
+            description=data["description"],
+            purpose=Purpose(data["purpose"]),
+            discloser=_discloser(patient),
+            expires_on=data["expires_on"],
+            signature_name=data["signature_name"],
+            signed_via=ConsentDirective.SignedVia.STAFF_DEVICE,
+        )
+        messages.success(
+            request, _("Signed. The patient can print it or take it back in the portal.")
+        )
+        return redirect("staff:patient_detail", patient_id=patient.pk)
+    return render(
+        request,
+        "consent/staff_consent_new.html",
+        {
+            "patient": patient,
+            "form": form,
+            "discloser": _discloser(patient),
+            "revoke_statement": services.revoke_statement(),
+            "redisclosure_statement": services.redisclosure_statement(),
+            "refusal_statement": services.refusal_statement(),
+        },
+    )
