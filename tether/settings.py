@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "tether.checkins",
     "tether.safetyplan",
     "tether.homework",
+    "tether.consent",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +77,7 @@ MIDDLEWARE = [
     "tether.accounts.middleware.SessionTimeoutMiddleware",
     "tether.accounts.middleware.StaffMFAMiddleware",
     "tether.organizations.middleware.ProgramTimezoneMiddleware",
+    "tether.consent.shared_device.SharedDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("tether.checkins.urls")),
     path("", include("tether.safetyplan.urls")),
     path("", include("tether.homework.urls")),
+    path("", include("tether.consent.urls")),
+    path("", include("tether.flags.urls")),
 ]
 
 # On a staff patient page, a clinician's 404 offers emergency (break-glass) access.

@@ -27,7 +27,7 @@ from tether.checkins.summary import patient_line
 from tether.crisis.resources import NATIONAL_CONTACTS, program_contacts
 from tether.flags.selectors import open_flags_for
 from tether.patients.models import Patient
-from tether.privacy.gate import access_patient
+from tether.privacy.gate import access_own_record, access_patient
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
 from tether.staff.access import staff_required
@@ -36,20 +36,7 @@ FETCH_HEADER = "X-Tether-Fetch"
 
 
 def _patient(request: HttpRequest, action: Action) -> Patient:
-    user = request.user
-    if not isinstance(user, User) or not user.is_patient:
-        raise Http404
-    try:
-        patient_id = user.patient.pk
-    except Patient.DoesNotExist:
-        raise Http404 from None
-    return access_patient(
-        request,
-        patient_id,
-        category=Category.SELF_REPORT,
-        action=action,
-        purpose=Purpose.PATIENT_REQUEST,
-    )
+    return access_own_record(request, category=Category.SELF_REPORT, action=action)
 
 
 def _response(patient: Patient, key: uuid.UUID) -> Response:

@@ -15,6 +15,7 @@ from django.tasks import Task
 
 from tether.checkins.tasks import close_expired_checkins
 from tether.crisis.tasks import escalate_urgent_requests
+from tether.flags.tasks import sweep_flags
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Periodic:
 SCHEDULE: tuple[Periodic, ...] = (
     Periodic(escalate_urgent_requests, dt.timedelta(minutes=1)),
     Periodic(close_expired_checkins, dt.timedelta(minutes=15)),
+    Periodic(sweep_flags, dt.timedelta(minutes=15)),
 )
 
 

@@ -19,8 +19,7 @@ from tether.crisis.selectors import (
     programs_for_public_page,
 )
 from tether.patients.models import Patient
-from tether.privacy.gate import access_patient
-from tether.privacy.models import Purpose
+from tether.privacy.gate import access_own_record
 from tether.privacy.policy import Action
 
 logger = logging.getLogger(__name__)
@@ -63,20 +62,8 @@ def not_delivered(request: HttpRequest) -> HttpResponse:
 
 
 def _own_patient(request: HttpRequest) -> Patient:
-    user = request.user
-    if not isinstance(user, User) or not user.is_patient:
-        raise Http404
-    try:
-        patient = user.patient
-    except Patient.DoesNotExist:
-        raise Http404 from None
-    return access_patient(
-        request,
-        patient.pk,
-        category=services.CATEGORY,
-        action=Action.CREATE if request.method == "POST" else Action.VIEW,
-        purpose=Purpose.PATIENT_REQUEST,
-    )
+    action = Action.CREATE if request.method == "POST" else Action.VIEW
+    return access_own_record(request, category=services.CATEGORY, action=action)
 
 
 @require_POST

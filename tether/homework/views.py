@@ -17,7 +17,7 @@ from tether.homework.forms import AssignForm, FeedbackForm, StepForm
 from tether.homework.models import Assignment
 from tether.patients.models import Episode, Patient
 from tether.privacy import audit
-from tether.privacy.gate import access_patient, patients_visible_to
+from tether.privacy.gate import access_own_record, access_patient, patients_visible_to
 from tether.privacy.models import AuditEvent, Purpose
 from tether.privacy.policy import Action, Category
 from tether.scheduling.models import Appointment, Attendance
@@ -25,16 +25,7 @@ from tether.staff.access import staff_required
 
 
 def _own_patient(request: HttpRequest, *, category: Category, action: Action) -> Patient:
-    user = request.user
-    if not isinstance(user, User) or not user.is_patient:
-        raise Http404
-    try:
-        patient_id = user.patient.pk
-    except Patient.DoesNotExist:
-        raise Http404 from None
-    return access_patient(
-        request, patient_id, category=category, action=action, purpose=Purpose.PATIENT_REQUEST
-    )
+    return access_own_record(request, category=category, action=action)
 
 
 def _assignment_of(

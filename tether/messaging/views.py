@@ -24,7 +24,7 @@ from tether.messaging.models import Thread
 from tether.organizations.models import StaffMember
 from tether.patients.models import Patient
 from tether.privacy import audit
-from tether.privacy.gate import access_patient, decide, patients_visible_to
+from tether.privacy.gate import access_own_record, access_patient, decide, patients_visible_to
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action
 from tether.staff.access import can_register_patients, staff_required
@@ -37,16 +37,7 @@ CATEGORY = services.CATEGORY
 
 
 def _own_patient(request: HttpRequest, action: Action) -> Patient:
-    user = request.user
-    if not isinstance(user, User) or not user.is_patient:
-        raise Http404
-    try:
-        patient = user.patient
-    except Patient.DoesNotExist:
-        raise Http404 from None
-    return access_patient(
-        request, patient.pk, category=CATEGORY, action=action, purpose=Purpose.PATIENT_REQUEST
-    )
+    return access_own_record(request, category=CATEGORY, action=action)
 
 
 def _patient_page(

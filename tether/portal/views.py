@@ -9,11 +9,12 @@ from django.views.decorators.http import require_GET
 
 from tether.accounts.models import User
 from tether.checkins import selectors as checkins_selectors
+from tether.consent import selectors as consent_selectors
 from tether.homework import selectors as homework_selectors
 from tether.messaging import selectors as messaging_selectors
-from tether.patients.models import Patient
+from tether.patients.models import Patient, Proxy
 from tether.portal import selectors
-from tether.privacy.gate import access_patient, patients_visible_to
+from tether.privacy.gate import access_patient, patients_visible_to, proxy_scopes
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
 
@@ -74,6 +75,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
             "checkins_due": checkins_selectors.home_due(request, patient=patient),
             "messaging_summary": messaging_selectors.patient_summary(patient=patient),
             "homework_due": homework_selectors.open_for_patient(patient=patient),
+            "sharing": consent_selectors.sharing_summary(patient),
         },
     )
 
@@ -96,7 +98,8 @@ def welcome(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def family_home(request: HttpRequest) -> HttpResponse:
-    """A family member sees only what the gate allows: attendance and appointments."""
+    """A family member sees only what the gate allows: the scopes the patient (or, for
+    an adolescent, the program with the patient's assent) granted."""
     user = _signed_in_user(request)
     if not user.is_proxy:
         raise Http404
@@ -114,11 +117,19 @@ def family_home(request: HttpRequest) -> HttpResponse:
             action=Action.VIEW,
             purpose=Purpose.FAMILY,
         )
+        scopes = proxy_scopes(user, patient)
         people.append(
             {
                 "patient": patient,
-                "upcoming": list(selectors.upcoming_sessions(patient=patient)),
-                "attendance": selectors.recent_attendance(patient=patient),
+                "scopes": scopes,
+                "can": [s for s in Proxy.Scope if s.value in scopes],
+                "cannot": [s for s in Proxy.Scope if s.value not in scopes],
+                "upcoming": list(selectors.upcoming_sessions(patient=patient))
+                if Proxy.Scope.APPOINTMENTS in scopes
+                else [],
+                "attendance": selectors.recent_attendance(patient=patient)
+                if Proxy.Scope.ATTENDANCE in scopes
+                else [],
             }
         )
     return render(request, "portal/family_home.html", {"nav": "home", "people": people})

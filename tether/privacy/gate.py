@@ -32,6 +32,7 @@ from tether.privacy.services import may_break_glass
 
 if TYPE_CHECKING:
     from tether.accounts.models import User
+    from tether.consent.models import ConsentDirective, Recipient
 
 _PROGRAM_RELATION_BY_ROLE = {
     StaffMember.Role.CLINICAL_LEAD: Relation.PROGRAM_LEAD,
@@ -225,3 +226,109 @@ def patient_for_break_glass(request: HttpRequest, patient_id: int | str) -> Pati
         )
         raise Http404
     return patient
+
+
+def access_own_record(request: HttpRequest, *, category: Category, action: Action) -> Patient:
+    """The signed-in patient's own record, through the gate (purpose: their own request).
+
+    Anyone who is not a patient (staff, family members, a patient user without a
+    patient row) gets ``Http404``, like every other refusal.
+    """
+    user = request.user
+    if not user.is_authenticated or not getattr(user, "is_patient", False):
+        raise Http404
+    patient_id = Patient.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
+    if patient_id is None:
+        raise Http404
+    return access_patient(
+        request, patient_id, category=category, action=action, purpose=Purpose.PATIENT_REQUEST
+    )
+
+
+# --- Consent (42 CFR Part 2) ------------------------------------------------------------
+
+# Categories that hold clinical content: in a Part 2 program they are Part 2 records.
+_CLINICAL_CATEGORIES = frozenset(
+    {Category.MENTAL_HEALTH, Category.SELF_REPORT, Category.SHARED, Category.PART2}
+)
+# Recipient kinds a single "treatment, payment and operations" class consent covers.
+_TPO_KINDS = frozenset({"primary_care", "psychiatrist", "therapist", "health_plan"})
+
+
+def record_category_for(subject: Patient | Episode, base_category: Category) -> Category:
+    """The category to label a record with at capture.
+
+    In a program that treats substance use (a 42 CFR Part 2 program) every clinical
+    record is Part 2 by default; general records (appointments) and psychotherapy notes
+    keep their own category. ``subject`` is the episode the record belongs to, or the
+    patient (then their active episodes decide).
+    """
+    if base_category not in _CLINICAL_CATEGORIES:
+        return base_category
+    if isinstance(subject, Episode):
+        part2 = subject.program.treats_substance_use
+    else:
+        part2 = Episode.objects.filter(
+            patient=subject, status=Episode.Status.ACTIVE, program__treats_substance_use=True
+        ).exists()
+    return Category.PART2 if part2 else base_category
+
+
+def consent_for(
+    patient: Patient, recipient: Recipient | None, category: Category
+) -> ConsentDirective | None:
+    """The consent in force now that lets ``recipient`` receive ``category``, or None.
+
+    A consent matches when it names this recipient (or a TPO class that covers the
+    recipient's kind), covers exactly this category, has not expired and has not been
+    revoked. Looked up fresh on every call: a revocation is effective at once.
+    """
+    from tether.consent import models as consent_models
+
+    if recipient is None or recipient.organization_id != patient.organization_id:
+        return None
+    if not recipient.is_active:
+        return None
+    now = timezone.now()
+    names = Q(recipient=recipient)
+    if recipient.kind in _TPO_KINDS:
+        names |= Q(recipient__isnull=True) & ~Q(recipient_class="")
+    return (
+        consent_models.ConsentDirective.objects.filter(
+            names,
+            patient=patient,
+            organization_id=patient.organization_id,
+            category=category.value,
+            revoked_at__isnull=True,
+        )
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate(now)))
+        .order_by("-signed_at")
+        .first()
+    )
+
+
+def may_disclose(
+    patient: Patient, recipient: Recipient | None, category: Category, action: Action
+) -> bool:
+    """May ``category`` records of ``patient`` go to ``recipient`` (outside the program)?
+
+    Recipients never sign in: the only action is ``export`` (a pushed update), and only
+    with a matching consent in force. Psychotherapy notes never leave this way.
+    """
+    if action != Action.EXPORT or category == Category.PSYCHOTHERAPY_NOTE:
+        return False
+    return consent_for(patient, recipient, category) is not None
+
+
+def proxy_scopes(user: User, patient: Patient) -> frozenset[str]:
+    """What this proxy may see of this patient (``Proxy.Scope`` values); empty if none.
+
+    Check-ins, clinical notes and Part 2 records are never among them: those categories
+    are closed to proxies in the decision table whatever the scopes say.
+    """
+    if not user.is_authenticated or not user.is_proxy or user.organization_id is None:
+        return frozenset()
+    proxy = Proxy.objects.filter(
+        patient=patient, user_id=user.pk, is_active=True, organization_id=user.organization_id
+    ).first()
+    return proxy.scopes if proxy is not None else frozenset()

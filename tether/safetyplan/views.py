@@ -6,15 +6,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from tether.accounts.models import User
 from tether.patients.models import Patient
-from tether.privacy.gate import access_patient, decide
+from tether.privacy.gate import access_own_record, access_patient, decide
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
 from tether.safetyplan import selectors, services
@@ -23,20 +22,7 @@ from tether.staff.access import staff_required
 
 
 def _own_patient(request: HttpRequest, *, action: Action) -> Patient:
-    user = request.user
-    if not isinstance(user, User) or not user.is_patient:
-        raise Http404
-    try:
-        patient_id = user.patient.pk
-    except Patient.DoesNotExist:
-        raise Http404 from None
-    return access_patient(
-        request,
-        patient_id,
-        category=Category.SHARED,
-        action=action,
-        purpose=Purpose.PATIENT_REQUEST,
-    )
+    return access_own_record(request, category=Category.SHARED, action=action)
 
 
 def _plan_context(patient: Patient) -> dict[str, Any]:

@@ -10,14 +10,16 @@ from django.views.decorators.http import require_POST
 
 from tether.accounts import services as account_services
 from tether.checkins import selectors as checkins_selectors
+from tether.consent import selectors as consent_selectors
 from tether.homework import selectors as homework_selectors
 from tether.lib.qr import qr_svg
 from tether.messaging import selectors as messaging_selectors
 from tether.patients.services import patient_register
-from tether.privacy.gate import access_patient
+from tether.privacy.gate import access_patient, decide
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
-from tether.staff import selectors
+from tether.staff import caseload, selectors
+from tether.staff import review as staff_review
 from tether.staff.access import can_register_patients, staff_required
 from tether.staff.forms import PatientIntakeForm
 
@@ -29,6 +31,17 @@ def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
 
 @staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """Clinicians get the caseload board; other roles the plain patient list."""
+    if caseload.is_clinical(request.user):  # type: ignore[arg-type]
+        sort = request.GET.get("sort", "sessions")
+        if sort not in caseload.SORTS:
+            sort = "sessions"
+        rows = caseload.caseload_for(user=request.user, sort=sort)  # type: ignore[arg-type]
+        return render(
+            request,
+            "staff/caseload.html",
+            _context(request, nav="dashboard", rows=rows, sort=sort),
+        )
     patients = list(selectors.patient_list_for(user=request.user))  # type: ignore[arg-type]
     return render(
         request, "staff/dashboard.html", _context(request, nav="dashboard", patients=patients)
@@ -79,6 +92,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             self_report=checkins_selectors.staff_self_report(request, patient=patient),
             care_work=homework_selectors.staff_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
             reach=messaging_selectors.staff_reach_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
+            consent=consent_selectors.staff_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
             **selectors.patient_overview(patient=patient),
         ),
     )
@@ -129,4 +143,29 @@ def reset_code_issue(request: HttpRequest, patient_id: int) -> HttpResponse:
         request,
         "staff/reset_code.html",
         _context(request, patient=patient, issued=issued),
+    )
+
+
+@staff_required
+def review(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The pre-session review: since the last attended session, in one screen."""
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.SELF_REPORT,
+        action=Action.VIEW,
+        purpose=Purpose.TREATMENT,
+    )
+    part2 = decide(request.user, patient, category=Category.PART2, action=Action.VIEW)  # type: ignore[arg-type]
+    data = staff_review.review_data(patient=patient, include_part2=part2.allowed)
+    return render(
+        request,
+        "staff/review.html",
+        _context(
+            request,
+            nav="dashboard",
+            patient=patient,
+            review=data,
+            note=staff_review.note_text(data),
+        ),
     )

@@ -144,7 +144,7 @@ def test_it_asks_staff_for_the_code_at_sign_in(phone, cast):
     device.save()
     page.get_by_label("6-digit code from your app").fill(current_code(device))
     phone.click(page.get_by_role("button", name="Continue"))
-    assert page.get_by_role("heading", level=1).inner_text() == "Patients"
+    assert page.get_by_role("heading", level=1).inner_text() == "Caseload"
 
 
 def test_it_explains_a_paused_sign_in(phone, cast):

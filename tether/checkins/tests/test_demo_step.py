@@ -41,7 +41,7 @@ def test_it_tells_each_story_in_check_ins_and_measures(seeded):
     assert improving[0] == 18 and improving[-1] == 9
     worse = _phq9(Story.DETERIORATING)
     assert worse[-1] - worse[0] >= 6
-    flag = Flag.objects.get(patient=_patient(Story.DETERIORATING))
+    flag = Flag.objects.get(patient=_patient(Story.DETERIORATING), reason="phq9_item9")
     assert (flag.kind, flag.reason, flag.status) == ("safety", "phq9_item9", "open")
     assert Answer.objects.get(response_id=flag.source_id, item_code="9").value == 1
     last = Response.objects.filter(patient=_patient(Story.SILENT)).order_by("-submitted_at").first()

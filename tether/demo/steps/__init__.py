@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from tether.demo.context import DemoContext
 from tether.demo.steps import checkins as checkins_step
+from tether.demo.steps import consent as consent_step
 from tether.demo.steps import (
     crisis_and_messages,
     emergency_access,
@@ -22,6 +23,7 @@ from tether.demo.steps import (
     schedule,
     staff,
 )
+from tether.demo.steps import flags as flags_step
 from tether.demo.steps import homework as homework_step
 
 
@@ -40,4 +42,6 @@ STEPS: tuple[Step, ...] = (
     Step("check-ins and measures", checkins_step.run),
     Step("safety plans and homework", homework_step.run),
     Step("messages and urgent-contact requests", crisis_and_messages.run),
+    Step("consent, disclosures and family scopes", consent_step.run),
+    Step("flags from the rules", flags_step.run),
 )

@@ -186,7 +186,6 @@ def run(ctx: DemoContext) -> None:
             user=proxy_user,
             relationship=Proxy.Relationship.PARENT,
             is_legal_guardian=True,
-            scope=Proxy.Scope.ATTENDANCE,
         )
         ctx.users[proxy_spec.username] = proxy_user
 

@@ -85,6 +85,23 @@ ACCESS: dict[str, Rule] = {
         allowed=("assigned_clinician", "clinical_lead", "front_desk", "program_admin"),
         denied=(*NOT_STAFF, "on_call", "privacy_officer"),
     ),
+    "staff:review": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "on_call"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "flags:queue": Rule(
+        allowed=("assigned_clinician", "unassigned_clinician", "clinical_lead", "on_call"),
+        denied=(*NOT_STAFF, "front_desk", "program_admin", "privacy_officer"),
+    ),
+    "flags:act": Rule(method="post", kwargs={"flag_id": "999999"}, denied=EVERYONE),
     "staff:patient_detail": Rule(
         needs_patient=True,
         allowed=("assigned_clinician", "clinical_lead", "on_call", "front_desk", "program_admin"),
@@ -230,6 +247,72 @@ ACCESS: dict[str, Rule] = {
     "homework:staff_assign_group": Rule(denied=EVERYONE, kwargs={"appointment_id": "999999"}),
     "homework:staff_feedback": Rule(
         needs_patient=True, method="post", denied=EVERYONE, kwargs={"assignment_id": "999999"}
+    ),
+    # Consent and care coordination (issue 8). Pages of one consent or disclosure are
+    # tested with real rows in tether/consent/tests.
+    "consent:patient_list": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "consent:patient_new": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "consent:patient_family": Rule(allowed=("patient", "adolescent"), denied=(*STAFF, "parent")),
+    "consent:patient_detail": Rule(denied=EVERYONE, kwargs={"consent_id": "999999"}),
+    "consent:patient_revoke": Rule(method="post", denied=EVERYONE, kwargs={"consent_id": "999999"}),
+    "consent:staff_recipients": Rule(allowed=("assigned_clinician",), denied=NOT_STAFF),
+    "consent:patient_amendments": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "consent:device": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "consent:quick_view": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "consent:unlock": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "consent:show_part2": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "consent:staff_family": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician",),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "clinical_lead",
+            "on_call",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "consent:staff_consent_new": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "on_call",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "consent:staff_amendments": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "on_call"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "consent:staff_coordination": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "on_call"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "consent:staff_disclosure": Rule(
+        needs_patient=True, denied=EVERYONE, kwargs={"disclosure_id": "999999"}
     ),
     "privacy:break_glass": Rule(
         needs_patient=True,
