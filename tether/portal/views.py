@@ -14,7 +14,7 @@ from tether.homework import selectors as homework_selectors
 from tether.messaging import selectors as messaging_selectors
 from tether.patients.models import Patient, Proxy
 from tether.portal import selectors
-from tether.privacy.gate import access_patient, patients_visible_to, proxy_scopes
+from tether.privacy.gate import access_own_record, access_patient, patients_visible_to, proxy_scopes
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
 
@@ -45,20 +45,7 @@ def home(request: HttpRequest) -> HttpResponseRedirect:
 
 
 def _own_patient(request: HttpRequest) -> Patient:
-    user = request.user
-    if not isinstance(user, User) or not user.is_patient:
-        raise Http404
-    try:
-        patient_id = user.patient.pk
-    except Patient.DoesNotExist:
-        raise Http404 from None
-    return access_patient(
-        request,
-        patient_id,
-        category=Category.GENERAL,
-        action=Action.VIEW,
-        purpose=Purpose.PATIENT_REQUEST,
-    )
+    return access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
 
 
 @login_required

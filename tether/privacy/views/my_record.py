@@ -13,17 +13,14 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
-from tether.accounts.models import User
-from tether.patients.models import Patient
-from tether.privacy.gate import access_patient
-from tether.privacy.models import Purpose
+from tether.privacy.gate import access_own_record
 from tether.privacy.plain_words import describe
 from tether.privacy.policy import Action, Category
 from tether.privacy.selectors import patient_time_zone, record_views
@@ -78,22 +75,9 @@ def _day_label(day: dt.date, today: dt.date) -> str:
 @login_required
 @require_GET
 def who_viewed(request: HttpRequest) -> HttpResponse:
-    user = request.user
     # Patients only: family members and staff have no "my record" here (staff have
     # the audit report), and the page never takes a patient id.
-    if not isinstance(user, User) or not user.is_patient:
-        raise Http404
-    try:
-        own_id = user.patient.pk
-    except Patient.DoesNotExist:
-        raise Http404 from None
-    patient = access_patient(
-        request,
-        own_id,
-        category=Category.GENERAL,
-        action=Action.VIEW,
-        purpose=Purpose.PATIENT_REQUEST,
-    )
+    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
     tz = patient_time_zone(patient=patient)
     page = Paginator(record_views(patient=patient, tz=tz), PAGE_SIZE).get_page(
         request.GET.get("page")
