@@ -33,6 +33,12 @@ class SignInForm(AuthenticationForm):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+    # Patients only: sign in straight into the shared-device view
+    # (tether.consent.shared_device); ignored for staff and family members.
+    quick_view = forms.BooleanField(
+        label=_("This is a shared device — show only appointments and crisis help (quick view)"),
+        required=False,
+    )
 
     error_messages = {
         "invalid_login": _(

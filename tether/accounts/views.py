@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tether.accounts.forms import SignInForm
+from tether.consent import shared_device
 
 
 class SignInView(LoginView):
@@ -27,6 +28,28 @@ class SignInView(LoginView):
         context["timed_out"] = self.request.GET.get("reason") == "timeout"
         context["signed_out"] = self.request.GET.get("reason") == "signed_out"
         return context
+
+    def get_initial(self) -> dict[str, Any]:
+        # A device already marked shared offers the quick view again.
+        return {**super().get_initial(), "quick_view": shared_device.is_shared(self.request)}
+
+    def form_valid(self, form: SignInForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_valid(form)
+        user = form.get_user()
+        if not getattr(user, "is_patient", False):
+            return response
+        if form.cleaned_data.get("quick_view"):
+            # Straight into the quick view: anything clinical needs the fresh full
+            # sign-in (and the Part 2 step), as when the device is marked at /me/device/.
+            self.request.session.pop(shared_device.FULL_VIEW, None)
+            self.request.session.pop(shared_device.PART2_SHOWN, None)
+            response = redirect("consent:quick_view")
+            shared_device.mark(response, shared=True)
+        elif shared_device.is_shared(self.request):
+            # Unticked on a device that was marked shared: the patient, signed in with
+            # their password, says it is not shared any more (as at /me/device/).
+            shared_device.mark(response, shared=False)
+        return response
 
 
 @require_POST

@@ -96,7 +96,21 @@ def _in_days(days: int) -> str:
     return (timezone.localdate() + dt.timedelta(days=days)).isoformat()
 
 
-def test_a_parent_sees_attendance_but_not_the_adolescents_check_ins(phone, cast):
+def test_a_parent_sees_attendance_but_not_the_adolescents_check_ins(phone, desktop, cast):
+    from tether.patients.models import Proxy
+
+    # The program (with the adolescent's assent) lets the parent see family assignments.
+    Proxy.objects.filter(user=cast.parent).update(scope_family_assignments=True)
+    # At a desk, the clinician assigns a family exercise, ticked "for the family".
+    _sign_in(desktop, cast.assigned_clinician, staff=True)
+    desk = desktop.page
+    desktop.goto(f"/staff/patients/{cast.adolescent.patient.pk}/homework/assign/")
+    desk.get_by_label("Homework").select_option("family_what_helps")
+    desk.get_by_label("Note for the patient (optional)").fill("Before Thursday, together.")
+    desk.get_by_label("For the family (a family-therapy assignment)").check()
+    desktop.click(desk.get_by_role("button", name="Assign"))
+    assert desk.get_by_text("Homework assigned.").is_visible()
+
     _sign_in(phone, cast.parent)
     page = phone.page
     assert page.get_by_role("heading", name="Recent attendance").is_visible()
@@ -105,6 +119,14 @@ def test_a_parent_sees_attendance_but_not_the_adolescents_check_ins(phone, cast)
     assert cannot.is_visible()
     assert page.get_by_text("Check-ins and questionnaires").is_visible()
     assert page.get_by_role("link", name="My progress").count() == 0
+    assert page.get_by_role("heading", name="Family assignments").is_visible()
+    phone.click(page.get_by_role("link", name="What helps at home (family)"))
+    assert page.get_by_role("heading", name="What to do").is_visible()
+    assert page.get_by_text("Before Thursday, together.").is_visible()
+    assert page.get_by_text("their answers are theirs and are not shown here").is_visible()
+    # A link to something outside the parent's scope: a clear "not found", nothing shown.
+    phone.goto(f"/messages/family/{cast.adolescent.patient.pk}/")
+    assert page.get_by_role("heading", name="Messages with").count() == 0
 
 
 def test_a_shared_device_hides_everything_clinical_until_full_sign_in(phone, cast):
@@ -123,6 +145,82 @@ def test_a_shared_device_hides_everything_clinical_until_full_sign_in(phone, cas
     assert page.get_by_role("heading", name="Substance-use treatment information").is_visible()
     phone.click(page.get_by_role("button", name="Show my substance-use treatment information"))
     assert page.get_by_role("heading", name="Quick view").count() == 0
+
+
+def test_quick_view_chosen_at_sign_in_hides_everything_clinical(phone, cast):
+    cast.iop.treats_substance_use = True
+    cast.iop.save(update_fields=["treats_substance_use"])
+    page = phone.page
+    phone.goto("/accounts/sign-in/")
+    page.get_by_label("Username or email").fill(cast.patient.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("This is a shared device").check()
+    phone.click(page.get_by_role("button", name="Sign in"))
+    assert page.get_by_role("heading", name="Quick view").is_visible()
+    phone.goto("/me/progress/")
+    assert page.get_by_role("heading", name="Quick view").is_visible()
+    phone.click(page.get_by_role("link", name="See everything (type my password again)"))
+    page.get_by_label("Password").fill(PASSWORD)
+    phone.click(page.get_by_role("button", name="Sign in fully"))
+    assert page.get_by_role("heading", name="Substance-use treatment information").is_visible()
+    phone.click(page.get_by_role("button", name="Show my substance-use treatment information"))
+    assert page.get_by_role("heading", name="Quick view").count() == 0
+
+
+def test_a_measure_export_is_refused_then_sent_with_the_notice(phone, desktop, cast):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tether.consent.services import consent_sign
+    from tether.flags.testing import add_response
+    from tether.privacy.models import Purpose
+    from tether.privacy.policy import Category
+
+    cast.iop.treats_substance_use = True
+    cast.iop.save(update_fields=["treats_substance_use"])
+    patient = cast.patient.patient
+    add_response(patient, "phq9", timezone.now() - dt.timedelta(days=8), total=16)
+    add_response(patient, "phq9", timezone.now() - dt.timedelta(days=1), total=11)
+    pcp = Recipient.objects.create(
+        organization=cast.organization,
+        name="Dr. Rivera",
+        recipient_organization="Main Street Family Clinic",
+        kind=Recipient.Kind.PRIMARY_CARE,
+    )
+
+    def _consent(category: Category) -> ConsentDirective:
+        return consent_sign(
+            patient=patient,
+            signed_by=cast.patient,
+            recipient=pcp,
+            category=category,
+            description="My questionnaire scores",
+            purpose=Purpose.TREATMENT,
+            discloser=str(cast.organization),
+            expires_on=timezone.localdate() + dt.timedelta(days=30),
+            signature_name="Maria Garcia",
+        )
+
+    _consent(Category.SELF_REPORT)
+    _sign_in(desktop, cast.assigned_clinician, staff=True)
+    staff = desktop.page
+    desktop.goto(f"/staff/patients/{patient.pk}/coordination/")
+    export = staff.get_by_role("region", name="Export the measure history")
+    export.get_by_label("Send to").select_option(label="Dr. Rivera, Main Street Family Clinic")
+    desktop.click(export.get_by_role("button", name="Check consent and export"))
+    assert staff.get_by_role("alert").get_by_text("42 CFR Part 2").is_visible()
+    assert not Disclosure.objects.exists()
+
+    _consent(Category.PART2)
+    export = staff.get_by_role("region", name="Export the measure history")
+    desktop.click(export.get_by_role("button", name="Check consent and export"))
+    assert staff.get_by_role("heading", name="What was sent").is_visible()
+    assert staff.get_by_text("# Notice to the recipient: This record which has been").is_visible()
+
+    _sign_in(phone, cast.patient)
+    phone.goto("/me/sharing/")
+    assert phone.page.get_by_text("Measure history export (PHQ-9, GAD-7)").is_visible()
 
 
 def test_corrections_family_access_and_recipients_pages_pass_axe(phone, desktop, cast):

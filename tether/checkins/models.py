@@ -21,6 +21,12 @@ from tether.checkins import engine
 from tether.lib.fields import EncryptedTextField
 from tether.organizations.models import Organization, Program
 from tether.patients.models import Episode, Patient
+from tether.privacy.policy import Category
+
+# The categories a check-in or measure response can carry: set at capture by
+# ``tether.privacy.gate.record_category_for(episode, Category.SELF_REPORT)``; in a
+# program that treats substance use (42 CFR Part 2) it is a Part 2 record.
+RESPONSE_CATEGORIES = (Category.SELF_REPORT, Category.PART2)
 
 
 class Instrument(models.Model):
@@ -98,6 +104,13 @@ class Response(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     total = models.SmallIntegerField(null=True, blank=True)
     band = models.CharField(max_length=32, blank=True)
+    # The record's category, labelled once at capture from the episode's program (no
+    # default: a response that is not labelled cannot be stored). Its answers share it.
+    record_category = models.CharField(
+        _("record category"),
+        max_length=32,
+        choices=[(c.value, c.label) for c in RESPONSE_CATEGORIES],
+    )
 
     class Meta:
         verbose_name = _("check-in or measure response")
@@ -112,6 +125,10 @@ class Response(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="incomplete") | Q(total__isnull=True),
                 name="response_incomplete_has_no_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(record_category__in=[c.value for c in RESPONSE_CATEGORIES]),
+                name="response_is_labelled",
             ),
         ]
         indexes = [models.Index(fields=["patient", "status", "submitted_at"])]

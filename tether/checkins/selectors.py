@@ -1,6 +1,11 @@
 """Reads for check-ins and measures. Views ask the privacy gate (category
 ``self_report``) before calling these; the staff-page and home-page helpers at the
-bottom ask it themselves."""
+bottom ask it themselves.
+
+Every response carries the category it was labelled with at capture
+(``Response.record_category``: a Part 2 program's check-ins are Part 2 records).
+``readable_categories`` asks the gate, per category, which of them this person may
+read; ``history`` and ``unfinished`` return only responses of those categories."""
 
 from __future__ import annotations
 
@@ -12,10 +17,16 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from tether.checkins import engine
-from tether.checkins.models import Answer, Instrument, ProgramInstrument, Response
+from tether.checkins.models import (
+    RESPONSE_CATEGORIES,
+    Answer,
+    Instrument,
+    ProgramInstrument,
+    Response,
+)
 from tether.checkins.schedule import Window, window_for
 from tether.flags.models import Flag
-from tether.flags.selectors import open_flags_for
+from tether.flags.selectors import PART2_RULES, open_flags_for
 from tether.patients.models import Episode, Patient
 from tether.privacy import audit
 from tether.privacy.gate import decide
@@ -130,6 +141,42 @@ def home_due(request: HttpRequest, *, patient: Patient) -> list[Due]:
     return due_for(patient=patient, episode=current_episode(patient=patient))
 
 
+# --- Which labelled responses this person may read ----------------------------------
+
+
+def readable_categories(
+    request: HttpRequest, *, patient: Patient, purpose: Purpose
+) -> frozenset[str]:
+    """The check-in record categories (``self_report``, ``part2``) the signed-in person
+    may read for this patient, each asked of the gate; every read is audited under the
+    category it reads."""
+    user = request.user
+    readable = set()
+    for category in RESPONSE_CATEGORIES:
+        decision = decide(user, patient, category=category, action=Action.VIEW)  # type: ignore[arg-type]
+        if not decision.allowed:
+            continue
+        audit.record_access(
+            request,
+            patient=patient,
+            category=category,
+            action=Action.VIEW,
+            purpose=purpose,
+            relation=decision.relation,
+        )
+        readable.add(category.value)
+    return frozenset(readable)
+
+
+def visible_flags(*, patient: Patient, categories: frozenset[str]) -> list[Flag]:
+    """Open flags, without those that reveal substance use unless Part 2 is readable."""
+    flags = open_flags_for(patient=patient)
+    if Category.PART2.value in categories:
+        return flags
+    # Flag.record_category: part2 for a Part 2 program's flags (tether.flags).
+    return [f for f in flags if f.reason not in PART2_RULES and f.record_category != "part2"]
+
+
 # --- History and trends -------------------------------------------------------------
 
 
@@ -184,12 +231,15 @@ class Series:
         return self.spec.score_max
 
 
-def history(*, patient: Patient, episode: Episode | None) -> list[Series]:
-    """Every closed response of the episode, as series to chart. Two queries."""
-    if episode is None:
+def history(
+    *, patient: Patient, episode: Episode | None, categories: frozenset[str]
+) -> list[Series]:
+    """Every closed response of the episode labelled with one of ``categories``, as
+    series to chart. Two queries."""
+    if episode is None or not categories:
         return []
     responses = list(
-        Response.objects.filter(patient=patient, episode=episode)
+        Response.objects.filter(patient=patient, episode=episode, record_category__in=categories)
         .exclude(status=Response.Status.DRAFT)
         .select_related("instrument")
         .order_by("submitted_at", "id")
@@ -239,13 +289,15 @@ class Unfinished:
     answers: list[tuple[engine.Item, int | str | None]]
 
 
-def unfinished(*, patient: Patient, episode: Episode | None) -> list[Unfinished]:
+def unfinished(
+    *, patient: Patient, episode: Episode | None, categories: frozenset[str]
+) -> list[Unfinished]:
     """Responses in progress or closed unfinished, with what was answered (two queries).
     Never scored; shown to staff so a flagged answer can be read in context."""
-    if episode is None:
+    if episode is None or not categories:
         return []
     responses = list(
-        Response.objects.filter(patient=patient, episode=episode)
+        Response.objects.filter(patient=patient, episode=episode, record_category__in=categories)
         .exclude(status=Response.Status.COMPLETE)
         .select_related("instrument")
         .order_by("-started_at", "-id")
@@ -270,25 +322,13 @@ def unfinished(*, patient: Patient, episode: Episode | None) -> list[Unfinished]
 
 def staff_self_report(request: HttpRequest, *, patient: Patient) -> dict[str, object] | None:
     """For the staff patient page: open flags and the latest of each measure, or None
-    when this person may not see the patient's self-reports (read audited)."""
-    decision = decide(
-        request.user,  # type: ignore[arg-type]
-        patient,
-        category=Category.SELF_REPORT,
-        action=Action.VIEW,
-    )
-    if not decision.allowed:
+    when this person may not see the patient's self-reports (reads audited). Responses
+    labelled Part 2 show only to those the gate lets read Part 2 records."""
+    categories = readable_categories(request, patient=patient, purpose=Purpose.TREATMENT)
+    if Category.SELF_REPORT.value not in categories:
         return None
-    audit.record_access(
-        request,
-        patient=patient,
-        category=Category.SELF_REPORT,
-        action=Action.VIEW,
-        purpose=Purpose.TREATMENT,
-        relation=decision.relation,
-    )
-    flags: list[Flag] = open_flags_for(patient=patient)
+    episode = current_episode(patient=patient)
     return {
-        "flags": flags,
-        "series": history(patient=patient, episode=current_episode(patient=patient)),
+        "flags": visible_flags(patient=patient, categories=categories),
+        "series": history(patient=patient, episode=episode, categories=categories),
     }

@@ -16,9 +16,10 @@ from tether.checkins import engine
 from tether.checkins.models import Answer, Response
 from tether.checkins.selectors import Due, program_flags
 from tether.flags.models import Flag
-from tether.flags.services import flag_raise
+from tether.flags.services import evaluate_soon, flag_raise
 from tether.patients.models import Episode, Patient
 from tether.privacy import audit
+from tether.privacy.gate import record_category_for
 from tether.privacy.models import AuditEvent, Purpose
 from tether.privacy.policy import Action, Category, Relation
 
@@ -48,7 +49,7 @@ def _audit(actor: User, response: Response, action: Action) -> None:
         actor=actor,
         patient=response.patient,
         action=action,
-        category=Category.SELF_REPORT,
+        category=Category(response.record_category),
         purpose=Purpose.PATIENT_REQUEST,
         outcome=AuditEvent.Outcome.ALLOWED,
         obj=response,
@@ -72,6 +73,8 @@ def response_start(*, actor: User, patient: Patient, episode: Episode, due: Due)
                 defaults={
                     "organization_id": patient.organization_id,
                     "episode": episode,
+                    # Labelled at capture: a Part 2 program's check-ins are Part 2 records.
+                    "record_category": record_category_for(episode, Category.SELF_REPORT),
                     "started_at": now,
                     "expires_at": due.window.closes_at,
                 },
@@ -100,7 +103,7 @@ def response_close_expired(*, response: Response, now: dt.datetime | None = None
             actor=None,
             patient=response.patient,
             action=Action.UPDATE,
-            category=Category.SELF_REPORT,
+            category=Category(locked.record_category),
             purpose=Purpose.PATIENT_REQUEST,
             outcome=AuditEvent.Outcome.ALLOWED,
             obj=locked,
@@ -236,4 +239,5 @@ def response_submit(
         locked.submitted_at = now
         locked.save(update_fields=["status", "total", "band", "submitted_at"])
         _audit(actor, locked, Action.UPDATE)
+        evaluate_soon(locked.patient_id)  # the program's flag rules, after the commit
     return Submitted(locked, already=False)

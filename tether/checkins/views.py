@@ -22,10 +22,16 @@ from tether.accounts.models import User
 from tether.checkins import engine, services
 from tether.checkins.charts import chart_for
 from tether.checkins.models import Response
-from tether.checkins.selectors import current_episode, due_for, history, unfinished
+from tether.checkins.selectors import (
+    current_episode,
+    due_for,
+    history,
+    readable_categories,
+    unfinished,
+    visible_flags,
+)
 from tether.checkins.summary import patient_line
 from tether.crisis.resources import NATIONAL_CONTACTS, program_contacts
-from tether.flags.selectors import open_flags_for
 from tether.patients.models import Patient
 from tether.privacy.gate import access_own_record, access_patient
 from tether.privacy.models import Purpose
@@ -279,6 +285,9 @@ def done(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
     response = _response(patient, key)
     if response.status == Response.Status.DRAFT:
         return redirect("checkins:resume", key=key)
+    if response.record_category != Category.SELF_REPORT:
+        # Reading a labelled record back: the gate is asked with its own category.
+        access_own_record(request, category=Category(response.record_category), action=Action.VIEW)
     return render(
         request,
         "checkins/done.html",
@@ -286,10 +295,10 @@ def done(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
     )
 
 
-def _cards(patient: Patient) -> tuple[list[dict[str, object]], object]:
+def _cards(patient: Patient, categories: frozenset[str]) -> tuple[list[dict[str, object]], object]:
     episode = current_episode(patient=patient)
     cards = []
-    for series in history(patient=patient, episode=episode):
+    for series in history(patient=patient, episode=episode, categories=categories):
         cards.append({"series": series, "chart": chart_for(series), "line": patient_line(series)})
     return cards, episode
 
@@ -298,7 +307,8 @@ def _cards(patient: Patient) -> tuple[list[dict[str, object]], object]:
 @require_GET
 def progress(request: HttpRequest) -> HttpResponse:
     patient = _patient(request, Action.VIEW)
-    cards, episode = _cards(patient)
+    categories = readable_categories(request, patient=patient, purpose=Purpose.PATIENT_REQUEST)
+    cards, episode = _cards(patient, categories)
     return render(
         request,
         "checkins/progress.html",
@@ -316,7 +326,9 @@ def staff_measures(request: HttpRequest, patient_id: int) -> HttpResponse:
         action=Action.VIEW,
         purpose=Purpose.TREATMENT,
     )
-    cards, episode = _cards(patient)
+    # Part 2 responses (labelled at capture) only for those the gate lets read them.
+    categories = readable_categories(request, patient=patient, purpose=Purpose.TREATMENT)
+    cards, episode = _cards(patient, categories)
     return render(
         request,
         "checkins/staff_measures.html",
@@ -324,7 +336,9 @@ def staff_measures(request: HttpRequest, patient_id: int) -> HttpResponse:
             "patient": patient,
             "cards": cards,
             "episode": episode,
-            "flags": open_flags_for(patient=patient),
-            "unfinished": unfinished(patient=patient, episode=current_episode(patient=patient)),
+            "flags": visible_flags(patient=patient, categories=categories),
+            "unfinished": unfinished(
+                patient=patient, episode=current_episode(patient=patient), categories=categories
+            ),
         },
     )

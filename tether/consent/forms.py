@@ -92,6 +92,22 @@ class CoordinationForm(forms.Form):
             )
 
 
+class MeasureExportForm(forms.Form):
+    """Export the patient's PHQ-9 and GAD-7 history to one recipient (a disclosure)."""
+
+    recipient = forms.ModelChoiceField(
+        label=_("Send to"), queryset=Recipient.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["recipient"]
+        if isinstance(field, forms.ModelChoiceField):
+            field.queryset = Recipient.objects.filter(
+                organization_id=organization_id, is_active=True
+            )
+
+
 class RecipientForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     recipient_organization = forms.CharField(

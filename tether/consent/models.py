@@ -140,6 +140,7 @@ class Disclosure(models.Model):
         ATTENDANCE_SUMMARY = "attendance_summary", _("Attendance summary")
         PROGRESS_SUMMARY = "progress_summary", _("Progress summary")
         DISCHARGE_SUMMARY = "discharge_summary", _("Discharge summary")
+        MEASURE_HISTORY = "measure_history", _("Measure history export (PHQ-9, GAD-7)")
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="disclosures")

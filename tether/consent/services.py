@@ -218,6 +218,74 @@ def coordination_send(
     raise ConsentRefused
 
 
+class NothingToExport(Exception):
+    """The patient has no completed measure to export: nothing was sent."""
+
+
+def measure_history_send(*, patient: Patient, recipient: Recipient, sent_by: User) -> Disclosure:
+    """Export the patient's PHQ-9 and GAD-7 history to ``recipient`` as a disclosure.
+
+    The file's category is the label its responses got at capture (Part 2 in a Part 2
+    program); it goes only with a consent in force for that category and recipient,
+    else ``ConsentRefused`` (audited as denied). The notice is the file's first line.
+    """
+    from tether.consent import export
+
+    rows = export.measure_rows(patient=patient)
+    if not rows:
+        raise NothingToExport
+    category = export.category_of(rows)
+    with transaction.atomic():
+        consent = consent_for(patient, recipient, category)
+        if consent is not None:
+            now = timezone.now()
+            notice = notice_for(category)
+            content = export.measure_file(
+                patient=patient,
+                rows=rows,
+                category=category,
+                notice=notice,
+                sender=str(patient.organization),
+                recipient=str(recipient),
+                sent_at=timezone.localtime(now).isoformat(timespec="minutes"),
+            )
+            disclosure = Disclosure.objects.create(
+                organization_id=patient.organization_id,
+                patient=patient,
+                recipient=recipient,
+                consent=consent,
+                kind=Disclosure.Kind.MEASURE_HISTORY.value,
+                category=category.value,
+                purpose=consent.purpose,
+                content=content,
+                notice=notice,
+                disclosed_by=sent_by,
+                disclosed_at=now,
+            )
+            audit.record(
+                request=None,
+                actor=sent_by,
+                patient=patient,
+                action=Action.EXPORT,
+                category=category,
+                purpose=Purpose(consent.purpose),
+                outcome=AuditEvent.Outcome.ALLOWED,
+                obj=disclosure,
+            )
+            return disclosure
+    audit.record(
+        request=None,
+        actor=sent_by,
+        patient=patient,
+        action=Action.EXPORT,
+        category=category,
+        purpose=Purpose.TREATMENT,
+        outcome=AuditEvent.Outcome.DENIED,
+        obj=recipient,
+    )
+    raise ConsentRefused
+
+
 class ScopeChangeRefused(Exception):
     """This person may not change this proxy's scopes."""
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("me/sharing/family/", views.patient_family, name="patient_family"),
     path("me/sharing/<int:consent_id>/", views.patient_detail, name="patient_detail"),
     path("me/sharing/<int:consent_id>/revoke/", views.patient_revoke, name="patient_revoke"),
+    path("me/sharing/<int:consent_id>/pdf/", views.patient_pdf, name="patient_pdf"),
     path("me/device/", views.device, name="device"),
     path("me/quick/", views.quick_view, name="quick_view"),
     path("me/quick/unlock/", views.unlock, name="unlock"),
@@ -25,7 +26,22 @@ urlpatterns = [
         views.staff_consent_new,
         name="staff_consent_new",
     ),
+    path(
+        "staff/patients/<int:patient_id>/consent/<int:consent_id>/pdf/",
+        views.staff_consent_pdf,
+        name="staff_consent_pdf",
+    ),
     path("staff/recipients/", views.staff_recipients, name="staff_recipients"),
+    path(
+        "staff/patients/<int:patient_id>/coordination/export/",
+        views.staff_measure_export,
+        name="staff_measure_export",
+    ),
+    path(
+        "staff/patients/<int:patient_id>/coordination/<int:disclosure_id>/file/",
+        views.staff_disclosure_file,
+        name="staff_disclosure_file",
+    ),
     path(
         "staff/patients/<int:patient_id>/coordination/",
         views.staff_coordination,

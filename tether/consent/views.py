@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -19,10 +19,12 @@ from tether.consent.forms import (
     AmendmentForm,
     ConsentForm,
     CoordinationForm,
+    MeasureExportForm,
     RecipientForm,
 )
 from tether.consent.models import Amendment, ConsentDirective, Disclosure, Recipient
 from tether.consent.notice import PART2_NOTICE_SHORT, PART2_SECURITY_LABELS
+from tether.consent.pdf import consent_pdf
 from tether.patients.models import Patient, Proxy
 from tether.privacy import audit
 from tether.privacy.gate import access_own_record, access_patient, record_category_for
@@ -133,6 +135,22 @@ def patient_detail(request: HttpRequest, consent_id: int) -> HttpResponse:
     )
 
 
+def _pdf_response(consent: ConsentDirective) -> HttpResponse:
+    response = HttpResponse(consent_pdf(consent), content_type="application/pdf")
+    # No name in the file name: it may sit in a shared Downloads folder.
+    response["Content-Disposition"] = f'attachment; filename="consent-{consent.pk}.pdf"'
+    return response
+
+
+@login_required
+@require_GET
+def patient_pdf(request: HttpRequest, consent_id: int) -> HttpResponse:
+    """The signed consent as a PDF, for the patient themself."""
+    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    consent = _own_consent(request, patient, consent_id, action=Action.VIEW)
+    return _pdf_response(consent)
+
+
 @login_required
 @require_POST
 def patient_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
@@ -191,18 +209,86 @@ def staff_coordination(request: HttpRequest, patient_id: int) -> HttpResponse:
             return redirect(
                 "consent:staff_disclosure", patient_id=patient.pk, disclosure_id=disclosure.pk
             )
+    return _coordination_page(request, patient, form=form)
+
+
+def _coordination_page(
+    request: HttpRequest,
+    patient: Patient,
+    *,
+    form: CoordinationForm | None = None,
+    export_form: MeasureExportForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    part2_program = record_category_for(patient, Category.MENTAL_HEALTH) == Category.PART2
     return render(
         request,
         "consent/staff_coordination.html",
         {
             "patient": patient,
-            "form": form,
+            "form": form
+            or CoordinationForm(
+                organization_id=patient.organization_id, initial={"part2": part2_program}
+            ),
+            "export_form": export_form
+            or MeasureExportForm(organization_id=patient.organization_id, prefix="export"),
             "part2_program": part2_program,
             "disclosures": list(selectors.disclosures_of(patient)),
             "consents": [c for c in selectors.consents_of(patient) if c.state == "in_force"],
             "words": CATEGORY_WORDS,
         },
+        status=status,
     )
+
+
+@staff_required
+@require_POST
+def staff_measure_export(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Export the PHQ-9 and GAD-7 history to a recipient: a disclosure, checked against
+    the patient's consent for the category the measures were labelled with."""
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.MENTAL_HEALTH,
+        action=Action.VIEW,
+        purpose=Purpose.TREATMENT,
+    )
+    form = MeasureExportForm(request.POST, organization_id=patient.organization_id, prefix="export")
+    if form.is_valid():
+        from tether.consent import export
+
+        # Only someone who may read what the file holds may send it.
+        category = export.category_of(export.measure_rows(patient=patient))
+        access_patient(
+            request, patient_id, category=category, action=Action.VIEW, purpose=Purpose.TREATMENT
+        )
+        try:
+            disclosure = services.measure_history_send(
+                patient=patient, recipient=form.cleaned_data["recipient"], sent_by=_user(request)
+            )
+        except services.NothingToExport:
+            form.add_error(None, _("Not sent: there are no completed PHQ-9 or GAD-7 scores yet."))
+        except services.ConsentRefused:
+            if category == Category.PART2:
+                message = _(
+                    "Not sent: these scores are substance-use treatment records (42 CFR Part 2) "
+                    "and the patient has no Part 2 consent in force for this recipient. "
+                    "Nothing was shared."
+                )
+            else:
+                message = _(
+                    "Not sent: the patient has no consent in force that lets this recipient "
+                    "receive their check-ins and questionnaires. Nothing was shared."
+                )
+            form.add_error(None, message)
+        else:
+            messages.success(
+                request, _("Exported, with the consent notice at the top of the file.")
+            )
+            return redirect(
+                "consent:staff_disclosure", patient_id=patient.pk, disclosure_id=disclosure.pk
+            )
+    return _coordination_page(request, patient, export_form=form)
 
 
 @staff_required
@@ -240,6 +326,34 @@ def staff_disclosure(request: HttpRequest, patient_id: int, disclosure_id: int) 
             "labels": PART2_SECURITY_LABELS if disclosure.category == Category.PART2 else (),
         },
     )
+
+
+@staff_required
+@require_GET
+def staff_disclosure_file(
+    request: HttpRequest, patient_id: int, disclosure_id: int
+) -> HttpResponse:
+    """The exported file as sent (the notice on its first line), to hand to the recipient."""
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.MENTAL_HEALTH,
+        action=Action.VIEW,
+        purpose=Purpose.TREATMENT,
+    )
+    disclosure = get_object_or_404(
+        Disclosure, pk=disclosure_id, patient=patient, kind=Disclosure.Kind.MEASURE_HISTORY
+    )
+    access_patient(
+        request,
+        patient_id,
+        category=Category(disclosure.category),
+        action=Action.VIEW,
+        purpose=Purpose.TREATMENT,
+    )
+    response = HttpResponse(disclosure.content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="measure-history-{disclosure.pk}.csv"'
+    return response
 
 
 @staff_required
@@ -489,6 +603,25 @@ def staff_family(request: HttpRequest, patient_id: int) -> HttpResponse:
         "consent/staff_family.html",
         {"patient": patient, "rows": rows, "adult": adult, "error": error},
     )
+
+
+@staff_required
+@require_GET
+def staff_consent_pdf(request: HttpRequest, patient_id: int, consent_id: int) -> HttpResponse:
+    """The signed consent as a PDF, for the patient's care team only."""
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.MENTAL_HEALTH,
+        action=Action.UPDATE,  # the care team only, as for family access
+        purpose=Purpose.TREATMENT,
+    )
+    consent = get_object_or_404(
+        ConsentDirective.objects.select_related("recipient", "patient"),
+        pk=consent_id,
+        patient=patient,
+    )
+    return _pdf_response(consent)
 
 
 @staff_required

@@ -7,6 +7,8 @@ import datetime as dt
 from tether.checkins.models import Answer, Instrument, Response
 from tether.checkins.sync import sync_instruments
 from tether.patients.models import Patient
+from tether.privacy.gate import record_category_for
+from tether.privacy.policy import Category
 
 
 def add_response(
@@ -29,6 +31,7 @@ def add_response(
         episode=episode,
         instrument=instrument,
         window=f"test:{code}:{when.isoformat()}",
+        record_category=record_category_for(episode, Category.SELF_REPORT),
         status=Response.Status.COMPLETE,
         started_at=when,
         expires_at=when + dt.timedelta(days=1),

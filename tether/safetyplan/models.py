@@ -14,6 +14,11 @@ if TYPE_CHECKING:
 from tether.lib.fields import EncryptedTextField
 from tether.organizations.models import Organization
 from tether.patients.models import Patient
+from tether.privacy.policy import Category
+
+# A safety plan is written with the care team (``shared``); in a program that treats
+# substance use (42 CFR Part 2) it is labelled a Part 2 record at capture.
+VERSION_CATEGORIES = (Category.SHARED, Category.PART2)
 
 # The six steps, in the order of Stanley & Brown (2012); see
 # ../shared/reference/clinical.md. (field name, title, plain-language help)
@@ -85,12 +90,22 @@ class SafetyPlanVersion(models.Model):
     people_to_ask = EncryptedTextField(_("people to ask for help"), blank=True)
     professionals = EncryptedTextField(_("professionals and services"), blank=True)
     safe_environment = EncryptedTextField(_("making the environment safe"), blank=True)
+    # Labelled at capture by ``tether.privacy.gate.record_category_for`` (no default).
+    record_category = models.CharField(
+        _("record category"),
+        max_length=32,
+        choices=[(c.value, c.label) for c in VERSION_CATEGORIES],
+    )
 
     class Meta:
         verbose_name = _("safety plan version")
         ordering = ["-number"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "number"], name="safetyplan_version_unique"),
+            models.CheckConstraint(
+                condition=models.Q(record_category__in=[c.value for c in VERSION_CATEGORIES]),
+                name="safetyplan_version_is_labelled",
+            ),
         ]
 
     def __str__(self) -> str:

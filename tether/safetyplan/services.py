@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from tether.privacy import audit
+from tether.privacy.gate import record_category_for
 from tether.privacy.models import AuditEvent, Purpose
 from tether.privacy.policy import Action, Category
 from tether.safetyplan.models import STEP_FIELDS, SafetyPlan, SafetyPlanVersion
@@ -62,6 +63,7 @@ def safety_plan_save(
             plan=plan,
             number=latest_number + 1,
             author=author,
+            record_category=record_category_for(patient, Category.SHARED),
             **clean,
         )
         audit.record(
@@ -69,7 +71,7 @@ def safety_plan_save(
             actor=author,
             patient=patient,
             action=Action.CREATE if latest is None else Action.UPDATE,
-            category=Category.SHARED,
+            category=Category(version.record_category),
             purpose=purpose,
             outcome=AuditEvent.Outcome.ALLOWED,
             obj=version,

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from tether.checkins.models import Answer, Instrument, Response
 from tether.checkins.sync import sync_instruments
+from tether.privacy.gate import record_category_for
+from tether.privacy.policy import Category
 
 PROGRESS = reverse("checkins:progress")
 HOME = reverse("portal:home")
@@ -36,6 +38,7 @@ def add_phq9(
             organization=patient.organization,
             patient=patient,
             episode=episode,
+            record_category=record_category_for(episode, Category.SELF_REPORT),
             instrument=instrument,
             window=f"test:{index}:{when.isoformat()}",
             status=status,

@@ -52,3 +52,67 @@ def test_an_unshared_device_is_unchanged(cast, client_as):
     client = _shared(client_as, cast)
     client.post(reverse("consent:device"), {"shared": "0"})
     assert client.get(reverse("portal:home")).status_code == 200
+
+
+# --- "Quick view" chosen at sign-in ---------------------------------------------------
+
+
+def _sign_in(client: Any, username: str, *, quick: bool) -> Any:
+    data = {"username": username, "password": PASSWORD}
+    if quick:
+        data["quick_view"] = "1"
+    return client.post(reverse("accounts:login"), data)
+
+
+def test_quick_view_at_sign_in_opens_only_the_quick_view(cast, client):
+    page = client.get(reverse("accounts:login")).content.decode()
+    assert "This is a shared device" in page
+    response = _sign_in(client, "maria.g", quick=True)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("consent:quick_view")
+    assert client.cookies[shared_device.COOKIE].value == "1"
+    for name in ("portal:home", "checkins:progress", "safety_plan:view"):
+        assert client.get(reverse(name))["Location"] == reverse("consent:quick_view")
+    assert client.get(reverse("consent:quick_view")).status_code == 200
+    # The fresh full sign-in opens the record, exactly as on a device marked at /me/device/.
+    client.post(reverse("consent:unlock"), {"password": PASSWORD})
+    assert client.get(reverse("portal:home")).status_code == 200
+
+
+def test_quick_view_at_sign_in_still_asks_the_part2_step(cast, client):
+    cast.iop.treats_substance_use = True
+    cast.iop.save(update_fields=["treats_substance_use"])
+    _sign_in(client, "maria.g", quick=True)
+    client.post(reverse("consent:unlock"), {"password": PASSWORD})
+    assert client.get(reverse("checkins:progress"))["Location"] == reverse("consent:show_part2")
+    client.post(reverse("consent:show_part2"))
+    assert client.get(reverse("checkins:progress")).status_code == 200
+
+
+def test_a_wrong_password_with_quick_view_marks_nothing(cast, client):
+    response = client.post(
+        reverse("accounts:login"), {"username": "maria.g", "password": "nope", "quick_view": "1"}
+    )
+    assert response.status_code == 200
+    assert shared_device.COOKIE not in client.cookies
+    assert 'name="quick_view"' in response.content.decode()
+    assert "checked" in response.content.decode()  # what was ticked stays ticked
+
+
+def test_the_sign_in_page_remembers_a_shared_device_and_can_unmark_it(cast, client):
+    _sign_in(client, "maria.g", quick=True)
+    client.post(reverse("accounts:logout"))
+    page = client.get(reverse("accounts:login")).content.decode()
+    assert (
+        'name="quick_view" id="id_quick_view" value="1" aria-describedby="quick-view-help" checked'
+        in page
+    )
+    _sign_in(client, "maria.g", quick=False)
+    assert client.cookies[shared_device.COOKIE].value == ""
+    assert client.get(reverse("portal:home")).status_code == 200
+
+
+def test_staff_ignore_quick_view(cast, client):
+    response = _sign_in(client, "dana.clinician", quick=True)
+    assert response["Location"] != reverse("consent:quick_view")
+    assert shared_device.COOKIE not in client.cookies

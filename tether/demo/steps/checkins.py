@@ -21,6 +21,8 @@ from tether.demo.context import DemoContext
 from tether.demo.stories import STORIES, Story
 from tether.flags.models import Flag
 from tether.patients.models import Episode
+from tether.privacy.gate import record_category_for
+from tether.privacy.policy import Category
 
 S = ProgramInstrument.Schedule
 SCHEDULES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -106,6 +108,8 @@ def run(ctx: DemoContext) -> None:
         craving = ctx.programs[spec.program].treats_substance_use or (
             ctx.timelines[spec.username].current_program == "recovery"
         )
+        # Labelled as at capture: a Part 2 program's check-ins are Part 2 records.
+        label = record_category_for(episode, Category.SELF_REPORT)
         base_mood = MOOD_PATH.get(story or Story.SILENT, (rng.randint(4, 6),) * 2)
         rate = CHECK_IN_RATE.get(story or Story.SILENT, 0.7) if story else rng.uniform(0.5, 0.85)
         slipping_from = (
@@ -138,6 +142,7 @@ def run(ctx: DemoContext) -> None:
                     organization=ctx.org,
                     patient=patient,
                     episode=episode,
+                    record_category=label,
                     instrument=instruments["daily"],
                     window=f"daily:{day.isoformat()}",
                     status=Response.Status.COMPLETE,
@@ -188,6 +193,7 @@ def run(ctx: DemoContext) -> None:
                         organization=ctx.org,
                         patient=patient,
                         episode=episode,
+                        record_category=label,
                         instrument=instrument,
                         window=f"weekly:{year}-W{week:02d}",
                         status=Response.Status.COMPLETE,
