@@ -42,7 +42,7 @@ def main() -> None:
     from tether.checkins.models import Instrument, ProgramInstrument
     from tether.checkins.sync import sync_instruments
     from tether.flags.models import Flag
-    from tether.flags.services import flags_sweep
+    from tether.flags.services import flags_evaluate_patient, flags_sweep
     from tether.organizations.models import Organization, Program
     from tether.patients.models import Episode, LevelOfCare, Patient
 
@@ -106,11 +106,11 @@ def main() -> None:
             """
             INSERT INTO checkins_response (organization_id, patient_id, episode_id,
                 instrument_id, key, "window", status, started_at, expires_at, submitted_at,
-                total, band)
+                total, band, record_category)
             SELECT e.organization_id, e.patient_id, e.id, %s, gen_random_uuid(),
                 'daily:' || d, 'complete', %s - d * interval '1 day',
                 %s - d * interval '1 day' + interval '3 hours', %s - d * interval '1 day',
-                NULL, ''
+                NULL, '', 'self_report'
             FROM patients_episode e CROSS JOIN generate_series(1, 14) AS d
             WHERE e.program_id = %s AND NOT (e.patient_id %% 7 = 0 AND d <= 4)
             """,
@@ -133,11 +133,11 @@ def main() -> None:
             """
             INSERT INTO checkins_response (organization_id, patient_id, episode_id,
                 instrument_id, key, "window", status, started_at, expires_at, submitted_at,
-                total, band)
+                total, band, record_category)
             SELECT e.organization_id, e.patient_id, e.id, %s, gen_random_uuid(),
                 'weekly:' || d, 'complete', %s - d * interval '1 day',
                 %s - d * interval '1 day' + interval '7 days', %s - d * interval '1 day',
-                CASE WHEN d = 2 AND e.patient_id %% 11 = 0 THEN 19 ELSE 12 END, ''
+                CASE WHEN d = 2 AND e.patient_id %% 11 = 0 THEN 19 ELSE 12 END, '', 'self_report'
             FROM patients_episode e CROSS JOIN (VALUES (30), (2)) AS w(d)
             WHERE e.program_id = %s
             """,
@@ -154,6 +154,19 @@ def main() -> None:
     print(f"first sweep: {first:.1f} s, raised {sum(raised.values())} flags {raised}")
     print(f"steady-state sweep (no new flags): {second:.1f} s, raised {sum(again.values())}")
     print(f"open flags: {Flag.objects.filter(organization=org, status='open').count()}")
+    # The evaluation that runs when one patient's data arrives: the same queries,
+    # restricted to that patient (tether.flags.tasks.evaluate_patient_flags).
+    sample = list(Patient.objects.filter(organization=org).values_list("pk", flat=True)[:20])
+    times = []
+    for pk in sample:
+        t3 = time.perf_counter()
+        flags_evaluate_patient(pk, now=now + dt.timedelta(minutes=30))
+        times.append(time.perf_counter() - t3)
+    times.sort()
+    print(
+        f"one patient's evaluation ({len(times)} patients): median "
+        f"{times[len(times) // 2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from tether.accounts.models import User
 from tether.crisis.models import Level, UrgentContactEvent, UrgentContactRequest
+from tether.flags.services import evaluate_soon
 from tether.notifications.models import Notification
 from tether.notifications.services import notify
 from tether.organizations.models import Program, StaffMember
@@ -161,6 +162,7 @@ def urgent_contact_raise(
     program = program_of(patient)
     with transaction.atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).first()  # one at a time
+        evaluate_soon(patient.pk)  # flag rules (crisis pathway), after the commit
         existing = (
             UrgentContactRequest.objects.filter(patient=patient)
             .exclude(status=UrgentContactRequest.Status.CLOSED)

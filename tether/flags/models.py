@@ -1,9 +1,10 @@
 """Flags: something in a patient's record that a clinician must look at.
 
 Two sources: a safety flag raised in the same transaction as the check-in answer
-that caused it (``flag_raise``), and flags raised by the periodic sweep from the
-program's rules (``FlagRule``, rules as data with thresholds per program; see
-``tether/flags/rules.py`` and docs/FLAGS.md).
+that caused it (``flag_raise``), and flags raised from the program's rules
+(``FlagRule``, rules as data with thresholds per program; see
+``tether/flags/rules.py`` and docs/FLAGS.md) by the periodic sweep and, for one
+patient, as soon as relevant data arrives (``evaluate_soon``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from tether.lib.fields import EncryptedTextField
 from tether.organizations.models import Organization, Program
 from tether.patients.models import Episode, Patient
+from tether.privacy.policy import Category
+
+# A flag is a self-report record, or a Part 2 record (42 CFR Part 2) when it comes
+# from a Part 2 program's data or says something about substance use.
+FLAG_CATEGORIES = (Category.SELF_REPORT, Category.PART2)
 
 
 class Kind(models.TextChoices):
@@ -100,6 +106,16 @@ class Flag(models.Model):
         _("severity"), choices=Severity.choices, default=Severity.HIGH
     )
     reason = models.CharField(_("reason"), max_length=40)
+    # The record category of what raised it, fixed at raise time
+    # (``gate.record_category_for``): ``part2`` when it comes from a Part 2 program's
+    # data or says something about substance use. Lists hide a Part 2 flag from
+    # anyone the gate does not let see the patient's Part 2 record.
+    record_category = models.CharField(
+        _("record category"),
+        max_length=32,
+        choices=[(c.value, c.label) for c in FLAG_CATEGORIES],
+        default=Category.SELF_REPORT,
+    )
     # The measured value behind a rule's flag (days, points, count): the "why".
     value = models.SmallIntegerField(null=True, blank=True)
     status = models.CharField(

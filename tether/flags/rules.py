@@ -39,6 +39,10 @@ from tether.scheduling.models import Attendance
 
 Evaluator = Callable[[FlagRule, dt.datetime], "QuerySet[Episode]"]
 
+# Rules whose flag itself says something about substance use (42 CFR Part 2): their
+# flags are Part 2 records in any program (``Flag.record_category``).
+PART2_RULES = frozenset({"craving_rise"})
+
 
 @dataclass(frozen=True)
 class RuleSpec:
@@ -213,14 +217,20 @@ def _homework_late(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
 
 
 def _no_reply(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
-    waiting = Thread.objects.filter(
-        patient_id=OuterRef("patient_id"),
-        last_team_message_at__lt=now - dt.timedelta(days=rule.threshold),
+    """The care team's oldest message since the patient last wrote is N days old.
+
+    Counted from the oldest unanswered message, not the newest: a team that keeps
+    writing weekly to a patient who never answers must not reset the clock."""
+    unanswered = Message.objects.filter(
+        thread__patient_id=OuterRef("patient_id"),
+        thread__kind=Thread.Kind.PATIENT,  # the patient's own thread, not their family's
+        author_kind=Message.AuthorKind.STAFF,
+        created_at__lt=now - dt.timedelta(days=rule.threshold),
     ).filter(
-        Q(last_patient_message_at__isnull=True)
-        | Q(last_patient_message_at__lt=F("last_team_message_at"))
+        Q(thread__last_patient_message_at__isnull=True)
+        | Q(thread__last_patient_message_at__lt=F("created_at"))
     )
-    return _episodes(rule).filter(Exists(waiting)).annotate(value=Value(rule.threshold))
+    return _episodes(rule).filter(Exists(unanswered)).annotate(value=Value(rule.threshold))
 
 
 _days = _("days")
@@ -347,7 +357,7 @@ SPECS: tuple[tuple[RuleSpec, Evaluator], ...] = (
             "missed_checkins",
             Kind.DISENGAGEMENT,
             Severity.LOW,
-            3,
+            4,
             2,
             30,
             _days,
@@ -367,7 +377,7 @@ SPECS: tuple[tuple[RuleSpec, Evaluator], ...] = (
             1,
             20,
             _times,
-            14,
+            7,
             _("Missed sessions"),
             _("Missed %(value)s sessions without notice in the past %(days)s days."),
             "attendance",
@@ -379,7 +389,7 @@ SPECS: tuple[tuple[RuleSpec, Evaluator], ...] = (
             "homework_late",
             Kind.DISENGAGEMENT,
             Severity.LOW,
-            2,
+            4,
             1,
             20,
             _times,
@@ -395,7 +405,7 @@ SPECS: tuple[tuple[RuleSpec, Evaluator], ...] = (
             "no_reply",
             Kind.DISENGAGEMENT,
             Severity.LOW,
-            5,
+            14,
             1,
             60,
             _days,

@@ -1,5 +1,7 @@
 """Reads for flags, always through the privacy gate (category self_report: flags
-are raised from what the patient reports and does in the portal)."""
+are raised from what the patient reports and does in the portal; a flag whose
+``record_category`` is ``part2`` also needs the gate's leave to see the patient's Part 2
+record)."""
 
 from __future__ import annotations
 
@@ -11,27 +13,31 @@ from django.db.models.functions import TruncWeek
 
 from tether.accounts.models import User
 from tether.flags.models import Flag
+from tether.flags.rules import PART2_RULES
 from tether.organizations.models import StaffMember
 from tether.patients.models import Patient
 from tether.privacy.gate import patients_visible_to
 from tether.privacy.policy import Action, Category
 
 
-def open_flags_for(*, patient: Patient) -> list[Flag]:
-    """The caller has already asked the gate (category self_report)."""
-    return list(
-        Flag.objects.filter(patient=patient, status=Flag.Status.OPEN).select_related("rule")
-    )
-
-
-# Rules whose flag itself says something about substance use (42 CFR Part 2): shown
-# only to people the gate lets see the patient's Part 2 record.
-PART2_RULES = frozenset({"craving_rise"})
+def open_flags_for(*, patient: Patient, include_part2: bool = True) -> list[Flag]:
+    """The caller has already asked the gate (category self_report); ``include_part2``
+    is its decision for the patient's Part 2 record (else Part 2 flags are left out)."""
+    flags = Flag.objects.filter(patient=patient, status=Flag.Status.OPEN)
+    return list(visible_flags(flags, include_part2=include_part2).select_related("rule"))
 
 
 def without_hidden_part2(flags: QuerySet[Flag], *, user: User) -> QuerySet[Flag]:
+    """Leave out the Part 2 flags (``Flag.record_category``: from a Part 2 program's data, or
+    a craving flag) of patients whose Part 2 record the gate does not let ``user`` see."""
     part2 = patients_visible_to(user, category=Category.PART2, action=Action.VIEW)
-    return flags.exclude(Q(reason__in=PART2_RULES) & ~Q(patient__in=part2.values("pk")))
+    return flags.exclude(Q(record_category=Category.PART2) & ~Q(patient__in=part2.values("pk")))
+
+
+def visible_flags(flags: QuerySet[Flag], *, include_part2: bool) -> QuerySet[Flag]:
+    """One patient's flags for a viewer the gate has already decided on:
+    ``include_part2`` is the gate's decision for the patient's Part 2 record."""
+    return flags if include_part2 else flags.exclude(record_category=Category.PART2)
 
 
 def _is_clinical(user: User) -> bool:
@@ -113,3 +119,6 @@ def figures_for(*, user: User, since: dt.datetime) -> list[ProgramFigures]:
             )
         )
     return result
+
+
+__all__ = ["PART2_RULES", "open_flags_for", "open_queue", "queue_for", "without_hidden_part2"]

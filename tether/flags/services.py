@@ -1,13 +1,21 @@
-"""Writes for flags: raising (at once from an answer, or from the periodic sweep),
+"""Writes for flags: raising (at once from an answer, from the periodic sweep, or
+from the same sweep restricted to one patient as soon as relevant data arrives),
 and the clinical lead's steps (acknowledge, assign, document, resolve).
 
 ``flag_raise`` callers run it inside their own transaction, so a flag is stored
-together with the answer that raised it, or not at all.
+together with the answer that raised it, or not at all. ``evaluate_soon`` is the
+one-line hook a service calls when it stores data a rule reads: after the commit it
+enqueues ``tether.flags.tasks.evaluate_patient_flags`` for the background worker.
+
+Every flag stores the record category of what raised it (``Flag.record_category``):
+``part2`` when it comes from a Part 2 program's data (``gate.record_category_for``)
+or says something about substance use (``PART2_RULES``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -17,12 +25,29 @@ from django.utils.translation import gettext as _
 
 from tether.accounts.models import User
 from tether.flags.models import Flag, FlagRule, Kind
-from tether.flags.rules import EVALUATORS, RULES, SPECS
+from tether.flags.rules import EVALUATORS, PART2_RULES, RULES, SPECS
 from tether.organizations.models import Program
 from tether.patients.models import Episode, Patient
 from tether.privacy import audit
+from tether.privacy.gate import record_category_for
 from tether.privacy.models import AuditEvent, Purpose
 from tether.privacy.policy import Action, Category
+
+
+def flag_category(*, subject: Patient | Episode, reason: str) -> Category:
+    """The record category a new flag carries: Part 2 when the data behind it is a
+    Part 2 record (its program treats substance use) or the flag itself reveals
+    substance use (a craving flag, whatever the program)."""
+    if reason in PART2_RULES:
+        return Category.PART2
+    return record_category_for(subject, Category.SELF_REPORT)
+
+
+def _rule_category(rule: FlagRule) -> Category:
+    # The rule's program decides, as record_category_for does for an episode.
+    if rule.code in PART2_RULES or rule.program.treats_substance_use:
+        return Category.PART2
+    return Category.SELF_REPORT
 
 
 def flag_raise(
@@ -35,7 +60,7 @@ def flag_raise(
 ) -> tuple[Flag, bool]:
     """The open-or-closed flag for this reason and source; created (and audited) if new."""
     with transaction.atomic():
-        flag, created = Flag.objects.get_or_create(
+        flag, created = Flag.objects.get_or_create(  # type: ignore[misc]  # callable default
             kind=kind,
             reason=reason,
             source_type=source._meta.label_lower,
@@ -46,6 +71,10 @@ def flag_raise(
                 "patient": patient,
                 "episode": episode,
                 "raised_at": timezone.now(),
+                # A callable: looked up only when the flag is new.
+                "record_category": lambda: flag_category(
+                    subject=episode if episode is not None else patient, reason=reason
+                ),
             },
         )
         if created:
@@ -54,7 +83,7 @@ def flag_raise(
                 actor=None,
                 patient=patient,
                 action=Action.CREATE,
-                category=Category.SELF_REPORT,
+                category=Category(flag.record_category),
                 purpose=Purpose.TREATMENT,
                 outcome=AuditEvent.Outcome.ALLOWED,
                 obj=flag,
@@ -115,27 +144,50 @@ def rule_update(
     return candidate
 
 
-def flags_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+def flags_sweep(
+    *, now: dt.datetime | None = None, patient_ids: Collection[int] | None = None
+) -> dict[str, int]:
     """Evaluate every enabled rule as set-based queries and raise the new flags.
 
     Per rule: one SELECT for the patients it fires for (those with an open flag for
     the rule excluded in SQL), one bulk INSERT, then the audit events of the new
     flags. A flag that was resolved while its condition persists is raised again.
-    Returns new flags per rule code.
+    ``patient_ids`` restricts the same queries to these patients (and the rules to
+    their programs): the evaluation that runs as soon as data arrives. Returns new
+    flags per rule code.
     """
     now = now or timezone.now()
-    rules_ensure_defaults()
     raised: dict[str, int] = {}
-    rules = FlagRule.objects.filter(enabled=True, program__is_active=True).order_by("pk")
-    for rule in rules:
+    rules = FlagRule.objects.filter(enabled=True, program__is_active=True)
+    if patient_ids is None:
+        rules_ensure_defaults()
+    else:
+        patient_ids = list(patient_ids)
+        programs = list(
+            Program.objects.filter(
+                is_active=True,
+                episodes__patient_id__in=patient_ids,
+                episodes__status=Episode.Status.ACTIVE,
+            ).distinct()
+        )
+        if not programs:
+            return raised
+        rules_ensure_defaults(programs=programs)
+        rules = rules.filter(program__in=programs)
+    for rule in rules.select_related("program").order_by("pk"):
         open_flag = Flag.objects.filter(
             patient_id=OuterRef("patient_id"), rule_id=rule.pk, status=Flag.Status.OPEN
         )
-        hits = (
-            EVALUATORS[rule.code](rule, now)
-            .exclude(Exists(open_flag))
-            .values_list("patient_id", "pk", "organization_id", "value")  # type: ignore[misc]
+        evaluated = EVALUATORS[rule.code](rule, now)
+        if patient_ids is not None:
+            evaluated = evaluated.filter(patient_id__in=patient_ids)
+        hits = evaluated.exclude(Exists(open_flag)).values_list(
+            "patient_id",
+            "pk",
+            "organization_id",
+            "value",  # type: ignore[misc]
         )
+        category = _rule_category(rule)
         new = [
             Flag(
                 organization_id=organization_id,
@@ -149,6 +201,7 @@ def flags_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
                 source_type="patients.episode",
                 source_id=episode_id,
                 raised_at=now,
+                record_category=category,
             )
             for patient_id, episode_id, organization_id, value in hits
         ]
@@ -157,6 +210,8 @@ def flags_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         with transaction.atomic():
             Flag.objects.bulk_create(new, ignore_conflicts=True)
             created = Flag.objects.filter(rule=rule, raised_at=now).select_related("patient")
+            if patient_ids is not None:
+                created = created.filter(patient_id__in=patient_ids)
             count = 0
             for flag in created:
                 count += 1
@@ -165,13 +220,46 @@ def flags_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
                     actor=None,
                     patient=flag.patient,
                     action=Action.CREATE,
-                    category=Category.SELF_REPORT,
+                    category=category,
                     purpose=Purpose.TREATMENT,
                     outcome=AuditEvent.Outcome.ALLOWED,
                     obj=flag,
                 )
         raised[rule.code] = raised.get(rule.code, 0) + count
     return raised
+
+
+def flags_evaluate_patient(patient_id: int, *, now: dt.datetime | None = None) -> dict[str, int]:
+    """Evaluate one patient's rules now: the sweep's own set-based queries, restricted
+    to this patient. Returns new flags per rule code."""
+    return flags_sweep(now=now, patient_ids=[patient_id])
+
+
+def _enqueue_evaluation(patient_id: int) -> None:
+    from tether.flags.tasks import evaluate_patient_flags
+
+    evaluate_patient_flags.enqueue(patient_id)
+
+
+def evaluate_soon(patient_id: int) -> None:
+    """Evaluate this patient's rules in the background worker once the current
+    transaction commits (the data it stores is then visible to the worker).
+
+    Called by the services that store what a rule reads (check-ins and measures,
+    patient messages, urgent-contact requests, homework). Nothing is enqueued if the
+    transaction rolls back; a failure to enqueue is logged and never undoes the
+    patient's submission (``robust``), and the 15-minute sweep catches up anyway.
+    """
+    pending = transaction.get_connection().run_on_commit
+    if any(getattr(func, "flags_patient_id", None) == patient_id for _s, func, _r in pending):
+        return  # already due after this commit (e.g. a message that raised an urgent request)
+
+    def enqueue() -> None:
+        enqueue.flags_patient_id = None  # type: ignore[attr-defined]  # done: not pending
+        _enqueue_evaluation(patient_id)
+
+    enqueue.flags_patient_id = patient_id  # type: ignore[attr-defined]
+    transaction.on_commit(enqueue, robust=True)
 
 
 # The clinical lead's steps -------------------------------------------------------
@@ -268,10 +356,12 @@ def flag_resolve(
 
 __all__ = [
     "RULES",
+    "evaluate_soon",
     "flag_acknowledge",
     "flag_assign",
     "flag_raise",
     "flag_resolve",
+    "flags_evaluate_patient",
     "flags_sweep",
     "rule_update",
     "rules_ensure_defaults",

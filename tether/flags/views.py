@@ -1,5 +1,6 @@
 """The flag queue: open flags across the user's programs, ranked, and the steps taken
-on each (acknowledge, assign, document, resolve). Thin views over the services."""
+on each (acknowledge, assign, document, resolve); and the rules settings page where a
+program's clinical lead or admin changes its rules. Thin views over the services."""
 
 from __future__ import annotations
 
@@ -9,13 +10,20 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tether.flags import selectors, services
-from tether.flags.models import Flag
+from tether.flags.forms import RuleForm, uses_window
+from tether.flags.models import Flag, FlagRule
+from tether.flags.rules import RULES, SPECS
+from tether.organizations.models import Program, StaffMember
 from tether.staff.access import staff_required
+
+# Who changes a program's flag rules: its clinical lead and its program admin.
+RULE_EDITORS = frozenset({StaffMember.Role.CLINICAL_LEAD, StaffMember.Role.PROGRAM_ADMIN})
 
 
 def _clinical_only(request: HttpRequest) -> None:
@@ -34,7 +42,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "flags/queue.html",
-        {"nav": "flags", "flags": flags, "figures": figures, "actions": Flag.Action.choices},
+        {
+            "nav": "flags",
+            "flags": flags,
+            "figures": figures,
+            "actions": Flag.Action.choices,
+            "may_edit_rules": request.staff_member.role in RULE_EDITORS,  # type: ignore[attr-defined]
+        },
     )
 
 
@@ -68,3 +82,90 @@ def act(request: HttpRequest, flag_id: int) -> HttpResponse:
         text = error.messages[0] if isinstance(error, ValidationError) else str(error)
         messages.error(request, text)
     return redirect("flags:queue")
+
+
+# The rules settings page ----------------------------------------------------------
+
+
+def _editable_programs(request: HttpRequest) -> list[Program]:
+    """The active programs whose rules this person may change; 404 for anyone else."""
+    staff: StaffMember = request.staff_member  # type: ignore[attr-defined]
+    if staff.role not in RULE_EDITORS:
+        raise Http404
+    programs = list(
+        staff.programs.filter(organization_id=staff.organization_id, is_active=True).order_by(
+            "name"
+        )
+    )
+    if not programs:
+        raise Http404
+    return programs
+
+
+def _row(rule: FlagRule) -> dict[str, object]:
+    spec = RULES[rule.code]
+    return {
+        "rule": rule,
+        "spec": spec,
+        "uses_window": uses_window(rule.code),
+        "meaning": str(spec.sentence) % {"value": rule.threshold, "days": rule.window_days},
+    }
+
+
+_ORDER = {spec.code: position for position, (spec, _evaluate) in enumerate(SPECS)}
+
+
+@staff_required
+def rules(request: HttpRequest) -> HttpResponse:
+    programs = _editable_programs(request)
+    # A program that no sweep has seen yet gets its default rules now (idempotent).
+    services.rules_ensure_defaults(programs=programs)
+    by_program: dict[int, list[FlagRule]] = {p.pk: [] for p in programs}
+    for rule in FlagRule.objects.filter(program__in=programs):
+        if rule.code in RULES:
+            by_program[rule.program_id].append(rule)
+    tables = [
+        {
+            "program": program,
+            "rows": [_row(r) for r in sorted(by_program[program.pk], key=lambda r: _ORDER[r.code])],
+        }
+        for program in programs
+    ]
+    return render(request, "flags/rules.html", {"nav": "flags", "tables": tables})
+
+
+@staff_required
+def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
+    programs = _editable_programs(request)
+    rule = (
+        FlagRule.objects.filter(pk=rule_id, program__in=programs).select_related("program").first()
+    )
+    if rule is None or rule.code not in RULES:
+        raise Http404
+    form = RuleForm(request.POST or None, rule=rule)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rule_update(
+                actor=request.user,  # type: ignore[arg-type]
+                rule=rule,
+                threshold=form.cleaned_data["threshold"],
+                window_days=form.cleaned_window(),
+                severity=form.cleaned_data["severity"],
+                enabled=form.cleaned_data["enabled"],
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(
+                request,
+                _("Rule “%(rule)s” saved for %(program)s.")
+                % {"rule": RULES[rule.code].label, "program": rule.program.name},
+            )
+            return redirect(f"{reverse('flags:rules')}#rule-{rule.pk}")
+    return render(
+        request,
+        "flags/rule_edit.html",
+        {"nav": "flags", "form": form, **_row(rule)},
+        status=400 if form.is_bound and form.errors else 200,
+    )

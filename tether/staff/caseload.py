@@ -49,8 +49,18 @@ SORTS: dict[str, list[Any]] = {
 }
 
 
-def _scores(code: str, offset: int) -> Subquery:
-    rows = Response.objects.filter(
+def _readable_responses(user: User) -> QuerySet[Response]:
+    """Check-ins the user may read: self-report, and Part 2 ones (a substance-use
+    program's) only for patients whose Part 2 record the gate opens to this user."""
+    part2 = patients_visible_to(user, category=Category.PART2, action=Action.VIEW)
+    return Response.objects.filter(
+        Q(record_category=Category.SELF_REPORT.value)
+        | Q(record_category=Category.PART2.value, patient__in=part2.values("pk"))
+    )
+
+
+def _scores(readable: QuerySet[Response], code: str, offset: int) -> Subquery:
+    rows = readable.filter(
         patient=OuterRef("pk"),
         episode__status="active",
         instrument__code=code,
@@ -85,9 +95,10 @@ def caseload_for(
         appointment__starts_at__gte=now,
         appointment__is_cancelled=False,
     ).order_by("appointment__starts_at")
-    checkins = Response.objects.filter(
-        patient=OuterRef("pk"), status=Response.Status.COMPLETE
-    ).order_by("-submitted_at")
+    readable = _readable_responses(user)
+    checkins = readable.filter(patient=OuterRef("pk"), status=Response.Status.COMPLETE).order_by(
+        "-submitted_at"
+    )
     due = Assignment.objects.filter(due_on__lte=today, due_on__gte=today - dt.timedelta(days=28))
     open_flags = without_hidden_part2(Flag.objects.filter(status=Flag.Status.OPEN), user=user)
     thread = Thread.objects.filter(patient=OuterRef("pk"))
@@ -97,10 +108,10 @@ def caseload_for(
         .annotate(
             next_session_at=Subquery(next_session.values("appointment__starts_at")[:1]),
             last_checkin_at=Subquery(checkins.values("submitted_at")[:1]),
-            phq9_latest=_scores("phq9", 0),
-            phq9_previous=_scores("phq9", 1),
-            gad7_latest=_scores("gad7", 0),
-            gad7_previous=_scores("gad7", 1),
+            phq9_latest=_scores(readable, "phq9", 0),
+            phq9_previous=_scores(readable, "phq9", 1),
+            gad7_latest=_scores(readable, "gad7", 0),
+            gad7_previous=_scores(readable, "gad7", 1),
             homework_due=_count(due),
             homework_done=_count(due.filter(status=Assignment.Status.DONE)),
             open_flags=_count(open_flags),

@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from tether.checkins.models import Answer, Response
 from tether.crisis.selectors import crisis_pathway_use_count
 from tether.flags.models import Flag
-from tether.flags.selectors import PART2_RULES
+from tether.flags.selectors import visible_flags
 from tether.homework.models import Assignment
 from tether.messaging.models import Message
 from tether.patients.models import Episode, Patient
+from tether.privacy.policy import Category
 from tether.scheduling.models import Attendance
 
 # Reliable change (clinical reference: IAPT conventions).
@@ -30,9 +31,13 @@ def review_data(
     *, patient: Patient, now: dt.datetime | None = None, include_part2: bool = False
 ) -> dict[str, Any]:
     """Since the last attended session. ``include_part2``: the viewer may see the
-    patient's Part 2 record (else flags that reveal substance use are left out)."""
+    patient's Part 2 record (else Part 2 flags — raised from a Part 2 program's data,
+    or revealing substance use — are left out)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
+    # Check-ins carry their record category from capture (tether.checkins): a Part 2
+    # program's are Part 2 records, left out unless the viewer may see Part 2.
+    categories = [Category.SELF_REPORT.value] + ([Category.PART2.value] if include_part2 else [])
     episode = (
         Episode.objects.filter(patient=patient, status=Episode.Status.ACTIVE)
         .select_related("program")
@@ -58,6 +63,7 @@ def review_data(
     scored = list(
         Response.objects.filter(
             patient=patient,
+            record_category__in=categories,
             instrument__code__in=list(RELIABLE_CHANGE),
             status=Response.Status.COMPLETE,
             total__isnull=False,
@@ -104,6 +110,7 @@ def review_data(
     item9 = list(
         Answer.objects.filter(
             response__patient=patient,
+            response__record_category__in=categories,
             response__instrument__code="phq9",
             response__status=Response.Status.COMPLETE,
             response__submitted_at__gt=since,
@@ -115,6 +122,7 @@ def review_data(
     )
     mood = Answer.objects.filter(
         response__patient=patient,
+        response__record_category__in=categories,
         response__instrument__code="daily",
         response__status=Response.Status.COMPLETE,
         item_code="mood",
@@ -156,9 +164,9 @@ def review_data(
         .values_list("status")
         .annotate(n=Count("pk"))
     )
-    open_flags = Flag.objects.filter(patient=patient, status=Flag.Status.OPEN)
-    if not include_part2:
-        open_flags = open_flags.exclude(reason__in=PART2_RULES)
+    open_flags = visible_flags(
+        Flag.objects.filter(patient=patient, status=Flag.Status.OPEN), include_part2=include_part2
+    )
     flags = list(open_flags.select_related("rule").order_by("-severity", "raised_at"))
     return {
         "patient_id": patient.pk,

@@ -20,7 +20,7 @@ from tether.flags.services import (
 )
 from tether.flags.tasks import sweep_flags
 from tether.flags.testing import add_response
-from tether.messaging.models import Thread
+from tether.messaging.models import Message, Thread
 from tether.patients.models import Episode, Patient
 from tether.privacy.models import AuditEvent
 from tether.testing.cast import make_patient
@@ -120,12 +120,23 @@ def test_it_flags_disengagement_no_login_missed_checkins_and_no_reply(cast):
         organization=cast.organization, program=cast.iop, instrument_code="daily", schedule="daily"
     )
     add_response(cast.other_patient.patient, "daily", NOW - dt.timedelta(hours=5), items={})
-    Thread.objects.create(
+    # The team wrote 15 days ago and again 2 days ago; the patient last wrote 16 days
+    # ago. The oldest unanswered message counts (default 14 days): the newer one does
+    # not reset it.
+    thread = Thread.objects.create(
         organization=cast.organization,
         patient=cast.other_patient.patient,
-        last_team_message_at=NOW - dt.timedelta(days=6),
-        last_patient_message_at=NOW - dt.timedelta(days=8),
+        last_team_message_at=NOW - dt.timedelta(days=2),
+        last_patient_message_at=NOW - dt.timedelta(days=16),
     )
+    for days in (16, 15, 2):
+        Message.objects.create(
+            organization=cast.organization,
+            thread=thread,
+            author_kind="patient" if days == 16 else "staff",
+            created_at=NOW - dt.timedelta(days=days),
+            record_category="shared",
+        )
     flags_sweep(now=NOW)
     got = set(Flag.objects.values_list("patient__user__username", "reason"))
     assert (cast.patient.username, "no_login") in got
@@ -176,3 +187,26 @@ def test_it_runs_the_sweep_every_quarter_hour_through_the_worker(quiet):
     assert enqueued.count(sweep_flags) == 3
     _deteriorate(quiet.patient.patient, latest=30 - 14)
     assert sweep_flags.call() == 1
+
+
+def test_no_reply_is_not_raised_once_the_patient_has_answered(cast):
+    from tether.accounts.models import User
+
+    Episode.objects.update(admitted_on=(NOW - dt.timedelta(days=30)).date())
+    User.objects.filter(kind="patient").update(last_login=NOW - dt.timedelta(hours=1))
+    thread = Thread.objects.create(
+        organization=cast.organization,
+        patient=cast.other_patient.patient,
+        last_team_message_at=NOW - dt.timedelta(days=20),
+        last_patient_message_at=NOW - dt.timedelta(days=1),
+    )
+    for days, kind in ((20, "staff"), (1, "patient")):
+        Message.objects.create(
+            organization=cast.organization,
+            thread=thread,
+            author_kind=kind,
+            created_at=NOW - dt.timedelta(days=days),
+            record_category="shared",
+        )
+    flags_sweep(now=NOW)
+    assert not Flag.objects.filter(reason="no_reply").exists()
