@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "tether.safetyplan",
     "tether.homework",
     "tether.consent",
+    "tether.family",
 ]
 
 MIDDLEWARE = [

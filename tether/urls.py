@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("tether.safetyplan.urls")),
     path("", include("tether.homework.urls")),
     path("", include("tether.consent.urls")),
+    path("", include("tether.family.urls")),
     path("", include("tether.flags.urls")),
 ]
 

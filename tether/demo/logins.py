@@ -32,7 +32,11 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("Privacy officer", "demo.privacy", "The audit trail: who looked at which record"),
     DemoLogin("Patient, adult", "demo.patient", "Maya: stepped down from PHP to IOP, improving"),
     DemoLogin("Patient, 15", "demo.teen", "Riley: Adolescent IOP after school, family sessions"),
-    DemoLogin("Parent of demo.teen", "demo.parent", "Laura: Riley's appointments and attendance"),
+    DemoLogin(
+        "Parent of demo.teen",
+        "demo.parent",
+        "Laura: Riley's attendance, family assignment, updates",
+    ),
     DemoLogin("Patient, Recovery IOP", "demo.recovery", "Jesse: substance use, 42 CFR Part 2"),
 )
 

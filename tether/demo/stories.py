@@ -51,7 +51,9 @@ STORIES: dict[str, StoryRole] = {
     ),
     "demo.parent": StoryRole(
         Story.PARENT,
-        "Laura Chen, Riley's mother and legal guardian: a family-member login for Riley only.",
+        "Laura Chen, Riley's mother and legal guardian: a family-member login for Riley only. "
+        "Sees attendance, appointments, a family assignment and a progress update, and has "
+        "asked Dana about the family session in the family thread; never Riley's check-ins.",
     ),
     "demo.recovery": StoryRole(
         Story.SUBSTANCE_USE,

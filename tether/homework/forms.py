@@ -81,8 +81,24 @@ class AssignForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages=_too_long(),
     )
+    for_family = forms.BooleanField(
+        label=_("For the family (a family-therapy assignment)"),
+        required=False,
+        help_text=_(
+            "Family members with the \u201cfamily-therapy assignments\u201d scope can read "
+            "the assignment, its instructions and your note, but never the patient's "
+            "answers. Keep the note free of clinical details. Not available in a program "
+            "that treats substance use."
+        ),
+    )
 
-    def __init__(self, *args: Any, library: dict[str, Definition], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        library: dict[str, Definition],
+        allow_family: bool = True,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("initial", {}).setdefault(
             "due_on", timezone.localdate() + timedelta(days=7)
         )
@@ -91,6 +107,8 @@ class AssignForm(forms.Form):
         self.fields["template"].choices = [  # type: ignore[attr-defined]
             (key, d.title) for key, d in library.items()
         ]
+        if not allow_family:  # a group session: each attendee's own homework
+            del self.fields["for_family"]
 
     def clean_due_on(self) -> Any:
         due = self.cleaned_data["due_on"]

@@ -497,6 +497,109 @@ def builtin_definitions() -> list[dict[str, Any]]:
                 }
             ],
         },
+        # A family-therapy exercise (assign it "for the family"): the family does it
+        # together at home and the patient writes down what they agreed.
+        {
+            "key": "family_what_helps",
+            "title": _s(_("What helps at home (family)")),
+            "summary": _s(
+                _("Do it together: what helps each of you, and a calm way to talk each week.")
+            ),
+            "instructions": _s(
+                _(
+                    "Sit down together for about twenty minutes, somewhere quiet, phones away. "
+                    "Take turns: one person talks, the others listen without interrupting. "
+                    "There are no wrong answers. Write down what you agree on; you will "
+                    "talk about it at the next family session."
+                )
+            ),
+            "steps": [
+                {
+                    "title": _s(_("What already helps")),
+                    "help": _s(
+                        _("Start with something good: small, everyday things count the most.")
+                    ),
+                    "fields": [
+                        {
+                            "key": "helps_me",
+                            "kind": "list",
+                            "label": _s(_("Things my family does that help me")),
+                            "help": _s(_("One per line.")),
+                        },
+                        {
+                            "key": "helps_family",
+                            "kind": "list",
+                            "label": _s(_("Things I do that my family says help them")),
+                            "help": _s(_("One per line.")),
+                        },
+                    ],
+                },
+                {
+                    "title": _s(_("A weekly check-in")),
+                    "help": _s(_("Ten minutes a week, at a time that suits everyone.")),
+                    "fields": [
+                        {
+                            "key": "when",
+                            "kind": "text",
+                            "label": _s(_("When and where we will meet")),
+                        },
+                        {
+                            "key": "ground_rules",
+                            "kind": "choices",
+                            "label": _s(_("Our ground rules")),
+                            "choices": [
+                                _s(_("One person talks at a time")),
+                                _s(_("Phones away")),
+                                _s(_("Start with something that went well")),
+                                _s(_("Anyone can ask for a break and we come back later")),
+                                _s(_("No bringing up old arguments")),
+                            ],
+                        },
+                    ],
+                },
+                {
+                    "title": _s(_("When things get tense")),
+                    "help": _s(
+                        _(
+                            "Agree on a signal that means \u201cI need a break\u201d, and "
+                            "what each of you will do then."
+                        )
+                    ),
+                    "fields": [
+                        {
+                            "key": "signal",
+                            "kind": "text",
+                            "label": _s(_("Our signal for a break")),
+                        },
+                        {
+                            "key": "plan",
+                            "kind": "long_text",
+                            "label": _s(_("What we will each do during the break")),
+                        },
+                    ],
+                },
+                {
+                    "title": _s(_("How it went")),
+                    "help": _s(_("Fill this in after your first check-in.")),
+                    "fields": [
+                        {
+                            "key": "how_it_went",
+                            "kind": "scale",
+                            "label": _s(_("How did the check-in go?")),
+                            "min": 0,
+                            "max": 10,
+                            "min_label": _s(_("not well")),
+                            "max_label": _s(_("very well")),
+                        },
+                        {
+                            "key": "keep",
+                            "kind": "long_text",
+                            "label": _s(_("What we want to keep doing")),
+                        },
+                    ],
+                },
+            ],
+        },
     ]
 
 

@@ -2,7 +2,11 @@
 
 Categories (``tether.privacy.policy``): an assignment, its note and the
 clinician's feedback are ``shared``; the patient's answers (``HomeworkAnswers``)
-are ``self_report``.
+are ``self_report``. Both are labelled at capture (``record_category``): ``part2``
+in a program that treats substance use. An assignment marked *for the family* (a
+family-therapy assignment) is ``general`` so that a family member with that scope may
+read it (``part2`` in a substance-use program, and then no family member does); the
+answers stay the patient's self-report whatever the assignment.
 """
 
 from __future__ import annotations
@@ -20,7 +24,11 @@ from tether.homework.library import Definition, parse_definition
 from tether.lib.fields import EncryptedTextField
 from tether.organizations.models import Organization, Program
 from tether.patients.models import Patient
+from tether.privacy.policy import Category
 from tether.scheduling.models import Appointment
+
+ASSIGNMENT_CATEGORIES = (Category.SHARED, Category.GENERAL, Category.PART2)
+ANSWER_CATEGORIES = (Category.SELF_REPORT, Category.PART2)
 
 
 class ProgramTemplate(models.Model):
@@ -78,6 +86,15 @@ class Assignment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     feedback_at = models.DateTimeField(null=True, blank=True)
+    # A family-therapy assignment: the family does it together and a family member with
+    # the "family assignments" scope may read it (never the patient's answers).
+    for_family = models.BooleanField(_("for the family"), default=False)
+    # Labelled at capture by ``tether.homework.services.assignment_create`` (no default).
+    record_category = models.CharField(
+        _("record category"),
+        max_length=32,
+        choices=[(c.value, c.label) for c in ASSIGNMENT_CATEGORIES],
+    )
 
     class Meta:
         verbose_name = _("homework assignment")
@@ -86,7 +103,11 @@ class Assignment(models.Model):
             models.CheckConstraint(
                 condition=models.Q(due_on__gte=models.F("starts_on")),
                 name="homework_due_after_start",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(record_category__in=[c.value for c in ASSIGNMENT_CATEGORIES]),
+                name="homework_assignment_is_labelled",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -124,9 +145,21 @@ class HomeworkAnswers(models.Model):
     assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="answers")
     data = EncryptedTextField(_("answers"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Labelled at capture by ``tether.homework.services.answers_save`` (no default).
+    record_category = models.CharField(
+        _("record category"),
+        max_length=32,
+        choices=[(c.value, c.label) for c in ANSWER_CATEGORIES],
+    )
 
     class Meta:
         verbose_name = _("homework answers")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(record_category__in=[c.value for c in ANSWER_CATEGORIES]),
+                name="homework_answers_are_labelled",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Answers to assignment {self.assignment_id}"

@@ -86,6 +86,29 @@ def open_for_patient(*, patient: Patient) -> list[Assignment]:
     )
 
 
+def for_family(*, patient: Patient) -> list[Assignment]:
+    """Family-therapy assignments a family member may read (labelled ``general``; a
+    Part 2 program's are never listed). Open ones first, soonest due first."""
+    rows = Assignment.objects.filter(
+        patient=patient, for_family=True, record_category=Category.GENERAL
+    ).order_by("due_on", "pk")
+    return sorted(rows, key=lambda a: a.is_done)
+
+
+def family_assignment(*, patient_id: int, assignment_id: int) -> Assignment | None:
+    return Assignment.objects.filter(
+        pk=assignment_id, patient_id=patient_id, for_family=True
+    ).first()
+
+
+def answers_category(*, assignment: Assignment) -> str | None:
+    """The label of the patient's answers, or None when there are none yet."""
+    try:
+        return assignment.answers.record_category
+    except HomeworkAnswers.DoesNotExist:
+        return None
+
+
 def answers_for(*, assignment: Assignment) -> dict[str, Any]:
     try:
         return assignment.answers.as_dict()

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from tether.flags.services import evaluate_soon
 from tether.homework.library import Definition, parse_definition
 from tether.homework.models import Assignment, HomeworkAnswers, ProgramTemplate
 from tether.privacy import audit
+from tether.privacy.gate import family_category_for, record_category_for
 from tether.privacy.models import AuditEvent, Purpose
 from tether.privacy.policy import Action, Category
 
@@ -23,6 +25,19 @@ if TYPE_CHECKING:
 
 MAX_FEEDBACK_LENGTH = 2000
 MAX_NOTE_LENGTH = 1000
+
+
+class FamilyContentError(ValueError):
+    """Family content from a program that treats substance use: no family member may
+    see it without the patient's written consent, which this program does not take."""
+
+
+def assignment_category_for(patient: Patient, *, for_family: bool = False) -> Category:
+    """The label of a new assignment: ``shared``, ``general`` for the family, ``part2`` in
+    a substance-use program (``tether.privacy.gate``)."""
+    if for_family:
+        return family_category_for(patient)
+    return record_category_for(patient, Category.SHARED)
 
 
 def _allowed(
@@ -49,8 +64,15 @@ def assignment_create(
     note: str = "",
     starts_on: date | None = None,
     appointment: Appointment | None = None,
+    for_family: bool = False,
 ) -> Assignment:
+    """Assign homework; labelled at capture. ``for_family``: a family-therapy assignment
+    (``general``, so a family member with the scope may read it), refused in a program
+    that treats substance use (``FamilyContentError``): no family member may see it there."""
     starts_on = starts_on or min(timezone.localdate(), due_on)
+    category = assignment_category_for(patient, for_family=for_family)
+    if for_family and category == Category.PART2:
+        raise FamilyContentError
     with transaction.atomic():
         assignment = Assignment.objects.create(
             organization_id=patient.organization_id,
@@ -63,12 +85,14 @@ def assignment_create(
             due_on=due_on,
             note=note.strip()[:MAX_NOTE_LENGTH],
             appointment=appointment,
+            for_family=for_family,
+            record_category=category.value,
         )
         _allowed(
             actor=assigned_by,
             patient=patient,
             action=Action.CREATE,
-            category=Category.SHARED,
+            category=category,
             purpose=Purpose.TREATMENT,
             obj=assignment,
         )
@@ -105,7 +129,12 @@ def answers_save(
     """Merge one step's answers into what is saved (nothing earlier is lost)."""
     with transaction.atomic():
         locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
-        answers, _created = HomeworkAnswers.objects.get_or_create(assignment=locked)
+        answers, _created = HomeworkAnswers.objects.get_or_create(
+            assignment=locked,
+            defaults={
+                "record_category": record_category_for(locked.patient, Category.SELF_REPORT).value
+            },
+        )
         data = answers.as_dict()
         data.update(values)
         answers.data = json.dumps(data, ensure_ascii=False)
@@ -118,7 +147,7 @@ def answers_save(
             actor=actor,
             patient=locked.patient,
             action=Action.UPDATE,
-            category=Category.SELF_REPORT,
+            category=Category(answers.record_category),
             purpose=purpose,
             obj=answers,
         )
@@ -134,11 +163,12 @@ def assignment_complete(*, assignment: Assignment, actor: User, purpose: Purpose
             locked.completed_at = timezone.now()
             locked.started_at = locked.started_at or locked.completed_at
             locked.save(update_fields=["status", "completed_at", "started_at"])
+            evaluate_soon(locked.patient_id)  # flag rules (homework), after the commit
             _allowed(
                 actor=actor,
                 patient=locked.patient,
                 action=Action.UPDATE,
-                category=Category.SHARED,
+                category=Category(locked.record_category),
                 purpose=purpose,
                 obj=locked,
             )
@@ -155,7 +185,7 @@ def feedback_give(*, assignment: Assignment, author: User, text: str) -> Assignm
             actor=author,
             patient=assignment.patient,
             action=Action.UPDATE,
-            category=Category.SHARED,
+            category=Category(assignment.record_category),
             purpose=Purpose.TREATMENT,
             obj=assignment,
         )

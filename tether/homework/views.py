@@ -171,6 +171,19 @@ def patient_review(request: HttpRequest, assignment_id: int) -> HttpResponse:
 # --- The care team -------------------------------------------------------------------
 
 
+def _check_labels(request: HttpRequest, patient: Patient, labels: set[str]) -> None:
+    """The page shows records labelled Part 2 at capture: ask the gate for that too
+    (audited; ``Http404`` for a program lead or on-call clinician, who have no Part 2)."""
+    if Category.PART2.value in labels:
+        access_patient(
+            request,
+            patient.pk,
+            category=Category.PART2,
+            action=Action.VIEW,
+            purpose=Purpose.TREATMENT,
+        )
+
+
 def _programs_of(patient: Patient) -> list[Any]:
     return [
         e.program
@@ -187,6 +200,7 @@ def staff_list(request: HttpRequest, patient_id: int) -> HttpResponse:
         request, patient_id, category=Category.SHARED, action=Action.VIEW, purpose=Purpose.TREATMENT
     )
     assignments = list(selectors.for_patient(patient=patient))
+    _check_labels(request, patient, {a.record_category for a in assignments})
     return render(
         request,
         "homework/staff_list.html",
@@ -212,15 +226,27 @@ def staff_assign(request: HttpRequest, patient_id: int) -> HttpResponse:
     if writing:
         form = AssignForm(request.POST, library=library)
         if form.is_valid():
-            services.assignment_create(
-                patient=patient,
-                definition=form.definition(),
-                assigned_by=request.user,  # type: ignore[arg-type]
-                due_on=form.cleaned_data["due_on"],
-                note=form.cleaned_data["note"],
-            )
-            messages.success(request, _("Homework assigned."))
-            return redirect("homework:staff_list", patient.pk)
+            try:
+                services.assignment_create(
+                    patient=patient,
+                    definition=form.definition(),
+                    assigned_by=request.user,  # type: ignore[arg-type]
+                    due_on=form.cleaned_data["due_on"],
+                    note=form.cleaned_data["note"],
+                    for_family=form.cleaned_data["for_family"],
+                )
+            except services.FamilyContentError:
+                form.add_error(
+                    "for_family",
+                    _(
+                        "This patient's program treats substance use: family members cannot "
+                        "see anything from it without the patient's written consent. Untick "
+                        "\u201cFor the family\u201d to assign it to the patient only."
+                    ),
+                )
+            else:
+                messages.success(request, _("Homework assigned."))
+                return redirect("homework:staff_list", patient.pk)
     else:
         form = AssignForm(library=library)
     return render(
@@ -254,6 +280,11 @@ def staff_detail(request: HttpRequest, patient_id: int, assignment_id: int) -> H
         action=Action.VIEW,
         purpose=Purpose.TREATMENT,
     )
+    labels = {assignment.record_category}
+    answers_label = selectors.answers_category(assignment=assignment)
+    if answers_label is not None:
+        labels.add(answers_label)
+    _check_labels(request, patient, labels)
     return _staff_detail_page(request, patient, assignment, FeedbackForm())
 
 
@@ -345,7 +376,7 @@ def staff_assign_group(request: HttpRequest, appointment_id: int) -> HttpRespons
     left_out = Attendance.objects.filter(appointment=appointment).count() - len(patients)
     library = selectors.templates_for(programs=[appointment.program])
     if request.method == "POST":
-        form = AssignForm(request.POST, library=library)
+        form = AssignForm(request.POST, library=library, allow_family=False)
         if form.is_valid():
             services.assignments_create_for_group(
                 patients=patients,
@@ -361,7 +392,7 @@ def staff_assign_group(request: HttpRequest, appointment_id: int) -> HttpRespons
             )
             return redirect("homework:staff_assign_group", appointment.pk)
     else:
-        form = AssignForm(library=library)
+        form = AssignForm(library=library, allow_family=False)
     return render(
         request,
         "homework/staff_assign_group.html",

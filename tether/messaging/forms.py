@@ -41,6 +41,12 @@ class PatientMessageForm(_BodyForm):
     )
 
 
+class FamilyMessageForm(_BodyForm):
+    urgent = forms.BooleanField(
+        label=_("This is urgent: ask the care team to contact me"), required=False
+    )
+
+
 class StaffReplyForm(_BodyForm):
     body = forms.CharField(
         label=_("Reply to the patient"),

@@ -3,6 +3,12 @@
 One thread per patient: the whole care team reads it and each message says who
 wrote it. Bodies are encrypted at rest. Automatic replies (after hours, crisis)
 store only their kind: the words are rendered from the kind in the reader's language.
+
+A patient whose family member has the messaging scope has a second thread, the
+*family* thread, between their family members and the care team. The patient's own
+thread stays private to the patient. Every message is labelled at capture
+(``record_category``): ``shared`` (``part2`` in a substance-use program) in the
+patient's thread, ``general`` (``part2`` there too) in the family thread.
 """
 
 from __future__ import annotations
@@ -16,13 +22,20 @@ from django.utils.translation import gettext_lazy as _
 from tether.lib.fields import EncryptedTextField
 from tether.organizations.models import Organization, Program
 from tether.patients.models import Patient
+from tether.privacy.policy import Category
 
 MAX_MESSAGE_LENGTH = 4000
+MESSAGE_CATEGORIES = (Category.SHARED, Category.GENERAL, Category.PART2)
 
 
 class Thread(models.Model):
+    class Kind(models.TextChoices):
+        PATIENT = "patient", _("Patient and care team")
+        FAMILY = "family", _("Family and care team")
+
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="message_thread")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="message_threads")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PATIENT)
     created_at = models.DateTimeField(default=timezone.now)
     last_message_at = models.DateTimeField(null=True, blank=True)
     # The first patient message since the team last replied (None: nothing waiting).
@@ -34,9 +47,16 @@ class Thread(models.Model):
 
     class Meta:
         verbose_name = _("message thread")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "kind"], name="thread_one_per_kind"),
+        ]
 
     def __str__(self) -> str:
         return f"Thread {self.pk}"
+
+    @property
+    def is_family(self) -> bool:
+        return self.kind == self.Kind.FAMILY
 
     @property
     def unread_by_team(self) -> bool:
@@ -54,6 +74,7 @@ class Thread(models.Model):
 class Message(models.Model):
     class AuthorKind(models.TextChoices):
         PATIENT = "patient", _("Patient")
+        PROXY = "proxy", _("Family member")
         STAFF = "staff", _("Care team")
         SYSTEM = "system", _("Automatic reply")
 
@@ -88,6 +109,12 @@ class Message(models.Model):
     )
     # Staff replies: seconds since the patient's oldest unanswered message.
     response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Labelled at capture (``tether.messaging.services.category_for``; no default).
+    record_category = models.CharField(
+        _("record category"),
+        max_length=32,
+        choices=[(c.value, c.label) for c in MESSAGE_CATEGORIES],
+    )
 
     class Meta:
         verbose_name = _("message")
@@ -98,6 +125,10 @@ class Message(models.Model):
                 fields=["thread", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
                 name="message_unique_idempotency_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(record_category__in=[c.value for c in MESSAGE_CATEGORIES]),
+                name="message_is_labelled",
             ),
         ]
 

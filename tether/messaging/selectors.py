@@ -15,6 +15,7 @@ from tether.crisis.models import UrgentContactRequest
 from tether.crisis.selectors import open_request_for
 from tether.messaging.models import Message, Thread
 from tether.patients.models import Episode
+from tether.privacy.policy import Category
 
 if TYPE_CHECKING:
     from tether.accounts.models import User
@@ -128,15 +129,24 @@ def response_times(
 def trigger_for_request(urgent: UrgentContactRequest) -> str:
     """Why a message raised this request, in words for staff."""
     message = (
-        urgent.messages.filter(author_kind=Message.AuthorKind.PATIENT)
+        urgent.messages.filter(
+            author_kind__in=(Message.AuthorKind.PATIENT, Message.AuthorKind.PROXY)
+        )
         .exclude(trigger="")
         .order_by("created_at")
         .first()
     )
     if message is None:
         return ""
+    family = message.author_kind == Message.AuthorKind.PROXY
     if message.trigger == Message.Trigger.PHRASE:
+        if family:
+            return _("Crisis language in a family member's message: “%(phrase)s”") % {
+                "phrase": message.trigger_phrase
+            }
         return _("Crisis language in a message: “%(phrase)s”") % {"phrase": message.trigger_phrase}
+    if family:
+        return _("A family member marked a message as urgent")
     return _("The patient marked a message as urgent")
 
 
@@ -148,7 +158,7 @@ class PatientSummary:
 
 def patient_summary(*, patient: Patient) -> PatientSummary:
     """For the patient's home page: new replies, and an open urgent request."""
-    thread = Thread.objects.filter(patient=patient).first()
+    thread = Thread.objects.filter(patient=patient, kind=Thread.Kind.PATIENT).first()
     return PatientSummary(
         unread_replies=bool(thread and thread.unread_by_patient),
         open_request=open_request_for(patient_id=patient.pk),
@@ -157,6 +167,18 @@ def patient_summary(*, patient: Patient) -> PatientSummary:
 
 def thread_messages(thread: Thread) -> list[Message]:
     return list(thread.messages.select_related("author__staff_member"))
+
+
+def staff_category_for(thread: Thread) -> Category:
+    """What staff ask the gate to read or answer a thread: the care team's ``shared``,
+    or ``part2`` when any message in it is labelled Part 2 (or new ones would be)."""
+    from tether.messaging.services import category_for
+
+    if category_for(thread) == Category.PART2:
+        return Category.PART2
+    if thread.messages.filter(record_category=Category.PART2).exists():
+        return Category.PART2
+    return Category.SHARED
 
 
 def staff_thread_for(user: User, thread_id: int) -> Thread | None:
@@ -176,9 +198,11 @@ def staff_reach_summary(*, user: User, patient: Patient) -> dict[str, object] | 
 
     if not decide(user, patient, category=Category.SHARED, action=Action.VIEW).allowed:
         return None
-    thread = Thread.objects.filter(patient=patient).first()
+    thread = Thread.objects.filter(patient=patient, kind=Thread.Kind.PATIENT).first()
+    family_thread = Thread.objects.filter(patient=patient, kind=Thread.Kind.FAMILY).first()
     return {
         "thread": thread,
+        "family_thread": family_thread,
         "unread": bool(thread and thread.unread_by_team),
         "open_request": open_request_for(patient_id=patient.pk),
         "crisis_uses_30_days": crisis_pathway_use_count(

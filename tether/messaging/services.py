@@ -12,6 +12,7 @@ from django.utils import timezone
 from tether.accounts.models import User
 from tether.crisis.models import UrgentContactRequest
 from tether.crisis.services import program_of, urgent_contact_raise
+from tether.flags.services import evaluate_soon
 from tether.messaging.crisis_language import DEFAULT_PHRASES, find_crisis_phrase
 from tether.messaging.models import (
     MAX_MESSAGE_LENGTH,
@@ -23,6 +24,7 @@ from tether.messaging.models import (
 from tether.organizations.models import Program
 from tether.patients.models import Patient
 from tether.privacy import audit
+from tether.privacy.gate import family_category_for, record_category_for
 from tether.privacy.models import AuditEvent, Purpose
 from tether.privacy.policy import Action, Category
 
@@ -41,24 +43,52 @@ class SendResult:
     created: bool  # False: a double submission, the first one is returned
 
 
-def _audit(*, actor: User | None, patient: Patient, action: Action, obj: object) -> None:
+def _purpose_of(actor: User | None) -> Purpose:
+    if actor is not None and actor.is_patient:
+        return Purpose.PATIENT_REQUEST
+    if actor is not None and actor.is_proxy:
+        return Purpose.FAMILY
+    return Purpose.TREATMENT
+
+
+def _audit(
+    *,
+    actor: User | None,
+    patient: Patient,
+    action: Action,
+    obj: object,
+    category: Category = CATEGORY,
+) -> None:
     audit.record(
         request=None,
         actor=actor,
         patient=patient,
         action=action,
-        category=CATEGORY,
-        purpose=Purpose.PATIENT_REQUEST if actor and actor.is_patient else Purpose.TREATMENT,
+        category=category,
+        purpose=_purpose_of(actor),
         outcome=AuditEvent.Outcome.ALLOWED,
         obj=obj,  # type: ignore[arg-type]
     )
 
 
-def thread_for(patient: Patient) -> Thread:
+def thread_for(patient: Patient, kind: Thread.Kind = Thread.Kind.PATIENT) -> Thread:
+    """The patient's own thread, or (``kind=FAMILY``) their family's thread."""
     thread, _created = Thread.objects.get_or_create(
-        patient=patient, defaults={"organization_id": patient.organization_id}
+        patient=patient, kind=kind, defaults={"organization_id": patient.organization_id}
     )
     return thread
+
+
+def category_for(thread: Thread) -> Category:
+    """The label a new message in this thread gets at capture.
+
+    The patient's thread is written with the care team (``shared``); the family thread
+    is for the family (``general``). In a substance-use program both are ``part2``, and
+    proxies never reach ``part2`` (``tether.privacy.gate``).
+    """
+    if thread.kind == Thread.Kind.FAMILY:
+        return family_category_for(thread.patient)
+    return record_category_for(thread.patient, Category.SHARED)
 
 
 def crisis_phrases_for(program: Program) -> list[str]:
@@ -94,10 +124,60 @@ def message_send_by_patient(
     automatic reply says when to expect an answer. A repeated idempotency key returns
     the first message and records nothing new.
     """
+    return _send_from_outside(
+        patient=patient,
+        kind=Thread.Kind.PATIENT,
+        author=author,
+        author_kind=Message.AuthorKind.PATIENT,
+        body=body,
+        marked_urgent=marked_urgent,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+
+
+def message_send_by_proxy(
+    *,
+    patient: Patient,
+    author: User,
+    body: str,
+    marked_urgent: bool = False,
+    idempotency_key: uuid.UUID | None = None,
+    now: dt.datetime | None = None,
+) -> SendResult:
+    """A family member writes to the patient's care team, in the family thread.
+
+    The caller has checked the messaging scope with ``gate.access_as_proxy``. Crisis
+    language or the "urgent" box routes exactly like a patient's message: an
+    urgent-contact request for the patient and the crisis automatic reply.
+    """
+    return _send_from_outside(
+        patient=patient,
+        kind=Thread.Kind.FAMILY,
+        author=author,
+        author_kind=Message.AuthorKind.PROXY,
+        body=body,
+        marked_urgent=marked_urgent,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+
+
+def _send_from_outside(
+    *,
+    patient: Patient,
+    kind: Thread.Kind,
+    author: User,
+    author_kind: Message.AuthorKind,
+    body: str,
+    marked_urgent: bool,
+    idempotency_key: uuid.UUID | None,
+    now: dt.datetime | None,
+) -> SendResult:
     now = now or timezone.now()
     text = clean_body(body)
     program = program_of(patient)
-    thread = thread_for(patient)
+    thread = thread_for(patient, kind)
     if idempotency_key is not None:
         existing = Message.objects.filter(thread=thread, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -108,6 +188,7 @@ def message_send_by_patient(
         if phrase
         else (Message.Trigger.MARKED_URGENT if marked_urgent else "")
     )
+    category = category_for(thread)
     try:
         with transaction.atomic():
             locked = Thread.objects.select_for_update().get(pk=thread.pk)
@@ -115,13 +196,14 @@ def message_send_by_patient(
                 organization_id=patient.organization_id,
                 thread=locked,
                 author=author,
-                author_kind=Message.AuthorKind.PATIENT,
+                author_kind=author_kind,
                 body=text,
                 created_at=now,
                 idempotency_key=idempotency_key,
                 marked_urgent=marked_urgent,
                 trigger=trigger,
                 trigger_phrase=phrase or "",
+                record_category=category.value,
             )
             locked.last_message_at = now
             locked.last_patient_message_at = now
@@ -129,7 +211,10 @@ def message_send_by_patient(
             if locked.awaiting_reply_since is None:
                 locked.awaiting_reply_since = now
             locked.save()
-            _audit(actor=author, patient=patient, action=Action.CREATE, obj=message)
+            _audit(
+                actor=author, patient=patient, action=Action.CREATE, obj=message, category=category
+            )
+            evaluate_soon(patient.pk)  # flag rules (crisis language), after the commit
             if trigger:
                 urgent = urgent_contact_raise(
                     patient=patient,
@@ -184,6 +269,7 @@ def _auto_reply(
         auto_reply=kind,
         created_at=now + dt.timedelta(microseconds=1),
         urgent_request=urgent,
+        record_category=category_for(thread).value,
     )
 
 
@@ -211,6 +297,7 @@ def message_send_by_staff(
                 if locked.awaiting_reply_since is not None
                 else None
             )
+            category = category_for(locked)
             message = Message.objects.create(
                 organization_id=locked.organization_id,
                 thread=locked,
@@ -220,13 +307,20 @@ def message_send_by_staff(
                 created_at=now,
                 idempotency_key=idempotency_key,
                 response_seconds=max(waited, 0) if waited is not None else None,
+                record_category=category.value,
             )
             locked.last_message_at = now
             locked.last_team_message_at = now
             locked.team_read_at = now
             locked.awaiting_reply_since = None
             locked.save()
-            _audit(actor=author, patient=locked.patient, action=Action.CREATE, obj=message)
+            _audit(
+                actor=author,
+                patient=locked.patient,
+                action=Action.CREATE,
+                obj=message,
+                category=category,
+            )
     except IntegrityError:
         if idempotency_key is None:
             raise

@@ -19,12 +19,23 @@ from tether.crisis.resources import program_contacts
 from tether.crisis.services import NoProgramError, program_of
 from tether.crisis.views import not_delivered
 from tether.messaging import selectors, services
-from tether.messaging.forms import NoteForm, PatientMessageForm, StaffReplyForm
+from tether.messaging.forms import (
+    FamilyMessageForm,
+    NoteForm,
+    PatientMessageForm,
+    StaffReplyForm,
+)
 from tether.messaging.models import Thread
 from tether.organizations.models import StaffMember
-from tether.patients.models import Patient
+from tether.patients.models import Patient, Proxy
 from tether.privacy import audit
-from tether.privacy.gate import access_own_record, access_patient, decide, patients_visible_to
+from tether.privacy.gate import (
+    access_as_proxy,
+    access_own_record,
+    access_patient,
+    decide,
+    patients_visible_to,
+)
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action
 from tether.staff.access import can_register_patients, staff_required
@@ -43,7 +54,7 @@ def _own_patient(request: HttpRequest, action: Action) -> Patient:
 def _patient_page(
     request: HttpRequest, patient: Patient, form: PatientMessageForm, status: int = 200
 ) -> HttpResponse:
-    thread = services.thread_for(patient)
+    thread = services.thread_for(patient, Thread.Kind.PATIENT)
     program = program_of(patient)
     now = timezone.now()
     services.thread_mark_read(thread=thread, by_patient=True, now=now)
@@ -112,6 +123,77 @@ def patient_send(request: HttpRequest) -> HttpResponse:
     return redirect("messaging:thread")
 
 
+# --- A family member (proxy with the messaging scope) ------------------------------
+
+
+def _family_page(
+    request: HttpRequest, patient: Patient, form: FamilyMessageForm, status: int = 200
+) -> HttpResponse:
+    thread = services.thread_for(patient, Thread.Kind.FAMILY)
+    program = program_of(patient)
+    now = timezone.now()
+    services.thread_mark_read(thread=thread, by_patient=True, now=now)
+    return render(
+        request,
+        "messaging/family_thread.html",
+        {
+            "nav": "home",
+            "patient": patient,
+            "program": program,
+            "office_open": program.is_office_hours(now),
+            "office_days": _office_days(program.office_days),
+            "thread_messages": selectors.thread_messages(thread),
+            "viewer_id": request.user.pk,
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@login_required
+def family_thread(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The family's thread with the patient's care team (never the patient's own)."""
+    patient = access_as_proxy(request, patient_id, scope=Proxy.Scope.MESSAGING)
+    try:
+        return _family_page(request, patient, FamilyMessageForm())
+    except NoProgramError:
+        raise Http404 from None
+
+
+@login_required
+@require_POST
+def family_send(request: HttpRequest, patient_id: int) -> HttpResponse:
+    form = FamilyMessageForm(request.POST)
+    patient = access_as_proxy(
+        request, patient_id, scope=Proxy.Scope.MESSAGING, action=Action.CREATE
+    )
+    try:
+        if not form.is_valid():
+            return _family_page(request, patient, form, status=400)
+        result = services.message_send_by_proxy(
+            patient=patient,
+            author=request.user,  # type: ignore[arg-type]
+            body=form.cleaned_data["body"],
+            marked_urgent=form.cleaned_data["urgent"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except (DatabaseError, NoProgramError):
+        logger.exception("A family message could not be saved")
+        return not_delivered(request)
+    if result.created:
+        if result.message.urgent_request_id:
+            flash.warning(
+                request,
+                _(
+                    "Thank you for telling us. We have asked the care team to contact you "
+                    "urgently. If someone is in danger now, call 988 or 911."
+                ),
+            )
+        else:
+            flash.success(request, _("Message sent."))
+    return redirect("messaging:family_thread", patient_id=patient.pk)
+
+
 # --- Staff -------------------------------------------------------------------------
 
 
@@ -150,7 +232,11 @@ def _staff_thread(request: HttpRequest, thread_id: int, action: Action) -> Threa
         )
         raise Http404
     access_patient(
-        request, thread.patient_id, category=CATEGORY, action=action, purpose=Purpose.TREATMENT
+        request,
+        thread.patient_id,
+        category=selectors.staff_category_for(thread),
+        action=action,
+        purpose=Purpose.TREATMENT,
     )
     return thread
 
@@ -159,7 +245,12 @@ def _may_write(request: HttpRequest, thread: Thread) -> bool:
     staff: StaffMember = request.staff_member  # type: ignore[attr-defined]
     if not staff.is_clinical:
         return False
-    return decide(request.user, thread.patient, category=CATEGORY, action=Action.CREATE).allowed  # type: ignore[arg-type]
+    return decide(
+        request.user,  # type: ignore[arg-type]
+        thread.patient,
+        category=selectors.staff_category_for(thread),
+        action=Action.CREATE,
+    ).allowed
 
 
 def _staff_page(

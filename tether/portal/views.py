@@ -10,11 +10,19 @@ from django.views.decorators.http import require_GET
 from tether.accounts.models import User
 from tether.checkins import selectors as checkins_selectors
 from tether.consent import selectors as consent_selectors
+from tether.family import selectors as family_selectors
 from tether.homework import selectors as homework_selectors
 from tether.messaging import selectors as messaging_selectors
 from tether.patients.models import Patient, Proxy
 from tether.portal import selectors
-from tether.privacy.gate import access_own_record, access_patient, patients_visible_to, proxy_scopes
+from tether.privacy.gate import (
+    access_as_proxy,
+    access_own_record,
+    access_patient,
+    family_category_for,
+    patients_visible_to,
+    proxy_scopes,
+)
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
 
@@ -105,6 +113,24 @@ def family_home(request: HttpRequest) -> HttpResponse:
             purpose=Purpose.FAMILY,
         )
         scopes = proxy_scopes(user, patient)
+        # Family content of a substance-use (Part 2) program never reaches a proxy; the
+        # rest is read through the gate with its scope (audited each time).
+        family_open = family_category_for(patient) == Category.GENERAL
+        assignments = []
+        if family_open and Proxy.Scope.FAMILY_ASSIGNMENTS in scopes:
+            access_as_proxy(
+                request,
+                patient_id,
+                scope=Proxy.Scope.FAMILY_ASSIGNMENTS,
+                category=Category.GENERAL,
+            )
+            assignments = homework_selectors.for_family(patient=patient)
+        updates = []
+        if family_open and Proxy.Scope.FAMILY_UPDATES in scopes:
+            access_as_proxy(
+                request, patient_id, scope=Proxy.Scope.FAMILY_UPDATES, category=Category.GENERAL
+            )
+            updates = family_selectors.for_family(patient=patient)
         people.append(
             {
                 "patient": patient,
@@ -117,6 +143,9 @@ def family_home(request: HttpRequest) -> HttpResponse:
                 "attendance": selectors.recent_attendance(patient=patient)
                 if Proxy.Scope.ATTENDANCE in scopes
                 else [],
+                "assignments": assignments,
+                "updates": updates,
+                "family_open": family_open,
             }
         )
     return render(request, "portal/family_home.html", {"nav": "home", "people": people})

@@ -10,6 +10,9 @@ Two ways in:
   leaks). Both outcomes are written to the audit trail.
 - ``patient_for_break_glass(request, patient_id)`` — the patient a clinician
   asks emergency access to (same organization only), for the break-glass page.
+- ``access_as_proxy(request, patient_id, scope=..., action=...)`` — a family member
+  reaching one scope of a patient's account (``Proxy.Scope``); ``Http404`` and a
+  denied event without that scope. The scope is checked here, never in a view.
 
 The rules themselves are the table in ``tether.privacy.policy``.
 """
@@ -102,9 +105,39 @@ def _relation_conditions(user: User) -> dict[Relation, Q]:
     return conditions
 
 
-def _proxy_scope_allows(user: User, category: Category, action: Action) -> bool:
-    # Consent hook: the consent issue replaces this with the patient's consents.
-    return category == Category.GENERAL and action == Action.VIEW
+# What each proxy scope opens, within the ``general`` category the decision table leaves
+# to proxies. Without a scope (the family page itself: whose account, what can and cannot
+# be seen) a proxy may only view. Only the messaging scope lets a proxy write.
+_SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
+    Proxy.Scope.ATTENDANCE: frozenset({Action.VIEW}),
+    Proxy.Scope.APPOINTMENTS: frozenset({Action.VIEW}),
+    Proxy.Scope.FAMILY_UPDATES: frozenset({Action.VIEW}),
+    Proxy.Scope.FAMILY_ASSIGNMENTS: frozenset({Action.VIEW}),
+    Proxy.Scope.MESSAGING: frozenset({Action.VIEW, Action.CREATE}),
+}
+
+
+def _proxy_scope_allows(
+    user: User,
+    category: Category,
+    action: Action,
+    *,
+    patient: Patient | None = None,
+    scope: str | None = None,
+) -> bool:
+    """The proxy's scopes on top of the decision table.
+
+    Only ``general`` records ever reach a proxy (family content from a Part 2 program is
+    labelled ``part2`` at capture and so never does). Without a scope: view only. With
+    one: the proxy's row for this patient must hold it, and it must open the action.
+    """
+    if category != Category.GENERAL:
+        return False
+    if scope is None:
+        return action == Action.VIEW
+    if patient is None or action not in _SCOPE_ACTIONS.get(scope, frozenset()):
+        return False
+    return scope in proxy_scopes(user, patient)
 
 
 def patients_visible_to(
@@ -144,11 +177,21 @@ def relations_to(user: User, patient: Patient) -> list[Relation]:
     return [rel for rel in Relation if row.get(f"rel_{rel.value}")]
 
 
-def decide(user: User, patient: Patient, *, category: Category, action: Action) -> Decision:
+def decide(
+    user: User,
+    patient: Patient,
+    *,
+    category: Category,
+    action: Action,
+    scope: str | None = None,
+) -> Decision:
+    """``scope`` (a ``Proxy.Scope``) only matters to a proxy: what part of the account."""
     for relation in relations_to(user, patient):
         if not allowed(relation, category, action):
             continue
-        if relation == Relation.PROXY and not _proxy_scope_allows(user, category, action):
+        if relation == Relation.PROXY and not _proxy_scope_allows(
+            user, category, action, patient=patient, scope=scope
+        ):
             continue
         return Decision(True, relation)
     return Decision(False, Relation.NONE)
@@ -161,6 +204,7 @@ def access_patient(
     category: Category,
     action: Action,
     purpose: Purpose,
+    scope: str | None = None,
 ) -> Patient:
     """Fetch one patient for this request, or raise Http404. Audited either way."""
     user: User = request.user  # type: ignore[assignment]
@@ -176,7 +220,7 @@ def access_patient(
             request, patient=None, category=category, action=action, purpose=purpose
         )
         raise Http404 from None
-    decision = decide(user, patient, category=category, action=action)
+    decision = decide(user, patient, category=category, action=action, scope=scope)
     if not decision.allowed:
         audit.record_denied(
             request, patient=patient, category=category, action=action, purpose=purpose
@@ -228,6 +272,45 @@ def patient_for_break_glass(request: HttpRequest, patient_id: int | str) -> Pati
     return patient
 
 
+def access_as_proxy(
+    request: HttpRequest,
+    patient_id: int | str,
+    *,
+    scope: str,
+    action: Action = Action.VIEW,
+    category: Category | None = None,
+) -> Patient:
+    """A family member reaching one scope of a patient's account, or ``Http404``.
+
+    ``category`` is the label of the record reached (set at capture); by default the
+    label family content of this patient gets now (``family_category_for``). Anything but
+    ``general`` is refused to a proxy by the decision table. Anyone who is not a proxy is
+    refused too, so a patient or staff member cannot use family pages. Audited either
+    way, purpose "family member's request".
+    """
+    user = request.user
+    if not user.is_authenticated or not getattr(user, "is_proxy", False):
+        audit.record_denied(
+            request,
+            patient=None,
+            category=category or Category.GENERAL,
+            action=action,
+            purpose=Purpose.FAMILY,
+        )
+        raise Http404
+    if category is None:
+        try:
+            subject = Patient.objects.get(
+                pk=int(patient_id), organization_id=user.organization_id or 0
+            )
+        except (Patient.DoesNotExist, ValueError, TypeError):
+            subject = None
+        category = family_category_for(subject) if subject is not None else Category.GENERAL
+    return access_patient(
+        request, patient_id, category=category, action=action, purpose=Purpose.FAMILY, scope=scope
+    )
+
+
 def access_own_record(request: HttpRequest, *, category: Category, action: Action) -> Patient:
     """The signed-in patient's own record, through the gate (purpose: their own request).
 
@@ -272,6 +355,16 @@ def record_category_for(subject: Patient | Episode, base_category: Category) -> 
             patient=subject, status=Episode.Status.ACTIVE, program__treats_substance_use=True
         ).exists()
     return Category.PART2 if part2 else base_category
+
+
+def family_category_for(subject: Patient | Episode) -> Category:
+    """The label of something written for a patient's family (an update, a family
+    assignment, a message in the family thread): ``general``, or ``part2`` when it comes
+    from a program that treats substance use. Proxies are never shown ``part2``: this
+    program does not release Part 2 content to families (no family consent yet)."""
+    if record_category_for(subject, Category.SHARED) == Category.PART2:
+        return Category.PART2
+    return Category.GENERAL
 
 
 def consent_for(

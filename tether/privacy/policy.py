@@ -120,8 +120,9 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
         C.SHARED: _NOTHING,
     },
     R.PROXY: {
-        # Narrowed further by the proxy's scope and the patient's consent.
-        C.GENERAL: _READ,
+        # Narrowed further by the proxy's scopes in the gate: view needs a scope for
+        # anything past the family page; create only with the messaging scope.
+        C.GENERAL: _READ | {A.CREATE},
         C.MENTAL_HEALTH: _NOTHING,
         C.SELF_REPORT: _NOTHING,
         C.PSYCHOTHERAPY_NOTE: _NOTHING,

@@ -23,6 +23,7 @@ from tether.demo.steps import (
     schedule,
     staff,
 )
+from tether.demo.steps import family as family_step
 from tether.demo.steps import flags as flags_step
 from tether.demo.steps import homework as homework_step
 
@@ -43,5 +44,6 @@ STEPS: tuple[Step, ...] = (
     Step("safety plans and homework", homework_step.run),
     Step("messages and urgent-contact requests", crisis_and_messages.run),
     Step("consent, disclosures and family scopes", consent_step.run),
+    Step("family updates, assignments and messages", family_step.run),
     Step("flags from the rules", flags_step.run),
 )

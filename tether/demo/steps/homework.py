@@ -6,7 +6,8 @@
 - The deteriorating patient: a safety plan, a diary card gone late with two days
   filled in, and a thought record never started and late.
 - The adolescent: a safety plan built with their therapist, a coping-skills list
-  done and a relapse-prevention plan in progress.
+  done, a relapse-prevention plan in progress, and a family assignment ("What helps
+  at home") that their parent can read in the family view.
 
 Rows are created directly (like the other demo steps), not through the services,
 so the audit trail only holds what people do in the demo.
@@ -22,7 +23,10 @@ from tether.demo.context import DemoContext
 from tether.demo.stories import Story
 from tether.homework.library import builtin_library
 from tether.homework.models import Assignment, HomeworkAnswers
+from tether.homework.services import assignment_category_for
 from tether.patients.models import CareTeamMember, Patient
+from tether.privacy.gate import record_category_for
+from tether.privacy.policy import Category
 from tether.safetyplan.models import SafetyPlan, SafetyPlanVersion
 
 PLANS: dict[Story, dict[str, str]] = {
@@ -76,11 +80,17 @@ def _plan(ctx: DemoContext, story: Story) -> None:
     plan = SafetyPlan.objects.create(organization=ctx.org, patient=patient)
     content = PLANS[story]
     first = {k: v for k, v in content.items() if k in ("warning_signs", "professionals")}
+    label = record_category_for(patient, Category.SHARED)  # as at capture
     v1 = SafetyPlanVersion.objects.create(
-        organization=ctx.org, plan=plan, number=1, author=clinician, **first
+        organization=ctx.org, plan=plan, number=1, author=clinician, record_category=label, **first
     )
     v2 = SafetyPlanVersion.objects.create(
-        organization=ctx.org, plan=plan, number=2, author=ctx.user_for(story), **content
+        organization=ctx.org,
+        plan=plan,
+        number=2,
+        author=ctx.user_for(story),
+        record_category=label,
+        **content,
     )
     SafetyPlanVersion.objects.filter(pk=v1.pk).update(created_at=_at(ctx, 20))
     SafetyPlanVersion.objects.filter(pk=v2.pk).update(created_at=_at(ctx, 18))
@@ -97,6 +107,7 @@ def _assign(
     done_days_ago: int | None = None,
     feedback: str = "",
     note: str = "",
+    for_family: bool = False,
 ) -> Assignment:
     patient = ctx.patient_for(story)
     clinician = _primary(ctx, patient)
@@ -124,10 +135,17 @@ def _assign(
         feedback=feedback,
         feedback_by=clinician if feedback else None,
         feedback_at=_at(ctx, max((done_days_ago or 1) - 1, 0)) if feedback else None,
+        for_family=for_family,
+        # Labelled as at capture.
+        record_category=assignment_category_for(patient, for_family=for_family).value,
     )
     Assignment.objects.filter(pk=assignment.pk).update(assigned_at=_at(ctx, assigned_days_ago))
     if answers:
-        HomeworkAnswers.objects.create(assignment=assignment, data=json.dumps(answers))
+        HomeworkAnswers.objects.create(
+            assignment=assignment,
+            data=json.dumps(answers),
+            record_category=record_category_for(patient, Category.SELF_REPORT).value,
+        )
     return assignment
 
 
@@ -203,6 +221,15 @@ def run(ctx: DemoContext) -> None:
             assigned_days_ago=4,
             due_days_ago=-3,
             answers={"1.triggers": "Arguments at home\nGroup chat drama"},
+        ),
+        _assign(
+            ctx,
+            Story.ADOLESCENT,
+            "family_what_helps",
+            assigned_days_ago=2,
+            due_days_ago=-5,
+            note="Do this together before the next family session, Laura and Riley.",
+            for_family=True,
         ),
     ]
     ctx.counts["safety plans"] = len(PLANS)

@@ -34,7 +34,9 @@ def test_it_builds_answered_overdue_and_crisis_threads(seeded: None) -> None:
     assert crisis.urgent_request is not None
     assert crisis.urgent_request.status == UrgentContactRequest.Status.CLOSED
     assert crisis.urgent_request.safety_plan_reviewed
-    assert Thread.objects.count() == 3
+    assert Thread.objects.filter(kind=Thread.Kind.PATIENT).count() == 3
+    # And the adolescent's parent's family thread (the family step).
+    assert Thread.objects.filter(kind=Thread.Kind.FAMILY).count() == 1
 
 
 def test_it_leaves_one_request_open(seeded: None) -> None:

@@ -349,3 +349,12 @@ def test_it_shows_the_demo_clinician_their_caseload(seeded, client_as):
         assert last_name in body
     assert "Sullivan" not in body  # another clinician's patient
     assert "7 patients you can see" in body
+
+
+def test_it_gives_the_parent_a_family_assignment_an_update_and_a_thread(seeded, client_as):
+    parent = User.objects.get(username="demo.parent")
+    body = client_as(parent).get(reverse("portal:family_home")).content.decode()
+    assert "What helps at home (family)" in body
+    assert "Riley came to every group session this week" in body
+    assert "Message the care team" in body
+    assert "Check-ins and questionnaires" in body  # listed under what they cannot see

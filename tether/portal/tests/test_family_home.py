@@ -50,3 +50,51 @@ def test_it_offers_the_parent_only_links_they_can_use(cast, client_as):
     assert reverse("portal:family_home") in body
     for name in ("checkins:progress", "messaging:thread", "safety_plan:view", "portal:home"):
         assert f'href="{reverse(name)}"' not in body, name
+
+
+def test_it_shows_family_assignments_and_updates_only_with_their_scopes(cast, client_as):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tether.family.services import family_update_send
+    from tether.homework.library import builtin_library
+    from tether.homework.services import assignment_create
+    from tether.testing.family import grant
+
+    assignment_create(
+        patient=cast.adolescent.patient,
+        definition=builtin_library()["family_what_helps"],
+        assigned_by=cast.assigned_clinician,
+        due_on=timezone.localdate() + dt.timedelta(days=5),
+        for_family=True,
+    )
+    family_update_send(
+        patient=cast.adolescent.patient,
+        author=cast.assigned_clinician,
+        body="Jordan joined in every group this week.",
+    )
+    client = client_as(cast.parent)
+    body = client.get(URL).content.decode()
+    assert "What helps at home (family)" not in body
+    assert "Jordan joined in every group this week." not in body
+    grant(cast, Proxy.Scope.FAMILY_ASSIGNMENTS)
+    body = client.get(URL).content.decode()
+    assert "What helps at home (family)" in body
+    assert "Jordan joined in every group this week." not in body
+    grant(cast, Proxy.Scope.FAMILY_UPDATES)
+    body = client.get(URL).content.decode()
+    assert "Jordan joined in every group this week." in body
+
+
+def test_it_reads_the_family_page_in_a_fixed_number_of_queries(
+    cast, client_as, book, django_assert_max_num_queries
+):
+    from tether.testing.family import grant
+
+    grant(cast, *Proxy.Scope.values)
+    for days in (1, 2, -1, -3):
+        book(cast.adolescent, days=days)
+    client = client_as(cast.parent)
+    with django_assert_max_num_queries(40):
+        assert client.get(URL).status_code == 200

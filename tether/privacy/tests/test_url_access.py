@@ -102,6 +102,21 @@ ACCESS: dict[str, Rule] = {
         denied=(*NOT_STAFF, "front_desk", "program_admin", "privacy_officer"),
     ),
     "flags:act": Rule(method="post", kwargs={"flag_id": "999999"}, denied=EVERYONE),
+    # A program's flag rules: its clinical lead and program admin. One rule's page is
+    # tested with real rows (and another program's lead) in tether/flags/tests.
+    "flags:rules": Rule(
+        allowed=("clinical_lead", "program_admin"),
+        denied=(
+            *NOT_STAFF,
+            "assigned_clinician",
+            "unassigned_clinician",
+            "on_call",
+            "front_desk",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "flags:rule_edit": Rule(kwargs={"rule_id": "999999"}, denied=EVERYONE),
     "staff:patient_detail": Rule(
         needs_patient=True,
         allowed=("assigned_clinician", "clinical_lead", "on_call", "front_desk", "program_admin"),
@@ -170,6 +185,10 @@ ACCESS: dict[str, Rule] = {
     ),
     "messaging:thread": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
     "messaging:send": Rule(method="post", denied=(*STAFF, "parent")),
+    # The family thread: a proxy with the messaging scope, for their own family member only
+    # (tested with real rows in tether/messaging/tests/test_family_thread.py).
+    "messaging:family_thread": Rule(needs_patient=True, denied=EVERYONE),
+    "messaging:family_send": Rule(needs_patient=True, method="post", denied=EVERYONE),
     "messaging:inbox": Rule(allowed=STAFF, denied=NOT_STAFF),
     "messaging:staff_thread": Rule(denied=EVERYONE, kwargs={"thread_id": "999999"}),
     "messaging:staff_reply": Rule(method="post", denied=EVERYONE, kwargs={"thread_id": "999999"}),
@@ -313,6 +332,45 @@ ACCESS: dict[str, Rule] = {
     ),
     "consent:staff_disclosure": Rule(
         needs_patient=True, denied=EVERYONE, kwargs={"disclosure_id": "999999"}
+    ),
+    # Consent PDFs and exports (a real consent's access is tested in tether/consent/tests).
+    "consent:patient_pdf": Rule(denied=EVERYONE, kwargs={"consent_id": "999999"}),
+    "consent:staff_consent_pdf": Rule(
+        needs_patient=True, denied=EVERYONE, kwargs={"consent_id": "999999"}
+    ),
+    "consent:staff_measure_export": Rule(
+        method="post",
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "on_call"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "consent:staff_disclosure_file": Rule(
+        needs_patient=True, denied=EVERYONE, kwargs={"disclosure_id": "999999"}
+    ),
+    # Family content (issue 8): updates for families and family-therapy assignments.
+    # One assignment is tested with real rows in tether/family/tests.
+    "family:staff_updates": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "on_call"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "family:patient_updates": Rule(allowed=("patient", "adolescent"), denied=(*STAFF, "parent")),
+    "family:assignment": Rule(
+        needs_patient=True, denied=EVERYONE, kwargs={"assignment_id": "999999"}
     ),
     "privacy:break_glass": Rule(
         needs_patient=True,

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from tether.family import views
+
+app_name = "family"
+urlpatterns = [
+    path(
+        "staff/patients/<int:patient_id>/family-updates/",
+        views.staff_updates,
+        name="staff_updates",
+    ),
+    path("me/family-updates/", views.patient_updates, name="patient_updates"),
+    path(
+        "family/<int:patient_id>/assignments/<int:assignment_id>/",
+        views.family_assignment,
+        name="assignment",
+    ),
+]
