@@ -131,18 +131,26 @@ def family_home(request: HttpRequest) -> HttpResponse:
                 request, patient_id, scope=Proxy.Scope.FAMILY_UPDATES, category=Category.GENERAL
             )
             updates = family_selectors.for_family(patient=patient)
+        upcoming = []
+        if Proxy.Scope.APPOINTMENTS in scopes:
+            access_as_proxy(
+                request, patient_id, scope=Proxy.Scope.APPOINTMENTS, category=Category.GENERAL
+            )
+            upcoming = list(selectors.upcoming_sessions(patient=patient))
+        attendance = []
+        if Proxy.Scope.ATTENDANCE in scopes:
+            access_as_proxy(
+                request, patient_id, scope=Proxy.Scope.ATTENDANCE, category=Category.GENERAL
+            )
+            attendance = selectors.recent_attendance(patient=patient)
         people.append(
             {
                 "patient": patient,
                 "scopes": scopes,
                 "can": [s for s in Proxy.Scope if s.value in scopes],
                 "cannot": [s for s in Proxy.Scope if s.value not in scopes],
-                "upcoming": list(selectors.upcoming_sessions(patient=patient))
-                if Proxy.Scope.APPOINTMENTS in scopes
-                else [],
-                "attendance": selectors.recent_attendance(patient=patient)
-                if Proxy.Scope.ATTENDANCE in scopes
-                else [],
+                "upcoming": upcoming,
+                "attendance": attendance,
                 "assignments": assignments,
                 "updates": updates,
                 "family_open": family_open,
