@@ -32,6 +32,14 @@ def client_as(client: Client):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    # Rate limits count in the cache (tether/accounts/throttle.py): each test starts at zero.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests that check hashing itself opt back in.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -178,6 +178,11 @@ TETHER_INVITE_VALID_HOURS = env_int("TETHER_INVITE_VALID_HOURS", 72, minimum=1)
 TETHER_RESET_CODE_VALID_HOURS = env_int("TETHER_RESET_CODE_VALID_HOURS", 24, minimum=1)
 TETHER_RESET_CODE_MAX_ATTEMPTS = env_int("TETHER_RESET_CODE_MAX_ATTEMPTS", 5, minimum=1)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3600, minimum=60)
+# Reset-link emails: at most this many requests per email address and per client
+# address in a window (counted whether or not the address has an account).
+TETHER_RESET_EMAIL_PER_ADDRESS = env_int("TETHER_RESET_EMAIL_PER_ADDRESS", 3, minimum=1)
+TETHER_RESET_EMAIL_PER_CLIENT = env_int("TETHER_RESET_EMAIL_PER_CLIENT", 10, minimum=1)
+TETHER_RESET_EMAIL_WINDOW_MINUTES = env_int("TETHER_RESET_EMAIL_WINDOW_MINUTES", 60, minimum=1)
 
 # --- Encryption at rest and emergency access (docs/PRIVACY.md) ---------------------
 # TETHER_FIELD_KEYS (or TETHER_FIELD_KEYS_FILE): "keyid:base64key" entries, newest first.
@@ -222,6 +227,22 @@ TASKS = {
     }
 }
 TETHER_SCHEDULER_INTERVAL_SECONDS = env_int("TETHER_SCHEDULER_INTERVAL_SECONDS", 60, minimum=5)
+# Background work counts as stopped (/healthz/background 503, `check_background` exit 1,
+# a banner for on-call, leads and admins) when the scheduler has not woken for this long
+# or a ready task has waited this long for a worker (tether/crisis/health.py).
+TETHER_SCHEDULER_STALE_MINUTES = env_int("TETHER_SCHEDULER_STALE_MINUTES", 5, minimum=2)
+TETHER_TASK_WAIT_MINUTES = env_int("TETHER_TASK_WAIT_MINUTES", 5, minimum=1)
+
+# --- Cache (rate limits) -----------------------------------------------------------------
+# In-process memory by default: limits then count per gunicorn worker process. Set a
+# shared cache (e.g. django.core.cache.backends.db.DatabaseCache after
+# `manage.py createcachetable`, or Redis) to count across processes and machines.
+CACHES = {
+    "default": {
+        "BACKEND": env_str("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+        "LOCATION": env_str("CACHE_LOCATION", "tether"),
+    }
+}
 
 # --- Internationalisation ----------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -5,6 +5,7 @@ from tether.portal import views as portal_views
 urlpatterns = [
     path("", portal_views.home, name="home"),
     path("healthz", portal_views.healthz, name="healthz"),
+    path("healthz/background", portal_views.healthz_background, name="healthz_background"),
     path("accounts/", include("tether.accounts.urls")),
     path("crisis/", include("tether.crisis.urls")),
     path("me/", include("tether.portal.urls")),

@@ -14,7 +14,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from tether.accounts.models import User
+from tether.accounts.models import TwoStepReset, User
 
 
 class SignInForm(AuthenticationForm):
@@ -221,3 +221,35 @@ class ResetWithCodeForm(SetPasswordMixin[User], PlainForm):
     def clean(self) -> dict[str, Any] | None:
         self.validate_passwords("new_password1", "new_password2")
         return super().clean()
+
+
+# --- Staff two-step reset (a program admin, for a colleague who lost their phone) ---------
+
+
+class TwoStepResetForm(PlainForm):
+    reason = forms.ChoiceField(
+        label=_("Why are you resetting it?"),
+        choices=TwoStepReset.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a reason.")},
+    )
+    note = forms.CharField(
+        label=_("Details"),
+        max_length=200,
+        required=False,
+        help_text=_("Needed for “Other”. No patient information here."),
+        error_messages={"max_length": _("Keep the details under 200 characters.")},
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "I have made sure it is really them asking: in person, or by calling them back "
+            "on a number we already have."
+        ),
+        error_messages={"required": _("Tick the box once you have checked who is asking.")},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("reason") == TwoStepReset.Reason.OTHER and not data.get("note", "").strip():
+            self.add_error("note", _("Say briefly why, when the reason is “Other”."))
+        return data

@@ -109,3 +109,28 @@ class ResetCode(models.Model):
             and self.expires_at > timezone.now()
             and self.failed_attempts < settings.TETHER_RESET_CODE_MAX_ATTEMPTS
         )
+
+
+class TwoStepReset(models.Model):
+    """A program admin removed a staff member's authenticator app (lost or new phone).
+
+    The staff member sets up two-step sign-in again the next time they sign in. The
+    audit trail records the event (ids only); this row keeps the reason.
+    """
+
+    class Reason(models.TextChoices):
+        LOST_PHONE = "lost_phone", _("Phone lost or stolen")
+        NEW_PHONE = "new_phone", _("New phone")
+        APP_REMOVED = "app_removed", _("Authenticator app deleted or reset")
+        OTHER = "other", _("Other (explain below)")
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="two_step_resets")
+    reset_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    note = models.CharField(_("details"), max_length=200, blank=True)
+    devices_removed = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"two-step reset #{self.pk}"

@@ -2,7 +2,7 @@
 
 - By email link: Django's reset views with Tether's wording. The request page
   never says whether the email belongs to an account, and the link page signs
-  nobody in.
+  nobody in. Requests are limited per address and per client (``throttle``).
 - By a code the front desk hands over in person, for people without email. Every
   kind of wrong answer gets the same message; a code stops working after a few
   wrong tries.
@@ -25,9 +25,15 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from tether.accounts import services
+from tether.accounts import services, throttle
 from tether.accounts.forms import ChoosePasswordForm, PasswordResetEmailForm, ResetWithCodeForm
+from tether.privacy.audit import client_address
 
+_TOO_MANY_EMAILS = _(
+    "You have asked for several reset links in a short time, so we are not sending "
+    "another one now. Use the newest email you already got, or try again in "
+    "%(minutes)s minutes. You can also use a reset code from the front desk."
+)
 _CODE_REJECTED = _(
     "That username and code don't work together. Check both and try again. "
     "If it still does not work, ask the front desk for a new code."
@@ -42,6 +48,17 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form: Any) -> HttpResponse:
+        # Counted for every address, known or not, so the limit reveals no accounts.
+        if not throttle.reset_email_allowed(
+            email=form.cleaned_data["email"], client_address=client_address(self.request)
+        ):
+            form.add_error(
+                None,
+                _TOO_MANY_EMAILS % {"minutes": settings.TETHER_RESET_EMAIL_WINDOW_MINUTES},
+            )
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
         # Links are built from SITE_URL, never from the request's Host header.
         self.extra_email_context = {
             "site_url": settings.SITE_URL.rstrip("/"),

@@ -1,4 +1,4 @@
-"""Writes about accounts: invites and front-desk reset codes."""
+"""Writes about accounts: invites, front-desk reset codes and staff two-step resets."""
 
 from __future__ import annotations
 
@@ -11,11 +11,18 @@ from datetime import timedelta
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tether.accounts.backends import lockout_key
-from tether.accounts.models import Invite, ResetCode, User, hash_secret
+from tether.accounts.models import Invite, ResetCode, TwoStepReset, User, hash_secret
+from tether.organizations.models import StaffMember
+from tether.privacy import audit
+from tether.privacy.models import AuditEvent, Purpose
+from tether.privacy.policy import Action, Category
 
 # Account events are logged by user id only: never names, usernames, codes or tokens.
 logger = logging.getLogger("tether.accounts")
@@ -181,3 +188,81 @@ def lockout_clear(*, user: User) -> None:
     for name in {user.get_username(), user.email}:
         if name:
             axes_reset(username=lockout_key(name))
+
+
+# --- Staff two-step sign-in reset ("I lost my phone") -------------------------------
+
+
+class TwoStepResetRefused(Exception):
+    """The actor may not reset this person's two-step sign-in (views answer 404)."""
+
+
+def two_step_reset_allowed(*, actor: User, target: StaffMember) -> bool:
+    """A program admin of the same organization, for anyone on its staff but themselves."""
+    admin = getattr(actor, "staff_member", None) if actor.is_staff_member else None
+    return (
+        admin is not None
+        and admin.is_active
+        and admin.role == StaffMember.Role.PROGRAM_ADMIN
+        and target.organization_id == admin.organization_id
+        and target.user_id != actor.pk
+    )
+
+
+def sessions_end(*, user: User) -> int:
+    """Sign this person out everywhere (sessions live in the database)."""
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
+def two_step_reset(
+    *,
+    actor: User,
+    target: StaffMember,
+    reason: str,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> TwoStepReset:
+    """Remove every authenticator app of ``target`` and sign them out everywhere, so the
+    next sign-in asks them to set one up again. Audited in the same transaction."""
+    if not two_step_reset_allowed(actor=actor, target=target):
+        raise TwoStepResetRefused
+    if reason not in TwoStepReset.Reason.values:
+        raise ValueError("Unknown reason.")
+    user = target.user
+    with transaction.atomic():
+        removed, _details = TOTPDevice.objects.filter(user=user).delete()
+        reset = TwoStepReset.objects.create(
+            organization_id=target.organization_id,
+            user=user,
+            reset_by=actor,
+            reason=reason,
+            note=note.strip(),
+            devices_removed=removed,
+        )
+        audit.record(
+            request=request,
+            actor=actor,
+            patient=None,
+            action=Action.UPDATE,
+            category=Category.GENERAL,
+            purpose=Purpose.OPERATIONS,
+            outcome=AuditEvent.Outcome.ALLOWED,
+            obj=reset,
+        )
+        # A session that already passed the check must not enrol a new phone for them.
+        ended = sessions_end(user=user)
+    logger.info(
+        "two-step sign-in reset: user=%s by=%s reset=%s devices=%s sessions=%s",
+        user.pk,
+        actor.pk,
+        reset.pk,
+        removed,
+        ended,
+    )
+    return reset

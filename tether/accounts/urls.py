@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tether.accounts import mfa, onboarding, reset, views
+from tether.accounts import mfa, onboarding, reset, staff_two_step, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -10,6 +10,13 @@ urlpatterns = [
     # Multi-factor (TOTP)
     path("two-step/set-up/", mfa.setup, name="mfa_setup"),
     path("two-step/check/", mfa.verify, name="mfa_verify"),
+    # A program admin resets a colleague's two-step sign-in (lost or new phone)
+    path("staff/two-step/", staff_two_step.staff_list, name="staff_two_step"),
+    path(
+        "staff/two-step/<int:staff_id>/reset/",
+        staff_two_step.staff_reset,
+        name="staff_two_step_reset",
+    ),
     # Onboarding at intake: the invite link a patient opens on their phone
     path("invite/<str:token>/", onboarding.accept_invite, name="invite"),
     # Forgotten password: by email link, or by a code the front desk hands over

@@ -130,3 +130,18 @@ class UrgentContactEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.level}".strip()
+
+
+class SchedulerHeartbeat(models.Model):
+    """When ``manage.py run_scheduler`` last woke up: one row, rewritten every tick.
+
+    Escalation of urgent requests depends on the scheduler; ``tether.crisis.health``
+    reads this row (and the task table) to tell staff and monitoring when it stopped.
+    Holds no patient data.
+    """
+
+    name = models.CharField(max_length=32, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"

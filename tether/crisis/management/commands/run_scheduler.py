@@ -1,4 +1,8 @@
-"""Enqueue the periodic tasks (the urgent-request escalation sweep) on time, forever."""
+"""Enqueue the periodic tasks (the urgent-request escalation sweep) on time, forever.
+
+Every tick also writes the scheduler's heartbeat, so that a stopped scheduler shows on
+``/healthz/background``, in ``manage.py check_background`` and on staff pages.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from tether.crisis.health import scheduler_beat
 from tether.crisis.scheduler import enqueue_due
 
 
@@ -27,7 +32,9 @@ class Command(BaseCommand):
         last_run: dict[str, dt.datetime] = {}
         tick = min(settings.TETHER_SCHEDULER_INTERVAL_SECONDS, 60)
         while not stop.is_set():
-            for name in enqueue_due(last_run, now=timezone.now()):
+            now = timezone.now()
+            scheduler_beat(now=now)
+            for name in enqueue_due(last_run, now=now):
                 self.stdout.write(f"enqueued {name}")
             if options["once"]:
                 return

@@ -1,0 +1,94 @@
+"""Program admins reset a colleague's two-step sign-in (lost or new phone).
+
+Only a program admin, only for staff of their own organization, never for themselves:
+anyone else gets a 404, as everywhere in the staff area. The reset removes the
+person's authenticator apps and signs them out everywhere; at their next sign-in
+``StaffMFAMiddleware`` asks them to set up an app again.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tether.accounts import services
+from tether.accounts.forms import TwoStepResetForm
+from tether.accounts.models import User
+from tether.organizations.models import StaffMember
+from tether.staff.access import can_register_patients, staff_required
+
+
+def _admin(request: HttpRequest) -> StaffMember:
+    staff: StaffMember = request.staff_member  # type: ignore[attr-defined]
+    if staff.role != StaffMember.Role.PROGRAM_ADMIN:
+        raise Http404
+    return staff
+
+
+def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
+    staff = request.staff_member  # type: ignore[attr-defined]
+    return {"can_register_patients": can_register_patients(staff), "nav": "two_step", **extra}
+
+
+@staff_required
+@require_http_methods(["GET"])
+def staff_list(request: HttpRequest) -> HttpResponse:
+    admin = _admin(request)
+    colleagues = (
+        StaffMember.objects.filter(organization_id=admin.organization_id, is_active=True)
+        .select_related("user")
+        .annotate(
+            has_app=Exists(TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True))
+        )
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+    return render(
+        request,
+        "accounts/staff_two_step_list.html",
+        _context(request, colleagues=colleagues, me=admin),
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_reset(request: HttpRequest, staff_id: int) -> HttpResponse:
+    admin = _admin(request)
+    target = get_object_or_404(
+        StaffMember.objects.select_related("user"),
+        pk=staff_id,
+        organization_id=admin.organization_id,
+    )
+    actor = request.user
+    if not isinstance(actor, User) or not services.two_step_reset_allowed(
+        actor=actor, target=target
+    ):
+        raise Http404
+    form = TwoStepResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.two_step_reset(
+            actor=actor,
+            target=target,
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+            request=request,
+        )
+        messages.success(
+            request,
+            _(
+                "Two-step sign-in reset for %(name)s. They have been signed out and will set up "
+                "their authenticator app again the next time they sign in."
+            )
+            % {"name": target.user.get_full_name()},
+        )
+        return redirect("accounts:staff_two_step")
+    has_app = TOTPDevice.objects.filter(user=target.user, confirmed=True).exists()
+    return render(
+        request,
+        "accounts/staff_two_step_reset.html",
+        _context(request, target=target, form=form, has_app=has_app),
+    )

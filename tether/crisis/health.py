@@ -1,0 +1,143 @@
+"""Is background work running? (The urgent-request escalation depends on it.)
+
+Two processes do background work: ``manage.py run_scheduler`` enqueues the periodic
+sweeps and ``manage.py db_worker`` runs them. Either one stopping means an urgent
+request that nobody acknowledges is never escalated, with no error anywhere. So:
+
+- the scheduler writes a heartbeat (``SchedulerHeartbeat``) every time it wakes;
+- the worker's progress shows in the task table: how long the oldest ready task has
+  waited, and when a task last finished.
+
+``background_health()`` reads both (two or three small queries, no patient data). It is
+shown by ``/healthz/background`` (503 when degraded), ``manage.py check_background``
+(exit code 1) and a banner on staff pages for on-call clinicians, clinical leads and
+program admins. Limits: ``TETHER_SCHEDULER_STALE_MINUTES`` and
+``TETHER_TASK_WAIT_MINUTES`` (docs/OPERATIONS.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from tether.crisis.models import SchedulerHeartbeat
+
+SCHEDULER = "scheduler"
+
+# Problem codes (stable: monitoring may match on them).
+SCHEDULER_NEVER_RAN = "scheduler_never_ran"
+SCHEDULER_STALE = "scheduler_stale"
+TASK_WAITING = "task_waiting"
+
+DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
+
+
+@dataclass(frozen=True)
+class BackgroundHealth:
+    checked_at: dt.datetime
+    # False when tasks do not go through the database (e.g. the immediate backend runs
+    # them inside the request): there is no worker to watch, so nothing can be stuck.
+    monitored: bool
+    scheduler_beat_at: dt.datetime | None = None
+    oldest_waiting_since: dt.datetime | None = None
+    last_finished_at: dt.datetime | None = None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def stopped_since(self) -> dt.datetime | None:
+        """The earliest sign of trouble: the last heartbeat or the oldest waiting task."""
+        moments = []
+        if SCHEDULER_STALE in self.problems and self.scheduler_beat_at is not None:
+            moments.append(self.scheduler_beat_at)
+        if TASK_WAITING in self.problems and self.oldest_waiting_since is not None:
+            moments.append(self.oldest_waiting_since)
+        return min(moments) if moments else None
+
+    def as_dict(self) -> dict[str, object]:
+        def iso(moment: dt.datetime | None) -> str | None:
+            return moment.isoformat() if moment is not None else None
+
+        return {
+            "status": "ok" if self.ok else "degraded",
+            "monitored": self.monitored,
+            "problems": list(self.problems),
+            "checked_at": iso(self.checked_at),
+            "scheduler_last_ran_at": iso(self.scheduler_beat_at),
+            "oldest_task_waiting_since": iso(self.oldest_waiting_since),
+            "last_task_finished_at": iso(self.last_finished_at),
+        }
+
+
+def scheduler_beat(*, now: dt.datetime | None = None) -> None:
+    """Record that the scheduler is alive (called on every tick of ``run_scheduler``)."""
+    SchedulerHeartbeat.objects.update_or_create(
+        name=SCHEDULER, defaults={"beat_at": now or timezone.now()}
+    )
+
+
+def _uses_database_backend() -> bool:
+    return settings.TASKS.get("default", {}).get("BACKEND") == DATABASE_BACKEND
+
+
+def background_health(*, now: dt.datetime | None = None) -> BackgroundHealth:
+    now = now or timezone.now()
+    if not _uses_database_backend():
+        return BackgroundHealth(checked_at=now, monitored=False)
+
+    # Imported here: the model exists only when django_tasks_db is installed and used.
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    problems = []
+    beat_at = (
+        SchedulerHeartbeat.objects.filter(name=SCHEDULER).values_list("beat_at", flat=True).first()
+    )
+    stale_after = dt.timedelta(minutes=settings.TETHER_SCHEDULER_STALE_MINUTES)
+    if beat_at is None:
+        problems.append(SCHEDULER_NEVER_RAN)
+    elif now - beat_at > stale_after:
+        problems.append(SCHEDULER_STALE)
+
+    # The oldest task that is ready to run and nobody has picked up. ``run_after`` is a
+    # far-future sentinel for "as soon as possible", so a task waits since it was
+    # enqueued, or since its ``run_after`` when that is set and earlier than now.
+    oldest = (
+        DBTaskResult.objects.ready()
+        .order_by("enqueued_at")
+        .values_list("enqueued_at", "run_after")
+        .first()
+    )
+    waiting_since = None
+    if oldest is not None:
+        enqueued_at, run_after = oldest
+        waiting_since = max(enqueued_at, run_after) if run_after <= now else enqueued_at
+        if now - waiting_since > dt.timedelta(minutes=settings.TETHER_TASK_WAIT_MINUTES):
+            problems.append(TASK_WAITING)
+
+    last_finished_at = (
+        DBTaskResult.objects.filter(
+            status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
+            finished_at__isnull=False,
+        )
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    return BackgroundHealth(
+        checked_at=now,
+        monitored=True,
+        scheduler_beat_at=beat_at,
+        oldest_waiting_since=waiting_since,
+        last_finished_at=last_finished_at,
+        problems=tuple(problems),
+    )
+
+
+BANNER_ROLES = frozenset({"on_call", "clinical_lead", "program_admin"})
