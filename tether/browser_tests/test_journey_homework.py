@@ -80,6 +80,7 @@ def test_a_patient_does_homework_over_two_visits_and_the_clinician_sees_it(deskt
     page.get_by_role("checkbox", name="Mindfulness").check()
     phone.click(page.get_by_role("button", name="Save and finish later"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.locator("summary", has_text="More").click()  # Sign out is under "More"
     phone.click(page.get_by_role("button", name="Sign out"))
 
     # Second visit: what was written is still there; both get finished.
@@ -182,6 +183,7 @@ def test_the_safety_plan_opens_offline_after_opting_in_and_is_gone_after_sign_ou
 
     # Signing out removes it: offline, the plan no longer opens.
     phone.goto("/me/safety-plan/")
+    page.locator("summary", has_text="More").click()  # Sign out is under "More"
     phone.click(page.get_by_role("button", name="Sign out"))
     assert page.evaluate("caches.keys()") == []
     page.context.set_offline(True)

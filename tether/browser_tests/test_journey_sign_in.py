@@ -16,6 +16,7 @@ def test_it_signs_a_patient_in_and_out(phone, cast):
     phone.click(page.get_by_role("button", name="Sign in"))
     assert page.get_by_role("heading", level=1).inner_text() == "Hi Maria"
     assert page.get_by_role("link", name="Need help now?").is_visible()
+    page.locator("summary", has_text="More").click()  # Sign out is under "More"
     phone.click(page.get_by_role("button", name="Sign out"))
     assert page.get_by_text("You are signed out").is_visible()
     # The old session is gone on the server: going back does not show her page.

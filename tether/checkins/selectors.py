@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.http import HttpRequest
@@ -59,7 +60,17 @@ class Due:
         return self.schedule.schedule == ProgramInstrument.Schedule.DAILY
 
 
-def _next_appointment(patient: Patient, now: dt.datetime) -> Appointment | None:
+def _next_appointment(
+    patient: Patient, now: dt.datetime, upcoming: Sequence[Attendance] | None = None
+) -> Appointment | None:
+    if upcoming:
+        for known in upcoming:
+            if (
+                known.status == Attendance.Status.SCHEDULED
+                and not known.appointment.is_cancelled
+                and known.appointment.starts_at > now
+            ):
+                return known.appointment
     attendance = (
         Attendance.objects.filter(
             patient=patient,
@@ -75,9 +86,17 @@ def _next_appointment(patient: Patient, now: dt.datetime) -> Appointment | None:
 
 
 def due_for(
-    *, patient: Patient, episode: Episode | None, now: dt.datetime | None = None
+    *,
+    patient: Patient,
+    episode: Episode | None,
+    now: dt.datetime | None = None,
+    upcoming: Sequence[Attendance] | None = None,
 ) -> list[Due]:
-    """What the patient should fill in now, daily check-in first. Four queries at most."""
+    """What the patient should fill in now, daily check-in first. Four queries at most.
+
+    ``upcoming``: the patient's next sessions as the caller already read them (soonest
+    first, cancelled ones left out, at most ``len(upcoming)`` of them); the next one to
+    attend is taken from them when they settle it, saving a query."""
     if episode is None:
         return []
     now = now or timezone.now()
@@ -93,7 +112,7 @@ def due_for(
         )
     }
     needs_session = any(s.schedule == ProgramInstrument.Schedule.BEFORE_SESSION for s in schedules)
-    appointment = _next_appointment(patient, now) if needs_session else None
+    appointment = _next_appointment(patient, now, upcoming) if needs_session else None
     windows: list[tuple[ProgramInstrument, Instrument, Window]] = []
     for schedule in schedules:
         instrument = instruments.get(schedule.instrument_code)
@@ -120,8 +139,16 @@ def due_for(
     return due
 
 
-def home_due(request: HttpRequest, *, patient: Patient) -> list[Due]:
-    """For the patient home page: what is due, read through the gate and audited."""
+def home_due(
+    request: HttpRequest,
+    *,
+    patient: Patient,
+    episode: Episode | None,
+    upcoming: Sequence[Attendance] | None = None,
+) -> list[Due]:
+    """For the patient home page: what is due, read through the gate and audited
+    (``self_report``, apart from the page's own ``general`` read). ``episode`` and
+    ``upcoming`` are what the page already loaded for this patient."""
     decision = decide(
         request.user,  # type: ignore[arg-type]
         patient,
@@ -138,7 +165,9 @@ def home_due(request: HttpRequest, *, patient: Patient) -> list[Due]:
         purpose=Purpose.PATIENT_REQUEST,
         relation=decision.relation,
     )
-    return due_for(patient=patient, episode=current_episode(patient=patient))
+    if episode is not None and episode.patient_id != patient.pk:
+        raise ValueError("episode of another patient")
+    return due_for(patient=patient, episode=episode, upcoming=upcoming)
 
 
 # --- Which labelled responses this person may read ----------------------------------

@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
 from tether.patients.models import Episode, Patient
+from tether.privacy import audit
+from tether.privacy.gate import decide
+from tether.privacy.models import Purpose
+from tether.privacy.policy import Action, Category
 from tether.scheduling.models import Attendance
+
+
+def may_read_own(request: HttpRequest, *, patient: Patient, category: Category) -> bool:
+    """For a page that has the patient already (read through the gate under another
+    category): may the signed-in patient also read this category of their record?
+    Asked of the gate and audited like any read; a refusal shows nothing of it."""
+    decision = decide(request.user, patient, category=category, action=Action.VIEW)  # type: ignore[arg-type]
+    if not decision.allowed:
+        return False
+    audit.record_access(
+        request,
+        patient=patient,
+        category=category,
+        action=Action.VIEW,
+        purpose=Purpose.PATIENT_REQUEST,
+        relation=decision.relation,
+    )
+    return True
 
 
 def current_episode(*, patient: Patient) -> Episode | None:

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from tether.accounts.models import User
 from tether.checkins import selectors as checkins_selectors
 from tether.consent import selectors as consent_selectors
+from tether.crisis.health import background_health
 from tether.family import selectors as family_selectors
 from tether.homework import selectors as homework_selectors
 from tether.messaging import selectors as messaging_selectors
 from tether.patients.models import Patient, Proxy
 from tether.portal import selectors
 from tether.privacy.gate import (
-    access_as_proxy,
     access_own_record,
     access_patient,
     family_category_for,
     patients_visible_to,
-    proxy_scopes,
+    proxy_scopes_open,
 )
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
@@ -29,7 +29,18 @@ from tether.privacy.policy import Action, Category
 
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for the load balancer: this process answers. Deliberately not tied to
+    background work, so a stopped worker never takes the portal (and its crisis pages)
+    out of service; that is ``healthz_background``'s job."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+def healthz_background(request: HttpRequest) -> HttpResponse:
+    """For monitoring: 200 while the scheduler and worker run, 503 when urgent-request
+    escalation has stopped (tether/crisis/health.py). Times and codes only."""
+    health = background_health()
+    return JsonResponse(health.as_dict(), status=200 if health.ok else 503)
 
 
 def _signed_in_user(request: HttpRequest) -> User:
@@ -58,18 +69,30 @@ def _own_patient(request: HttpRequest) -> Patient:
 
 @login_required
 def patient_home(request: HttpRequest) -> HttpResponse:
+    # One gate check (and audit row) per category the page reads, no more: ``general``
+    # for the patient, program, sessions and sharing; ``shared`` (written with the care
+    # team) for the homework and messages cards; ``self_report`` in ``home_due``. The
+    # episode and sessions are read once and handed to the check-in card.
     patient = _own_patient(request)
+    episode = selectors.current_episode(patient=patient)
+    upcoming = list(selectors.upcoming_sessions(patient=patient))
+    shared = selectors.may_read_own(request, patient=patient, category=Category.SHARED)
     return render(
         request,
         "portal/home.html",
         {
             "nav": "home",
             "patient": patient,
-            "episode": selectors.current_episode(patient=patient),
-            "upcoming": list(selectors.upcoming_sessions(patient=patient)),
-            "checkins_due": checkins_selectors.home_due(request, patient=patient),
-            "messaging_summary": messaging_selectors.patient_summary(patient=patient),
-            "homework_due": homework_selectors.open_for_patient(patient=patient),
+            "episode": episode,
+            "upcoming": upcoming,
+            "checkins_due": checkins_selectors.home_due(
+                request, patient=patient, episode=episode, upcoming=upcoming
+            ),
+            "shared_readable": shared,
+            "messaging_summary": messaging_selectors.patient_summary(patient=patient)
+            if shared
+            else None,
+            "homework_due": homework_selectors.open_for_patient(patient=patient) if shared else [],
             "sharing": consent_selectors.sharing_summary(patient),
         },
     )
@@ -112,37 +135,35 @@ def family_home(request: HttpRequest) -> HttpResponse:
             action=Action.VIEW,
             purpose=Purpose.FAMILY,
         )
-        scopes = proxy_scopes(user, patient)
-        # Family content of a substance-use (Part 2) program never reaches a proxy; the
-        # rest is read through the gate with its scope (audited each time).
-        family_open = family_category_for(patient) == Category.GENERAL
-        assignments = []
-        if family_open and Proxy.Scope.FAMILY_ASSIGNMENTS in scopes:
-            access_as_proxy(
-                request,
-                patient_id,
-                scope=Proxy.Scope.FAMILY_ASSIGNMENTS,
-                category=Category.GENERAL,
-            )
-            assignments = homework_selectors.for_family(patient=patient)
-        updates = []
-        if family_open and Proxy.Scope.FAMILY_UPDATES in scopes:
-            access_as_proxy(
-                request, patient_id, scope=Proxy.Scope.FAMILY_UPDATES, category=Category.GENERAL
-            )
-            updates = family_selectors.for_family(patient=patient)
-        upcoming = []
-        if Proxy.Scope.APPOINTMENTS in scopes:
-            access_as_proxy(
-                request, patient_id, scope=Proxy.Scope.APPOINTMENTS, category=Category.GENERAL
-            )
-            upcoming = list(selectors.upcoming_sessions(patient=patient))
-        attendance = []
-        if Proxy.Scope.ATTENDANCE in scopes:
-            access_as_proxy(
-                request, patient_id, scope=Proxy.Scope.ATTENDANCE, category=Category.GENERAL
-            )
-            attendance = selectors.recent_attendance(patient=patient)
+        # One audited look (above) for the page; what it shows is decided by the gate
+        # scope by scope. Family content of a substance-use (Part 2) program is labelled
+        # part2 and never reaches a proxy.
+        family_category = family_category_for(patient)
+        scopes = proxy_scopes_open(user, patient, category=Category.GENERAL)
+        family_open = family_category == Category.GENERAL
+        family_scopes = (
+            proxy_scopes_open(user, patient, category=family_category)
+            if family_open
+            else frozenset()
+        )
+        assignments = (
+            homework_selectors.for_family(patient=patient)
+            if Proxy.Scope.FAMILY_ASSIGNMENTS in family_scopes
+            else []
+        )
+        updates = (
+            family_selectors.for_family(patient=patient)
+            if Proxy.Scope.FAMILY_UPDATES in family_scopes
+            else []
+        )
+        upcoming = (
+            list(selectors.upcoming_sessions(patient=patient))
+            if Proxy.Scope.APPOINTMENTS in scopes
+            else []
+        )
+        attendance = (
+            selectors.recent_attendance(patient=patient) if Proxy.Scope.ATTENDANCE in scopes else []
+        )
         people.append(
             {
                 "patient": patient,

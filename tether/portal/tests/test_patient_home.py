@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from tether.privacy.models import AuditEvent
+from tether.testing.cast import Cast
 
 URL = reverse("portal:home")
 
@@ -62,3 +63,70 @@ def test_it_sends_a_new_patient_to_the_welcome_page_first(cast, client_as):
     cast.patient.save(update_fields=["has_seen_welcome"])
     response = client_as(cast.patient).get(reverse("home"))
     assert response["Location"] == reverse("portal:welcome")
+
+
+def _with_measures(cast: Cast) -> None:
+    """The adult IOP asks a daily check-in, a weekly PHQ-9 and a GAD-7 before sessions."""
+    from tether.checkins.models import ProgramInstrument
+    from tether.checkins.sync import sync_instruments
+
+    sync_instruments()
+    for code, schedule in (
+        ("daily", ProgramInstrument.Schedule.DAILY),
+        ("phq9", ProgramInstrument.Schedule.WEEKLY),
+        ("gad7", ProgramInstrument.Schedule.BEFORE_SESSION),
+    ):
+        ProgramInstrument.objects.create(
+            organization=cast.organization,
+            program=cast.iop,
+            instrument_code=code,
+            schedule=schedule,
+        )
+
+
+def test_it_asks_the_gate_once_for_each_category_it_shows(cast, client_as):
+    _with_measures(cast)
+    client = client_as(cast.patient)
+    last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    assert client.get(URL).status_code == 200
+    events = AuditEvent.objects.filter(id__gt=last, patient=cast.patient.patient)
+    # general: the patient, program, sessions, sharing; shared: homework and messages
+    # (written with the care team); self_report: which check-ins are due.
+    assert sorted(events.values_list("category", flat=True)) == [
+        "general",
+        "self_report",
+        "shared",
+    ]
+    assert set(events.values_list("outcome", "purpose")) == {("allowed", "PATRQT")}
+
+
+def test_it_offers_the_questionnaire_before_the_next_session(cast, client_as, book):
+    _with_measures(cast)
+    book(cast.patient, days=3, title="Far group")
+    book(cast.patient, days=1, title="Tomorrow's group")
+    body = client_as(cast.patient).get(URL).content.decode()
+    assert "A short questionnaire before" in body
+    assert "Tomorrow&#x27;s group" in body.split("A short questionnaire before")[1][:80]
+
+
+# Session, user and MFA device; the program's time zone; the patient through the gate
+# (general: 3 + its audit row, 3); the episode and the sessions; the homework and
+# messages cards through the gate (shared: 1 + 3); what check-ins are due (self_report:
+# 1 + 3, then 3 reads, the next session taken from the sessions already read); the
+# thread, an open urgent request, homework, consents; the crisis link's program.
+HOME_QUERIES = 28
+
+
+def test_it_costs_the_same_few_queries_however_much_is_on_it(
+    cast, client_as, book, django_assert_num_queries
+):
+    _with_measures(cast)
+    client = client_as(cast.patient)
+    book(cast.patient, days=1)
+    client.get(URL)  # warm up (the session, the chain head)
+    with django_assert_num_queries(HOME_QUERIES):
+        assert client.get(URL).status_code == 200
+    for days in (2, 3, 4, 5, 6, 7):
+        book(cast.patient, days=days)
+    with django_assert_num_queries(HOME_QUERIES):
+        assert client.get(URL).status_code == 200
