@@ -1,4 +1,5 @@
-"""Progress updates the care team writes for a patient's family.
+"""Progress updates the care team writes for a patient's family, and a family member's
+own part of a family-therapy assignment (``FamilyAnswers``, below).
 
 General progress in plain words ("Riley came to every group this week and is trying the
 new routine at home"), never clinical detail. A family member with the "progress updates
@@ -9,6 +10,9 @@ patient's written consent, which this program does not take).
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -50,3 +54,54 @@ class FamilyUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"Family update {self.pk}"
+
+
+class FamilyAnswers(models.Model):
+    """A family member's own part of a family-therapy assignment.
+
+    Kept apart from the patient's answers (``HomeworkAnswers``, self-report, never shown
+    to a family member): one row per family member and assignment, written only by that
+    family member (with the "family-therapy assignments" scope) and read by them and the
+    care team. Labelled at capture with ``gate.family_category_for`` (``general``; the
+    service refuses a program that treats substance use).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    assignment = models.ForeignKey(
+        "homework.Assignment", on_delete=models.CASCADE, related_name="family_answers"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    data = EncryptedTextField(_("the family member's answers"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Labelled at capture by ``tether.family.services.family_answers_save`` (no default).
+    record_category = models.CharField(
+        _("record category"),
+        max_length=32,
+        choices=[(c.value, c.label) for c in UPDATE_CATEGORIES],
+    )
+
+    class Meta:
+        verbose_name = _("family member's answers")
+        verbose_name_plural = _("family members' answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "author"], name="family_answers_one_per_member"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(record_category__in=[c.value for c in UPDATE_CATEGORIES]),
+                name="family_answers_are_labelled",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Family answers to assignment {self.assignment_id}"
+
+    def as_dict(self) -> dict[str, Any]:
+        if not self.data:
+            return {}
+        try:
+            value = json.loads(self.data)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}

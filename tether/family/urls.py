@@ -15,4 +15,9 @@ urlpatterns = [
         views.family_assignment,
         name="assignment",
     ),
+    path(
+        "family/<int:patient_id>/assignments/<int:assignment_id>/step/<int:step>/",
+        views.family_assignment_step,
+        name="assignment_step",
+    ),
 ]

@@ -1,5 +1,5 @@
-"""Family content: progress updates the care team writes for families, and what a family
-member reads of family-therapy assignments. Scopes are checked by the gate
+"""Family content: progress updates the care team writes for families, and family-therapy
+assignments: what a family member reads of them and their own part. Scopes are checked by the gate
 (``access_as_proxy``), never here."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET
 from tether.family import selectors, services
 from tether.family.forms import FamilyUpdateForm
 from tether.homework import selectors as homework_selectors
+from tether.homework.forms import StepForm
+from tether.homework.models import Assignment
 from tether.patients.models import Patient, Proxy
 from tether.privacy import audit
 from tether.privacy.gate import (
@@ -32,6 +34,11 @@ _ERRORS = {
     "empty": gettext_lazy("Write the update before sending."),
     "too_long": gettext_lazy(
         "This is too long to send. Please shorten it; your text is still here."
+    ),
+    "part2_answers": gettext_lazy(
+        "This patient's program treats substance use: nothing from it can be shared with "
+        "family members without the patient's written consent, so your part cannot be "
+        "saved. What you wrote is still here."
     ),
     "part2": gettext_lazy(
         "This patient's program treats substance use: family members cannot be sent "
@@ -117,26 +124,39 @@ def patient_updates(request: HttpRequest) -> HttpResponse:
 # --- A family member --------------------------------------------------------------------
 
 
-@login_required
-@require_GET
-def family_assignment(request: HttpRequest, patient_id: int, assignment_id: int) -> HttpResponse:
-    """A family-therapy assignment, read-only: what to do together, never the answers."""
+def _family_assignment_for(
+    request: HttpRequest, patient_id: int, assignment_id: int, *, action: Action
+) -> tuple[Patient, Assignment]:
+    """The family assignment a family member reaches with the "family-therapy assignments"
+    scope, or ``Http404`` and a denied event (no scope, someone else's, not for the family)."""
     assignment = homework_selectors.family_assignment(
         patient_id=patient_id, assignment_id=assignment_id
     )
     category = Category(assignment.record_category) if assignment else Category.GENERAL
     patient: Patient = access_as_proxy(
-        request, patient_id, scope=Proxy.Scope.FAMILY_ASSIGNMENTS, category=category
+        request, patient_id, scope=Proxy.Scope.FAMILY_ASSIGNMENTS, action=action, category=category
     )
     if assignment is None:
         audit.record_denied(
             request,
             patient=patient,
             category=Category.GENERAL,
-            action=Action.VIEW,
+            action=action,
             purpose=Purpose.FAMILY,
         )
         raise Http404
+    return patient, assignment
+
+
+@login_required
+@require_GET
+def family_assignment(request: HttpRequest, patient_id: int, assignment_id: int) -> HttpResponse:
+    """A family-therapy assignment: what to do together, and the family member's own
+    part step by step. Never the patient's answers."""
+    patient, assignment = _family_assignment_for(
+        request, patient_id, assignment_id, action=Action.VIEW
+    )
+    own = selectors.own_answers(assignment=assignment, author=request.user)  # type: ignore[arg-type]
     return render(
         request,
         "family/assignment.html",
@@ -146,5 +166,59 @@ def family_assignment(request: HttpRequest, patient_id: int, assignment_id: int)
             "assignment": assignment,
             "definition": assignment.parsed(),
             "steps": assignment.parsed().expanded_steps(assignment.starts_on),
+            "parts": [
+                {**part, "answered": any(row["value"] for row in part["rows"])}
+                for part in homework_selectors.answered_steps(assignment=assignment, answers=own)
+            ],
+            "may_write": family_category_for(patient) == Category.GENERAL,
         },
+    )
+
+
+@login_required
+def family_assignment_step(
+    request: HttpRequest, patient_id: int, assignment_id: int, step: int
+) -> HttpResponse:
+    """The family member writes their own part of one step (kept apart from the patient's)."""
+    writing = request.method == "POST"
+    patient, assignment = _family_assignment_for(
+        request, patient_id, assignment_id, action=Action.CREATE if writing else Action.VIEW
+    )
+    steps = assignment.parsed().expanded_steps(assignment.starts_on)
+    if not 1 <= step <= len(steps):
+        raise Http404
+    current = steps[step - 1]
+    status = 200
+    if writing:
+        form = StepForm(request.POST, step=current)
+        if form.is_valid():
+            try:
+                services.family_answers_save(
+                    assignment=assignment,
+                    author=request.user,  # type: ignore[arg-type]
+                    values=form.answers(step),
+                )
+            except services.FamilyAnswersError:
+                form.add_error(None, str(_ERRORS["part2_answers"]))
+            else:
+                messages.success(request, _("Saved. The care team can read your part."))
+                return redirect("family:assignment", patient.pk, assignment.pk)
+        status = 400
+    else:
+        saved = selectors.own_answers(assignment=assignment, author=request.user)  # type: ignore[arg-type]
+        initial = {f.key: saved.get(f"{step}.{f.key}") for f in current.fields}
+        form = StepForm(initial={k: v for k, v in initial.items() if v is not None}, step=current)
+    return render(
+        request,
+        "family/assignment_step.html",
+        {
+            "nav": "home",
+            "patient": patient,
+            "assignment": assignment,
+            "form": form,
+            "step": current,
+            "number": step,
+            "count": len(steps),
+        },
+        status=status,
     )

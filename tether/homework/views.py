@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tether.accounts.models import User
+from tether.family import selectors as family_selectors
 from tether.homework import selectors, services
 from tether.homework.forms import AssignForm, FeedbackForm, StepForm
 from tether.homework.models import Assignment
@@ -284,6 +285,10 @@ def staff_detail(request: HttpRequest, patient_id: int, assignment_id: int) -> H
     answers_label = selectors.answers_category(assignment=assignment)
     if answers_label is not None:
         labels.add(answers_label)
+    if assignment.for_family:
+        labels |= set(
+            assignment.family_answers.values_list("record_category", flat=True).distinct()
+        )
     _check_labels(request, patient, labels)
     return _staff_detail_page(request, patient, assignment, FeedbackForm())
 
@@ -302,6 +307,12 @@ def _staff_detail_page(
             "assignment": assignment,
             "steps": selectors.answered_steps(assignment=assignment, answers=answers),
             "has_answers": bool(answers),
+            # A family assignment: each family member's own part, labelled as the family's.
+            "family_parts": (
+                family_selectors.answers_for_team(assignment=assignment)
+                if assignment.for_family
+                else []
+            ),
             "form": form,
             "can_give_feedback": decide(
                 request.user,  # type: ignore[arg-type]

@@ -260,6 +260,9 @@ def _staff_page(
     note_form: NoteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    reply_form = reply_form or StaffReplyForm()
+    if thread.is_family:  # the reply goes to the family, not to the patient
+        reply_form.fields["body"].label = _("Reply to the family")
     return render(
         request,
         "messaging/staff/thread.html",
@@ -270,7 +273,7 @@ def _staff_page(
             "thread_messages": selectors.thread_messages(thread),
             "notes": list(thread.notes.select_related("author__staff_member")),
             "may_write": _may_write(request, thread),
-            "reply_form": reply_form or StaffReplyForm(),
+            "reply_form": reply_form,
             "note_form": note_form or NoteForm(),
         },
         status=status,

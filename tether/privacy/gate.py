@@ -107,12 +107,13 @@ def _relation_conditions(user: User) -> dict[Relation, Q]:
 
 # What each proxy scope opens, within the ``general`` category the decision table leaves
 # to proxies. Without a scope (the family page itself: whose account, what can and cannot
-# be seen) a proxy may only view. Only the messaging scope lets a proxy write.
+# be seen) a proxy may only view. Two scopes let a proxy write: messaging (a message in
+# the family thread) and family assignments (the family member's own part of one).
 _SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
     Proxy.Scope.ATTENDANCE: frozenset({Action.VIEW}),
     Proxy.Scope.APPOINTMENTS: frozenset({Action.VIEW}),
     Proxy.Scope.FAMILY_UPDATES: frozenset({Action.VIEW}),
-    Proxy.Scope.FAMILY_ASSIGNMENTS: frozenset({Action.VIEW}),
+    Proxy.Scope.FAMILY_ASSIGNMENTS: frozenset({Action.VIEW, Action.CREATE}),
     Proxy.Scope.MESSAGING: frozenset({Action.VIEW, Action.CREATE}),
 }
 
@@ -308,6 +309,25 @@ def access_as_proxy(
         category = family_category_for(subject) if subject is not None else Category.GENERAL
     return access_patient(
         request, patient_id, category=category, action=action, purpose=Purpose.FAMILY, scope=scope
+    )
+
+
+def proxy_scopes_open(
+    user: User, patient: Patient, *, category: Category, action: Action = Action.VIEW
+) -> frozenset[str]:
+    """The scopes through which this proxy may ``action`` records of ``category`` of
+    this patient now: the gate's decision for each scope at once, for a page that shows
+    several parts of the account together. Not audited here: the page records one
+    look through ``access_patient`` (so "who looked at my record" counts one visit as
+    one look); a page reaching one part on its own uses ``access_as_proxy``."""
+    if Relation.PROXY not in relations_to(user, patient):
+        return frozenset()
+    if not allowed(Relation.PROXY, category, action) or category != Category.GENERAL:
+        return frozenset()
+    return frozenset(
+        scope
+        for scope in proxy_scopes(user, patient)
+        if action in _SCOPE_ACTIONS.get(scope, frozenset())
     )
 
 

@@ -121,7 +121,8 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
     },
     R.PROXY: {
         # Narrowed further by the proxy's scopes in the gate: view needs a scope for
-        # anything past the family page; create only with the messaging scope.
+        # anything past the family page; create only with the messaging or family
+        # assignments scope.
         C.GENERAL: _READ | {A.CREATE},
         C.MENTAL_HEALTH: _NOTHING,
         C.SELF_REPORT: _NOTHING,

@@ -6,18 +6,22 @@
   detail); the family assignment "What helps at home" is in the homework step.
 - Laura asked about the family session in the family thread and Dana answered. Riley's
   own thread with Dana stays private to Riley.
+- Laura wrote her own part of the first step of "What helps at home" (kept apart from
+  Riley's answers; Dana sees it on the assignment's page, labelled as the family's).
 
-The update is created directly (the audit trail only holds what people do in the demo);
+The update and Laura's part are created directly (the audit trail only holds what people do in the demo);
 the messages go through the real services, like the other message step.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from tether.demo.context import DemoContext
 from tether.demo.stories import Story
-from tether.family.models import FamilyUpdate
+from tether.family.models import FamilyAnswers, FamilyUpdate
+from tether.homework.models import Assignment
 from tether.messaging.services import message_send_by_proxy, message_send_by_staff
 from tether.patients.models import Proxy
 from tether.privacy.gate import family_category_for
@@ -58,5 +62,24 @@ def run(ctx: DemoContext) -> None:
         body="Hi Laura, yes, 5 PM on Thursday works. I have moved it. See you both then.",
         now=_at(ctx, 2, 11, 5),
     )
+    family_assignment = Assignment.objects.get(
+        patient=riley, for_family=True, template_key="family_what_helps"
+    )
+    laura_part = FamilyAnswers.objects.create(
+        organization=ctx.org,
+        assignment=family_assignment,
+        author=laura,
+        data=json.dumps(
+            {
+                "1.helps_me": "Riley telling me about the day without me asking\n"
+                "Sunday breakfast together",
+                "1.helps_family": "Giving Riley an hour to unwind after school before homework",
+            }
+        ),
+        created_at=_at(ctx, 1, 20, 10),
+        record_category=family_category_for(riley).value,
+    )
+    FamilyAnswers.objects.filter(pk=laura_part.pk).update(updated_at=_at(ctx, 1, 20, 10))
     ctx.counts["family updates"] = 1
+    ctx.counts["family members' parts of family assignments"] = 1
     ctx.counts["family message threads"] = 1

@@ -358,3 +358,13 @@ def test_it_gives_the_parent_a_family_assignment_an_update_and_a_thread(seeded, 
     assert "Riley came to every group session this week" in body
     assert "Message the care team" in body
     assert "Check-ins and questionnaires" in body  # listed under what they cannot see
+
+
+def test_it_shows_the_parents_own_part_of_the_family_assignment(seeded, client_as):
+    from tether.family.models import FamilyAnswers
+
+    part = FamilyAnswers.objects.get(author__username="demo.parent")
+    url = reverse("family:assignment", args=[part.assignment.patient_id, part.assignment_id])
+    page = client_as(User.objects.get(username="demo.parent")).get(url).content.decode()
+    assert "Sunday breakfast together" in page
+    assert "Change your part of step 1" in page and "Write your part of step 2" in page

@@ -84,6 +84,7 @@ def test_staff_see_the_family_thread_marked_in_the_inbox_and_reply(cast, client_
     page = client.get(thread_url).content.decode()
     assert "Grace Kim (family)" in page
     assert "Family thread" in page
+    assert "Reply to the family" in page and "Reply to the patient" not in page
     reply_url = reverse("messaging:staff_reply", args=[sent.message.thread_id])
     client.post(
         reply_url, {"body": "Yes, Thursday at 4 works.", "idempotency_key": str(uuid.uuid4())}

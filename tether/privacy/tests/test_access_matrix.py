@@ -30,7 +30,7 @@ from tether.accounts.models import User
 from tether.consent.models import ConsentDirective, Recipient
 from tether.organizations.models import Program, StaffMember
 from tether.patients.models import CareTeamMember, Episode, Patient, Proxy
-from tether.privacy.gate import decide, may_disclose, patients_visible_to
+from tether.privacy.gate import decide, may_disclose, patients_visible_to, proxy_scopes_open
 from tether.privacy.models import BreakGlassGrant, Purpose
 from tether.privacy.policy import Action, Category, Relation
 from tether.testing.cast import Cast, make_staff
@@ -287,11 +287,32 @@ RECIPIENT_SITUATIONS: dict[str, RecipientSituation] = {
     "other_organization": _with_consent(Category.PART2, other_org=True),
 }
 
+# --- Family members' scopes (what part of the account a proxy reaches) --------------------
+# The parent of the cast's adolescent holds exactly one scope ("scope_<name>") or every
+# scope but that one ("scope_<name>_withheld"); the gate is asked with that scope.
+
+
+def _proxy_with_scopes(scope: str, *, withheld: bool) -> Callable[[Cast], tuple[User, Patient]]:
+    def build(cast: Cast) -> tuple[User, Patient]:
+        flags = {f"scope_{s}": (s != scope) if withheld else (s == scope) for s in Proxy.Scope}
+        Proxy.objects.filter(user=cast.parent, patient=cast.adolescent.patient).update(**flags)
+        return cast.parent, cast.adolescent.patient
+
+    return build
+
+
+SCOPE_SITUATIONS: dict[str, tuple[str, Callable[[Cast], tuple[User, Patient]]]] = {
+    f"scope_{scope}{suffix}": (scope, _proxy_with_scopes(scope, withheld=bool(suffix)))
+    for scope in Proxy.Scope.values
+    for suffix in ("", "_withheld")
+}
+
 CASES = [
     (role, relation, category.value, action.value)
     for role, relation in [
         *SITUATIONS,
         *(("recipient", relation) for relation in RECIPIENT_SITUATIONS),
+        *(("proxy", relation) for relation in SCOPE_SITUATIONS),
     ]
     for category in Category
     for action in Action
@@ -338,9 +359,10 @@ def test_it_covers_every_role_and_every_relation_of_the_policy():
 
 
 def test_it_counts_the_cases():
-    # (39 role x relation situations + 7 recipient consent states) x 6 categories x 4
-    # actions. Update the number (and docs/PRIVACY.md) when the table grows.
-    assert len(CASES) == len(EXPECTED) == 1104
+    # (39 role x relation situations + 7 recipient consent states + 10 proxy scope
+    # situations) x 6 categories x 4 actions. Update the number (and docs/PRIVACY.md)
+    # when the table grows.
+    assert len(CASES) == len(EXPECTED) == 1344
 
 
 @pytest.mark.parametrize(
@@ -380,3 +402,24 @@ def test_the_consent_check_matches_the_reviewed_table(cast, relation):
             if decided != expected:
                 mismatches.append(f"{category.value}/{action.value}: table says {expected}")
     assert not mismatches, f"recipient with {relation}:\n" + "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("relation", list(SCOPE_SITUATIONS))
+def test_the_proxy_scopes_match_the_reviewed_table(cast, relation):
+    scope, build = SCOPE_SITUATIONS[relation]
+    actor, patient = build(cast)
+    actor = User.objects.get(pk=actor.pk)
+    patient = Patient.objects.get(pk=patient.pk)
+    mismatches = []
+    for category in Category:
+        for action in Action:
+            expected = EXPECTED[("proxy", relation, category.value, action.value)]
+            decided = decide(actor, patient, category=category, action=action, scope=scope)
+            opened = scope in proxy_scopes_open(actor, patient, category=category, action=action)
+            if (decided.allowed, opened) != (expected, expected):
+                mismatches.append(
+                    f"{category.value}/{action.value}: table says "
+                    f"{'allow' if expected else 'deny'}, decide() {decided.allowed}, "
+                    f"proxy_scopes_open() {opened}"
+                )
+    assert not mismatches, f"proxy with {relation}:\n" + "\n".join(mismatches)

@@ -39,7 +39,7 @@ def test_it_lets_a_proxy_view_only_the_scopes_they_hold(cast):
     ).allowed
 
 
-def test_it_lets_a_proxy_write_only_a_message_and_only_with_that_scope(cast):
+def test_it_lets_a_proxy_write_only_a_message_or_their_part_of_a_family_assignment(cast):
     teen = cast.adolescent.patient
     grant(cast, *S.values)
     allowed = {
@@ -49,14 +49,15 @@ def test_it_lets_a_proxy_write_only_a_message_and_only_with_that_scope(cast):
             cast.parent, teen, category=Category.GENERAL, action=Action.CREATE, scope=scope
         ).allowed
     }
-    assert allowed == {S.MESSAGING}
+    assert allowed == {S.MESSAGING, S.FAMILY_ASSIGNMENTS}
     # Without a scope a proxy never writes, whatever they hold.
     assert not decide(cast.parent, teen, category=Category.GENERAL, action=Action.CREATE).allowed
     assert not patients_visible_to(cast.parent, category=Category.GENERAL, action=Action.CREATE)
     grant(cast, only=True)
-    assert not decide(
-        cast.parent, teen, category=Category.GENERAL, action=Action.CREATE, scope=S.MESSAGING
-    ).allowed
+    for scope in (S.MESSAGING, S.FAMILY_ASSIGNMENTS):
+        assert not decide(
+            cast.parent, teen, category=Category.GENERAL, action=Action.CREATE, scope=scope
+        ).allowed
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tether.crisis.health import scheduler_beat
 from tether.testing.cast import Cast
 
 
@@ -45,6 +46,7 @@ ACCESS: dict[str, Rule] = {
     # Public: no patient data.
     "home": PUBLIC,
     "healthz": PUBLIC,
+    "healthz_background": PUBLIC,  # times and codes only (tether/crisis/health.py)
     "crisis:crisis": PUBLIC,
     "accounts:login": PUBLIC,
     "accounts:logout": PUBLIC,
@@ -59,6 +61,15 @@ ACCESS: dict[str, Rule] = {
     ),
     "accounts:password_reset_complete": PUBLIC,
     "accounts:reset_code": PUBLIC,
+    # A program admin resets a colleague's two-step sign-in (tether/accounts/tests).
+    "accounts:staff_two_step": Rule(
+        allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
+    ),
+    "accounts:staff_two_step_reset": Rule(
+        allowed=("program_admin",),
+        denied=tuple(p for p in EVERYONE if p != "program_admin"),
+        kwargs={"staff_id": "STAFF"},
+    ),
     # The patient's own area.
     "portal:home": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
     "portal:welcome": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
@@ -372,6 +383,10 @@ ACCESS: dict[str, Rule] = {
     "family:assignment": Rule(
         needs_patient=True, denied=EVERYONE, kwargs={"assignment_id": "999999"}
     ),
+    # A family member's own part of a family assignment (real rows: tether/family/tests).
+    "family:assignment_step": Rule(
+        needs_patient=True, denied=EVERYONE, kwargs={"assignment_id": "999999", "step": "1"}
+    ),
     "privacy:break_glass": Rule(
         needs_patient=True,
         allowed=("unassigned_clinician",),
@@ -412,6 +427,8 @@ def _url(name: str, rule: Rule, cast: Cast) -> str:
     kwargs = dict(rule.kwargs)
     if rule.needs_patient:
         kwargs["patient_id"] = str(cast.patient.patient.pk)
+    if kwargs.get("staff_id") == "STAFF":  # a colleague of the program admin
+        kwargs["staff_id"] = str(cast.assigned_clinician.staff_member.pk)
     return reverse(name, kwargs=kwargs or None)
 
 
@@ -470,6 +487,8 @@ JUNK = {
 def test_it_never_answers_junk_with_a_server_error(name, cast, client_as, client):
     rule = ACCESS[name]
     url = _url(name, rule, cast)
+    if name == "healthz_background":
+        scheduler_beat()  # 503 is its designed answer when background work has stopped
     people = [None, "patient", "parent", "front_desk", "assigned_clinician", "privacy_officer"]
     for persona in people:
         http = client if persona is None else client_as(getattr(cast, persona))
