@@ -5,8 +5,10 @@
 
 Use a scratch database: it is filled, not cleaned. Patients, users and episodes are
 bulk-created; two weeks of daily check-ins (mood) and two PHQ-9s per patient are
-inserted with set-based SQL (generate_series). A share of patients is given a
-rising PHQ-9, a falling mood or an old sign-in so the rules fire. The sweep runs
+inserted with set-based SQL (generate_series), and a message thread per patient with
+weekly care-team messages (about 600,000 messages at 100,000 patients). A share of
+patients is given a rising PHQ-9, a falling mood, an old sign-in or unanswered
+messages so the rules fire. The sweep runs
 twice: the first raises (and audits) the new flags; the second is the steady state
 the worker pays every 15 minutes.
 """
@@ -142,6 +144,36 @@ def main() -> None:
             WHERE e.program_id = %s
             """,
             [phq9, now, now, now, program.pk],
+        )
+        # One message thread per patient: the care team writes weekly (22, 15, 8 and 1
+        # days ago); most patients answer each time, patients with id % 13 == 0 stopped
+        # answering three weeks ago (the no_reply rule fires for them).
+        cursor.execute(
+            """
+            INSERT INTO messaging_thread (organization_id, patient_id, kind, created_at,
+                last_message_at, last_patient_message_at, last_team_message_at)
+            SELECT e.organization_id, e.patient_id, 'patient', %s - interval '30 days',
+                %s - interval '1 day',
+                %s - (CASE WHEN e.patient_id %% 13 = 0 THEN 21 ELSE 7 END) * interval '1 day',
+                %s - interval '1 day'
+            FROM patients_episode e WHERE e.program_id = %s
+            """,
+            [now, now, now, now, program.pk],
+        )
+        cursor.execute(
+            """
+            INSERT INTO messaging_message (organization_id, thread_id, author_kind, body,
+                auto_reply, created_at, marked_urgent, "trigger", trigger_phrase,
+                record_category)
+            SELECT t.organization_id, t.id, m.kind, '', '', %s - m.d * interval '1 day',
+                false, '', '', 'shared'
+            FROM messaging_thread t
+            CROSS JOIN (VALUES ('staff', 22), ('staff', 15), ('staff', 8), ('staff', 1),
+                               ('patient', 21), ('patient', 14), ('patient', 7)) AS m(kind, d)
+            WHERE t.organization_id = %s
+              AND NOT (t.patient_id %% 13 = 0 AND m.kind = 'patient' AND m.d < 21)
+            """,
+            [now, org.pk],
         )
         cursor.execute("ANALYZE")
     print(f"loaded {n} patients in {time.perf_counter() - t0:.0f} s")
