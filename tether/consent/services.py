@@ -6,6 +6,7 @@ Each runs in a transaction with its audit event (ids and codes only).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -164,23 +165,27 @@ def notice_for(category: Category) -> str:
     )
 
 
-def coordination_send(
+def _disclose(
     *,
     patient: Patient,
     recipient: Recipient,
     kind: Disclosure.Kind,
     category: Category,
-    content: str,
     sent_by: User,
+    content: Callable[[str, dt.datetime], str],
 ) -> Disclosure:
-    """Push one care-coordination update, or raise ``ConsentRefused`` (audited as denied).
+    """Record one release outside the program, or raise ``ConsentRefused``.
 
     The consent is checked inside the transaction, so a consent revoked a moment ago
-    (still showing in someone's open tab) refuses the update.
+    (still showing in someone's open tab) refuses the release. ``content(notice, now)``
+    builds what is sent; the disclosure carries the notice and is audited as an export.
+    A refusal is audited as denied (the trail commits denied events durably).
     """
     with transaction.atomic():
         consent = consent_for(patient, recipient, category)
         if consent is not None:
+            now = timezone.now()
+            notice = notice_for(category)
             disclosure = Disclosure.objects.create(
                 organization_id=patient.organization_id,
                 patient=patient,
@@ -189,75 +194,7 @@ def coordination_send(
                 kind=kind.value,
                 category=category.value,
                 purpose=consent.purpose,
-                content=content,
-                notice=notice_for(category),
-                disclosed_by=sent_by,
-            )
-            audit.record(
-                request=None,
-                actor=sent_by,
-                patient=patient,
-                action=Action.EXPORT,
-                category=category,
-                purpose=Purpose(consent.purpose),
-                outcome=AuditEvent.Outcome.ALLOWED,
-                obj=disclosure,
-            )
-            return disclosure
-    # Refusals are committed on their own (the trail writes denied events durably).
-    audit.record(
-        request=None,
-        actor=sent_by,
-        patient=patient,
-        action=Action.EXPORT,
-        category=category,
-        purpose=Purpose.TREATMENT,
-        outcome=AuditEvent.Outcome.DENIED,
-        obj=recipient,
-    )
-    raise ConsentRefused
-
-
-class NothingToExport(Exception):
-    """The patient has no completed measure to export: nothing was sent."""
-
-
-def measure_history_send(*, patient: Patient, recipient: Recipient, sent_by: User) -> Disclosure:
-    """Export the patient's PHQ-9 and GAD-7 history to ``recipient`` as a disclosure.
-
-    The file's category is the label its responses got at capture (Part 2 in a Part 2
-    program); it goes only with a consent in force for that category and recipient,
-    else ``ConsentRefused`` (audited as denied). The notice is the file's first line.
-    """
-    from tether.consent import export
-
-    rows = export.measure_rows(patient=patient)
-    if not rows:
-        raise NothingToExport
-    category = export.category_of(rows)
-    with transaction.atomic():
-        consent = consent_for(patient, recipient, category)
-        if consent is not None:
-            now = timezone.now()
-            notice = notice_for(category)
-            content = export.measure_file(
-                patient=patient,
-                rows=rows,
-                category=category,
-                notice=notice,
-                sender=str(patient.organization),
-                recipient=str(recipient),
-                sent_at=timezone.localtime(now).isoformat(timespec="minutes"),
-            )
-            disclosure = Disclosure.objects.create(
-                organization_id=patient.organization_id,
-                patient=patient,
-                recipient=recipient,
-                consent=consent,
-                kind=Disclosure.Kind.MEASURE_HISTORY.value,
-                category=category.value,
-                purpose=consent.purpose,
-                content=content,
+                content=content(notice, now),
                 notice=notice,
                 disclosed_by=sent_by,
                 disclosed_at=now,
@@ -284,6 +221,61 @@ def measure_history_send(*, patient: Patient, recipient: Recipient, sent_by: Use
         obj=recipient,
     )
     raise ConsentRefused
+
+
+def coordination_send(
+    *,
+    patient: Patient,
+    recipient: Recipient,
+    kind: Disclosure.Kind,
+    category: Category,
+    content: str,
+    sent_by: User,
+) -> Disclosure:
+    """Push one care-coordination update, or raise ``ConsentRefused`` (audited as denied)."""
+    return _disclose(
+        patient=patient,
+        recipient=recipient,
+        kind=kind,
+        category=category,
+        sent_by=sent_by,
+        content=lambda notice, now: content,
+    )
+
+
+class NothingToExport(Exception):
+    """The patient has no completed measure to export: nothing was sent."""
+
+
+def measure_history_send(*, patient: Patient, recipient: Recipient, sent_by: User) -> Disclosure:
+    """Export the patient's PHQ-9 and GAD-7 history to ``recipient`` as a disclosure.
+
+    The file's category is the label its responses got at capture (Part 2 in a Part 2
+    program); it goes only with a consent in force for that category and recipient,
+    else ``ConsentRefused`` (audited as denied). The notice is the file's first line.
+    """
+    from tether.consent import export
+
+    rows = export.measure_rows(patient=patient)
+    if not rows:
+        raise NothingToExport
+    category = export.category_of(rows)
+    return _disclose(
+        patient=patient,
+        recipient=recipient,
+        kind=Disclosure.Kind.MEASURE_HISTORY,
+        category=category,
+        sent_by=sent_by,
+        content=lambda notice, now: export.measure_file(
+            patient=patient,
+            rows=rows,
+            category=category,
+            notice=notice,
+            sender=str(patient.organization),
+            recipient=str(recipient),
+            sent_at=timezone.localtime(now).isoformat(timespec="minutes"),
+        ),
+    )
 
 
 class ScopeChangeRefused(Exception):
