@@ -44,6 +44,10 @@ def _assert_crisis_first_and_visible(page: Any) -> None:
     crisis = page.get_by_role("link", name="Need help now?")
     assert crisis.is_visible()
     assert _box(crisis)["y"] + _box(crisis)["height"] <= page.viewport_size["height"]
+    # "Need help now?" and "Call or text 988" share one 48 px row, down to 320 px.
+    bar = page.get_by_role("navigation", name="Crisis help")
+    assert _box(bar)["height"] <= 56
+    assert page.get_by_role("link", name="Call or text 988").is_visible()
     # First in reading order after the skip link: before the brand and the navigation.
     first_links = page.evaluate(
         "[...document.querySelectorAll('a')].filter(a => !a.classList.contains('skip-link'))"
