@@ -45,6 +45,14 @@ def test_it_lists_every_rule_of_each_program_with_its_meaning(cast, client_as, p
     assert f"Has not signed in to the portal for {days} days or more." in body
 
 
+def test_it_says_when_a_program_never_asks_about_craving(cast, client_as):
+    never = "This program does not ask about craving, so this rule never fires here."
+    assert client_as(cast.clinical_lead).get(URL).content.decode().count(never) == 2
+    cast.iop.treats_substance_use = True
+    cast.iop.save(update_fields=["treats_substance_use"])
+    assert client_as(cast.clinical_lead).get(URL).content.decode().count(never) == 1
+
+
 def test_the_queue_links_to_the_rules_for_the_clinical_lead_only(cast, client_as):
     queue = reverse("flags:queue")
     assert URL in client_as(cast.clinical_lead).get(queue).content.decode()
