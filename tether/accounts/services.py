@@ -220,6 +220,24 @@ def sessions_end(*, user: User) -> int:
     return len(ended)
 
 
+def _notify_two_step_reset(*, actor: User, target: StaffMember) -> None:
+    from tether.notifications.models import Notification
+    from tether.notifications.services import notify
+
+    officers = User.objects.filter(
+        staff_member__organization_id=target.organization_id,
+        staff_member__role=StaffMember.Role.PRIVACY_OFFICER,
+        staff_member__is_active=True,
+        is_active=True,
+    ).exclude(pk=actor.pk)
+    notify(
+        recipients=[target.user, *officers],
+        kind=Notification.Kind.TWO_STEP_RESET,
+        organization=target.organization,
+        actor=actor,
+    )
+
+
 def two_step_reset(
     *,
     actor: User,
@@ -257,6 +275,9 @@ def two_step_reset(
         )
         # A session that already passed the check must not enrol a new phone for them.
         ended = sessions_end(user=user)
+        # The person and the privacy officers hear of it (a change to how they sign in:
+        # in the app and by a PHI-free email), so a reset nobody asked for is noticed.
+        _notify_two_step_reset(actor=actor, target=target)
     logger.info(
         "two-step sign-in reset: user=%s by=%s reset=%s devices=%s sessions=%s",
         user.pk,

@@ -25,6 +25,7 @@ class Notification(models.Model):
             "urgent_escalated",
             _("Escalated to you: urgent contact not acknowledged"),
         )
+        TWO_STEP_RESET = "two_step_reset", _("A staff two-step sign-in was reset")
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     recipient = models.ForeignKey(

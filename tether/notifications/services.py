@@ -49,6 +49,18 @@ def _email_text(kind: Notification.Kind) -> tuple[str, str]:
             )
             % {"link": link},
         )
+    if kind == Notification.Kind.TWO_STEP_RESET:
+        return (
+            _("Tether: a two-step sign-in was reset"),
+            _(
+                "A program admin reset the two-step sign-in of a Tether staff account: "
+                "yours, or one you oversee as privacy officer. The authenticator app must be "
+                "set up again at the next sign-in. If you did not expect this, tell your "
+                "privacy officer.\n\n"
+                "Sign in to see the details: %(link)s"
+            )
+            % {"link": link},
+        )
     raise ValueError(f"No email text for notification kind {kind!r}")
 
 

@@ -145,3 +145,24 @@ def test_the_menu_offers_it_to_program_admins_only(cast, client_as):
     assert (
         LIST not in client_as(cast.clinical_lead).get(reverse("staff:dashboard")).content.decode()
     )
+
+
+def test_the_colleague_and_the_privacy_officer_are_told(
+    cast, client_as, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A change to how someone signs in is never silent: the person reset and the
+    privacy officers get a notification and a PHI-free email; the admin does not."""
+    from tether.notifications.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(cast.program_admin).post(_reset_url(cast.assigned_clinician), GOOD)
+    told = set(
+        Notification.objects.filter(kind="two_step_reset").values_list("recipient", flat=True)
+    )
+    assert told == {cast.assigned_clinician.pk, cast.privacy_officer.pk}
+    assert all(m.subject == "Tether: a two-step sign-in was reset" for m in mailoutbox)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [cast.assigned_clinician.email, cast.privacy_officer.email]
+    )
+    officer_page = client_as(cast.privacy_officer).get(reverse("notifications:list"))
+    assert "reset the two-step sign-in of a staff account" in officer_page.content.decode()
