@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tether.lib.crypto import field_keys_from_settings
 from tether.lib.env import env_bool, env_int, env_list, env_str
+from tether.organizations.hosts import default_host_entries, parse_host_organizations
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TETHER_VAR_DIR", str(BASE_DIR / "var")))
@@ -34,6 +35,12 @@ SECRET_KEY = _secret
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Which organization each host name serves ("portal.clinic.org=clinic-slug,..."): the
+# signed-out crisis page lists only that organization's programs (docs/OPERATIONS.md).
+# The demo maps 127.0.0.1 and localhost to the demo clinic.
+TETHER_HOST_ORGANIZATIONS = parse_host_organizations(
+    env_list("TETHER_HOST_ORGANIZATIONS", default_host_entries(demo=TETHER_DEMO))
+)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

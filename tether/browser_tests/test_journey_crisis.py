@@ -7,7 +7,9 @@ from tether.testing.cast import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_it_reaches_crisis_help_in_one_tap_when_signed_out(phone, cast):
+def test_it_reaches_crisis_help_in_one_tap_when_signed_out(phone, cast, settings):
+    # The live server's host is this clinic's portal (TETHER_HOST_ORGANIZATIONS).
+    settings.TETHER_HOST_ORGANIZATIONS = {"127.0.0.1": "riverbend", "localhost": "riverbend"}
     phone.goto("/accounts/sign-in/")
     page = phone.page
     link = page.get_by_role("link", name="Need help now?")
@@ -20,8 +22,10 @@ def test_it_reaches_crisis_help_in_one_tap_when_signed_out(phone, cast):
         page.get_by_role("link", name="Text 741741").get_attribute("href")
         == "sms:741741?&body=HOME"
     )
-    # Signed out, every program's own line is listed (the device cannot know which).
+    # Signed out, this clinic's programs' own lines are listed (the device cannot know
+    # which program), and never another organization's.
     assert page.get_by_text("555-0100").is_visible()
+    assert page.get_by_text("555-0900").count() == 0
     # Nothing overflows a 360 px screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 

@@ -34,9 +34,17 @@ def program_for_crisis_help(user: User | AnonymousUser) -> Program | None:
     return episode.program if episode else None
 
 
-def programs_for_public_page() -> list[Program]:
-    """Signed out, we cannot know the program: list every active program's line."""
-    return list(Program.objects.filter(is_active=True).order_by("name"))
+def programs_for_public_page(organization_id: int | None) -> list[Program]:
+    """Without a program of their own, the active programs of one organization.
+
+    Which organizations use Tether is not for a stranger to read, and a list of
+    other clinics' numbers only confuses someone in crisis: with no organization
+    (a host that is not mapped, docs/OPERATIONS.md) there is no program list at all.
+    """
+    if organization_id is None:
+        return []
+    programs = Program.objects.filter(organization_id=organization_id, is_active=True)
+    return list(programs.order_by("name"))
 
 
 def crisis_pathway_use_count(*, patient_id: int, since: dt.datetime | None = None) -> int:

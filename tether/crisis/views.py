@@ -18,11 +18,26 @@ from tether.crisis.selectors import (
     program_for_crisis_help,
     programs_for_public_page,
 )
+from tether.organizations.hosts import organization_for_request
 from tether.patients.models import Patient
 from tether.privacy.gate import access_own_record
 from tether.privacy.policy import Action
 
 logger = logging.getLogger(__name__)
+
+
+def _organization_id_for_page(request: HttpRequest) -> int | None:
+    """Whose programs to list when the visitor has no program of their own.
+
+    Signed in (staff, or a patient between episodes): their own organization.
+    Signed out: the organization this host serves (TETHER_HOST_ORGANIZATIONS), or
+    none at all, so a stranger never learns which organizations use Tether.
+    """
+    user = request.user
+    if isinstance(user, User) and user.organization_id is not None:
+        return user.organization_id
+    organization = organization_for_request(request)
+    return organization.pk if organization is not None else None
 
 
 def crisis(request: HttpRequest) -> HttpResponse:
@@ -31,7 +46,8 @@ def crisis(request: HttpRequest) -> HttpResponse:
     if program is not None:
         program_groups = [(program, program_contacts(program))]
     else:
-        program_groups = [(p, program_contacts(p)) for p in programs_for_public_page()]
+        programs = programs_for_public_page(_organization_id_for_page(request))
+        program_groups = [(p, program_contacts(p)) for p in programs]
     user = request.user
     patient_id = (
         user.patient.pk
@@ -45,6 +61,8 @@ def crisis(request: HttpRequest) -> HttpResponse:
             "national_contacts": NATIONAL_CONTACTS,
             "program_groups": program_groups,
             "own_program": program,
+            # No program line to show: tell them where their program's number is.
+            "show_paperwork_hint": not program_groups,
             "can_ask_urgent": patient_id is not None,
             "open_request": open_request_for(patient_id=patient_id) if patient_id else None,
         },

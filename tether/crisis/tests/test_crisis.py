@@ -12,8 +12,7 @@ def test_it_works_signed_out_with_every_national_line(cast, client):
     assert 'href="tel:988"' in body and 'href="sms:988"' in body
     assert 'href="tel:911"' in body
     assert 'href="sms:741741?&amp;body=HOME"' in body
-    # Signed out, every active program's own line is there (the device can't know which).
-    assert "555-0100" in body and "555-0110" in body
+    # Which programs' lines are listed depends on the host: see test_crisis_host.py.
 
 
 def test_it_leads_with_the_patients_own_program(cast, client_as):
