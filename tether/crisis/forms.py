@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tether.crisis.models import UrgentContactRequest
@@ -24,3 +28,68 @@ class CloseRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: same-day session booked at 9 AM; call again at 8 PM."),
     )
+
+
+_PHONE_CHARACTERS = frozenset("0123456789+-(). ")
+
+
+def validate_phone_number(value: str) -> None:
+    digits = sum(ch.isdigit() for ch in value)
+    if any(ch not in _PHONE_CHARACTERS for ch in value) or digits < 3:
+        raise ValidationError(
+            _("Write a phone number with digits only, for example 413-555-0100."),
+            code="phone",
+        )
+
+
+class CrisisLinesForm(forms.Form):
+    """The program's own numbers, as patients see them on the crisis page and safety plan."""
+
+    crisis_line = forms.CharField(
+        label=_("Program crisis line (answered around the clock)"),
+        max_length=32,
+        validators=[validate_phone_number],
+    )
+    crisis_line_takes_texts = forms.BooleanField(
+        label=_("This number takes text messages"),
+        required=False,
+        help_text=_(
+            "Tick only if texts to this number reach a person. A text sent to a landline "
+            "is lost, so patients see a Text button only when this is ticked."
+        ),
+    )
+    after_hours_line = forms.CharField(
+        label=_("After-hours on-call number (optional)"),
+        max_length=32,
+        required=False,
+        validators=[validate_phone_number],
+    )
+
+    def clean_crisis_line(self) -> str:
+        return str(self.cleaned_data["crisis_line"]).strip()
+
+    def clean_after_hours_line(self) -> str:
+        return str(self.cleaned_data["after_hours_line"]).strip()
+
+
+class ClosureForm(forms.Form):
+    date = forms.DateField(
+        label=_("Date the office is closed"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    reason = forms.CharField(
+        label=_("Reason (optional, staff only)"),
+        max_length=100,
+        required=False,
+        help_text=_("For example: Thanksgiving. Patients do not see it."),
+    )
+
+    def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_date(self) -> dt.date:
+        day: dt.date = self.cleaned_data["date"]
+        if day < self.today:
+            raise ValidationError(_("Pick today or a later date."), code="past")
+        return day

@@ -58,6 +58,8 @@ def program_contacts(program: Program) -> list[CrisisContact]:
             _("%(program)s crisis line") % {"program": program.name},
             program.crisis_line,
             _("Your program's crisis line."),
+            # Only when the program says texts reach a person: a text to a landline is lost.
+            can_text=program.crisis_line_takes_texts,
         )
     ]
     if program.after_hours_line:

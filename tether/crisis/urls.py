@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tether.crisis import staff_views, views
+from tether.crisis import program_views, staff_views, views
 
 app_name = "crisis"
 urlpatterns = [
@@ -15,4 +15,5 @@ urlpatterns = [
         name="staff_request_acknowledge",
     ),
     path("requests/<int:request_id>/close/", staff_views.request_close, name="staff_request_close"),
+    path("program-settings/", program_views.program_settings, name="program_settings"),
 ]

@@ -52,6 +52,13 @@ class Program(models.Model):
     crisis_line = models.CharField(
         _("program crisis line"), max_length=32, help_text=_("Answered around the clock.")
     )
+    crisis_line_takes_texts = models.BooleanField(
+        _("the program crisis line takes text messages"),
+        default=False,
+        help_text=_(
+            "Only if texts to this number reach a person: a text sent to a landline is lost."
+        ),
+    )
     after_hours_line = models.CharField(_("after-hours on-call number"), max_length=32, blank=True)
     main_line = models.CharField(_("front desk number"), max_length=32, blank=True)
     treats_substance_use = models.BooleanField(
@@ -104,12 +111,22 @@ class Program(models.Model):
     def _open_on(self, day: dt.date) -> bool:
         return str(day.weekday()) in self.office_days
 
+    def is_closed_on(self, day: dt.date) -> bool:
+        """Whether the whole day is a closure (holiday, training day) for this program."""
+        return self.closures.filter(date=day).exists()
+
     def is_office_hours(self, moment: dt.datetime) -> bool:
-        """Whether the office is open at this (aware) moment, in the program's time zone."""
+        """Whether the office is open at this (aware) moment, in the program's time zone.
+
+        The one place that decides it: urgent-contact routing (care team or on-call) and
+        the after-hours auto-reply in messages both ask here. A closure day is after
+        hours all day.
+        """
         local = moment.astimezone(self.tzinfo)
         return (
             self._open_on(local.date())
             and self.office_opens_at <= local.time() < self.office_closes_at
+            and not self.is_closed_on(local.date())
         )
 
     def next_office_opening(self, moment: dt.datetime) -> dt.datetime:
@@ -120,11 +137,51 @@ class Program(models.Model):
         day = local.date()
         if local.time() >= self.office_opens_at:
             day += dt.timedelta(days=1)
-        for _days in range(8):
-            if self._open_on(day):
+        horizon = day + dt.timedelta(days=CLOSURE_HORIZON_DAYS)
+        closed = set(
+            self.closures.filter(date__gte=day, date__lte=horizon).values_list("date", flat=True)
+        )
+        while day <= horizon:
+            if self._open_on(day) and day not in closed:
                 return dt.datetime.combine(day, self.office_opens_at, tzinfo=self.tzinfo)
             day += dt.timedelta(days=1)
-        return moment  # no office days configured: treat every moment as "now"
+        return moment  # no office days configured (or closed for a year): treat it as "now"
+
+
+# How far ahead the next opening is looked for past closures.
+CLOSURE_HORIZON_DAYS = 366
+
+
+class ProgramClosure(models.Model):
+    """A whole day the program's office is closed (a holiday, a training day).
+
+    Urgent-contact requests raised that day go straight to the on-call clinician, and
+    patient messages get the after-hours reply, as at night.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="closures")
+    date = models.DateField(_("date"))
+    reason = models.CharField(
+        _("reason"),
+        max_length=100,
+        blank=True,
+        help_text=_("For staff, for example: Thanksgiving. Not shown to patients."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("program closure")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "date"], name="program_closure_one_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_id} closed {self.date.isoformat()}"
 
 
 class StaffMember(models.Model):

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from tether.organizations.models import Program, StaffMember
+from tether.organizations.models import Program, ProgramClosure, StaffMember
 from tether.patients.models import Episode, Proxy
 
 
@@ -33,3 +34,8 @@ def time_zone_for(user: Any) -> str | None:
         .values_list("time_zone", flat=True)
         .first()
     )
+
+
+def upcoming_closures(*, program: Program, since: dt.date) -> list[ProgramClosure]:
+    """The program's closure days from ``since`` on (the program's own today)."""
+    return list(ProgramClosure.objects.filter(program=program, date__gte=since).order_by("date"))

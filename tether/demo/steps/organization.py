@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from tether.demo import roster
 from tether.demo.context import DemoContext
-from tether.organizations.models import Organization, Program
+from tether.organizations.models import Organization, Program, ProgramClosure
+
+# Fixed-date days many US clinics close: the next one after the demo's today is shown
+# as a closed day on every program (Crisis lines page; routing goes to on-call).
+_FIXED_HOLIDAYS = ((1, 1, "New Year's Day"), (7, 4, "Independence Day"), (12, 25, "Christmas Day"))
+
+
+def next_holiday(today: dt.date) -> tuple[dt.date, str]:
+    candidates = [
+        (dt.date(year, month, day), name)
+        for year in (today.year, today.year + 1)
+        for month, day, name in _FIXED_HOLIDAYS
+    ]
+    return min((c for c in candidates if c[0] > today), key=lambda c: c[0])
 
 
 def run(ctx: DemoContext) -> None:
@@ -23,3 +38,8 @@ def run(ctx: DemoContext) -> None:
             treats_substance_use=spec.treats_substance_use,
         )
     ctx.counts["programs"] = len(ctx.programs)
+    day, name = next_holiday(ctx.today)
+    ProgramClosure.objects.bulk_create(
+        ProgramClosure(organization=ctx.org, program=program, date=day, reason=name)
+        for program in ctx.programs.values()
+    )

@@ -204,6 +204,10 @@ ACCESS: dict[str, Rule] = {
     "messaging:staff_thread": Rule(denied=EVERYONE, kwargs={"thread_id": "999999"}),
     "messaging:staff_reply": Rule(method="post", denied=EVERYONE, kwargs={"thread_id": "999999"}),
     "messaging:staff_note": Rule(method="post", denied=EVERYONE, kwargs={"thread_id": "999999"}),
+    # Program admins: crisis lines and closed days (tether/crisis/tests/test_program_settings.py).
+    "crisis:program_settings": Rule(
+        allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
+    ),
     "messaging:crisis_phrases": Rule(
         allowed=("clinical_lead", "program_admin"),
         denied=(*NOT_STAFF, "assigned_clinician", "on_call", "front_desk", "privacy_officer"),
