@@ -134,3 +134,33 @@ def test_a_parent_without_the_messaging_scope_has_no_link_and_gets_not_found(pho
     assert response.status == 404
     assert page.get_by_role("heading", name="Not Found").is_visible()
     assert page.get_by_label("Your message").count() == 0
+
+
+def test_the_care_team_writes_an_update_the_family_and_the_teen_both_read(phone, desktop, cast):
+    """The staff page for family updates, the teen's "sent to your family" page and the
+    parent's family page, each checked with axe; the patient pages keep crisis help."""
+    grant(cast, S.FAMILY_UPDATES)
+    teen = cast.adolescent.patient
+    update = "Jordan joined every group this week and led the check-in on Friday."
+
+    _sign_in(desktop, cast.assigned_clinician, staff=True)
+    desk = desktop.page
+    desktop.goto(f"/staff/patients/{teen.pk}/family-updates/")
+    desk.get_by_label("Update for the family").fill(update)
+    desktop.click(desk.get_by_role("button", name="Send to the family"))
+    assert desk.get_by_text("Update sent to the family.").is_visible()
+    assert desk.get_by_text(update).is_visible()
+
+    _sign_in(phone, cast.adolescent)
+    page = phone.page
+    phone.goto("/me/family-updates/")
+    assert page.get_by_role("heading", name="Updates sent to your family").is_visible()
+    assert page.get_by_text(update).is_visible()
+    assert page.get_by_role("link", name="Need help now?").is_visible()
+    _fits_the_phone(phone)
+
+    page.context.clear_cookies()  # the parent, on the same phone
+    _sign_in(phone, cast.parent)
+    assert page.get_by_role("heading", name="Updates from the care team").is_visible()
+    assert page.get_by_text(update).is_visible()
+    assert page.get_by_role("link", name="Need help now?").is_visible()

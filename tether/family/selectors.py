@@ -23,6 +23,11 @@ def for_family(*, patient: Patient, limit: int = 10) -> list[FamilyUpdate]:
     )
 
 
+def update_readers(*, patient: Patient) -> int:
+    """How many family members may read the updates now (active, with the scope)."""
+    return Proxy.objects.filter(patient=patient, is_active=True, scope_family_updates=True).count()
+
+
 def sent_for(*, patient: Patient) -> list[FamilyUpdate]:
     """Every update written for this patient's family (the patient's and staff's view)."""
     return list(

@@ -85,9 +85,7 @@ def staff_updates(request: HttpRequest, patient_id: int) -> HttpResponse:
             "form": form,
             "updates": selectors.sent_for(patient=patient),
             "part2": family_category_for(patient) == Category.PART2,
-            "readers": Proxy.objects.filter(
-                patient=patient, is_active=True, scope_family_updates=True
-            ).count(),
+            "readers": selectors.update_readers(patient=patient),
             "may_write": decide(
                 request.user,  # type: ignore[arg-type]
                 patient,
@@ -114,9 +112,7 @@ def patient_updates(request: HttpRequest) -> HttpResponse:
             "nav": "home",
             "patient": patient,
             "updates": selectors.sent_for(patient=patient),
-            "readers": Proxy.objects.filter(
-                patient=patient, is_active=True, scope_family_updates=True
-            ).count(),
+            "readers": selectors.update_readers(patient=patient),
         },
     )
 

@@ -82,6 +82,18 @@ def _office_days(days: str) -> str:
     return ", ".join(picked)
 
 
+def _say_sent(request: HttpRequest, result: services.SendResult, *, urgent: str) -> None:
+    """What the sender is told after a send: the urgent-contact message when the text
+    raised the crisis pathway, else "Message sent." A resend of the same message
+    (same idempotency key) says nothing new."""
+    if not result.created:
+        return
+    if result.message.urgent_request_id:
+        flash.warning(request, urgent)
+    else:
+        flash.success(request, _("Message sent."))
+
+
 @login_required
 def patient_thread(request: HttpRequest) -> HttpResponse:
     patient = _own_patient(request, Action.VIEW)
@@ -109,17 +121,14 @@ def patient_send(request: HttpRequest) -> HttpResponse:
     except (DatabaseError, NoProgramError):
         logger.exception("A patient message could not be saved")
         return not_delivered(request)
-    if result.created:
-        if result.message.urgent_request_id:
-            flash.warning(
-                request,
-                _(
-                    "Thank you for telling us. We have asked your care team to contact you "
-                    "urgently. If you are in danger now, call 988 or 911."
-                ),
-            )
-        else:
-            flash.success(request, _("Message sent."))
+    _say_sent(
+        request,
+        result,
+        urgent=_(
+            "Thank you for telling us. We have asked your care team to contact you "
+            "urgently. If you are in danger now, call 988 or 911."
+        ),
+    )
     return redirect("messaging:thread")
 
 
@@ -180,17 +189,14 @@ def family_send(request: HttpRequest, patient_id: int) -> HttpResponse:
     except (DatabaseError, NoProgramError):
         logger.exception("A family message could not be saved")
         return not_delivered(request)
-    if result.created:
-        if result.message.urgent_request_id:
-            flash.warning(
-                request,
-                _(
-                    "Thank you for telling us. We have asked the care team to contact you "
-                    "urgently. If someone is in danger now, call 988 or 911."
-                ),
-            )
-        else:
-            flash.success(request, _("Message sent."))
+    _say_sent(
+        request,
+        result,
+        urgent=_(
+            "Thank you for telling us. We have asked the care team to contact you "
+            "urgently. If someone is in danger now, call 988 or 911."
+        ),
+    )
     return redirect("messaging:family_thread", patient_id=patient.pk)
 
 
