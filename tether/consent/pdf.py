@@ -1,5 +1,5 @@
 """A signed consent as a real PDF (fpdf2, pure Python): every §2.31 element, then the
-notice. The same words as the printable page (``consent/includes/consent_text.html``).
+notice. The same terms as the printable page (``selectors.consent_terms``).
 
 A Unicode font is used when the system has DejaVu Sans (names in any script print);
 otherwise the PDF core font, with characters it cannot show replaced.
@@ -7,16 +7,14 @@ otherwise the PDF core font, with characters it cannot show replaced.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
 from tether.consent.models import ConsentDirective
 from tether.consent.notice import PART2_NOTICE_SHORT
+from tether.consent.selectors import consent_terms
 from tether.consent.services import notice_for
 from tether.privacy.gate import record_category_for
 from tether.privacy.policy import Category
@@ -76,14 +74,6 @@ class _Document:
         return bytes(self.pdf.output())
 
 
-def _when(value: dt.date | None, fmt: str = "DATETIME_FORMAT") -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        value = timezone.localtime(value)
-    return date_format(value, fmt)
-
-
 def consent_pdf(consent: ConsentDirective) -> bytes:
     """The consent as signed, as PDF bytes. The caller has passed the gate."""
     patient = consent.patient
@@ -95,30 +85,8 @@ def consent_pdf(consent: ConsentDirective) -> bytes:
         doc.paragraph(_("This consent was taken back: nothing more is shared under it."))
     elif not consent.is_in_force():
         doc.paragraph(_("This consent has ended."))
-    if consent.recipient is not None:
-        recipient = f"{consent.recipient} ({consent.recipient.get_kind_display()})"
-    else:
-        recipient = consent.recipient_class
-    ends = " ".join(
-        part for part in (_when(consent.expires_on, "DATE_FORMAT"), consent.expiry_event) if part
-    )
-    signed = _("%(name)s, on %(when)s (%(how)s)") % {
-        "name": consent.signature_name,
-        "when": _when(consent.signed_at),
-        "how": consent.get_signed_via_display(),
-    }
-    doc.term(_("Patient"), patient.display_name)
-    doc.term(_("Who may share it"), consent.discloser)
-    doc.term(_("Who may receive it"), recipient)
-    doc.term(_("What may be shared"), f"{consent.get_category_display()}: {consent.description}")
-    doc.term(_("Why"), str(consent.get_purpose_display()))
-    doc.term(_("Ends"), ends)
-    doc.term(_("Your right to take it back"), consent.revoke_statement)
-    doc.term(_("Sharing it again"), consent.redisclosure_statement)
-    doc.term(_("If you do not sign"), consent.refusal_statement)
-    doc.term(_("Signed"), signed)
-    if consent.revoked_at is not None:
-        doc.term(_("Taken back"), _when(consent.revoked_at))
+    for label, value in consent_terms(consent):
+        doc.term(label, value)
     # A copy of the consent may accompany a disclosure: it carries the notice too. Part 2
     # content (or anything from a Part 2 program) gets §2.32 statement 1.
     part2 = (

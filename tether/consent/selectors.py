@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from tether.consent.models import Amendment, ConsentDirective, Disclosure
 from tether.patients.models import Patient
@@ -17,6 +19,43 @@ if TYPE_CHECKING:
     from tether.accounts.models import User
 
 ACCOUNTING_YEARS = 3  # §2.25: disclosures of the previous 3 years
+
+
+def _when(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return date_format(timezone.localtime(value), "F j, Y, g:i a")
+    return date_format(value, "F j, Y")
+
+
+def consent_terms(consent: ConsentDirective) -> list[tuple[str, str]]:
+    """The consent's §2.31 elements as (label, value), in order: what the printable page
+    (``consent/includes/consent_text.html``) and the PDF (``consent/pdf.py``) both show."""
+    if consent.recipient is not None:
+        recipient = f"{consent.recipient} ({consent.recipient.get_kind_display()})"
+    else:
+        recipient = consent.recipient_class
+    ends = " ".join(part for part in (_when(consent.expires_on), consent.expiry_event) if part)
+    signed = _("%(name)s, on %(when)s") % {
+        "name": consent.signature_name,
+        "when": _when(consent.signed_at),
+    }
+    terms = [
+        (_("Patient"), consent.patient.display_name),
+        (_("Who may share it"), consent.discloser),
+        (_("Who may receive it"), recipient),
+        (_("What may be shared"), f"{consent.get_category_display()}: {consent.description}"),
+        (_("Why"), str(consent.get_purpose_display())),
+        (_("Ends"), ends),
+        (_("Your right to take it back"), consent.revoke_statement),
+        (_("Sharing it again"), consent.redisclosure_statement),
+        (_("If you do not sign"), consent.refusal_statement),
+        (_("Signed"), f"{signed} ({consent.get_signed_via_display()})"),
+    ]
+    if consent.revoked_at is not None:
+        terms.append((_("Taken back"), _when(consent.revoked_at)))
+    return terms
 
 
 def consents_of(patient: Patient) -> list[ConsentDirective]:

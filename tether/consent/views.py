@@ -131,7 +131,13 @@ def patient_detail(request: HttpRequest, consent_id: int) -> HttpResponse:
     return render(
         request,
         "consent/patient_detail.html",
-        {"nav": "sharing", "consent": consent, "patient": patient, "words": CATEGORY_WORDS},
+        {
+            "nav": "sharing",
+            "consent": consent,
+            "terms": selectors.consent_terms(consent),
+            "patient": patient,
+            "words": CATEGORY_WORDS,
+        },
     )
 
 
