@@ -27,7 +27,7 @@ from tether.checkins.models import (
 )
 from tether.checkins.schedule import Window, window_for
 from tether.flags.models import Flag
-from tether.flags.selectors import PART2_RULES, open_flags_for
+from tether.flags.selectors import open_flags_for
 from tether.patients.models import Episode, Patient
 from tether.privacy import audit
 from tether.privacy.gate import decide
@@ -198,12 +198,9 @@ def readable_categories(
 
 
 def visible_flags(*, patient: Patient, categories: frozenset[str]) -> list[Flag]:
-    """Open flags, without those that reveal substance use unless Part 2 is readable."""
-    flags = open_flags_for(patient=patient)
-    if Category.PART2.value in categories:
-        return flags
-    # Flag.record_category: part2 for a Part 2 program's flags (tether.flags).
-    return [f for f in flags if f.reason not in PART2_RULES and f.record_category != "part2"]
+    """Open flags, without the Part 2 ones (``Flag.record_category``: a Part 2 program's
+    flags and craving flags) unless Part 2 is readable."""
+    return open_flags_for(patient=patient, include_part2=Category.PART2.value in categories)
 
 
 # --- History and trends -------------------------------------------------------------
