@@ -234,6 +234,11 @@ TASKS = {
     }
 }
 TETHER_SCHEDULER_INTERVAL_SECONDS = env_int("TETHER_SCHEDULER_INTERVAL_SECONDS", 60, minimum=5)
+# The scheduler seals recorded audit events into their hash chain this often, and the
+# background health check calls sealing "behind" when an event has waited longer than
+# the lag limit (tether/privacy/sealer.py).
+TETHER_AUDIT_SEAL_SECONDS = env_int("TETHER_AUDIT_SEAL_SECONDS", 2, minimum=1)
+TETHER_AUDIT_SEAL_LAG_SECONDS = env_int("TETHER_AUDIT_SEAL_LAG_SECONDS", 120, minimum=10)
 # Background work counts as stopped (/healthz/background 503, `check_background` exit 1,
 # a banner for on-call, leads and admins) when the scheduler has not woken for this long
 # or a ready task has waited this long for a worker (tether/crisis/health.py).
