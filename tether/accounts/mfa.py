@@ -99,7 +99,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+            locked = TOTPDevice.objects.select_for_update(no_key=True).get(pk=device.pk)
             allowed, _details = locked.verify_is_allowed()
             confirmed = allowed and locked.verify_token(form.cleaned_data["code"])
             if confirmed:

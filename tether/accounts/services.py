@@ -110,7 +110,7 @@ def invite_accept(*, invite: Invite, password: str) -> User:
     """
     with transaction.atomic():
         locked = (
-            Invite.objects.select_for_update(of=("self",)).select_related("user").get(pk=invite.pk)
+            Invite.objects.select_for_update(no_key=True, of=("self",)).select_related("user").get(pk=invite.pk)
         )
         user = locked.user
         if not locked.is_usable() or not user.is_active:
@@ -153,7 +153,7 @@ def reset_code_redeem(*, username: str, code: str, password: str) -> User:
     now = timezone.now()
     with transaction.atomic():
         reset_code = (
-            ResetCode.objects.select_for_update()
+            ResetCode.objects.select_for_update(no_key=True)
             .filter(
                 user=user,
                 used_at__isnull=True,

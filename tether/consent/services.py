@@ -138,7 +138,7 @@ def consent_sign(
 def consent_revoke(*, consent: ConsentDirective, revoked_by: User) -> ConsentDirective:
     """Revoke at once. Revoking twice keeps the first time."""
     with transaction.atomic():
-        locked = ConsentDirective.objects.select_for_update().get(pk=consent.pk)
+        locked = ConsentDirective.objects.select_for_update(no_key=True).get(pk=consent.pk)
         if locked.revoked_at is None:
             locked.revoked_at = timezone.now()
             locked.save(update_fields=["revoked_at"])
@@ -295,7 +295,7 @@ def proxy_scope_set(*, proxy: Proxy, scope: Proxy.Scope, granted: bool, changed_
     if not adult and not changed_by.is_staff_member:
         raise ScopeChangeRefused
     with transaction.atomic():
-        locked = Proxy.objects.select_for_update().get(pk=proxy.pk)
+        locked = Proxy.objects.select_for_update(no_key=True).get(pk=proxy.pk)
         setattr(locked, f"scope_{scope.value}", granted)
         fields = [f"scope_{scope.value}"]
         if not adult:
@@ -348,7 +348,7 @@ def amendment_decide(
     if not accept and not note.strip():
         raise ValueError("a denial gives its reason")
     with transaction.atomic():
-        locked = Amendment.objects.select_for_update().get(pk=amendment.pk)
+        locked = Amendment.objects.select_for_update(no_key=True).get(pk=amendment.pk)
         if locked.status != Amendment.Status.REQUESTED:
             raise ValueError("already decided")
         locked.status = Amendment.Status.ACCEPTED if accept else Amendment.Status.DENIED

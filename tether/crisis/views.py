@@ -89,6 +89,7 @@ def urgent_request(request: HttpRequest) -> HttpResponse:
     """The patient's "Ask my care team to contact me urgently" button."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    patient: Patient | None = None
     try:
         patient = _own_patient(request)
         urgent = services.urgent_contact_raise(
@@ -97,10 +98,27 @@ def urgent_request(request: HttpRequest) -> HttpResponse:
             actor=request.user,
         )
     except (DatabaseError, services.NoProgramError):
-        # Never a silent failure: say plainly it did not go through, and who to call.
         logger.exception("An urgent-contact request could not be saved")
+        # Never tell a patient the team was not told when it was: if an open request
+        # is there (this tap's, committed before the failure, or an earlier one the
+        # team already has), show it.
+        recorded = _open_request_despite_error(patient)
+        if recorded is not None:
+            return redirect("crisis:urgent_status", request_id=recorded)
+        # Never a silent failure: say plainly it did not go through, and who to call.
         return not_delivered(request)
     return redirect("crisis:urgent_status", request_id=urgent.pk)
+
+
+def _open_request_despite_error(patient: Patient | None) -> int | None:
+    if patient is None:
+        return None
+    try:
+        found = open_request_for(patient_id=patient.pk)
+    except DatabaseError:
+        logger.exception("Could not check for an open urgent request after a failure")
+        return None
+    return found.pk if found is not None else None
 
 
 def urgent_status(request: HttpRequest, request_id: int) -> HttpResponse:

@@ -268,7 +268,7 @@ ACTING_ROLES = frozenset({"clinical_lead", "clinician", "on_call"})
 
 
 def _locked(flag: Flag) -> Flag:
-    return Flag.objects.select_for_update().get(pk=flag.pk)
+    return Flag.objects.select_for_update(no_key=True).get(pk=flag.pk)
 
 
 def _check_can_act(actor: User, flag: Flag) -> None:
