@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "tether.accounts.middleware.SessionTimeoutMiddleware",
     "tether.accounts.middleware.StaffMFAMiddleware",
+    "tether.accounts.notices.AccountNoticeMiddleware",
     "tether.organizations.middleware.ProgramTimezoneMiddleware",
     "tether.consent.shared_device.SharedDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

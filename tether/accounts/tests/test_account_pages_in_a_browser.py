@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tether.accounts.models import ResetCode
 from tether.accounts.services import invite_create, reset_code_issue
 from tether.accounts.tests.helpers import current_code, register_newcomer
 from tether.testing.cast import PASSWORD
@@ -55,7 +56,12 @@ def test_it_takes_a_new_patient_from_invite_link_to_welcome(phone, cast):
 
 
 def test_it_resets_a_password_with_a_front_desk_code(phone, cast):
-    issued = reset_code_issue(user=cast.patient, created_by=cast.front_desk)
+    issued = reset_code_issue(
+        user=cast.patient,
+        created_by=cast.front_desk,
+        confirmation=ResetCode.Confirmation.IN_PERSON,
+        identity_document="state_id",
+    )
     page = phone.page
 
     phone.goto("/accounts/sign-in/")
