@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -122,15 +121,7 @@ def invite_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     try:
         issued = account_services.invite_create(user=patient.user, created_by=request.user)  # type: ignore[arg-type]
     except account_services.AccountInUse:
-        messages.error(
-            request,
-            _(
-                "%(name)s already has an account, so an invite link cannot be made. If they "
-                "cannot sign in, give a password reset code: you check who they are first."
-            )
-            % {"name": patient.friendly_name},
-        )
-        return redirect("staff:patient_detail", patient_id=patient.pk)
+        return render(request, "staff/invite_in_use.html", _context(request, patient=patient))
     url = settings.SITE_URL.rstrip("/") + reverse("accounts:invite", args=[issued.token])
     return render(
         request,

@@ -61,6 +61,8 @@ ACCESS: dict[str, Rule] = {
     ),
     "accounts:password_reset_complete": PUBLIC,
     "accounts:reset_code": PUBLIC,
+    # The signed-in person's own account notice (no patient id; tether/staff/tests).
+    "accounts:account_notice": PUBLIC,
     # A program admin resets a colleague's two-step sign-in (tether/accounts/tests).
     "accounts:staff_two_step": Rule(
         allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
@@ -311,10 +313,12 @@ ACCESS: dict[str, Rule] = {
     ),
     "consent:staff_consent_new": Rule(
         needs_patient=True,
-        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        allowed=("assigned_clinician",),
         denied=(
             *NOT_STAFF,
             "unassigned_clinician",
+            "clinical_lead",
+            "front_desk",
             "on_call",
             "program_admin",
             "privacy_officer",
