@@ -98,6 +98,30 @@ class IdentityDocument(models.TextChoices):
     OTHER_PHOTO_ID = "other_photo_id", _("Other government photo ID")
 
 
+class StaffEnrolmentLink(models.Model):
+    """A single-use, expiring link with which a staff member sets up their authenticator
+    app (two-step sign-in). Without one, signing in with the password alone never lets
+    anyone enrol an app on a staff account (``tether.accounts.mfa``). Made by a program
+    admin (or ``manage.py staff_enrolment_link`` for the first one) and handed over."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"staff enrolment link #{self.pk}"
+
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
 class ResetCode(models.Model):
     """A one-time code that front desk hands to a patient in person.
 

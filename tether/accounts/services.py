@@ -27,6 +27,7 @@ from tether.accounts.models import (
     IdentityDocument,
     Invite,
     ResetCode,
+    StaffEnrolmentLink,
     TwoStepReset,
     User,
     hash_secret,
@@ -448,3 +449,76 @@ def two_step_reset(
         ended,
     )
     return reset
+
+
+# --- Staff authenticator enrolment by a one-time link ---------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedEnrolmentLink:
+    link: StaffEnrolmentLink
+    token: str  # shown once, never stored
+
+
+def enrolment_link_create(
+    *, user: User, created_by: User | None, request: HttpRequest | None = None
+) -> IssuedEnrolmentLink:
+    """A fresh set-up link for a staff member's authenticator app; older unused links for
+    the same person stop working. Audited (ids only) in the same transaction. The caller
+    checks who may (``two_step_reset_allowed``: a program admin, for a colleague)."""
+    if not user.is_staff_member or user.organization_id is None:
+        raise ValueError("Set-up links are for staff of an organization.")
+    now = timezone.now()
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        StaffEnrolmentLink.objects.filter(
+            user=user, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        link = StaffEnrolmentLink.objects.create(
+            organization_id=user.organization_id,
+            user=user,
+            token_hash=hash_secret(token),
+            created_by=created_by,
+            created_at=now,
+            expires_at=now + timedelta(hours=settings.TETHER_STAFF_ENROLMENT_VALID_HOURS),
+        )
+        audit.record(
+            request=request,
+            actor=created_by,
+            patient=None,
+            action=Action.CREATE,
+            category=Category.GENERAL,
+            purpose=Purpose.OPERATIONS,
+            outcome=AuditEvent.Outcome.ALLOWED,
+            obj=link,
+        )
+    logger.info("staff set-up link made: user=%s link=%s", user.pk, link.pk)
+    return IssuedEnrolmentLink(link=link, token=token)
+
+
+def enrolment_link_find(*, token: str, user: User) -> StaffEnrolmentLink | None:
+    """The usable link with this token for this signed-in person, or None."""
+    link = StaffEnrolmentLink.objects.filter(token_hash=hash_secret(token), user_id=user.pk).first()
+    return link if link is not None and link.is_usable() else None
+
+
+def enrolment_link_usable(*, link_id: int | None, user: User) -> bool:
+    if link_id is None:
+        return False
+    link = StaffEnrolmentLink.objects.filter(pk=link_id, user_id=user.pk).first()
+    return link is not None and link.is_usable()
+
+
+def enrolment_link_use(*, link_id: int, user: User) -> bool:
+    """Use the link up as the app is confirmed (call inside that transaction); False if
+    it stopped working meanwhile."""
+    link = (
+        StaffEnrolmentLink.objects.select_for_update(no_key=True)
+        .filter(pk=link_id, user_id=user.pk)
+        .first()
+    )
+    if link is None or not link.is_usable():
+        return False
+    link.used_at = timezone.now()
+    link.save(update_fields=["used_at"])
+    return True

@@ -80,9 +80,27 @@ def refusal_statement() -> str:
     )
 
 
+# Who may add recipients outside the program: the people who send care-coordination
+# updates. Not the front desk, program admins, on-call or privacy officers (docs/PRIVACY.md,
+# "Writes the table alone does not decide").
+RECIPIENT_ROLES = frozenset({"clinician", "clinical_lead"})
+
+
+class RecipientRefused(Exception):
+    """This person may not add recipients."""
+
+
 def recipient_create(
     *, organization_id: int, name: str, recipient_organization: str, kind: str, created_by: User
 ) -> Recipient:
+    staff = getattr(created_by, "staff_member", None) if created_by.is_staff_member else None
+    if (
+        staff is None
+        or not staff.is_active
+        or staff.role not in RECIPIENT_ROLES
+        or staff.organization_id != organization_id
+    ):
+        raise RecipientRefused
     with transaction.atomic():
         recipient = Recipient.objects.create(
             organization_id=organization_id,

@@ -370,8 +370,21 @@ def staff_disclosure_file(
 
 @staff_required
 def staff_recipients(request: HttpRequest) -> HttpResponse:
+    """Recipients outside the program: only the roles that send care-coordination
+    updates (``services.RECIPIENT_ROLES``) list and add them; anyone else gets a 404 and
+    the refusal is recorded."""
     user = _user(request)
-    if user.organization_id is None:
+    staff = request.staff_member  # type: ignore[attr-defined]
+    if user.organization_id is None or staff.role not in services.RECIPIENT_ROLES:
+        audit.record(
+            request=request,
+            actor=user,
+            patient=None,
+            action=Action.CREATE if request.method == "POST" else Action.VIEW,
+            category=Category.GENERAL,
+            purpose=Purpose.OPERATIONS,
+            outcome=AuditEvent.Outcome.DENIED,
+        )
         raise Http404
     form = RecipientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
