@@ -2,8 +2,9 @@
 
 Only a program admin, only for staff of their own organization, never for themselves:
 anyone else gets a 404, as everywhere in the staff area. The reset removes the
-person's authenticator apps and signs them out everywhere; at their next sign-in
-``StaffMFAMiddleware`` asks them to set up an app again.
+person's authenticator apps and signs them out everywhere; they set up an app again
+only with a one-time set-up link the admin makes here (``staff_enrolment_link``): a
+password alone never enrols an app on a staff account.
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ def staff_reset(request: HttpRequest, staff_id: int) -> HttpResponse:
         messages.success(
             request,
             _(
-                "Two-step sign-in reset for %(name)s. They have been signed out and will set up "
-                "their authenticator app again the next time they sign in."
+                "Two-step sign-in reset for %(name)s. They have been signed out, and will set up "
+                "their authenticator app again with a set-up link from you."
             )
             % {"name": target.user.get_full_name()},
         )
