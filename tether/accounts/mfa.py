@@ -99,7 +99,9 @@ def setup(request: HttpRequest) -> HttpResponse:
     # session: whoever first signs in with the password alone must never bind their own
     # phone to the account.
     link_id = request.session.get(SESSION_ENROLMENT_LINK)
-    if user.is_staff_member and not services.enrolment_link_usable(link_id=link_id, user=user):
+    if user.is_staff_member and (
+        link_id is None or not services.enrolment_link_usable(link_id=int(link_id), user=user)
+    ):
         TOTPDevice.objects.devices_for_user(user, confirmed=False).delete()
         return render(request, "accounts/mfa_need_link.html", {"next": next_url})
 
@@ -114,7 +116,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
             allowed, _details = locked.verify_is_allowed()
             confirmed = allowed and locked.verify_token(form.cleaned_data["code"])
-            if confirmed and user.is_staff_member:
+            if confirmed and user.is_staff_member and link_id is not None:
                 confirmed = services.enrolment_link_use(link_id=int(link_id), user=user)
             if confirmed:
                 locked.confirmed = True

@@ -38,7 +38,7 @@ def _enrol(client, user) -> bool:
         return False
     client.post(SETUP, {"code": current_code(device)})
     del page
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def test_a_password_alone_cannot_enrol_an_app(cast, client, newcomer):

@@ -280,3 +280,21 @@ def test_the_reset_code_endpoint_asks_the_gate_to_update(cast, client_as):
         action="update",
         outcome=AuditEvent.Outcome.DENIED,
     ).exists()
+
+
+def test_only_the_person_themself_can_mark_their_notice_read(cast, client_as, client):
+    from tether.accounts.services import reset_code_issue, reset_code_redeem
+
+    issued = reset_code_issue(
+        user=cast.patient,
+        created_by=cast.front_desk,
+        confirmation=ResetCode.Confirmation.IN_PERSON,
+        identity_document="passport",
+    )
+    reset_code_redeem(username="maria.g", code=issued.code, password=NEW_PASSWORD)
+    url = reverse("accounts:account_notice")
+    for persona in ("other_patient", "front_desk", "assigned_clinician", "other_org_clinician"):
+        client_as(getattr(cast, persona)).post(url)
+    client.logout()
+    assert client.post(url).status_code == 302  # signed out: to sign in
+    assert AccountNotice.objects.get(user=cast.patient).seen_at is None
