@@ -245,6 +245,7 @@ def _coordination_page(
             "export_form": export_form
             or MeasureExportForm(organization_id=patient.organization_id, prefix="export"),
             "part2_program": part2_program,
+            "can_manage_recipients": request.staff_member.role in services.RECIPIENT_ROLES,  # type: ignore[attr-defined]
             "disclosures": list(selectors.disclosures_of(patient)),
             "consents": [c for c in selectors.consents_of(patient) if c.state == "in_force"],
             "words": CATEGORY_WORDS,

@@ -298,3 +298,22 @@ def test_only_the_person_themself_can_mark_their_notice_read(cast, client_as, cl
     client.logout()
     assert client.post(url).status_code == 302  # signed out: to sign in
     assert AccountNotice.objects.get(user=cast.patient).seen_at is None
+
+
+def test_following_an_email_reset_link_verifies_the_address(
+    cast, client, settings, django_capture_on_commit_callbacks
+):
+    """Only an address the patient proved is theirs can carry a confirmation code."""
+    cast.patient.email = "maria@example.org"
+    cast.patient.save(update_fields=["email"])
+    client.post(reverse("accounts:password_reset"), {"email": "maria@example.org"})
+    link = re.search(r"/accounts/reset/link/\S+/", str(mail.outbox[0].body))
+    assert link is not None
+    page = client.get(link.group(0), follow=True)
+    client.post(
+        page.redirect_chain[-1][0] if page.redirect_chain else link.group(0),
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    cast.patient.refresh_from_db()
+    assert cast.patient.check_password(NEW_PASSWORD)
+    assert cast.patient.email_verified_at is not None
