@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tether.lib.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -84,6 +85,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "tether.accounts.middleware.SessionTimeoutMiddleware",
     "tether.accounts.middleware.StaffMFAMiddleware",
+    "tether.accounts.notices.AccountNoticeMiddleware",
     "tether.organizations.middleware.ProgramTimezoneMiddleware",
     "tether.consent.shared_device.SharedDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -182,6 +184,8 @@ CSRF_COOKIE_HTTPONLY = True
 
 # Onboarding invites and front-desk reset codes.
 TETHER_INVITE_VALID_HOURS = env_int("TETHER_INVITE_VALID_HOURS", 72, minimum=1)
+# A staff member's authenticator set-up link (issue 13): single use, short-lived.
+TETHER_STAFF_ENROLMENT_VALID_HOURS = env_int("TETHER_STAFF_ENROLMENT_VALID_HOURS", 24, minimum=1)
 TETHER_RESET_CODE_VALID_HOURS = env_int("TETHER_RESET_CODE_VALID_HOURS", 24, minimum=1)
 TETHER_RESET_CODE_MAX_ATTEMPTS = env_int("TETHER_RESET_CODE_MAX_ATTEMPTS", 5, minimum=1)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3600, minimum=60)

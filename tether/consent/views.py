@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tether.accounts.models import User
@@ -21,6 +22,7 @@ from tether.consent.forms import (
     CoordinationForm,
     MeasureExportForm,
     RecipientForm,
+    StaffConsentForm,
 )
 from tether.consent.models import Amendment, ConsentDirective, Disclosure, Recipient
 from tether.consent.notice import PART2_NOTICE_SHORT, PART2_SECURITY_LABELS
@@ -82,8 +84,12 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "consent/patient_list.html",
         {
             "nav": "sharing",
-            "in_force": [c for c in consents if c.state == "in_force"],
-            "ended": [c for c in consents if c.state != "in_force"],
+            "in_force": [
+                (c, selectors.staff_entry_text(c)) for c in consents if c.state == "in_force"
+            ],
+            "ended": [
+                (c, selectors.staff_entry_text(c)) for c in consents if c.state != "in_force"
+            ],
             "disclosures": list(selectors.disclosures_of(patient)),
             "words": CATEGORY_WORDS,
         },
@@ -239,6 +245,7 @@ def _coordination_page(
             "export_form": export_form
             or MeasureExportForm(organization_id=patient.organization_id, prefix="export"),
             "part2_program": part2_program,
+            "can_manage_recipients": request.staff_member.role in services.RECIPIENT_ROLES,  # type: ignore[attr-defined]
             "disclosures": list(selectors.disclosures_of(patient)),
             "consents": [c for c in selectors.consents_of(patient) if c.state == "in_force"],
             "words": CATEGORY_WORDS,
@@ -364,8 +371,21 @@ def staff_disclosure_file(
 
 @staff_required
 def staff_recipients(request: HttpRequest) -> HttpResponse:
+    """Recipients outside the program: only the roles that send care-coordination
+    updates (``services.RECIPIENT_ROLES``) list and add them; anyone else gets a 404 and
+    the refusal is recorded."""
     user = _user(request)
-    if user.organization_id is None:
+    staff = request.staff_member  # type: ignore[attr-defined]
+    if user.organization_id is None or staff.role not in services.RECIPIENT_ROLES:
+        audit.record(
+            request=request,
+            actor=user,
+            patient=None,
+            action=Action.CREATE if request.method == "POST" else Action.VIEW,
+            category=Category.GENERAL,
+            purpose=Purpose.OPERATIONS,
+            outcome=AuditEvent.Outcome.DENIED,
+        )
         raise Http404
     form = RecipientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -632,43 +652,79 @@ def staff_consent_pdf(request: HttpRequest, patient_id: int, consent_id: int) ->
 
 @staff_required
 def staff_consent_new(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """At intake: the patient reads and signs a consent on a staff device (the staff
-    member is recorded as witness)."""
+    """The patient reads and signs a consent on a staff device, as their own act.
+
+    Only the patient's care team (the gate: CREATE on the mental-health record, and on
+    Part 2 for a Part 2 consent); never the front desk. The patient does a step only they
+    can do (their own password, or an in-person signature with their identity document
+    checked); the staff member is recorded as the one who entered and witnessed it.
+    """
     patient = access_patient(
         request,
         patient_id,
-        category=Category.GENERAL,
+        category=services.STAFF_ENTRY_CATEGORY,
         action=Action.CREATE,
-        purpose=Purpose.OPERATIONS,
+        purpose=Purpose.PATIENT_REQUEST,
     )
-    form = ConsentForm(request.POST or None, organization_id=patient.organization_id)
+    form = StaffConsentForm(request.POST or None, organization_id=patient.organization_id)
+    minor = patient.age_on(timezone.localdate()) < services.ADULT_AGE
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.consent_sign(
-            patient=patient,
-            signed_by=_user(request),
-            recipient=data["recipient"],
-            category=Category(data["category"]),
-            description=data["description"],
-            purpose=Purpose(data["purpose"]),
-            discloser=_discloser(patient),
-            expires_on=data["expires_on"],
-            signature_name=data["signature_name"],
-            signed_via=ConsentDirective.SignedVia.STAFF_DEVICE,
-        )
-        messages.success(
-            request, _("Signed. The patient can print it or take it back in the portal.")
-        )
-        return redirect("staff:patient_detail", patient_id=patient.pk)
+        category = Category(data["category"])
+        if category == Category.PART2:
+            access_patient(
+                request,
+                patient_id,
+                category=Category.PART2,
+                action=Action.CREATE,
+                purpose=Purpose.PATIENT_REQUEST,
+            )
+        try:
+            services.consent_enter_on_staff_device(
+                request=request,
+                patient=patient,
+                entered_by=_user(request),
+                patient_confirmed=data["patient_confirmation"],
+                patient_password=data.get("patient_password") or "",
+                identity_document=data.get("identity_document") or "",
+                recipient=data["recipient"],
+                category=category,
+                description=data["description"],
+                purpose=Purpose(data["purpose"]),
+                discloser=_discloser(patient),
+                expires_on=data["expires_on"],
+                signature_name=data["signature_name"],
+            )
+        except services.MinorConsentRefused:
+            form.add_error(None, _MINOR_REFUSED)
+        except services.ConsentNotConfirmed:
+            form.add_error(
+                "patient_password",
+                _("That password is not right. The patient types their own password."),
+            )
+        else:
+            messages.success(
+                request, _("Signed. The patient can print it or take it back in the portal.")
+            )
+            return redirect("staff:patient_detail", patient_id=patient.pk)
     return render(
         request,
         "consent/staff_consent_new.html",
         {
             "patient": patient,
             "form": form,
+            "minor": minor,
+            "minor_refused": _MINOR_REFUSED,
             "discloser": _discloser(patient),
             "revoke_statement": services.revoke_statement(),
             "redisclosure_statement": services.redisclosure_statement(),
             "refusal_statement": services.refusal_statement(),
         },
     )
+
+
+_MINOR_REFUSED = gettext_lazy(
+    "This patient is under 18. Who signs a minor's consent depends on federal and state "
+    "rules this program has not set out here yet, so it cannot be entered on this device: "
+    "take it on paper with the privacy officer."
+)

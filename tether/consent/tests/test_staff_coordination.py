@@ -86,8 +86,8 @@ def test_a_patient_signs_on_a_staff_device_at_intake(cast, client_as, pcp):
     from tether.consent.models import ConsentDirective
 
     url = reverse("consent:staff_consent_new", args=[cast.patient.patient.pk])
-    client = client_as(cast.front_desk)
-    assert "You are recorded as witness" in client.get(url).content.decode()
+    client = client_as(cast.assigned_clinician)
+    assert "entered and witnessed it" in client.get(url).content.decode()
     client.post(
         url,
         {
@@ -98,9 +98,12 @@ def test_a_patient_signs_on_a_staff_device_at_intake(cast, client_as, pcp):
             "expires_on": (timezone.localdate() + dt.timedelta(days=30)).isoformat(),
             "signature_name": "Maria Garcia",
             "agree": "on",
+            "patient_confirmation": "in_person",
+            "identity_document": "state_id",
         },
     )
     consent = ConsentDirective.objects.get()
     assert consent.signed_via == ConsentDirective.SignedVia.STAFF_DEVICE
-    assert consent.witnessed_by == cast.front_desk
+    assert consent.witnessed_by == cast.assigned_clinician
+    assert client_as(cast.front_desk).get(url).status_code == 404
     assert client_as(cast.program_admin).get(url).status_code == 404

@@ -53,6 +53,8 @@ ACCESS: dict[str, Rule] = {
     "accounts:timed_out": PUBLIC,
     "accounts:mfa_setup": PUBLIC,
     "accounts:mfa_verify": PUBLIC,
+    # A staff member's one-time set-up link (tether/accounts/tests/test_staff_enrolment.py).
+    "accounts:mfa_enrol": Rule(public=True, kwargs={"token": "not-a-real-token"}),
     "accounts:invite": Rule(public=True, kwargs={"token": "not-a-real-token"}),
     "accounts:password_reset": PUBLIC,
     "accounts:password_reset_done": PUBLIC,
@@ -61,9 +63,17 @@ ACCESS: dict[str, Rule] = {
     ),
     "accounts:password_reset_complete": PUBLIC,
     "accounts:reset_code": PUBLIC,
+    # The signed-in person's own account notice (no patient id; tether/staff/tests).
+    "accounts:account_notice": PUBLIC,
     # A program admin resets a colleague's two-step sign-in (tether/accounts/tests).
     "accounts:staff_two_step": Rule(
         allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
+    ),
+    "accounts:staff_enrolment_link": Rule(
+        method="post",
+        allowed=("program_admin",),
+        denied=tuple(p for p in EVERYONE if p != "program_admin"),
+        kwargs={"staff_id": "STAFF"},
     ),
     "accounts:staff_two_step_reset": Rule(
         allowed=("program_admin",),
@@ -289,7 +299,10 @@ ACCESS: dict[str, Rule] = {
     "consent:patient_family": Rule(allowed=("patient", "adolescent"), denied=(*STAFF, "parent")),
     "consent:patient_detail": Rule(denied=EVERYONE, kwargs={"consent_id": "999999"}),
     "consent:patient_revoke": Rule(method="post", denied=EVERYONE, kwargs={"consent_id": "999999"}),
-    "consent:staff_recipients": Rule(allowed=("assigned_clinician",), denied=NOT_STAFF),
+    "consent:staff_recipients": Rule(
+        allowed=("assigned_clinician", "unassigned_clinician", "clinical_lead"),
+        denied=(*NOT_STAFF, "front_desk", "privacy_officer", "program_admin", "on_call"),
+    ),
     "consent:patient_amendments": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
     "consent:device": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
     "consent:quick_view": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
@@ -311,10 +324,12 @@ ACCESS: dict[str, Rule] = {
     ),
     "consent:staff_consent_new": Rule(
         needs_patient=True,
-        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        allowed=("assigned_clinician",),
         denied=(
             *NOT_STAFF,
             "unassigned_clinician",
+            "clinical_lead",
+            "front_desk",
             "on_call",
             "program_admin",
             "privacy_officer",
