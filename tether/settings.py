@@ -125,6 +125,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo runs the web server, the worker and the scheduler on one file. WAL lets
+    # readers run beside the one writer; IMMEDIATE takes the write lock when a
+    # transaction starts, so a read-then-write never fails to upgrade its lock (the
+    # "database is locked" that no wait can cure); a writer waits up to 20 s for the
+    # lock instead of failing; synchronous=NORMAL is safe with WAL and much faster.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and authentication ---------------------------------------------
