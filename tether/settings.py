@@ -237,7 +237,7 @@ SECURE_CSP = {
 }
 
 # --- Background work (Django tasks; docs/OPERATIONS.md "Worker and scheduler") -------
-# The database backend: `manage.py db_worker` runs tasks, `manage.py run_scheduler`
+# The database backend: `manage.py run_worker` runs tasks, `manage.py run_scheduler`
 # enqueues the periodic sweeps (urgent-request escalation) every minute.
 TASKS = {
     "default": {
@@ -251,6 +251,11 @@ TETHER_SCHEDULER_INTERVAL_SECONDS = env_int("TETHER_SCHEDULER_INTERVAL_SECONDS",
 # or a ready task has waited this long for a worker (tether/crisis/health.py).
 TETHER_SCHEDULER_STALE_MINUTES = env_int("TETHER_SCHEDULER_STALE_MINUTES", 5, minimum=2)
 TETHER_TASK_WAIT_MINUTES = env_int("TETHER_TASK_WAIT_MINUTES", 5, minimum=1)
+# A task that has run this long was abandoned by a killed worker: it is retried (3 runs
+# in all), then failed. Also stopped: a task whose latest run failed in the last
+# TETHER_TASK_FAILED_MINUTES with no later success (tether/crisis/resilience.py).
+TETHER_TASK_RUNNING_MINUTES = env_int("TETHER_TASK_RUNNING_MINUTES", 10, minimum=2)
+TETHER_TASK_FAILED_MINUTES = env_int("TETHER_TASK_FAILED_MINUTES", 60, minimum=5)
 
 # --- Cache (rate limits) -----------------------------------------------------------------
 # In-process memory by default: limits then count per gunicorn worker process. Set a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_GET
 from tether.accounts.models import User
 from tether.checkins import selectors as checkins_selectors
 from tether.consent import selectors as consent_selectors
-from tether.crisis.health import background_health
+from tether.crisis.health import background_health, database_unreachable
 from tether.family import selectors as family_selectors
 from tether.homework import selectors as homework_selectors
 from tether.messaging import selectors as messaging_selectors
@@ -38,8 +39,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @require_GET
 def healthz_background(request: HttpRequest) -> HttpResponse:
     """For monitoring: 200 while the scheduler and worker run, 503 when urgent-request
-    escalation has stopped (tether/crisis/health.py). Times and codes only."""
-    health = background_health()
+    escalation has stopped (tether/crisis/health.py). Times and codes only. With the
+    database unreachable it still answers its JSON 503 (``database_unreachable``)."""
+    try:
+        health = background_health()
+    except DatabaseError:
+        health = database_unreachable()
     return JsonResponse(health.as_dict(), status=200 if health.ok else 503)
 
 

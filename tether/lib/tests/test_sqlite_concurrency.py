@@ -79,7 +79,7 @@ def test_it_lets_concurrent_processes_write_one_sqlite_file_without_locking(tmp_
     for stdout, stderr in outputs:
         assert "FAILURES 0 []" in stdout, stdout + stderr
 
-    check = subprocess.run(  # noqa: S603 - fixed argv, our own code
+    check = subprocess.run(
         [
             sys.executable,
             "-c",

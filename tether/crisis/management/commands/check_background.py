@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
-from tether.crisis.health import background_health
+from tether.crisis.health import background_health, database_unreachable
 
 
 class Command(BaseCommand):
@@ -21,7 +22,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print the details as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        health = background_health()
+        try:
+            health = background_health()
+        except DatabaseError:
+            health = database_unreachable()
         details = health.as_dict()
         if options["json"]:
             self.stdout.write(json.dumps(details, indent=2))
