@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
 
 from tether.crisis.health import background_health, database_unreachable
+from tether.crisis.resilience import DATABASE_ERRORS
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             health = background_health()
-        except DatabaseError:
+        except DATABASE_ERRORS:
             health = database_unreachable()
         details = health.as_dict()
         if options["json"]:
