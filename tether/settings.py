@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "tether.homework",
     "tether.consent",
     "tether.family",
+    "tether.fieldkeys",
 ]
 
 MIDDLEWARE = [
