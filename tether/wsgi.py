@@ -6,7 +6,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tether.settings")
 application = get_wsgi_application()
 
 # Needs the apps loaded, hence imported here.
-from tether.crisis.offline import write_snapshot_quietly  # noqa: E402
+from tether.crisis.offline import start_refresher, write_snapshot_quietly  # noqa: E402
 from tether.fieldkeys.keycheck import verify_and_register  # noqa: E402
 
 # Refuse to serve with a field-key ring that cannot read the stored data (raises,
@@ -14,3 +14,4 @@ from tether.fieldkeys.keycheck import verify_and_register  # noqa: E402
 verify_and_register()
 # The crisis lines for the page shown while the database is down (tether/crisis/offline.py).
 write_snapshot_quietly()
+start_refresher()

@@ -2,8 +2,7 @@
 
 On every response to a signed-in patient or proxy whose page named their program (the
 crisis context processor sets ``request.crisis_program_id``), the program hint cookie
-is set, bound to their session; on a signed-out response it is removed. Every 10
-minutes a web process refreshes the crisis-line snapshot file.
+is set, bound to their session; on a signed-out response it is removed.
 """
 
 from __future__ import annotations
@@ -23,8 +22,6 @@ class CrisisOfflineMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code < 500 and offline.refresh_due():
-            offline.write_snapshot_quietly()
         self._remember_program(request, response)
         return response
 

@@ -7,7 +7,7 @@ database:
 
 - a **snapshot** of every active program's crisis lines, a small JSON file in
   ``TETHER_VAR_DIR`` (``crisis-lines.json``), written when a program is saved, when a
-  web process starts, and every 10 minutes by each web process (``refresh_due``);
+  web process starts, and every 10 minutes by each web process (``start_refresher``);
   each process also keeps the last copy it read in memory;
 - a **program hint cookie** (signed, HttpOnly) naming the signed-in patient's (or
   proxy's) program, bound to their session cookie: it is only honoured while the
@@ -54,7 +54,6 @@ REFRESH_SECONDS = 600
 _lock = threading.Lock()
 _memory: dict[str, Any] = {}
 _memory_mtime: float | None = None
-_last_refresh = 0.0
 
 
 def snapshot_path() -> Path:
@@ -68,7 +67,6 @@ def write_snapshot() -> None:
     """Write every active program's crisis lines to the snapshot file (atomically)."""
     from tether.organizations.models import Program
 
-    global _last_refresh
     programs = Program.objects.filter(is_active=True).values(
         "pk",
         "name",
@@ -96,7 +94,6 @@ def write_snapshot() -> None:
     with _lock:
         _memory.clear()
         _memory.update(data)
-        _last_refresh = time.monotonic()
 
 
 def write_snapshot_quietly() -> None:
@@ -109,8 +106,18 @@ def write_snapshot_quietly() -> None:
         logger.warning("could not refresh the crisis-line snapshot; keeping the last one")
 
 
-def refresh_due() -> bool:
-    return time.monotonic() - _last_refresh > REFRESH_SECONDS
+def start_refresher() -> None:
+    """Refresh the snapshot every 10 minutes from a background thread of this web
+    process (never on a request's path, so no page pays for it)."""
+    from django.db import connections
+
+    def loop() -> None:
+        while True:
+            time.sleep(REFRESH_SECONDS)
+            write_snapshot_quietly()
+            connections.close_all()
+
+    threading.Thread(target=loop, name="crisis-line-snapshot", daemon=True).start()
 
 
 # --- Reading it (the database may be down) ------------------------------------------------
