@@ -36,6 +36,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -199,7 +200,10 @@ def programs_for_outage(request: HttpRequest) -> tuple[list[ProgramLines], bool]
     program_id = hinted_program_id(request)
     if program_id is not None and str(program_id) in programs:
         return [_lines(programs[str(program_id)])], True
-    slug = slug_for_host(request.get_host())
+    try:
+        slug = slug_for_host(request.get_host())
+    except DisallowedHost:
+        slug = None
     ids = snapshot.get("organizations", {}).get(slug, []) if slug else []
     return [_lines(programs[i]) for i in ids if i in programs], False
 
