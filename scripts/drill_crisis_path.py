@@ -5,7 +5,7 @@
 
 Builds a scratch database (migrated, the test cast), then starts what production
 runs: gunicorn with 3 workers (DEBUG off, production security settings behind an
-HTTPS proxy header), ``db_worker`` and ``run_scheduler``. Over real HTTP on loopback:
+HTTPS proxy header), ``run_worker`` and ``run_scheduler``. Over real HTTP on loopback:
 
 - **taps under load**: in each round, one patient tap on "I need help now" while
   ``--readers`` clinicians load that patient's chart ``--loads`` times each;
@@ -219,7 +219,7 @@ def main() -> None:
             env=env,
         ),
         subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--no-reload"],
+            [sys.executable, "manage.py", "run_worker", "--no-reload"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -46,6 +46,7 @@ ACCESS: dict[str, Rule] = {
     # Public: no patient data.
     "home": PUBLIC,
     "healthz": PUBLIC,
+    "healthz_live": PUBLIC,
     "healthz_background": PUBLIC,  # times and codes only (tether/crisis/health.py)
     "crisis:crisis": PUBLIC,
     "accounts:login": PUBLIC,
