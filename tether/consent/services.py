@@ -178,7 +178,8 @@ def _disclose(
 
     The consent is checked inside the transaction, so a consent revoked a moment ago
     (still showing in someone's open tab) refuses the release. ``content(notice, now)``
-    builds what is sent; the disclosure carries the notice and is audited as an export.
+    builds what is sent; the disclosure carries the notice and is audited as a
+    disclosure (``Action.DISCLOSE``).
     A refusal is audited as denied (the trail commits denied events durably).
     """
     with transaction.atomic():
@@ -203,7 +204,7 @@ def _disclose(
                 request=None,
                 actor=sent_by,
                 patient=patient,
-                action=Action.EXPORT,
+                action=Action.DISCLOSE,
                 category=category,
                 purpose=Purpose(consent.purpose),
                 outcome=AuditEvent.Outcome.ALLOWED,
@@ -214,7 +215,7 @@ def _disclose(
         request=None,
         actor=sent_by,
         patient=patient,
-        action=Action.EXPORT,
+        action=Action.DISCLOSE,
         category=category,
         purpose=Purpose.TREATMENT,
         outcome=AuditEvent.Outcome.DENIED,
