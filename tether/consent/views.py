@@ -188,7 +188,9 @@ def _disclosing_patient(
     never from the form. Refused: 404 and a denied audit event, nothing sent.
     """
     user = _user(request)
-    subject = Patient.objects.filter(pk=patient_id, organization_id=user.organization_id).first()
+    subject = Patient.objects.filter(
+        pk=patient_id, organization_id=user.organization_id or 0
+    ).first()
     category = category_of(subject) if subject is not None else Category.PART2
     patient = access_patient(
         request, patient_id, category=category, action=Action.DISCLOSE, purpose=Purpose.TREATMENT

@@ -57,6 +57,7 @@ class Relation(models.TextChoices):
 C, A, R = Category, Action, Relation
 _READ = frozenset({A.VIEW})
 _READ_WRITE = frozenset({A.VIEW, A.CREATE, A.UPDATE})
+_FOLLOW_UP = frozenset({A.VIEW, A.CREATE})
 _SELF_ALL = frozenset({A.VIEW, A.CREATE, A.UPDATE, A.EXPORT})
 # The care team sends records outside the program (never anyone else); the recipient's
 # consent is checked on top by ``gate.may_disclose``.
@@ -98,7 +99,10 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
     },
     R.PROGRAM_LEAD: {
         C.GENERAL: _READ_WRITE,
-        C.MENTAL_HEALTH: _READ,
+        # Create: documenting follow-up (a flag acknowledged, assigned or resolved with a
+        # note; an urgent request acknowledged and its contact documented). Never change
+        # the clinical record.
+        C.MENTAL_HEALTH: _FOLLOW_UP,
         C.SELF_REPORT: _READ,
         C.PSYCHOTHERAPY_NOTE: _NOTHING,
         C.PART2: _NOTHING,
@@ -106,7 +110,8 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
     },
     R.PROGRAM_ON_CALL: {
         C.GENERAL: _READ,
-        C.MENTAL_HEALTH: _READ,
+        # Create: documenting crisis follow-up, as for the lead.
+        C.MENTAL_HEALTH: _FOLLOW_UP,
         C.SELF_REPORT: _READ,
         C.PSYCHOTHERAPY_NOTE: _NOTHING,
         C.PART2: _NOTHING,

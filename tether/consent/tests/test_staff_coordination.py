@@ -145,9 +145,7 @@ def test_on_call_cannot_export_the_measure_history(cast, client_as, pcp, sign):
     ).exists()
 
 
-def test_an_update_from_a_part2_program_is_part2_whatever_the_form_says(
-    cast, client_as, pcp, sign
-):
+def test_an_update_from_a_part2_program_is_part2_whatever_the_form_says(cast, client_as, pcp, sign):
     """Before: an unticked box sent Part 2 content as mental-health, readable by lead and
     on-call. Now the label comes from the patient's program."""
     _part2_program(cast)
