@@ -271,6 +271,20 @@ def access_patient(
     return patient
 
 
+def peek_patient(user: User, patient_id: int | str) -> Patient | None:
+    """The patient with this id in the user's organization, deciding nothing: only to
+    work out the label of a record before asking the gate (``access_patient``) for it.
+    Never show anything of it before the gate has answered."""
+    if not user.is_authenticated or user.organization_id is None:
+        return None
+    try:
+        return Patient.objects.filter(
+            pk=int(patient_id), organization_id=user.organization_id
+        ).first()
+    except (ValueError, TypeError):
+        return None
+
+
 def readable_categories(
     request: HttpRequest,
     patient: Patient,

@@ -109,7 +109,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             request,
             patient=patient,
             self_report=checkins_selectors.staff_self_report(request, patient=patient),
-            care_work=homework_selectors.staff_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
+            care_work=homework_selectors.staff_summary(request=request, patient=patient),
             reach=messaging_selectors.staff_reach_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
             consent=consent_selectors.staff_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
             **selectors.patient_overview(patient=patient),
