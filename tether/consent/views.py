@@ -100,7 +100,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient_new(request: HttpRequest) -> HttpResponse:
-    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    # Signing a consent is the patient's own act: the gate is asked to create it.
+    action = Action.CREATE if request.method == "POST" else Action.VIEW
+    patient = access_own_record(request, category=Category.GENERAL, action=action)
     form = ConsentForm(request.POST or None, organization_id=patient.organization_id)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -168,7 +170,7 @@ def patient_pdf(request: HttpRequest, consent_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def patient_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
-    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    patient = access_own_record(request, category=Category.GENERAL, action=Action.UPDATE)
     consent = _own_consent(request, patient, consent_id, action=Action.UPDATE)
     services.consent_revoke(consent=consent, revoked_by=_user(request))
     messages.success(request, _("Done. This consent has ended. Nothing more will be shared."))
@@ -432,7 +434,8 @@ def staff_recipients(request: HttpRequest) -> HttpResponse:
 @login_required
 def patient_family(request: HttpRequest) -> HttpResponse:
     """The patient's family members and what each may see; an adult changes them here."""
-    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    action = Action.UPDATE if request.method == "POST" else Action.VIEW
+    patient = access_own_record(request, category=Category.GENERAL, action=action)
     adult = patient.age_on(timezone.localdate()) >= services.ADULT_AGE
     proxies = list(Proxy.objects.filter(patient=patient, is_active=True).select_related("user"))
     if request.method == "POST":
@@ -476,7 +479,9 @@ def patient_family(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient_amendments(request: HttpRequest) -> HttpResponse:
-    patient = access_own_record(request, category=Category.MENTAL_HEALTH, action=Action.VIEW)
+    # Asking for a correction appends the request to the record (45 CFR 164.526).
+    action = Action.CREATE if request.method == "POST" else Action.VIEW
+    patient = access_own_record(request, category=Category.MENTAL_HEALTH, action=action)
     form = AmendmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.amendment_request(

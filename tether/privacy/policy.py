@@ -68,8 +68,12 @@ _NOTHING: frozenset[Action] = frozenset()
 # Anything not listed is denied. Reasons for each row are in docs/PRIVACY.md.
 RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
     R.SELF: {
-        C.GENERAL: _READ | {A.EXPORT},
-        C.MENTAL_HEALTH: _READ | {A.EXPORT},
+        # Create and update: the patient's own directives about their record (consents
+        # signed and revoked, family members' access), never what staff wrote.
+        C.GENERAL: _SELF_ALL,
+        # Create: asking for a correction (45 CFR 164.526), appended to the record; the
+        # patient never changes what staff wrote.
+        C.MENTAL_HEALTH: _READ | {A.CREATE, A.EXPORT},
         C.SELF_REPORT: _SELF_ALL,
         # HIPAA's right of access excludes psychotherapy notes (45 CFR 164.524(a)(1)(i)).
         C.PSYCHOTHERAPY_NOTE: _NOTHING,

@@ -1051,11 +1051,19 @@ def test_a_wrong_persons_post_changes_nothing(name, world):
 @pytest.mark.parametrize("name", sorted(n for n, r in POSTS.items() if r.control))
 def test_the_right_persons_post_does_change_something(name, world):
     """The control: the walk's data is good enough to change something for a right person,
-    so "nothing changed" above is not an accident of bad data."""
+    so "nothing changed" above is not an accident of bad data. And the class of issue 13:
+    a request that changes a patient's records asks the gate for the action it performs
+    (create, update, export, disclose), never "view": the events it writes say so."""
+    from tether.privacy.models import AuditEvent
+
     user = getattr(world.cast, POSTS[name].allowed[0])
+    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     status, changed = _post(name, world, user)
     assert status != 403, "the CSRF token was refused"
     assert changed, f"{name}: nothing changed ({status})"
+    events = AuditEvent.objects.filter(pk__gt=last, actor=user, outcome="allowed")
+    asked = set(events.exclude(patient=None).values_list("action", flat=True))
+    assert "view" not in asked, f"{name} asked the gate for view while writing: {asked}"
 
 
 def test_every_post_without_a_control_says_why():
