@@ -363,13 +363,16 @@ ACCESS: dict[str, Rule] = {
     "consent:staff_consent_pdf": Rule(
         needs_patient=True, denied=EVERYONE, kwargs={"consent_id": "999999"}
     ),
+    # Sending outside the program is a disclosure: the care team only (issue 13).
     "consent:staff_measure_export": Rule(
         method="post",
         needs_patient=True,
-        allowed=("assigned_clinician", "clinical_lead", "on_call"),
+        allowed=("assigned_clinician",),
         denied=(
             *NOT_STAFF,
             "unassigned_clinician",
+            "clinical_lead",
+            "on_call",
             "front_desk",
             "program_admin",
             "privacy_officer",
