@@ -457,7 +457,8 @@ def disclosure_category_for(patient: Patient, base_category: Category) -> Catego
     """The label of what is sent outside the program about ``patient`` (a care-coordination
     update written from the record): ``part2`` when the patient is, or was, treated in a
     program that treats substance use, since anything that program sends about them says
-    they are in substance-use treatment; else ``record_category_for``. Derived from the
+    they are in substance-use treatment (our choice, the stricter reading: the project's
+    reference does not state it); else ``record_category_for``. Derived from the
     patient's programs, never from a choice the sender makes. Psychotherapy notes keep
     their own label (and never leave: ``may_disclose``).
     """
