@@ -121,10 +121,8 @@ class CoordinationForm(forms.Form):
     content = forms.CharField(
         label=_("What to send"), max_length=MAX_TEXT * 2, widget=forms.Textarea(attrs={"rows": 6})
     )
-    part2 = forms.BooleanField(
-        label=_("Contains substance-use treatment information (42 CFR Part 2)"),
-        required=False,
-    )
+    # No "contains Part 2" choice: what is sent is labelled from the patient's programs
+    # (``gate.disclosure_category_for``), never by the sender.
 
     def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

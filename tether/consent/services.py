@@ -320,7 +320,8 @@ def _disclose(
 
     The consent is checked inside the transaction, so a consent revoked a moment ago
     (still showing in someone's open tab) refuses the release. ``content(notice, now)``
-    builds what is sent; the disclosure carries the notice and is audited as an export.
+    builds what is sent; the disclosure carries the notice and is audited as a
+    disclosure (``Action.DISCLOSE``).
     A refusal is audited as denied (the trail commits denied events durably).
     """
     with transaction.atomic():
@@ -345,7 +346,7 @@ def _disclose(
                 request=None,
                 actor=sent_by,
                 patient=patient,
-                action=Action.EXPORT,
+                action=Action.DISCLOSE,
                 category=category,
                 purpose=Purpose(consent.purpose),
                 outcome=AuditEvent.Outcome.ALLOWED,
@@ -356,7 +357,7 @@ def _disclose(
         request=None,
         actor=sent_by,
         patient=patient,
-        action=Action.EXPORT,
+        action=Action.DISCLOSE,
         category=category,
         purpose=Purpose.TREATMENT,
         outcome=AuditEvent.Outcome.DENIED,

@@ -22,7 +22,9 @@ from tether.crisis.selectors import (
 )
 from tether.organizations.hosts import organization_for_request
 from tether.patients.models import Patient
+from tether.privacy import audit
 from tether.privacy.gate import access_own_record
+from tether.privacy.models import Purpose
 from tether.privacy.policy import Action
 
 logger = logging.getLogger(__name__)
@@ -144,6 +146,18 @@ def urgent_status(request: HttpRequest, request_id: int) -> HttpResponse:
         .first()
     )
     if urgent is None:
+        # Another patient's request (or none): a 404 like any unknown id, audited, naming
+        # the other patient when the id is theirs.
+        other = UrgentContactRequest.objects.filter(
+            pk=request_id, organization_id=patient.organization_id
+        ).first()
+        audit.record_denied(
+            request,
+            patient=other.patient if other is not None else None,
+            category=services.CATEGORY,
+            action=Action.VIEW,
+            purpose=Purpose.PATIENT_REQUEST,
+        )
         raise Http404
     events = list(urgent.events.select_related("actor__staff_member"))
     return render(

@@ -19,6 +19,7 @@ from tether.lib.qr import qr_svg
 from tether.messaging import selectors as messaging_selectors
 from tether.patients.services import patient_register
 from tether.privacy.gate import access_patient, decide
+from tether.privacy.list_audit import record_list
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
 from tether.staff import caseload, selectors
@@ -40,12 +41,30 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if sort not in caseload.SORTS:
             sort = "sessions"
         rows = caseload.caseload_for(user=request.user, sort=sort)  # type: ignore[arg-type]
+        for category, shown in (
+            (Category.SELF_REPORT, [r for r in rows if not r.shows_part2]),
+            (Category.PART2, [r for r in rows if r.shows_part2]),
+        ):
+            record_list(
+                request,
+                patients=shown,
+                category=category,
+                purpose=Purpose.TREATMENT,
+                obj_type="staff.caseload",
+            )
         return render(
             request,
             "staff/caseload.html",
             _context(request, nav="dashboard", rows=rows, sort=sort),
         )
     patients = list(selectors.patient_list_for(user=request.user))  # type: ignore[arg-type]
+    record_list(
+        request,
+        patients=patients,
+        category=Category.GENERAL,
+        purpose=Purpose.TREATMENT,
+        obj_type="patients.patient",
+    )
     return render(
         request, "staff/dashboard.html", _context(request, nav="dashboard", patients=patients)
     )
@@ -93,7 +112,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             request,
             patient=patient,
             self_report=checkins_selectors.staff_self_report(request, patient=patient),
-            care_work=homework_selectors.staff_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
+            care_work=homework_selectors.staff_summary(request=request, patient=patient),
             reach=messaging_selectors.staff_reach_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
             consent=consent_selectors.staff_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
             **selectors.patient_overview(patient=patient),
