@@ -697,8 +697,10 @@ def staff_consent_pdf(request: HttpRequest, patient_id: int, consent_id: int) ->
 def staff_consent_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient reads and signs a consent on a staff device, as their own act.
 
-    Only the patient's care team (the gate: CREATE on the mental-health record, and on
-    Part 2 for a Part 2 consent); never the front desk. The patient does a step only they
+    Only the patient's care team: the gate is asked for DISCLOSE on the mental-health
+    record (and on Part 2 for a Part 2 consent), the right of the people who release
+    records under a consent, which the care team alone holds (a clinical lead or on-call
+    may create follow-up notes, not consents); never the front desk. The patient does a step only they
     can do (their own password, or an in-person signature with their identity document
     checked); the staff member is recorded as the one who entered and witnessed it.
     """
@@ -706,7 +708,7 @@ def staff_consent_new(request: HttpRequest, patient_id: int) -> HttpResponse:
         request,
         patient_id,
         category=services.STAFF_ENTRY_CATEGORY,
-        action=Action.CREATE,
+        action=Action.DISCLOSE,
         purpose=Purpose.PATIENT_REQUEST,
     )
     form = StaffConsentForm(request.POST or None, organization_id=patient.organization_id)
@@ -719,7 +721,7 @@ def staff_consent_new(request: HttpRequest, patient_id: int) -> HttpResponse:
                 request,
                 patient_id,
                 category=Category.PART2,
-                action=Action.CREATE,
+                action=Action.DISCLOSE,
                 purpose=Purpose.PATIENT_REQUEST,
             )
         try:

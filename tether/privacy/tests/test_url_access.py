@@ -311,7 +311,13 @@ ACCESS: dict[str, Rule] = {
     "consent:patient_detail": Rule(denied=EVERYONE, kwargs={"consent_id": "999999"}),
     "consent:patient_revoke": Rule(method="post", denied=EVERYONE, kwargs={"consent_id": "999999"}),
     "consent:staff_recipients": Rule(
-        allowed=("assigned_clinician", "unassigned_clinician", "clinical_lead"),
+        # (another organization's clinician adds one to their own organization's list)
+        allowed=(
+            "assigned_clinician",
+            "unassigned_clinician",
+            "clinical_lead",
+            "other_org_clinician",
+        ),
         denied=(*NOT_STAFF, "front_desk", "privacy_officer", "program_admin", "on_call"),
     ),
     "consent:patient_amendments": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
@@ -586,10 +592,15 @@ def _consent_form(world: World) -> dict[str, str]:
         "expires_on": (timezone.localdate() + dt.timedelta(days=60)).isoformat(),
         "signature_name": "Maria Garcia",
         "agree": "on",
+        "patient_confirmation": "in_person",
+        "identity_document": "drivers_license",
     }
 
 
 POSTS: dict[str, Post] = {
+    "accounts:staff_enrolment_link": Post(
+        allowed=("program_admin",), kwargs=lambda w: {"staff_id": w["dana_staff"]}
+    ),
     "accounts:staff_two_step_reset": Post(
         allowed=("program_admin",),
         kwargs=lambda w: {"staff_id": w["dana_staff"]},
@@ -639,6 +650,8 @@ POSTS: dict[str, Post] = {
             "admitted_on": timezone.localdate().isoformat(),
         },
     ),
+    # Both refuse an account in use without the patient's own confirmation (their own
+    # tests: tether/staff/tests/test_account_takeover.py); here, who may ask at all.
     "staff:invite_create": Post(
         allowed=("assigned_clinician", "clinical_lead", "front_desk"), kwargs=_maria
     ),
@@ -768,14 +781,19 @@ POSTS: dict[str, Post] = {
         },
     ),
     "consent:staff_consent_new": Post(
-        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        allowed=("assigned_clinician",),
         kwargs=_maria,
         data=_consent_form,
     ),
     "consent:staff_recipients": Post(
-        # Recipients of the person's own organization; which roles may add them is issue 13
-        # item 7 (branch h-takeover): here only non-staff are wrong.
-        allowed=STAFF,
+        # Recipients are named by the people who send updates to them (RECIPIENT_ROLES).
+        # (another organization's clinician adds one to their own organization's list)
+        allowed=(
+            "assigned_clinician",
+            "unassigned_clinician",
+            "clinical_lead",
+            "other_org_clinician",
+        ),
         data=lambda w: {"name": "Dr. New", "recipient_organization": "Clinic", "kind": "other"},
     ),
     "consent:staff_measure_export": Post(
@@ -825,6 +843,9 @@ PUBLIC_POSTS = frozenset(
         "accounts:password_reset",
         "accounts:password_reset_confirm",
         "accounts:reset_code",
+        # The signed-in person's own notice that their password was reset ("I have read
+        # it"): no patient and no one else's record; tether/staff/tests.
+        "accounts:account_notice",
     }
 )
 
@@ -1002,7 +1023,14 @@ def world(cast: Cast) -> World:
     return World(cast=cast, ids=ids)
 
 
-_UNWATCHED = ("django_session", "privacy_auditevent", "privacy_auditchainhead", "axes_")
+_UNWATCHED = (
+    "django_session",
+    "privacy_auditevent",
+    "privacy_auditpending",
+    "privacy_auditseal",
+    "privacy_auditchainhead",
+    "axes_",
+)
 
 
 def _snapshot() -> dict[str, str]:
