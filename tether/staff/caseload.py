@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from tether.accounts.models import User
 from tether.checkins.models import Response
-from tether.flags.models import Flag
+from tether.flags.models import Flag, Severity
 from tether.flags.selectors import without_hidden_part2
 from tether.homework.models import Assignment
 from tether.messaging.models import Thread
@@ -115,6 +115,11 @@ def caseload_for(
             homework_due=_count(due),
             homework_done=_count(due.filter(status=Assignment.Status.DONE)),
             open_flags=_count(open_flags),
+            # Safety flags and high ones: marked apart on the board (a new item-9 flag
+            # must not look like any other).
+            urgent_flags=_count(
+                open_flags.filter(Q(severity=Severity.HIGH) | Q(kind=Flag.Kind.SAFETY))
+            ),
             top_severity=Subquery(
                 open_flags.filter(patient=OuterRef("pk"))
                 .order_by()

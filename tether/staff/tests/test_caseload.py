@@ -93,3 +93,22 @@ def test_it_costs_the_same_queries_at_two_caseload_sizes(cast, client_as):
     assert "Patient29" in response.content.decode()
     assert len(large.captured_queries) == len(small.captured_queries)
     print(f"\ncaseload board: {len(large.captured_queries)} queries")
+
+
+def test_it_marks_high_and_safety_flags_apart_from_the_others(cast, client_as):
+    from tether.flags.models import Flag, Severity
+
+    patient = cast.patient.patient
+    Flag.objects.create(
+        organization_id=patient.organization_id,
+        patient=patient,
+        episode=patient.episodes.get(),
+        kind=Flag.Kind.SAFETY,
+        severity=Severity.HIGH,
+        reason=Flag.Reason.PHQ9_ITEM9,
+        source_type="checkins.response",
+        source_id=1,
+        raised_at=timezone.now(),
+    )
+    body = client_as(cast.assigned_clinician).get(URL).content.decode()
+    assert '<span class="pill pill--high">1 high or safety</span>' in body
