@@ -58,3 +58,60 @@ def test_the_clinicians_landing_page_shows_the_waiting_request_and_its_clock(des
     desktop.click(banner.get_by_role("link", name="Open the request"))
     desktop.click(page.get_by_role("button", name="Acknowledge"))
     assert page.get_by_role("region", name="1 urgent request waiting for you").count() == 0
+
+
+def _measures_on(cast: Any) -> None:
+    from tether.checkins.models import ProgramInstrument
+    from tether.checkins.sync import sync_instruments
+
+    sync_instruments()
+    ProgramInstrument.objects.create(
+        organization=cast.organization,
+        program=cast.iop,
+        instrument_code="phq9",
+        schedule=ProgramInstrument.Schedule.WEEKLY,
+    )
+
+
+def test_after_item_9_the_patient_reads_when_to_expect_a_call_and_one_flag_is_raised(
+    phone, desktop, cast
+):
+    from tether.flags.models import Flag
+    from tether.flags.services import flags_sweep
+
+    scheduler_beat()
+    _measures_on(cast)
+    sign_in_patient(phone)
+    page = phone.page
+    phone.click(page.get_by_role("button", name="Your weekly questionnaire (PHQ-9)"))
+    for _position in range(1, 9):
+        phone.click(page.get_by_role("button", name="Several days"))
+    phone.click(page.get_by_role("button", name="Several days"))  # item 9
+    assert page.get_by_role("heading", name="What happens next").is_visible()
+    promise = page.get_by_text("Expect a call by").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    urgent = UrgentContactRequest.objects.get()
+    sign_in_staff(desktop, cast.assigned_clinician)
+    desktop.goto(f"/crisis/requests/{urgent.pk}/")
+    told = desktop.page.get_by_text("Patient was told to expect contact by")
+    staff_time = told.locator("xpath=following-sibling::dd[1]").inner_text().strip()
+    assert promise == f"Expect a call by {staff_time}."
+
+    flags_sweep()
+    safety = Flag.objects.filter(patient=cast.patient.patient, kind=Flag.Kind.SAFETY)
+    assert list(safety.values_list("reason", flat=True)) == ["phq9_item9"]
+
+
+def test_a_typed_plea_without_the_tick_raises_an_urgent_request(phone, cast):
+    sign_in_patient(phone)
+    page = phone.page
+    phone.click(page.get_by_role("link", name="Messages"))
+    page.get_by_role("textbox", name="Your message").fill("I need to talk to someone now")
+    phone.click(page.get_by_role("button", name="Send"))
+    assert page.get_by_text("Message sent.").count() == 0
+    assert page.get_by_text(
+        "We have asked your care team to contact you urgently.", exact=False
+    ).first.is_visible()
+    urgent = UrgentContactRequest.objects.get()
+    assert urgent.source == UrgentContactRequest.Source.MESSAGE_URGENT

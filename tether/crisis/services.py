@@ -176,6 +176,7 @@ def urgent_contact_raise(
                 kind=UrgentContactEvent.Kind.RAISED,
                 occurred_at=now,
                 actor=actor,
+                source=source,
             )
             _audit(existing, actor=actor, action=Action.UPDATE)
             return existing
@@ -195,6 +196,7 @@ def urgent_contact_raise(
             kind=UrgentContactEvent.Kind.RAISED,
             occurred_at=now,
             actor=actor,
+            source=source,
         )
         _route(
             request,
