@@ -115,3 +115,63 @@ def test_a_typed_plea_without_the_tick_raises_an_urgent_request(phone, cast):
     ).first.is_visible()
     urgent = UrgentContactRequest.objects.get()
     assert urgent.source == UrgentContactRequest.Source.MESSAGE_URGENT
+
+
+def _first_screen(page: Any, locator: Any) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 740
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_the_crisis_pages_first_screen_holds_the_call_and_text_buttons(
+    phone, cast, settings, signed_in
+):
+    settings.TETHER_HOST_ORGANIZATIONS = {"127.0.0.1": "riverbend", "localhost": "riverbend"}
+    page = phone.page
+    if signed_in:
+        sign_in_patient(phone)
+        phone.click(page.get_by_role("link", name="Need help now?"))
+    else:
+        phone.goto("/crisis/")
+    assert page.evaluate("window.innerHeight") == 740
+    assert page.evaluate("window.scrollY") == 0
+    main = page.locator("#main")
+    buttons = {
+        "Call 988": "tel:988",
+        "Text 988": "sms:988",
+        "Call 911": "tel:911",
+    }
+    for name, href in buttons.items():
+        link = main.get_by_role("link", name=name)
+        assert link.get_attribute("href") == href
+        assert _first_screen(page, link), name
+        box = link.bounding_box()
+        assert box is not None and box["height"] >= 48 and box["width"] >= 120, name
+    if signed_in:
+        own = main.get_by_role("link", name="Call your program")
+        assert own.get_attribute("href") == "tel:5550100"
+        assert _first_screen(page, own)
+        below = main.get_by_role("button", name="Ask my care team to contact me urgently")
+    else:
+        below = main.get_by_role("link", name="Sign in")
+    # The red crisis bar stays; the request or sign-in comes after the calls.
+    assert page.get_by_role("navigation", name="Crisis help").is_visible()
+    top_call = main.get_by_role("link", name="Call 911").bounding_box()
+    below_box = below.bounding_box()
+    assert top_call is not None and below_box is not None and below_box["y"] > top_call["y"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_a_parent_has_an_urgent_route_on_the_crisis_page(phone, cast):
+    from tether.patients.models import Proxy
+
+    Proxy.objects.filter(user=cast.parent).update(scope_messaging=True)
+    sign_in_patient(phone, "grace.k")
+    page = phone.page
+    phone.click(page.get_by_role("link", name="Need help now?"))
+    assert page.get_by_role("link", name="Call your program").get_attribute("href") == (
+        "tel:5550110"
+    )
+    route = page.get_by_role("link", name="Message Jordan's care team and tick “urgent”")
+    phone.click(route)
+    assert page.get_by_role("checkbox").count() >= 1

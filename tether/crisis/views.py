@@ -19,7 +19,7 @@ from tether.crisis.selectors import (
     programs_for_public_page,
 )
 from tether.organizations.hosts import organization_for_request
-from tether.patients.models import Patient
+from tether.patients.models import Patient, Proxy
 from tether.privacy.gate import access_own_record
 from tether.privacy.policy import Action
 
@@ -54,6 +54,7 @@ def crisis(request: HttpRequest) -> HttpResponse:
         if isinstance(user, User) and user.is_patient and hasattr(user, "patient")
         else None
     )
+    is_proxy = isinstance(user, User) and user.is_authenticated and user.is_proxy
     return render(
         request,
         "crisis/crisis.html",
@@ -61,12 +62,35 @@ def crisis(request: HttpRequest) -> HttpResponse:
             "national_contacts": NATIONAL_CONTACTS,
             "program_groups": program_groups,
             "own_program": program,
+            "own_contacts": program_contacts(program) if program is not None else [],
+            "is_proxy": is_proxy,
+            # A family member's urgent route besides the phone: the family thread, where
+            # "urgent" raises the patient's urgent request (only where the gate opens it).
+            "family_message_patients": (
+                family_message_patients(user) if is_proxy and isinstance(user, User) else []
+            ),
             # No program line to show: tell them where their program's number is.
             "show_paperwork_hint": not program_groups,
             "can_ask_urgent": patient_id is not None,
             "open_request": open_request_for(patient_id=patient_id) if patient_id else None,
         },
     )
+
+
+def family_message_patients(user: User) -> list[Patient]:
+    """The patients whose care team this family member may message (the gate decides)."""
+    from tether.privacy.gate import proxy_scopes_open
+    from tether.privacy.policy import Category
+
+    patients = Patient.objects.filter(
+        proxies__user=user, proxies__is_active=True, organization_id=user.organization_id or 0
+    ).distinct()
+    return [
+        patient
+        for patient in patients
+        if Proxy.Scope.MESSAGING
+        in proxy_scopes_open(user, patient, category=Category.GENERAL, action=Action.CREATE)
+    ]
 
 
 def not_delivered(request: HttpRequest) -> HttpResponse:
