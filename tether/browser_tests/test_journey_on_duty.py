@@ -175,3 +175,44 @@ def test_a_parent_has_an_urgent_route_on_the_crisis_page(phone, cast):
     route = page.get_by_role("link", name="Message Jordan's care team and tick “urgent”")
     phone.click(route)
     assert page.get_by_role("checkbox").count() >= 1
+
+
+def test_review_board_and_homework_page_agree_on_a_patients_homework(desktop, cast):
+    import datetime as dt
+    import re
+
+    from tether.homework.library import builtin_library
+    from tether.homework.services import assignment_complete, assignment_create
+    from tether.privacy.models import Purpose
+
+    library = builtin_library()
+    today = timezone.localdate()
+    patient = cast.patient.patient
+    for key, due_in, done in (
+        ("reflection", 5, True),  # finished early
+        ("thought_record", -2, True),
+        ("coping_skills", -3, False),  # overdue
+        ("dbt_diary_card", 6, False),  # not due yet
+    ):
+        assignment = assignment_create(
+            patient=patient,
+            definition=library[key],
+            assigned_by=cast.assigned_clinician,
+            due_on=today + dt.timedelta(days=due_in),
+            starts_on=min(today, today + dt.timedelta(days=due_in)),
+            note="",
+        )
+        if done:
+            assignment_complete(
+                assignment=assignment, actor=cast.patient, purpose=Purpose.PATIENT_REQUEST
+            )
+    sign_in_staff(desktop, cast.assigned_clinician)
+    page = desktop.page
+    row = page.get_by_role("row").filter(has_text="Garcia")
+    board = re.search(r"(\d+) of (\d+) done", row.inner_text())
+    desktop.click(row.get_by_role("link", name="Garcia, Maria"))
+    review = re.search(r"Last 28 days: (\d+) of (\d+) done", page.locator("#main").inner_text())
+    desktop.click(page.get_by_role("link", name="All homework"))
+    listing = re.search(r"Last 28 days: (\d+) of (\d+) done", page.locator("#main").inner_text())
+    assert board and review and listing
+    assert board.groups() == review.groups() == listing.groups() == ("2", "3")

@@ -29,6 +29,7 @@ from tether.checkins.models import Response
 from tether.flags.models import Flag, Severity
 from tether.flags.selectors import without_hidden_part2
 from tether.homework.models import Assignment
+from tether.homework.selectors import counted_assignments
 from tether.messaging.models import Thread
 from tether.privacy.gate import patients_visible_to
 from tether.privacy.policy import Action, Category
@@ -99,7 +100,7 @@ def caseload_for(
     checkins = readable.filter(patient=OuterRef("pk"), status=Response.Status.COMPLETE).order_by(
         "-submitted_at"
     )
-    due = Assignment.objects.filter(due_on__lte=today, due_on__gte=today - dt.timedelta(days=28))
+    due = counted_assignments(today=today)  # the one homework window (homework.selectors)
     open_flags = without_hidden_part2(Flag.objects.filter(status=Flag.Status.OPEN), user=user)
     thread = Thread.objects.filter(patient=OuterRef("pk"))
     shared = patients_visible_to(user, category=Category.SHARED, action=Action.VIEW)

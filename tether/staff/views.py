@@ -158,6 +158,20 @@ def review(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
     part2 = decide(request.user, patient, category=Category.PART2, action=Action.VIEW)  # type: ignore[arg-type]
     data = staff_review.review_data(patient=patient, include_part2=part2.allowed)
+    # The latest lines the patient wrote (shared records): asked of the gate and audited
+    # as a look at the shared record; not part of the note text.
+    latest_lines = None
+    if decide(request.user, patient, category=Category.SHARED, action=Action.VIEW).allowed:  # type: ignore[arg-type]
+        access_patient(
+            request,
+            patient.pk,
+            category=Category.SHARED,
+            action=Action.VIEW,
+            purpose=Purpose.TREATMENT,
+        )
+        latest_lines = messaging_selectors.latest_patient_lines(
+            patient=patient, include_part2=part2.allowed
+        )
     return render(
         request,
         "staff/review.html",
@@ -166,6 +180,7 @@ def review(request: HttpRequest, patient_id: int) -> HttpResponse:
             nav="dashboard",
             patient=patient,
             review=data,
+            latest_lines=latest_lines,
             note=staff_review.note_text(data),
         ),
     )
