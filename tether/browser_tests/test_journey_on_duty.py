@@ -5,6 +5,7 @@ Each journey failed before the change it names; axe-core runs on every page.
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from typing import Any
 
@@ -178,7 +179,6 @@ def test_a_parent_has_an_urgent_route_on_the_crisis_page(phone, cast):
 
 
 def test_review_board_and_homework_page_agree_on_a_patients_homework(desktop, cast):
-    import datetime as dt
     import re
 
     from tether.homework.library import builtin_library
@@ -216,3 +216,40 @@ def test_review_board_and_homework_page_agree_on_a_patients_homework(desktop, ca
     listing = re.search(r"Last 28 days: (\d+) of (\d+) done", page.locator("#main").inner_text())
     assert board and review and listing
     assert board.groups() == review.groups() == listing.groups() == ("2", "3")
+
+
+def test_the_lead_filters_the_queue_to_one_patients_grouped_flags(desktop, cast):
+    from tether.flags.models import Flag
+
+    def flag(user: Any, reason: str, severity: int, hours: int) -> None:
+        patient = user.patient
+        Flag.objects.create(
+            organization_id=patient.organization_id,
+            patient=patient,
+            episode=patient.episodes.get(),
+            kind=Flag.Kind.SAFETY,
+            severity=severity,
+            reason=reason,
+            source_type="checkins.response",
+            source_id=Flag.objects.count() + 1,
+            raised_at=timezone.now() - dt.timedelta(hours=hours),
+        )
+
+    for hours in (2, 50, 130):
+        flag(cast.patient, "phq9_item9", 3, hours)
+    flag(cast.other_patient, "instrument_alert", 2, 5)
+    sign_in_staff(desktop, cast.clinical_lead)
+    page = desktop.page
+    desktop.goto("/staff/flags/")
+    assert page.get_by_text("2 high flags not acknowledged for more than 24 hours.").is_visible()
+    garcia = page.get_by_role("article", name="Garcia, Maria 3 open flags Overdue")
+    assert garcia.is_visible()
+    assert garcia.get_by_role("link", name="Pre-session review").is_visible()
+    desktop.click(garcia.get_by_role("link", name="Only this patient"))
+    assert page.get_by_role("article").count() == 1
+    assert page.get_by_role("article").get_by_role("heading", level=3).count() == 3
+    page.get_by_label("Waiting").select_option("3")
+    desktop.click(page.get_by_role("button", name="Show"))
+    assert page.get_by_role("article").get_by_role("heading", level=3).count() == 1
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 2500, height
