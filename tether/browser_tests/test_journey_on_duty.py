@@ -253,3 +253,33 @@ def test_the_lead_filters_the_queue_to_one_patients_grouped_flags(desktop, cast)
     assert page.get_by_role("article").get_by_role("heading", level=3).count() == 1
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height < 2500, height
+
+
+def test_the_safety_plan_opens_on_the_patients_own_first_step_with_tap_to_call(phone, cast):
+    from tether.privacy.models import Purpose
+    from tether.safetyplan.services import safety_plan_save
+
+    safety_plan_save(
+        patient=cast.patient.patient,
+        author=cast.patient,
+        content={
+            "warning_signs": "Not sleeping, pulling away from people",
+            "coping_strategies": "Walk the dog",
+            "people_to_ask": "My sister Jen 555-0142",
+        },
+        based_on=0,
+        purpose=Purpose.PATIENT_REQUEST,
+    )
+    sign_in_patient(phone)
+    page = phone.page
+    phone.click(page.get_by_role("link", name="My safety plan"))
+    first_step = page.get_by_role("heading", name="Warning signs that a crisis may be developing")
+    box = first_step.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 740, box
+    assert page.get_by_text("Not sleeping, pulling away from people").is_visible()
+    offer = page.get_by_role("button", name="Keep my safety plan on this phone")
+    offer_box = offer.bounding_box()
+    assert offer_box is not None and offer_box["y"] < box["y"]
+    jen = page.get_by_role("link", name="555-0142")
+    assert jen.get_attribute("href") == "tel:5550142"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
