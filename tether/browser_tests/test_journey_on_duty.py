@@ -283,3 +283,55 @@ def test_the_safety_plan_opens_on_the_patients_own_first_step_with_tap_to_call(p
     jen = page.get_by_role("link", name="555-0142")
     assert jen.get_attribute("href") == "tel:5550142"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_an_adult_mental_health_patient_sees_no_craving_chart(phone, cast):
+    from tether.flags.testing import add_response
+
+    for day in (3, 2, 1):
+        add_response(
+            cast.patient.patient,
+            "daily",
+            timezone.now() - dt.timedelta(days=day),
+            items={"mood": 6, "craving": 4},
+        )
+    sign_in_patient(phone)
+    page = phone.page
+    phone.goto("/me/progress/")
+    assert page.get_by_role("heading", level=1).is_visible()
+    assert page.get_by_text("craving", exact=False).count() == 0
+
+
+def test_the_quick_view_of_a_part2_patient_shows_no_part2_program_name(phone, cast):
+    from tether.scheduling.models import Appointment, Attendance
+
+    cast.iop.name = "Recovery IOP"
+    cast.iop.treats_substance_use = True
+    cast.iop.save(update_fields=["name", "treats_substance_use"])
+    starts = timezone.now() + dt.timedelta(days=1)
+    patient = cast.patient.patient
+    appointment = Appointment.objects.create(
+        organization=cast.organization,
+        program=cast.iop,
+        kind=Appointment.Kind.GROUP,
+        title="Recovery IOP morning group",
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=3),
+    )
+    Attendance.objects.create(
+        organization=cast.organization,
+        appointment=appointment,
+        patient=patient,
+        episode=patient.episodes.get(),
+    )
+    page = phone.page
+    phone.goto("/accounts/sign-in/")
+    page.get_by_label("Username or email").fill("maria.g")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Quick view", exact=False).check()
+    phone.click(page.get_by_role("button", name="Sign in"))
+    assert page.get_by_role("heading", name="Quick view").is_visible()
+    assert page.get_by_text("Group session", exact=False).is_visible()
+    assert "Recovery" not in page.locator("body").inner_text()
+    phone.click(page.get_by_role("link", name="Need help now?"))
+    assert "Recovery" not in page.locator("body").inner_text()

@@ -276,6 +276,9 @@ def history(
             answer.value if answer.value is not None else answer.text
         )
     series: dict[str, Series] = {}
+    # Only the items the patient's program asks: no craving chart for a patient of a
+    # program that does not treat substance use (engine.Item.only_if_program).
+    flags = program_flags(episode)
     for response in responses:
         spec = response.instrument.spec
         when = response.submitted_at or response.started_at
@@ -299,7 +302,7 @@ def history(
                 )
             s.points.append(point)
         else:
-            for item in spec.items:
+            for item in spec.items_for(flags):
                 if not item.chart:
                     continue
                 s = series.setdefault(f"{spec.code}-{item.code}", Series(response.instrument, item))

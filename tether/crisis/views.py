@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from tether.accounts.models import User
+from tether.consent import shared_device
 from tether.crisis import services
 from tether.crisis.models import UrgentContactEvent, UrgentContactRequest
 from tether.crisis.resources import NATIONAL_CONTACTS, program_contacts
@@ -43,12 +44,17 @@ def _organization_id_for_page(request: HttpRequest) -> int | None:
 def crisis(request: HttpRequest) -> HttpResponse:
     """Crisis help: works signed in or out, with no JavaScript."""
     program = program_for_crisis_help(request.user)
+    # On a shared device or for a family member, a Part 2 program's name is Part 2
+    # information: the line is shown as "your program's".
+    user = request.user
+    hide_name = shared_device.is_shared(request) or (
+        isinstance(user, User) and user.is_authenticated and user.is_proxy
+    )
     if program is not None:
-        program_groups = [(program, program_contacts(program))]
+        program_groups = [(program, program_contacts(program, hide_name=hide_name))]
     else:
         programs = programs_for_public_page(_organization_id_for_page(request))
         program_groups = [(p, program_contacts(p)) for p in programs]
-    user = request.user
     patient_id = (
         user.patient.pk
         if isinstance(user, User) and user.is_patient and hasattr(user, "patient")
@@ -62,7 +68,9 @@ def crisis(request: HttpRequest) -> HttpResponse:
             "national_contacts": NATIONAL_CONTACTS,
             "program_groups": program_groups,
             "own_program": program,
-            "own_contacts": program_contacts(program) if program is not None else [],
+            "own_contacts": (
+                program_contacts(program, hide_name=hide_name) if program is not None else []
+            ),
             "is_proxy": is_proxy,
             # A family member's urgent route besides the phone: the family thread, where
             # "urgent" raises the patient's urgent request (only where the gate opens it).
