@@ -31,6 +31,7 @@ from tether.flags.selectors import without_hidden_part2
 from tether.homework.models import Assignment
 from tether.homework.selectors import counted_assignments
 from tether.messaging.models import Thread
+from tether.patients.models import Episode
 from tether.privacy.gate import patients_visible_to
 from tether.privacy.policy import Action, Category
 from tether.scheduling.models import Attendance
@@ -97,6 +98,7 @@ def caseload_for(
         appointment__is_cancelled=False,
     ).order_by("appointment__starts_at")
     readable = _readable_responses(user)
+    part2_visible = patients_visible_to(user, category=Category.PART2, action=Action.VIEW)
     checkins = readable.filter(patient=OuterRef("pk"), status=Response.Status.COMPLETE).order_by(
         "-submitted_at"
     )
@@ -144,6 +146,25 @@ def caseload_for(
             ),
             last_login=Subquery(
                 User.objects.filter(pk=OuterRef("user_id")).values("last_login")[:1]
+            ),
+            # In a Part 2 program and the gate keeps its records from this user: the
+            # check-in and score columns are hidden, not empty (never a false "Never").
+            part2_hidden=Case(
+                When(
+                    Q(
+                        Exists(
+                            Episode.objects.filter(
+                                patient=OuterRef("pk"),
+                                status=Episode.Status.ACTIVE,
+                                program__treats_substance_use=True,
+                            )
+                        )
+                    )
+                    & ~Q(pk__in=part2_visible.values("pk")),
+                    then=Value(1),
+                ),
+                default=Value(0),
+                output_field=IntegerField(),
             ),
         )
         .annotate(

@@ -15,7 +15,7 @@ from tether.homework import selectors as homework_selectors
 from tether.lib.qr import qr_svg
 from tether.messaging import selectors as messaging_selectors
 from tether.patients.services import patient_register
-from tether.privacy.gate import access_patient, decide
+from tether.privacy.gate import access_patient, decide, record_category_for
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
 from tether.staff import caseload, selectors
@@ -180,6 +180,9 @@ def review(request: HttpRequest, patient_id: int) -> HttpResponse:
             nav="dashboard",
             patient=patient,
             review=data,
+            # Part 2 check-ins the gate keeps from this user: say so, never "none yet".
+            part2_hidden=not part2.allowed
+            and record_category_for(patient, Category.SELF_REPORT) == Category.PART2,
             latest_lines=latest_lines,
             note=staff_review.note_text(data),
         ),
