@@ -335,3 +335,36 @@ def test_the_quick_view_of_a_part2_patient_shows_no_part2_program_name(phone, ca
     assert "Recovery" not in page.locator("body").inner_text()
     phone.click(page.get_by_role("link", name="Need help now?"))
     assert "Recovery" not in page.locator("body").inner_text()
+
+
+def test_the_mood_scale_is_one_row_at_360_px(phone, cast):
+    from tether.checkins.models import ProgramInstrument
+    from tether.checkins.sync import sync_instruments
+
+    sync_instruments()
+    ProgramInstrument.objects.create(
+        organization=cast.organization,
+        program=cast.iop,
+        instrument_code="daily",
+        schedule=ProgramInstrument.Schedule.DAILY,
+    )
+    sign_in_patient(phone)
+    page = phone.page
+    phone.click(page.get_by_role("button", name="How are you today?"))
+    boxes = [page.get_by_role("button", name=str(n), exact=True).bounding_box() for n in range(11)]
+    assert all(box is not None for box in boxes)
+    tops = {round(box["y"]) for box in boxes if box is not None}
+    assert len(tops) == 1, tops
+    assert min(box["width"] for box in boxes if box is not None) >= 24
+    assert min(box["height"] for box in boxes if box is not None) >= 48
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_the_leads_navigation_keeps_sign_out_on_one_row_at_1280_px(desktop, cast):
+    sign_in_staff(desktop, cast.clinical_lead)
+    page = desktop.page
+    nav = page.get_by_role("navigation", name="Staff")
+    first = nav.get_by_role("link", name="Patients").bounding_box()
+    sign_out = nav.get_by_role("button", name="Sign out").bounding_box()
+    assert first is not None and sign_out is not None
+    assert abs(first["y"] - sign_out["y"]) < 10, (first, sign_out)

@@ -135,7 +135,9 @@ def due_for(
         if response is not None and response.status != Response.Status.DRAFT:
             continue
         due.append(Due(schedule, instrument, window, response))
-    due.sort(key=lambda d: (not d.is_daily, d.instrument.code))
+    # Which first, when several are due: one already started, then the one that closes
+    # soonest (the home page says so), the daily check-in before a questionnaire on a tie.
+    due.sort(key=lambda d: (d.draft is None, d.window.closes_at, not d.is_daily, d.instrument.code))
     return due
 
 
