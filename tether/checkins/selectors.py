@@ -56,6 +56,17 @@ class Due:
     draft: Response | None
 
     @property
+    def closes_at_midnight(self) -> bool:
+        """Closes at the end of a day (then the page says "through Sunday", not "until
+        Monday 12:00 AM")."""
+        local = timezone.localtime(self.window.closes_at)
+        return local.hour == 0 and local.minute == 0
+
+    @property
+    def last_open_day(self) -> dt.date:
+        return timezone.localdate(self.window.closes_at - dt.timedelta(seconds=1))
+
+    @property
     def is_daily(self) -> bool:
         return self.schedule.schedule == ProgramInstrument.Schedule.DAILY
 
