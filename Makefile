@@ -1,5 +1,6 @@
 # Tether: two commands for a newcomer.
-#   make demo   install what is needed, build a demo clinic, serve http://127.0.0.1:8000
+#   make demo   install what is needed, build a demo clinic, serve http://$(HOST):$(PORT)
+#               (127.0.0.1:8000 unless set: make demo PORT=8001 HOST=0.0.0.0)
 #   make test   lint, type-check and run the whole test suite
 # Needs only Python 3.12 and make; uv is installed into .tools/ if it is not on PATH.
 
@@ -9,12 +10,15 @@ SHELL := /bin/bash
 # The real interpreter path (not a pyenv shim), so uv keeps one stable .venv.
 PYTHON_CMD := $(shell command -v python3.12 2>/dev/null || command -v python3 2>/dev/null)
 PYTHON ?= $(shell $(PYTHON_CMD) -c 'import sys; print(sys.executable)' 2>/dev/null)
-UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+# A uv on PATH is used only if it actually runs (a pyenv shim without uv behind it does
+# not); otherwise uv is installed into .tools/.
+UV ?= $(shell found=$$(command -v uv 2>/dev/null) && "$$found" --version >/dev/null 2>&1 && echo "$$found" || echo .tools/bin/uv)
 UV_RUN := $(UV) run --frozen --python $(PYTHON)
 # The demo always uses its own SQLite file (var/tether.sqlite3), whatever DATABASE_URL says.
-DEMO_ENV := DEBUG=1 TETHER_DEMO=1 TETHER_STAFF_MFA_REQUIRED=0 DATABASE_URL=
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# SITE_URL: the address the demo prints and puts in its e-mail links (HOST and PORT).
+DEMO_ENV := DEBUG=1 TETHER_DEMO=1 TETHER_STAFF_MFA_REQUIRED=0 DATABASE_URL= SITE_URL=http://$(HOST):$(PORT)
 
 .PHONY: help demo test lint typecheck pytest serve clean check-python
 

@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "tether.crisis.context_processors.crisis_contacts",
+                "tether.staff.context_processors.duty",
             ],
         },
     },
@@ -267,6 +268,9 @@ TETHER_TASK_WAIT_MINUTES = env_int("TETHER_TASK_WAIT_MINUTES", 5, minimum=1)
 # TETHER_TASK_FAILED_MINUTES with no later success (tether/crisis/resilience.py).
 TETHER_TASK_RUNNING_MINUTES = env_int("TETHER_TASK_RUNNING_MINUTES", 10, minimum=2)
 TETHER_TASK_FAILED_MINUTES = env_int("TETHER_TASK_FAILED_MINUTES", 60, minimum=5)
+# A high flag nobody has acknowledged for this long is shown as overdue (staff banner,
+# flag queue). A local service target, not a clinical standard: set it to your policy.
+TETHER_HIGH_FLAG_ACK_HOURS = env_int("TETHER_HIGH_FLAG_ACK_HOURS", 24, minimum=1)
 
 # --- Cache (rate limits) -----------------------------------------------------------------
 # In-process memory by default: limits then count per gunicorn worker process. Set a

@@ -109,7 +109,7 @@ def test_a_patient_does_homework_over_two_visits_and_the_clinician_sees_it(deskt
     # The clinician sees completion and the answers, and leaves feedback.
     desk = desktop.page
     desktop.goto(f"/staff/patients/{cast.patient.patient.pk}/homework/")
-    assert desk.get_by_text("Completion 100% (2 of 2 due) · late 0").is_visible()
+    assert desk.get_by_text("Last 28 days: 2 of 2 done (100%) · late 0").is_visible()
     desktop.click(desk.get_by_role("link", name="Thought record"))
     assert desk.get_by_text("I am useless at my job").is_visible()
     desk.get_by_label("Feedback the patient will see").fill("Great balanced thought.")

@@ -108,11 +108,13 @@ def test_an_urgent_request_at_night_escalates_and_is_closed_by_the_lead(phone, d
         # The lead sees the escalation, acknowledges and documents the contact.
         clock.advance(3)
         _sign_in_staff(desktop, cast.clinical_lead)
+        # The lead's landing page says it at once (tether/staff/duty.py).
+        assert desk.get_by_role("region", name="1 urgent request waiting for you").is_visible()
         desktop.click(desk.get_by_role("link", name="Notifications"))
         assert desk.get_by_role(
             "heading", name="Escalated to you: urgent contact not acknowledged"
         ).is_visible()
-        desktop.click(desk.get_by_role("link", name="Open the request"))
+        desktop.click(desk.locator("#main").get_by_role("link", name="Open the request"))
         desktop.click(desk.get_by_role("button", name="Acknowledge"))
         assert desk.get_by_text("Acknowledged. The escalation clock has stopped.").is_visible()
         note("clinical lead acknowledges (clock stops)")

@@ -70,6 +70,7 @@ def test_the_lead_documents_outreach_to_a_silent_patient_and_resolves(desktop, c
     desktop.click(card.get_by_role("button", name="Acknowledge"))
     assert page.get_by_text("Flag acknowledged.").is_visible()
     card = page.locator("section", has=page.get_by_role("heading", name="Not signing in"))
+    card.get_by_text("Resolve…").click()  # folded away until needed
     card.get_by_label("What was done").select_option("called")
     card.get_by_label("Note (needed when no action was taken)").fill("Reached her, back Monday")
     desktop.click(card.get_by_role("button", name="Resolve"))

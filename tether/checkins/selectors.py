@@ -56,6 +56,17 @@ class Due:
     draft: Response | None
 
     @property
+    def closes_at_midnight(self) -> bool:
+        """Closes at the end of a day (then the page says "through Sunday", not "until
+        Monday 12:00 AM")."""
+        local = timezone.localtime(self.window.closes_at)
+        return local.hour == 0 and local.minute == 0
+
+    @property
+    def last_open_day(self) -> dt.date:
+        return timezone.localdate(self.window.closes_at - dt.timedelta(seconds=1))
+
+    @property
     def is_daily(self) -> bool:
         return self.schedule.schedule == ProgramInstrument.Schedule.DAILY
 
@@ -135,7 +146,9 @@ def due_for(
         if response is not None and response.status != Response.Status.DRAFT:
             continue
         due.append(Due(schedule, instrument, window, response))
-    due.sort(key=lambda d: (not d.is_daily, d.instrument.code))
+    # Which first, when several are due: one already started, then the one that closes
+    # soonest (the home page says so), the daily check-in before a questionnaire on a tie.
+    due.sort(key=lambda d: (d.draft is None, d.window.closes_at, not d.is_daily, d.instrument.code))
     return due
 
 
@@ -296,6 +309,9 @@ def history(
             answer.value if answer.value is not None else answer.text
         )
     series: dict[str, Series] = {}
+    # Only the items the patient's program asks: no craving chart for a patient of a
+    # program that does not treat substance use (engine.Item.only_if_program).
+    flags = program_flags(episode)
     for response in responses:
         spec = response.instrument.spec
         when = response.submitted_at or response.started_at
@@ -319,7 +335,7 @@ def history(
                 )
             s.points.append(point)
         else:
-            for item in spec.items:
+            for item in spec.items_for(flags):
                 if not item.chart:
                     continue
                 s = series.setdefault(f"{spec.code}-{item.code}", Series(response.instrument, item))

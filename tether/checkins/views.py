@@ -32,6 +32,8 @@ from tether.checkins.selectors import (
 )
 from tether.checkins.summary import patient_line
 from tether.crisis.resources import NATIONAL_CONTACTS, program_contacts
+from tether.crisis.selectors import open_request_for
+from tether.crisis.services import expected_contact_by
 from tether.patients.models import Patient
 from tether.privacy import audit
 from tether.privacy.gate import access_own_record, access_patient
@@ -233,10 +235,15 @@ def support(request: HttpRequest, key: uuid.UUID, position: int) -> HttpResponse
     items = services.items_for(response)
     if not 1 <= position <= len(items):
         raise Http404
+    # The urgent request this answer raised: the patient is told what happens next and
+    # by when, the same time the staff page shows (crisis.services.expected_contact_by).
+    urgent = open_request_for(patient_id=patient.pk)
     return render(
         request,
         "checkins/support.html",
         {
+            "urgent": urgent,
+            "expected_by": expected_contact_by(urgent) if urgent is not None else None,
             "response": response,
             "program": response.episode.program,
             "national_contacts": NATIONAL_CONTACTS,

@@ -33,6 +33,7 @@ class UrgentContactRequest(models.Model):
         PATIENT_BUTTON = "patient_button", _("The patient asked for urgent contact")
         CHECKIN = "checkin", _("A check-in answer")
         MESSAGE = "message", _("Crisis language in a message")
+        MESSAGE_URGENT = "message_urgent", _("The patient asked for urgent help in a message")
         SMS = "sms", _("A text message")
 
     class Status(models.TextChoices):
@@ -103,6 +104,18 @@ class UrgentContactRequest(models.Model):
         return self.status != self.Status.CLOSED
 
 
+# The sources where the patient themself asked for urgent help (the "crisis pathway
+# used" flag and the "used N times" counts). A check-in answer (item 9) and crisis
+# language found in a message are raised by the system, and each has its own flag.
+PATIENT_ASKED_SOURCES = frozenset(
+    {
+        UrgentContactRequest.Source.PATIENT_BUTTON,
+        UrgentContactRequest.Source.MESSAGE_URGENT,
+        UrgentContactRequest.Source.SMS,
+    }
+)
+
+
 class UrgentContactEvent(models.Model):
     """One step of a request's life, shown to staff and (in plain words) to the patient."""
 
@@ -124,6 +137,11 @@ class UrgentContactEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     notified_count = models.PositiveSmallIntegerField(default=0)
+    # On a RAISED event: what raised this call (a patient's second call may come from a
+    # different source than the request's first one).
+    source = models.CharField(
+        max_length=16, choices=UrgentContactRequest.Source.choices, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["occurred_at", "id"]

@@ -52,10 +52,15 @@ NATIONAL_CONTACTS: tuple[CrisisContact, ...] = (
 )
 
 
-def program_contacts(program: Program) -> list[CrisisContact]:
+def program_contacts(program: Program, *, hide_name: bool = False) -> list[CrisisContact]:
+    """``hide_name``: where Part 2 information must not show (a shared device, a family
+    member) the name of a substance-use program is not shown either."""
+    hidden = hide_name and program.treats_substance_use
     contacts = [
         CrisisContact(
-            _("%(program)s crisis line") % {"program": program.name},
+            _("Your program's crisis line")
+            if hidden
+            else _("%(program)s crisis line") % {"program": program.name},
             program.crisis_line,
             _("Your program's crisis line."),
             # Only when the program says texts reach a person: a text to a landline is lost.

@@ -3,9 +3,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
-from tether.crisis.models import UrgentContactEvent, UrgentContactRequest
+from tether.crisis.models import PATIENT_ASKED_SOURCES, UrgentContactEvent, UrgentContactRequest
 from tether.organizations.models import Program
 from tether.patients.models import Episode, Proxy
 
@@ -47,15 +47,23 @@ def programs_for_public_page(organization_id: int | None) -> list[Program]:
     return list(programs.order_by("name"))
 
 
+def patient_asked_events() -> QuerySet[UrgentContactEvent]:
+    """The times a patient themself asked for urgent help (``PATIENT_ASKED_SOURCES``):
+    the button, a message marked urgent or pleading for help, a text. Requests the system
+    raised (an item-9 answer, crisis language in a message) are not the patient using the
+    crisis pathway: each of those has its own flag."""
+    return UrgentContactEvent.objects.filter(
+        kind=UrgentContactEvent.Kind.RAISED, source__in=PATIENT_ASKED_SOURCES
+    )
+
+
 def crisis_pathway_use_count(*, patient_id: int, since: dt.datetime | None = None) -> int:
-    """How often this patient's crisis pathway was used (urgent requests raised, any source).
+    """How often this patient asked for urgent help (``patient_asked_events``).
 
     Repeated calls while a request is still open are counted too: each is a RAISED
-    event. The pre-session review and the flags read this.
+    event. The pre-session review, the request page and the flag rule read this.
     """
-    events = UrgentContactEvent.objects.filter(
-        request__patient_id=patient_id, kind=UrgentContactEvent.Kind.RAISED
-    )
+    events = patient_asked_events().filter(request__patient_id=patient_id)
     if since is not None:
         events = events.filter(occurred_at__gte=since)
     return events.count()
@@ -65,9 +73,7 @@ def crisis_pathway_use_counts(
     *, patient_ids: list[int], since: dt.datetime | None = None
 ) -> dict[int, int]:
     """The same for many patients in one query (lists, the flag queue)."""
-    events = UrgentContactEvent.objects.filter(
-        request__patient_id__in=patient_ids, kind=UrgentContactEvent.Kind.RAISED
-    )
+    events = patient_asked_events().filter(request__patient_id__in=patient_ids)
     if since is not None:
         events = events.filter(occurred_at__gte=since)
     rows = events.values("request__patient_id").annotate(n=Count("id"))

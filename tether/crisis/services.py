@@ -209,6 +209,7 @@ def _raise_once(
                 kind=UrgentContactEvent.Kind.RAISED,
                 occurred_at=now,
                 actor=actor,
+                source=source,
             )
             _audit(existing, actor=actor, action=Action.UPDATE)
             return existing
@@ -228,6 +229,7 @@ def _raise_once(
             kind=UrgentContactEvent.Kind.RAISED,
             occurred_at=now,
             actor=actor,
+            source=source,
         )
         _route(
             request,

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from tether.accounts.models import User
+from tether.consent import shared_device
 from tether.crisis import offline, services
 from tether.crisis.models import UrgentContactEvent, UrgentContactRequest
 from tether.crisis.resilience import DATABASE_ERRORS
@@ -21,7 +22,7 @@ from tether.crisis.selectors import (
     programs_for_public_page,
 )
 from tether.organizations.hosts import organization_for_request
-from tether.patients.models import Patient
+from tether.patients.models import Patient, Proxy
 from tether.privacy import audit
 from tether.privacy.gate import access_own_record
 from tether.privacy.models import Purpose
@@ -47,17 +48,23 @@ def _organization_id_for_page(request: HttpRequest) -> int | None:
 def crisis(request: HttpRequest) -> HttpResponse:
     """Crisis help: works signed in or out, with no JavaScript."""
     program = program_for_crisis_help(request.user)
+    # On a shared device or for a family member, a Part 2 program's name is Part 2
+    # information: the line is shown as "your program's".
+    user = request.user
+    hide_name = shared_device.is_shared(request) or (
+        isinstance(user, User) and user.is_authenticated and user.is_proxy
+    )
     if program is not None:
-        program_groups = [(program, program_contacts(program))]
+        program_groups = [(program, program_contacts(program, hide_name=hide_name))]
     else:
         programs = programs_for_public_page(_organization_id_for_page(request))
         program_groups = [(p, program_contacts(p)) for p in programs]
-    user = request.user
     patient_id = (
         user.patient.pk
         if isinstance(user, User) and user.is_patient and hasattr(user, "patient")
         else None
     )
+    is_proxy = isinstance(user, User) and user.is_authenticated and user.is_proxy
     return render(
         request,
         "crisis/crisis.html",
@@ -65,12 +72,37 @@ def crisis(request: HttpRequest) -> HttpResponse:
             "national_contacts": NATIONAL_CONTACTS,
             "program_groups": program_groups,
             "own_program": program,
+            "own_contacts": (
+                program_contacts(program, hide_name=hide_name) if program is not None else []
+            ),
+            "is_proxy": is_proxy,
+            # A family member's urgent route besides the phone: the family thread, where
+            # "urgent" raises the patient's urgent request (only where the gate opens it).
+            "family_message_patients": (
+                family_message_patients(user) if is_proxy and isinstance(user, User) else []
+            ),
             # No program line to show: tell them where their program's number is.
             "show_paperwork_hint": not program_groups,
             "can_ask_urgent": patient_id is not None,
             "open_request": open_request_for(patient_id=patient_id) if patient_id else None,
         },
     )
+
+
+def family_message_patients(user: User) -> list[Patient]:
+    """The patients whose care team this family member may message (the gate decides)."""
+    from tether.privacy.gate import proxy_scopes_open
+    from tether.privacy.policy import Category
+
+    patients = Patient.objects.filter(
+        proxies__user=user, proxies__is_active=True, organization_id=user.organization_id or 0
+    ).distinct()
+    return [
+        patient
+        for patient in patients
+        if Proxy.Scope.MESSAGING
+        in proxy_scopes_open(user, patient, category=Category.GENERAL, action=Action.CREATE)
+    ]
 
 
 def not_delivered(request: HttpRequest) -> HttpResponse:

@@ -41,8 +41,9 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
 )
 
 
-def login_table() -> str:
-    """A Markdown table that also reads well in a terminal."""
+def login_table(url: str = DEMO_URL) -> str:
+    """A Markdown table that also reads well in a terminal; ``url``: where the demo is
+    served (``seed_demo`` passes ``SITE_URL``, which ``make demo`` sets from HOST/PORT)."""
     header = ("Role", "Username", "Password", "What to look at")
     rows = [(login.role, login.username, DEMO_PASSWORD, login.look_at) for login in DEMO_LOGINS]
     widths = [max(len(row[column]) for row in [header, *rows]) for column in range(4)]
@@ -63,6 +64,6 @@ def login_table() -> str:
             rule,
             *(line(row) for row in rows),
             "",
-            f"Open {DEMO_URL} and sign in.",
+            f"Open {url} and sign in.",
         ]
     )

@@ -30,7 +30,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from tether.checkins.models import Answer, ProgramInstrument, Response
-from tether.crisis.models import UrgentContactEvent
+from tether.crisis.selectors import patient_asked_events
 from tether.flags.models import FlagRule, Kind, Severity
 from tether.homework.models import Assignment
 from tether.messaging.models import Message, Thread
@@ -75,8 +75,9 @@ def _count(qs: QuerySet, patient_field: str) -> Coalesce:  # type: ignore[type-a
 
 
 def _crisis_pathway(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
-    events = UrgentContactEvent.objects.filter(
-        kind=UrgentContactEvent.Kind.RAISED,
+    # Only the patient's own calls for help: an item-9 answer or crisis language raise
+    # their own flag, and one event must raise one flag.
+    events = patient_asked_events().filter(
         occurred_at__gte=now - dt.timedelta(days=rule.window_days),
         occurred_at__lte=now,
     )

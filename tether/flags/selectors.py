@@ -129,4 +129,143 @@ def figures_for(*, user: User, since: dt.datetime) -> list[ProgramFigures]:
     return result
 
 
+# --- The queue page: grouped by patient, filtered, paged ------------------------------
+
+AGE_CHOICES = {"1": 1, "3": 3, "7": 7}  # "older than N days"
+PATIENTS_PER_PAGE = 10
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    severity: int | None = None
+    rule: str = ""
+    clinician_id: int | None = None  # a care-team member of the patient
+    older_than_days: int | None = None
+    patient_id: int | None = None
+    overdue_only: bool = False
+
+    @classmethod
+    def from_query(cls, query: dict[str, str]) -> QueueFilters:
+        def as_int(name: str) -> int | None:
+            value = query.get(name, "")
+            return int(value) if value.isdigit() else None
+
+        severity = as_int("severity")
+        return cls(
+            severity=severity if severity in (1, 2, 3) else None,
+            rule=query.get("rule", "")[:40],
+            clinician_id=as_int("clinician"),
+            older_than_days=AGE_CHOICES.get(query.get("age", "")),
+            patient_id=as_int("patient"),
+            overdue_only=query.get("overdue") == "1",
+        )
+
+
+def overdue_condition(now: dt.datetime) -> Q:
+    """A high flag nobody acknowledged within TETHER_HIGH_FLAG_ACK_HOURS."""
+    from django.conf import settings
+
+    limit = now - dt.timedelta(hours=settings.TETHER_HIGH_FLAG_ACK_HOURS)
+    return Q(severity=3, acknowledged_at__isnull=True, raised_at__lt=limit)
+
+
+def is_overdue(flag: Flag, now: dt.datetime) -> bool:
+    from django.conf import settings
+
+    limit = now - dt.timedelta(hours=settings.TETHER_HIGH_FLAG_ACK_HOURS)
+    return flag.severity == 3 and flag.acknowledged_at is None and flag.raised_at < limit
+
+
+def filtered_open_queue(*, user: User, filters: QueueFilters, now: dt.datetime) -> QuerySet[Flag]:
+    from tether.patients.models import CareTeamMember
+
+    flags = queue_for(user=user).filter(status=Flag.Status.OPEN)
+    if filters.severity is not None:
+        flags = flags.filter(severity=filters.severity)
+    if filters.rule:
+        flags = flags.filter(reason=filters.rule)
+    if filters.older_than_days is not None:
+        flags = flags.filter(raised_at__lt=now - dt.timedelta(days=filters.older_than_days))
+    if filters.patient_id is not None:
+        flags = flags.filter(patient_id=filters.patient_id)
+    if filters.clinician_id is not None:
+        flags = flags.filter(
+            patient_id__in=CareTeamMember.objects.filter(
+                staff_member__user_id=filters.clinician_id,
+                ended_on__isnull=True,
+                episode__status="active",
+            ).values("episode__patient_id")
+        )
+    if filters.overdue_only:
+        flags = flags.filter(overdue_condition(now))
+    return flags
+
+
+@dataclass
+class PatientFlags:
+    patient: Patient
+    flags: list[Flag]
+    overdue: int
+
+
+def queue_page(
+    *, user: User, filters: QueueFilters, page: int, now: dt.datetime
+) -> tuple[list[PatientFlags], int, int]:
+    """One page of patients with open flags (most severe, then longest waiting, first),
+    each with all their open flags; and the number of pages and of overdue flags.
+    A fixed number of queries whatever the queue's size."""
+    from django.db.models import Max, Min
+
+    flags = filtered_open_queue(user=user, filters=filters, now=now)
+    groups = (
+        flags.order_by()
+        .values("patient_id")
+        .annotate(top=Max("severity"), oldest=Min("raised_at"))
+        .order_by("-top", "oldest", "patient_id")
+    )
+    totals = flags.aggregate(
+        patients=Count("patient_id", distinct=True),
+        overdue=Count("pk", filter=overdue_condition(now)),
+    )
+    pages = max(1, -(-totals["patients"] // PATIENTS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PATIENTS_PER_PAGE
+    patient_ids = [row["patient_id"] for row in groups[start : start + PATIENTS_PER_PAGE]]
+    rows = list(
+        flags.filter(patient_id__in=patient_ids)
+        .select_related("patient", "rule", "assigned_to", "acknowledged_by")
+        .order_by("-severity", "raised_at", "pk")
+    )
+    by_patient: dict[int, list[Flag]] = {pk: [] for pk in patient_ids}
+    for flag in rows:
+        flag.is_overdue = is_overdue(flag, now)  # type: ignore[attr-defined]  # for the template
+        by_patient[flag.patient_id].append(flag)
+    result = [
+        PatientFlags(
+            patient=by_patient[pk][0].patient,
+            flags=by_patient[pk],
+            overdue=sum(1 for f in by_patient[pk] if is_overdue(f, now)),
+        )
+        for pk in patient_ids
+        if by_patient[pk]
+    ]
+    return result, pages, totals["overdue"]
+
+
+def clinicians_for_filter(*, user: User) -> list[User]:
+    """The clinical staff of the user's programs (the queue's clinician filter)."""
+    staff = getattr(user, "staff_member", None)
+    if staff is None:
+        return []
+    return list(
+        User.objects.filter(
+            staff_member__programs__in=staff.programs.all(),
+            staff_member__role__in=list(StaffMember.CLINICAL_ROLES),
+            staff_member__is_active=True,
+        )
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
 __all__ = ["PART2_RULES", "open_flags_for", "open_queue", "queue_for", "without_hidden_part2"]

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,28 +37,66 @@ def _clinical_only(request: HttpRequest) -> None:
         raise Http404
 
 
+def _rule_choices() -> list[tuple[str, str]]:
+    choices = [(code, str(spec.label)) for code, spec in RULES.items()]
+    choices += [(reason.value, str(reason.label)) for reason in Flag.Reason]
+    return sorted(choices, key=lambda choice: choice[1])
+
+
+def _back_to_queue(request: HttpRequest) -> str:
+    """Back to the queue with the filters the person was using (only ever this page)."""
+    sent = QueryDict(request.POST.get("back", ""))
+    kept = QueryDict(mutable=True)
+    for name in ("severity", "rule", "clinician", "age", "patient", "overdue", "page"):
+        if sent.get(name):
+            kept[name] = sent[name]
+    url = reverse("flags:queue")
+    return f"{url}?{kept.urlencode()}" if kept else url
+
+
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
     _clinical_only(request)
-    flags = selectors.open_queue(user=request.user)  # type: ignore[arg-type]
+    now = timezone.now()
+    filters = selectors.QueueFilters.from_query(request.GET.dict())
+    page_number = request.GET.get("page", "1")
+    groups, pages, overdue = selectors.queue_page(
+        user=request.user,  # type: ignore[arg-type]
+        filters=filters,
+        page=int(page_number) if page_number.isdigit() else 1,
+        now=now,
+    )
+    shown = [flag for group in groups for flag in group.flags]
     for category in (Category.SELF_REPORT, Category.PART2):
         record_list(
             request,
-            patients=[f.patient for f in flags if f.record_category == category],
+            patients=[f.patient for f in shown if f.record_category == category],
             category=category,
             purpose=Purpose.TREATMENT,
             obj_type="flags.flag",
         )
     figures = selectors.figures_for(
         user=request.user,  # type: ignore[arg-type]
-        since=timezone.now() - dt.timedelta(weeks=8),
+        since=now - dt.timedelta(weeks=8),
     )
+    query = request.GET.copy()
+    query.pop("page", None)
+    current = int(page_number) if page_number.isdigit() else 1
+    current = min(max(current, 1), pages)
     return render(
         request,
         "flags/queue.html",
         {
             "nav": "flags",
-            "flags": flags,
+            "groups": groups,
+            "pages": pages,
+            "page": current,
+            "overdue": overdue,
+            "overdue_hours": settings.TETHER_HIGH_FLAG_ACK_HOURS,
+            "filters": filters,
+            "filter_query": query.urlencode(),
+            "rule_choices": _rule_choices(),
+            "clinicians": selectors.clinicians_for_filter(user=request.user),  # type: ignore[arg-type]
             "figures": figures,
             "actions": Flag.Action.choices,
             "may_edit_rules": request.staff_member.role in RULE_EDITORS,  # type: ignore[attr-defined]
@@ -113,7 +152,7 @@ def act(request: HttpRequest, flag_id: int) -> HttpResponse:
     except (ValidationError, PermissionDenied) as error:
         text = error.messages[0] if isinstance(error, ValidationError) else str(error)
         messages.error(request, text)
-    return redirect("flags:queue")
+    return redirect(_back_to_queue(request))
 
 
 # The rules settings page ----------------------------------------------------------

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -58,6 +59,67 @@ def completion(assignments: list[Assignment]) -> Completion:
         elif overdue:
             late += 1
     return Completion(len(assignments), counted, done, on_time, late)
+
+
+# One definition of "homework done", used by the pre-session review, the caseload board,
+# the staff homework page and the staff patient page: over the last four weeks, the
+# assignments that were due in that window (up to today) or were finished in it (an
+# assignment finished early counts the day it is done, not only once its due date comes).
+WINDOW_DAYS = 28
+
+
+def window_start(today: dt.date) -> dt.date:
+    return today - timedelta(days=WINDOW_DAYS - 1)
+
+
+def counted_assignments(*, today: dt.date | None = None) -> QuerySet[Assignment]:
+    """Every patient's assignments that count in the window ending ``today`` (filter it by
+    patient, or by ``OuterRef`` for a list)."""
+    today = today or timezone.localdate()
+    start = window_start(today)
+    start_at = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    return Assignment.objects.filter(
+        Q(due_on__gte=start, due_on__lte=today)
+        | Q(status=Assignment.Status.DONE, completed_at__gte=start_at)
+    )
+
+
+def late_condition(today: dt.date) -> Q:
+    """Open past its due date, or done after it."""
+    return Q(due_on__lt=today, completed_at__isnull=True) | Q(completed_at__date__gt=F("due_on"))
+
+
+def window_completion(
+    *,
+    patient: Patient,
+    today: dt.date | None = None,
+    categories: set[str] | frozenset[str] | None = None,
+) -> Completion:
+    """The patient's homework over the window (one query; see ``counted_assignments``).
+
+    ``categories``: only assignments with these record labels (what the reader may see:
+    a Part 2 program's homework is not counted for someone who may not read Part 2)."""
+    today = today or timezone.localdate()
+    done = Q(status=Assignment.Status.DONE)
+    mine = counted_assignments(today=today).filter(patient=patient)
+    everything = Assignment.objects.filter(patient=patient)
+    if categories is not None:
+        mine = mine.filter(record_category__in=categories)
+        everything = everything.filter(record_category__in=categories)
+    counts = mine.aggregate(
+        counted=Count("pk"),
+        done=Count("pk", filter=done),
+        late=Count("pk", filter=late_condition(today)),
+        done_late=Count("pk", filter=done & late_condition(today)),
+    )
+    assigned = everything.count()
+    return Completion(
+        assigned=assigned,
+        counted=counts["counted"],
+        done=counts["done"],
+        done_on_time=counts["done"] - counts["done_late"],
+        late=counts["late"],
+    )
 
 
 def templates_for(*, programs: list[Program]) -> dict[str, Definition]:
@@ -184,7 +246,7 @@ def staff_summary(*, request: HttpRequest, patient: Patient) -> dict[str, Any] |
         "safety_plan_hidden": plan_hidden,
         "assignments": shown[:5],
         "hidden_assignments": len(assignments) - len(shown),
-        "completion": completion(shown),
+        "completion": window_completion(patient=patient, categories=readable),
         "can_assign": decide(user, patient, category=Category.SHARED, action=Action.CREATE).allowed,
         "emergency_access": Category.PART2.value not in readable
         and (plan_hidden or len(shown) < len(assignments)),

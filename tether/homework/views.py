@@ -208,7 +208,7 @@ def staff_list(request: HttpRequest, patient_id: int) -> HttpResponse:
         {
             "patient": patient,
             "assignments": assignments,
-            "completion": selectors.completion(assignments),
+            "completion": selectors.window_completion(patient=patient),
         },
     )
 

@@ -121,3 +121,81 @@ def find_crisis_phrase(text: str, phrases: Iterable[str] = DEFAULT_PHRASES) -> s
         if needle.strip() and needle in haystack:
             return phrase
     return None
+
+
+# A plea for help now, without crisis language: "I need to talk to someone now". Not a
+# crisis phrase (it raises no "crisis language" flag), but the patient is asking for
+# urgent contact as surely as by ticking "urgent", so it raises the urgent request and is
+# answered at once with the crisis options. Immediacy words ("now", "asap", "urgent",
+# "emergency") carry it; the false-alarm rate on the ordinary-message set is measured by
+# ``tests/test_crisis_language.py`` and stated in docs/OPERATIONS.md.
+DEFAULT_PLEAS: tuple[str, ...] = (
+    "talk to someone now",
+    "talk to someone right now",
+    "talk to somebody now",
+    "talk to somebody right now",
+    "talk to someone asap",
+    "talk to someone today",
+    "need to talk now",
+    "need to talk right now",
+    "need to talk asap",
+    "need someone now",
+    "need someone right now",
+    "need somebody now",
+    "need help now",
+    "need help right now",
+    "need help asap",
+    "need help immediately",
+    "help me now",
+    "help me please",
+    "please help me",
+    "please help",
+    "call me now",
+    "call me right now",
+    "call me asap",
+    "call me back asap",
+    "call me as soon as you can",
+    "call me immediately",
+    "need you to call me",
+    "someone please call me",
+    "is anyone there",
+    "anyone there",
+    "cant cope",
+    "cant take it anymore",
+    "cant take this anymore",
+    "cant do this anymore",
+    "falling apart",
+    "panic attack right now",
+    "having a panic attack",
+    "its urgent",
+    "this is urgent",
+    "urgent please",
+    "its an emergency",
+    "this is an emergency",
+    "having an emergency",
+    "emergency",
+)
+
+# Everyday phrases that contain a plea word but are not one: removed before matching.
+PLEA_EXCEPTIONS: tuple[str, ...] = (
+    "not urgent",
+    "isnt urgent",
+    "no emergency",
+    "not an emergency",
+    "not emergency",
+    "emergency room",
+    "emergency contact",
+    "urgent care",
+)
+
+
+def find_urgent_plea(text: str, pleas: Iterable[str] = DEFAULT_PLEAS) -> str | None:
+    """The first plea (in list order) in ``text`` as whole words, or None."""
+    haystack = normalize(text)
+    for exception in PLEA_EXCEPTIONS:
+        haystack = haystack.replace(normalize(exception), " ")
+    for plea in pleas:
+        needle = normalize(plea)
+        if needle.strip() and needle in haystack:
+            return plea
+    return None

@@ -85,6 +85,7 @@ class Message(models.Model):
     class Trigger(models.TextChoices):
         PHRASE = "phrase", _("Crisis language in the message")
         MARKED_URGENT = "marked_urgent", _("The patient marked it urgent")
+        PLEA = "plea", _("The patient asked for help now")
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
@@ -160,7 +161,15 @@ class CrisisPhrase(models.Model):
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+
+    class Kind(models.TextChoices):
+        CRISIS = "crisis", _("Crisis language")
+        PLEA = "plea", _("A plea for help now")
+
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="crisis_phrases")
+    # Which list: crisis language (raises the urgent request and a "crisis language" flag)
+    # or a plea for help now (raises the urgent request only).
+    kind = models.CharField(_("list"), max_length=8, choices=Kind.choices, default=Kind.CRISIS)
     phrase = models.CharField(_("phrase"), max_length=100)
     is_active = models.BooleanField(_("in use"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -171,7 +180,9 @@ class CrisisPhrase(models.Model):
     class Meta:
         verbose_name = _("crisis phrase")
         constraints = [
-            models.UniqueConstraint(fields=["program", "phrase"], name="crisis_phrase_unique"),
+            models.UniqueConstraint(
+                fields=["program", "kind", "phrase"], name="crisis_phrase_unique_per_list"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -242,3 +242,19 @@ def staff_reach_summary(*, user: User, patient: Patient) -> dict[str, object] | 
         ),
         "crisis_uses": crisis_pathway_use_count(patient_id=patient.pk),
     }
+
+
+def latest_patient_lines(*, patient: Patient, include_part2: bool, limit: int = 3) -> list[Message]:
+    """The patient's latest messages to the care team, newest first (the pre-session
+    review). The caller has asked the gate for ``shared`` (and audited the look);
+    ``include_part2`` is the gate's decision for the patient's Part 2 record."""
+    from tether.privacy.policy import Category
+
+    rows = Message.objects.filter(
+        thread__patient=patient,
+        thread__kind=Thread.Kind.PATIENT,
+        author_kind=Message.AuthorKind.PATIENT,
+    )
+    if not include_part2:
+        rows = rows.exclude(record_category=Category.PART2)
+    return list(rows.order_by("-created_at", "-pk")[:limit])

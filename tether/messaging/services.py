@@ -13,7 +13,12 @@ from tether.accounts.models import User
 from tether.crisis.models import UrgentContactRequest
 from tether.crisis.services import program_of, urgent_contact_raise
 from tether.flags.services import evaluate_soon
-from tether.messaging.crisis_language import DEFAULT_PHRASES, find_crisis_phrase
+from tether.messaging.crisis_language import (
+    DEFAULT_PHRASES,
+    DEFAULT_PLEAS,
+    find_crisis_phrase,
+    find_urgent_plea,
+)
 from tether.messaging.models import (
     MAX_MESSAGE_LENGTH,
     CrisisPhrase,
@@ -93,10 +98,25 @@ def category_for(thread: Thread) -> Category:
 
 def crisis_phrases_for(program: Program) -> list[str]:
     """The program's effective list: defaults, minus those turned off, plus its own."""
-    changes = {c.phrase: c.is_active for c in CrisisPhrase.objects.filter(program=program)}
+    changes = {
+        c.phrase: c.is_active
+        for c in CrisisPhrase.objects.filter(program=program, kind=CrisisPhrase.Kind.CRISIS)
+    }
     phrases = [p for p in DEFAULT_PHRASES if changes.get(p, True)]
     phrases += sorted(p for p, active in changes.items() if active and p not in DEFAULT_PHRASES)
     return phrases
+
+
+def urgent_pleas_for(program: Program) -> list[str]:
+    """The program's effective plea list (``crisis_language.DEFAULT_PLEAS``): defaults
+    minus those turned off, plus its own (``CrisisPhrase`` rows of kind plea)."""
+    changes = {
+        c.phrase: c.is_active
+        for c in CrisisPhrase.objects.filter(program=program, kind=CrisisPhrase.Kind.PLEA)
+    }
+    pleas = [p for p in DEFAULT_PLEAS if changes.get(p, True)]
+    pleas += sorted(p for p, active in changes.items() if active and p not in DEFAULT_PLEAS)
+    return pleas
 
 
 def clean_body(body: str) -> str:
@@ -183,10 +203,14 @@ def _send_from_outside(
         if existing is not None:
             return SendResult(existing, created=False)
     phrase = find_crisis_phrase(text, crisis_phrases_for(program))
+    # A plea for help now without the tick ("I need to talk to someone now") is urgent too.
+    plea = None if phrase or marked_urgent else find_urgent_plea(text, urgent_pleas_for(program))
     trigger = (
         Message.Trigger.PHRASE
         if phrase
-        else (Message.Trigger.MARKED_URGENT if marked_urgent else "")
+        else Message.Trigger.MARKED_URGENT
+        if marked_urgent
+        else (Message.Trigger.PLEA if plea else "")
     )
     category = category_for(thread)
     try:
@@ -202,7 +226,7 @@ def _send_from_outside(
                 idempotency_key=idempotency_key,
                 marked_urgent=marked_urgent,
                 trigger=trigger,
-                trigger_phrase=phrase or "",
+                trigger_phrase=phrase or plea or "",
                 record_category=category.value,
             )
             locked.last_message_at = now
@@ -218,7 +242,13 @@ def _send_from_outside(
             if trigger:
                 urgent = urgent_contact_raise(
                     patient=patient,
-                    source=UrgentContactRequest.Source.MESSAGE,
+                    # Crisis language is found by the system; a tick or a plea is the
+                    # patient (or family member) asking (crisis.models.PATIENT_ASKED_SOURCES).
+                    source=(
+                        UrgentContactRequest.Source.MESSAGE
+                        if trigger == Message.Trigger.PHRASE
+                        else UrgentContactRequest.Source.MESSAGE_URGENT
+                    ),
                     now=now,
                     actor=author,
                 )
@@ -364,8 +394,16 @@ def thread_mark_read(*, thread: Thread, by_patient: bool, now: dt.datetime | Non
     Thread.objects.filter(pk=thread.pk).update(**{field: now or timezone.now()})
 
 
-def crisis_phrase_set(*, program: Program, phrase: str, active: bool, user: User) -> CrisisPhrase:
-    """Add a phrase to a program's list, or turn one (default or added) on or off."""
+def crisis_phrase_set(
+    *,
+    program: Program,
+    phrase: str,
+    active: bool,
+    user: User,
+    kind: str = "crisis",
+) -> CrisisPhrase:
+    """Add a phrase to a program's list (crisis language, or a plea for help now), or turn
+    one (default or added) on or off."""
     from tether.messaging.crisis_language import normalize
 
     cleaned = normalize(phrase).strip()
@@ -374,6 +412,7 @@ def crisis_phrase_set(*, program: Program, phrase: str, active: bool, user: User
     with transaction.atomic():
         row, _created = CrisisPhrase.objects.update_or_create(
             program=program,
+            kind=CrisisPhrase.Kind(kind),
             phrase=cleaned,
             defaults={
                 "organization_id": program.organization_id,

@@ -354,7 +354,7 @@ PHRASE_EDITORS = frozenset({StaffMember.Role.CLINICAL_LEAD, StaffMember.Role.PRO
 @staff_required
 def crisis_phrases(request: HttpRequest) -> HttpResponse:
     """Clinical leads and program admins curate their programs' crisis-phrase lists."""
-    from tether.messaging.crisis_language import DEFAULT_PHRASES
+    from tether.messaging.crisis_language import DEFAULT_PHRASES, DEFAULT_PLEAS
     from tether.messaging.forms import PhraseForm
     from tether.messaging.models import CrisisPhrase
 
@@ -369,13 +369,21 @@ def crisis_phrases(request: HttpRequest) -> HttpResponse:
     if program is None:
         raise Http404
     form = PhraseForm()
+    # Which list a POST changes: crisis language (the default) or pleas for help now.
+    kind = request.POST.get("kind") or CrisisPhrase.Kind.CRISIS
+    if kind not in CrisisPhrase.Kind.values:
+        raise Http404
     if request.method == "POST":
         user: User = request.user  # type: ignore[assignment]
         if "turn_off" in request.POST or "turn_on" in request.POST:
             phrase = request.POST.get("turn_off") or request.POST.get("turn_on") or ""
             try:
                 services.crisis_phrase_set(
-                    program=program, phrase=phrase, active="turn_on" in request.POST, user=user
+                    program=program,
+                    phrase=phrase,
+                    active="turn_on" in request.POST,
+                    user=user,
+                    kind=kind,
                 )
             except services.MessageError:
                 raise Http404 from None
@@ -384,19 +392,32 @@ def crisis_phrases(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 services.crisis_phrase_set(
-                    program=program, phrase=form.cleaned_data["phrase"], active=True, user=user
+                    program=program,
+                    phrase=form.cleaned_data["phrase"],
+                    active=True,
+                    user=user,
+                    kind=kind,
                 )
             except services.MessageError:
                 form.add_error("phrase", _("Write a phrase of at least one word."))
             else:
                 flash.success(request, _("Phrase added."))
                 return redirect(f"{request.path}?program={program.pk}")
-    active = services.crisis_phrases_for(program)
-    turned_off = sorted(
-        CrisisPhrase.objects.filter(program=program, is_active=False).values_list(
-            "phrase", flat=True
-        )
-    )
+    off = CrisisPhrase.objects.filter(program=program, is_active=False).order_by("phrase")
+    lists = [
+        {
+            "kind": CrisisPhrase.Kind.CRISIS.value,
+            "active": services.crisis_phrases_for(program),
+            "defaults": set(DEFAULT_PHRASES),
+            "turned_off": [r.phrase for r in off if r.kind == CrisisPhrase.Kind.CRISIS],
+        },
+        {
+            "kind": CrisisPhrase.Kind.PLEA.value,
+            "active": services.urgent_pleas_for(program),
+            "defaults": set(DEFAULT_PLEAS),
+            "turned_off": [r.phrase for r in off if r.kind == CrisisPhrase.Kind.PLEA],
+        },
+    ]
     return render(
         request,
         "messaging/staff/crisis_phrases.html",
@@ -404,10 +425,9 @@ def crisis_phrases(request: HttpRequest) -> HttpResponse:
             **_staff_context(request),
             "programs": programs,
             "program": program,
-            "active": active,
-            "defaults": set(DEFAULT_PHRASES),
-            "turned_off": turned_off,
+            "lists": lists,
             "form": form,
+            "kind": kind,
         },
         status=400 if form.errors else 200,
     )

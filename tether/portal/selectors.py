@@ -47,7 +47,7 @@ def upcoming_sessions(*, patient: Patient, limit: int = 5) -> QuerySet[Attendanc
             appointment__starts_at__gte=timezone.now(),
             appointment__is_cancelled=False,
         )
-        .select_related("appointment", "appointment__clinician__user")
+        .select_related("appointment__program", "appointment__clinician__user")
         .order_by("appointment__starts_at")[:limit]
     )
 
@@ -55,6 +55,6 @@ def upcoming_sessions(*, patient: Patient, limit: int = 5) -> QuerySet[Attendanc
 def recent_attendance(*, patient: Patient, limit: int = 10) -> QuerySet[Attendance]:
     return (
         Attendance.objects.filter(patient=patient, appointment__starts_at__lt=timezone.now())
-        .select_related("appointment")
+        .select_related("appointment__program")
         .order_by("-appointment__starts_at")[:limit]
     )

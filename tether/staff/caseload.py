@@ -26,10 +26,12 @@ from django.utils import timezone
 
 from tether.accounts.models import User
 from tether.checkins.models import Response
-from tether.flags.models import Flag
+from tether.flags.models import Flag, Severity
 from tether.flags.selectors import without_hidden_part2
 from tether.homework.models import Assignment
+from tether.homework.selectors import counted_assignments
 from tether.messaging.models import Thread
+from tether.patients.models import Episode
 from tether.privacy.gate import patients_visible_to
 from tether.privacy.policy import Action, Category
 from tether.scheduling.models import Attendance
@@ -96,10 +98,11 @@ def caseload_for(
         appointment__is_cancelled=False,
     ).order_by("appointment__starts_at")
     readable = _readable_responses(user)
+    part2_visible = patients_visible_to(user, category=Category.PART2, action=Action.VIEW)
     checkins = readable.filter(patient=OuterRef("pk"), status=Response.Status.COMPLETE).order_by(
         "-submitted_at"
     )
-    due = Assignment.objects.filter(due_on__lte=today, due_on__gte=today - dt.timedelta(days=28))
+    due = counted_assignments(today=today)  # the one homework window (homework.selectors)
     open_flags = without_hidden_part2(Flag.objects.filter(status=Flag.Status.OPEN), user=user)
     thread = Thread.objects.filter(patient=OuterRef("pk"))
     shared = patients_visible_to(user, category=Category.SHARED, action=Action.VIEW)
@@ -115,6 +118,11 @@ def caseload_for(
             homework_due=_count(due),
             homework_done=_count(due.filter(status=Assignment.Status.DONE)),
             open_flags=_count(open_flags),
+            # Safety flags and high ones: marked apart on the board (a new item-9 flag
+            # must not look like any other).
+            urgent_flags=_count(
+                open_flags.filter(Q(severity=Severity.HIGH) | Q(kind=Flag.Kind.SAFETY))
+            ),
             top_severity=Subquery(
                 open_flags.filter(patient=OuterRef("pk"))
                 .order_by()
@@ -146,6 +154,25 @@ def caseload_for(
             )
             | Exists(
                 open_flags.filter(patient=OuterRef("pk"), record_category=Category.PART2.value)
+            ),
+            # In a Part 2 program and the gate keeps its records from this user: the
+            # check-in and score columns are hidden, not empty (never a false "Never").
+            part2_hidden=Case(
+                When(
+                    Q(
+                        Exists(
+                            Episode.objects.filter(
+                                patient=OuterRef("pk"),
+                                status=Episode.Status.ACTIVE,
+                                program__treats_substance_use=True,
+                            )
+                        )
+                    )
+                    & ~Q(pk__in=part2_visible.values("pk")),
+                    then=Value(1),
+                ),
+                default=Value(0),
+                output_field=IntegerField(),
             ),
         )
         .annotate(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +16,7 @@ from tether.checkins.models import Answer, Response
 from tether.crisis.selectors import crisis_pathway_use_count
 from tether.flags.models import Flag
 from tether.flags.selectors import visible_flags
-from tether.homework.models import Assignment
+from tether.homework.selectors import WINDOW_DAYS, window_completion
 from tether.messaging.models import Message
 from tether.patients.models import Episode, Patient
 from tether.privacy.policy import Category
@@ -138,17 +138,14 @@ def review_data(
             ),
         ),
     )
-    homework = Assignment.objects.filter(
-        patient=patient, due_on__gt=timezone.localdate(since), due_on__lte=today
-    ).aggregate(
-        due=Count("pk"),
-        done=Count("pk", filter=Q(status=Assignment.Status.DONE)),
-        late=Count(
-            "pk",
-            filter=Q(due_on__lt=today, completed_at__isnull=True)
-            | Q(completed_at__date__gt=F("due_on")),
-        ),
-    )
+    # The one homework window (homework.selectors): the same figure as the board and the
+    # homework page, not a second definition tied to the last session.
+    homework_done = window_completion(patient=patient, today=today)
+    homework = {
+        "due": homework_done.counted,
+        "done": homework_done.done,
+        "late": homework_done.late,
+    }
     messages_sent = Message.objects.filter(
         thread__patient=patient,
         author_kind=Message.AuthorKind.PATIENT,
@@ -185,6 +182,7 @@ def review_data(
             "due": homework["due"],
             "done": homework["done"],
             "late": homework["late"],
+            "window_days": WINDOW_DAYS,
         },
         "messages_sent": messages_sent,
         "crisis_pathway_uses": crisis_pathway_use_count(patient_id=patient.pk, since=since),
@@ -248,8 +246,8 @@ def note_text(data: dict[str, Any]) -> str:
         )
     hw = data["homework"]
     lines.append(
-        _("Homework: %(done)s of %(due)s done, %(late)s late.")
-        % {"done": hw["done"], "due": hw["due"], "late": hw["late"]}
+        _("Homework (last %(days)s days): %(done)s of %(due)s done, %(late)s late.")
+        % {"done": hw["done"], "due": hw["due"], "late": hw["late"], "days": hw["window_days"]}
     )
     lines.append(_("Messages sent by the patient: %(n)s.") % {"n": data["messages_sent"]})
     lines.append(_("Crisis pathway used: %(n)s time(s).") % {"n": data["crisis_pathway_uses"]})

@@ -18,7 +18,7 @@ from tether.homework import selectors as homework_selectors
 from tether.lib.qr import qr_svg
 from tether.messaging import selectors as messaging_selectors
 from tether.patients.services import patient_register
-from tether.privacy.gate import access_patient, decide
+from tether.privacy.gate import access_patient, decide, record_category_for
 from tether.privacy.list_audit import record_list
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
@@ -215,6 +215,20 @@ def review(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
     part2 = decide(request.user, patient, category=Category.PART2, action=Action.VIEW)  # type: ignore[arg-type]
     data = staff_review.review_data(patient=patient, include_part2=part2.allowed)
+    # The latest lines the patient wrote (shared records): asked of the gate and audited
+    # as a look at the shared record; not part of the note text.
+    latest_lines = None
+    if decide(request.user, patient, category=Category.SHARED, action=Action.VIEW).allowed:  # type: ignore[arg-type]
+        access_patient(
+            request,
+            patient.pk,
+            category=Category.SHARED,
+            action=Action.VIEW,
+            purpose=Purpose.TREATMENT,
+        )
+        latest_lines = messaging_selectors.latest_patient_lines(
+            patient=patient, include_part2=part2.allowed
+        )
     return render(
         request,
         "staff/review.html",
@@ -223,6 +237,10 @@ def review(request: HttpRequest, patient_id: int) -> HttpResponse:
             nav="dashboard",
             patient=patient,
             review=data,
+            # Part 2 check-ins the gate keeps from this user: say so, never "none yet".
+            part2_hidden=not part2.allowed
+            and record_category_for(patient, Category.SELF_REPORT) == Category.PART2,
+            latest_lines=latest_lines,
             note=staff_review.note_text(data),
         ),
     )

@@ -126,3 +126,24 @@ def test_it_keeps_page_queries_constant_with_more_history(measures_on, client_as
     before = _count(staff, detail_url)
     add_phq9(cast.patient.patient, [7, 7, 6], start_days_ago=5)
     assert _count(staff, detail_url) == before
+
+
+def test_a_mental_health_patient_sees_no_craving_chart(cast, client_as):
+    from tether.flags.testing import add_response
+
+    now = timezone.now()
+    for day in (3, 2, 1):
+        add_response(
+            cast.patient.patient,
+            "daily",
+            now - dt.timedelta(days=day),
+            items={"mood": 6, "craving": 4},
+        )
+    page = client_as(cast.patient).get(PROGRESS).content.decode()
+    assert "How is your mood today?" in page or "mood" in page.lower()
+    assert "craving" not in page.lower()
+    staff = reverse("checkins:staff_measures", args=[cast.patient.patient.pk])
+    assert "craving" not in client_as(cast.assigned_clinician).get(staff).content.decode().lower()
+    cast.iop.treats_substance_use = True
+    cast.iop.save(update_fields=["treats_substance_use"])
+    assert "craving" in client_as(cast.patient).get(PROGRESS).content.decode().lower()

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tether.checkins import services
 from tether.checkins.models import Answer, ProgramInstrument, Response
@@ -149,3 +150,40 @@ def test_it_keeps_the_answer_and_flag_when_the_crisis_pathway_fails(
     assert response.status_code == 302  # the patient still sees the support screen
     assert Answer.objects.filter(response=draft, item_code="9").exists()
     assert Flag.objects.filter(patient=cast.patient.patient, kind="safety").exists()
+
+
+def test_it_tells_the_patient_when_to_expect_a_call_the_time_staff_see(measures_on, client_as):
+    from tether.crisis.models import UrgentContactRequest
+    from tether.crisis.services import expected_contact_by
+
+    cast = measures_on
+    client = client_as(cast.patient)
+    draft = _phq9_at_item_9(client, cast)
+    client.post(_q(draft, 9), {"answer": "1"})
+    urgent = UrgentContactRequest.objects.get(patient=cast.patient.patient)
+    promised = timezone.localtime(expected_contact_by(urgent), cast.iop.tzinfo).strftime(
+        "%-I:%M %p"
+    )
+    support = reverse("checkins:support", kwargs={"key": draft.key, "position": 9})
+    page = client.get(support).content.decode()
+    assert "What happens next" in page
+    assert f"Expect a call by {promised}." in page
+    assert "call 988 or 911. Do not wait." in page
+    staff = client_as(cast.assigned_clinician).get(
+        reverse("crisis:staff_request", args=[urgent.pk])
+    )
+    assert f"<dd>{promised}</dd>" in staff.content.decode()
+
+
+def test_item_9_raises_one_flag_and_is_not_counted_as_the_patient_asking(measures_on, client_as):
+    from tether.crisis.selectors import crisis_pathway_use_count
+    from tether.flags.services import flags_sweep
+
+    cast = measures_on
+    client = client_as(cast.patient)
+    draft = _phq9_at_item_9(client, cast)
+    client.post(_q(draft, 9), {"answer": "2"})
+    flags_sweep()
+    safety = Flag.objects.filter(kind=Flag.Kind.SAFETY)
+    assert list(safety.values_list("reason", flat=True)) == ["phq9_item9"]
+    assert crisis_pathway_use_count(patient_id=cast.patient.patient.pk) == 0

@@ -39,3 +39,14 @@ def test_it_opens_72_hours_before_a_session_and_closes_at_its_start():
     )
     assert window is not None and window.key == "session:42" and window.closes_at == starts
     assert window_for("before_session", now=starts, tz=NEW_YORK, next_appointment=session) is None
+
+
+def test_the_home_page_says_which_questionnaire_first_when_several_are_due(
+    measures_on, book, client_as
+):
+    from django.urls import reverse
+
+    book(measures_on.patient, hours=20)  # GAD-7 before a session tomorrow
+    page = client_as(measures_on.patient).get(reverse("portal:home")).content.decode()
+    assert "3 to do. Start with the first: it closes soonest." in page
+    assert page.count("Open until") == 3

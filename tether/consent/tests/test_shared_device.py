@@ -116,3 +116,57 @@ def test_staff_ignore_quick_view(cast, client):
     response = _sign_in(client, "dana.clinician", quick=True)
     assert response["Location"] != reverse("consent:quick_view")
     assert shared_device.COOKIE not in client.cookies
+
+
+def _recovery_group(cast: Any, patient: Any, title: str) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tether.scheduling.models import Appointment, Attendance
+
+    starts = timezone.now() + dt.timedelta(days=1)
+    appointment = Appointment.objects.create(
+        organization=cast.organization,
+        program=patient.episodes.get().program,
+        kind=Appointment.Kind.GROUP,
+        title=title,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=3),
+    )
+    Attendance.objects.create(
+        organization=cast.organization,
+        appointment=appointment,
+        patient=patient,
+        episode=patient.episodes.get(),
+    )
+
+
+def test_the_quick_view_never_names_a_part2_program(cast, client_as):
+    cast.iop.name = "Recovery IOP"
+    cast.iop.treats_substance_use = True
+    cast.iop.save(update_fields=["name", "treats_substance_use"])
+    _recovery_group(cast, cast.patient.patient, "Recovery IOP morning group")
+    client = _shared(client_as, cast)
+    page = client.get(reverse("consent:quick_view")).content.decode()
+    assert "Group session" in page
+    assert "Recovery" not in page
+    crisis = client.get(reverse("crisis:crisis")).content.decode()
+    assert "Your program&#x27;s crisis line" in crisis and "Recovery IOP" not in crisis
+
+
+def test_a_general_programs_session_keeps_its_title_in_the_quick_view(cast, client_as):
+    _recovery_group(cast, cast.patient.patient, "Tuesday evening group")
+    page = _shared(client_as, cast).get(reverse("consent:quick_view")).content.decode()
+    assert "Tuesday evening group" in page
+
+
+def test_a_family_member_never_sees_a_part2_program_name(cast, client_as):
+    cast.adolescent_iop.name = "Teen Recovery IOP"
+    cast.adolescent_iop.treats_substance_use = True
+    cast.adolescent_iop.save(update_fields=["name", "treats_substance_use"])
+    _recovery_group(cast, cast.adolescent.patient, "Teen Recovery IOP group")
+    client = client_as(cast.parent)
+    for name in ("portal:family_home", "crisis:crisis"):
+        page = client.get(reverse(name)).content.decode()
+        assert "Recovery" not in page, name

@@ -113,7 +113,14 @@ def test_it_adds_a_repeated_call_to_the_open_request(cast):
         patient=cast.patient.patient, source="patient_button", now=NIGHT
     )
     second = services.urgent_contact_raise(
-        patient=cast.patient.patient, source="message", now=NIGHT + dt.timedelta(minutes=2)
+        patient=cast.patient.patient,
+        source="message_urgent",
+        now=NIGHT + dt.timedelta(minutes=2),
+    )
+    # Raised by the system (crisis language found in a message): on the request, but not
+    # the patient asking, so not counted as crisis pathway use.
+    services.urgent_contact_raise(
+        patient=cast.patient.patient, source="message", now=NIGHT + dt.timedelta(minutes=3)
     )
     assert first.pk == second.pk
     assert UrgentContactRequest.objects.count() == 1

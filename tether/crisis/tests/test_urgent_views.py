@@ -163,6 +163,10 @@ def _office_now(cast: Any) -> bool:
 
 def test_it_tells_a_family_member_the_button_is_for_patients(cast, client_as):
     page = client_as(cast.parent).get(reverse("crisis:crisis")).content.decode()
-    assert "Patients can ask their care team from their own Tether account" in page
+    # A family member's own urgent route: the program's line (and, with the messaging
+    # scope, the family thread); the patient's button is not theirs.
+    assert "Worried about your family member right now?" in page
+    assert 'href="tel:5550110"' in page  # the adolescent program's crisis line
+    assert reverse("messaging:family_thread", args=[cast.adolescent.patient.pk]) not in page
     assert reverse("crisis:urgent_request") not in page
     assert client_as(cast.parent).post(reverse("crisis:urgent_request")).status_code == 404

@@ -368,3 +368,9 @@ def test_it_shows_the_parents_own_part_of_the_family_assignment(seeded, client_a
     page = client_as(User.objects.get(username="demo.parent")).get(url).content.decode()
     assert "Sunday breakfast together" in page
     assert "Change your part of step 1" in page and "Write your part of step 2" in page
+
+
+def test_it_prints_the_address_it_is_served_on(seeded, settings):
+    # make demo sets SITE_URL from HOST and PORT; e-mail links use the same setting.
+    settings.SITE_URL = "http://0.0.0.0:8123"
+    assert "Open http://0.0.0.0:8123 and sign in." in seed()

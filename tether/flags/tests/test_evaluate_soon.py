@@ -119,7 +119,7 @@ def test_submitting_a_deteriorating_phq9_raises_the_flag_without_a_sweep(
     assert "PHQ-9 is 12 points above the first score of this episode." in body
 
 
-def test_a_crisis_phrase_message_raises_crisis_language_and_pathway_flags_at_once(
+def test_a_crisis_phrase_message_raises_one_crisis_language_flag_at_once(
     quiet, worker_runs_at_once, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -129,7 +129,9 @@ def test_a_crisis_phrase_message_raises_crisis_language_and_pathway_flags_at_onc
             body="I don't want to be alive anymore",
         )
     assert Message.objects.get(author_kind="patient").trigger == "phrase"
-    assert _reasons(quiet.patient) == {"crisis_language", "crisis_pathway"}
+    # One event, one flag: the urgent request the system raised for it is not the patient
+    # using the crisis pathway (crisis.models.PATIENT_ASKED_SOURCES).
+    assert _reasons(quiet.patient) == {"crisis_language"}
     # The message and the urgent request it raised share one evaluation.
     flagged = [c for c in callbacks if getattr(c, "__qualname__", "").startswith("evaluate_soon")]
     assert len(flagged) == 1

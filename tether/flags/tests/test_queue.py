@@ -16,6 +16,12 @@ from tether.privacy.models import AuditEvent
 URL = reverse("flags:queue")
 
 
+def _cards(body: str) -> str:
+    """The queue's patient cards (after the filter form, whose menus name every rule)."""
+    form = body.index('id="filters-h"')
+    return body[body.index("</form>", form) :]
+
+
 def _silent_and_deteriorating(cast: Any) -> None:
     """Garcia stopped signing in 10 days ago; Kim's PHQ-9 rose by 9 points."""
     now = timezone.now()
@@ -29,7 +35,7 @@ def _silent_and_deteriorating(cast: Any) -> None:
 
 def test_it_ranks_flags_by_severity_then_age_with_the_reason(cast, client_as):
     _silent_and_deteriorating(cast)
-    body = client_as(cast.clinical_lead).get(URL).content.decode()
+    body = _cards(client_as(cast.clinical_lead).get(URL).content.decode())
     assert "Has not signed in to the portal for 7 days or more." in body
     assert body.index("PHQ-9 reliable deterioration") < body.index("Not signing in")
     assert "flags raised" in body
@@ -107,8 +113,105 @@ def test_it_shows_a_craving_flag_only_to_those_who_may_see_part2(cast, client_as
         )
     flags_sweep()
     assert Flag.objects.filter(reason="craving_rise").count() == 1
-    assert "Rising craving" in client_as(cast.assigned_clinician).get(URL).content.decode()
-    assert "Rising craving" not in client_as(cast.clinical_lead).get(URL).content.decode()
+    assert "Rising craving" in _cards(client_as(cast.assigned_clinician).get(URL).content.decode())
+    assert "Rising craving" not in _cards(client_as(cast.clinical_lead).get(URL).content.decode())
     review = reverse("staff:review", args=[cast.patient.patient.pk])
     assert "Daily craving" not in client_as(cast.clinical_lead).get(review).content.decode()
     assert "Daily craving" in client_as(cast.assigned_clinician).get(review).content.decode()
+
+
+def _flag(
+    user: Any, *, reason: str = "phq9_item9", severity: int = 3, hours_ago: float = 1
+) -> Flag:
+    patient = user.patient
+    return Flag.objects.create(
+        organization_id=patient.organization_id,
+        patient=patient,
+        episode=patient.episodes.get(),
+        kind=Flag.Kind.SAFETY if reason == "phq9_item9" else Flag.Kind.DETERIORATION,
+        severity=severity,
+        reason=reason,
+        source_type="checkins.response",
+        source_id=Flag.objects.count() + 1,
+        raised_at=timezone.now() - dt.timedelta(hours=hours_ago),
+    )
+
+
+def test_it_groups_by_patient_with_the_review_link_and_the_phone(cast, client_as):
+    from tether.patients.models import Patient
+
+    Patient.objects.filter(pk=cast.patient.patient.pk).update(mobile_phone="555-0142")
+    for hours in (1, 2, 3):
+        _flag(cast.patient, hours_ago=hours)
+    _flag(cast.adolescent, severity=2, reason="instrument_alert")
+    body = client_as(cast.clinical_lead).get(URL).content.decode()
+    assert body.count('class="card stack flag-group"') == 2
+    assert "3 open flags" in body
+    assert 'href="tel:555-0142"' in body
+    assert reverse("staff:review", args=[cast.patient.patient.pk]) in body
+    assert body.index("Garcia") < body.index("Kim")  # high before medium
+
+
+def test_it_filters_by_severity_rule_clinician_age_and_patient(cast, client_as):
+    _flag(cast.patient, hours_ago=1)
+    _flag(cast.other_patient, severity=2, reason="instrument_alert", hours_ago=100)
+    client = client_as(cast.clinical_lead)
+
+    def names(**query: Any) -> set[str]:
+        body = client.get(URL, query).content.decode()
+        return {name for name in ("Garcia", "Baker") if f"{name}, " in body}
+
+    assert names() == {"Garcia", "Baker"}
+    assert names(severity=3) == {"Garcia"}
+    assert names(rule="instrument_alert") == {"Baker"}
+    assert names(clinician=cast.assigned_clinician.pk) == {"Garcia"}
+    assert names(clinician=cast.unassigned_clinician.pk) == {"Baker"}
+    assert names(age=3) == {"Baker"}
+    assert names(patient=cast.patient.patient.pk) == {"Garcia"}
+    assert names(severity="nonsense", age="x", clinician="y") == {"Garcia", "Baker"}
+
+
+def test_it_shows_what_is_overdue(cast, client_as, settings):
+    settings.TETHER_HIGH_FLAG_ACK_HOURS = 24
+    _flag(cast.patient, hours_ago=30)
+    _flag(cast.adolescent, hours_ago=2)
+    client = client_as(cast.clinical_lead)
+    body = client.get(URL).content.decode()
+    assert "1 high flag not acknowledged for more than 24 hours." in body
+    assert "not acknowledged for more than 24 hours</strong>" in body
+    only = client.get(URL, {"overdue": "1"}).content.decode()
+    assert "Garcia, " in only and "Kim, " not in only
+
+
+def test_it_pages_patients_at_a_constant_query_count(cast, client_as):
+    from tether.testing.cast import make_patient
+
+    client = client_as(cast.clinical_lead)
+    _flag(cast.patient)
+    client.get(URL)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        client.get(URL)
+    for index in range(14):
+        user = make_patient(
+            cast.organization, cast.iop, f"q{index}", first_name="Q", last_name=f"Zed{index:02}"
+        )
+        _flag(user, hours_ago=index + 2)
+        _flag(user, severity=2, reason="instrument_alert", hours_ago=index + 2)
+    with CaptureQueriesContext(connection) as large:
+        body = client.get(URL).content.decode()
+    assert len(large) == len(small)
+    assert "Page 1 of 2" in body and body.count('class="card stack flag-group"') == 10
+    second = client.get(URL, {"page": 2}).content.decode()
+    assert second.count('class="card stack flag-group"') == 5
+
+
+def test_acting_keeps_the_filters(cast, client_as):
+    flag = _flag(cast.patient)
+    response = client_as(cast.clinical_lead).post(
+        reverse("flags:act", args=[flag.pk]),
+        {"step": "acknowledge", "back": "severity=3&patient=7&evil=http://x"},
+    )
+    assert response["Location"] == f"{URL}?severity=3&patient=7"

@@ -27,7 +27,7 @@ def test_it_shows_status_completion_and_lateness(cast, client_as, assign):
     assign(cast.patient, "coping_skills", due_in_days=-3, starts_days_ago=10)
     body = client_as(cast.assigned_clinician).get(_url(cast)).content.decode()
     # Counted: the one done and the one overdue; 1 of 2 done, 1 late.
-    assert "Completion 50% (1 of 2 due) · late 1" in body
+    assert "Last 28 days: 1 of 2 done (50%) · late 1" in body
     assert "In progress" in body and "Done" in body and "Late" in body
 
 

@@ -62,3 +62,28 @@ def test_it_uses_the_programs_own_changes(cast):
     assert "kms" not in phrases
     assert find_crisis_phrase("I'm going to disappear", phrases) == "going to disappear"
     assert "kms" in crisis_phrases_for(cast.adolescent_iop)  # another program is unchanged
+
+
+def test_a_plea_for_help_now_is_found_and_rarely_on_ordinary_messages():
+    from tether.messaging.crisis_language import find_urgent_plea
+
+    ordinary = _lines("ordinary_messages.txt")
+    false_alarms = [m for m in ordinary if find_urgent_plea(m)]
+    # 0 of 214 (0%) today: docs/OPERATIONS.md "Crisis language in messages".
+    assert len(false_alarms) / len(ordinary) <= 0.01, false_alarms
+    pleas = _lines("urgent_pleas.txt")
+    assert len(pleas) >= 28
+    assert [m for m in pleas if not find_urgent_plea(m)] == []
+
+
+def test_it_does_not_take_not_urgent_for_a_plea():
+    from tether.messaging.crisis_language import find_urgent_plea
+
+    for text in (
+        "Not urgent, but can we move Thursday?",
+        "It isn't urgent",
+        "No emergency, just checking in",
+        "I was at urgent care with my son",
+        "Who is my emergency contact on file?",
+    ):
+        assert find_urgent_plea(text) is None, text

@@ -239,11 +239,12 @@ def test_it_lists_overdue_and_unread_first_with_response_times(
 
 
 def test_it_shows_messages_and_crisis_use_on_the_staff_patient_page(cast, client_as):
-    _send(cast, "I want to kill myself")
+    _send(cast, "I want to kill myself")  # crisis language: the system raised it
+    _send(cast, "Please call me", marked_urgent=True)  # the patient asked
     url = reverse("staff:patient_detail", args=[cast.patient.patient.pk])
     page = client_as(cast.assigned_clinician).get(url).content.decode()
     assert "Open urgent request." in page
-    assert "Crisis pathway used 1 time in the last 30 days" in page
+    assert "Crisis pathway used (the patient asked for urgent help) 1 time in the last" in page
     front_desk_page = client_as(cast.front_desk).get(url).content.decode()
     assert "Crisis pathway used" not in front_desk_page  # no access to shared records
 

@@ -76,3 +76,27 @@ def test_it_shows_the_patient_their_plan_only(cast, client_as):
     )
     body = client_as(cast.patient).get(URL).content.decode()
     assert "Tom" not in body
+
+
+def test_the_patients_own_steps_come_first_and_their_numbers_are_tap_to_call(cast, client_as):
+    safety_plan_save(
+        patient=cast.patient.patient,
+        author=cast.patient,
+        content={
+            "warning_signs": "Not sleeping",
+            "people_to_ask": "My sister Jen 555-0142\nDr Lee (555) 010-0123 <b>x</b>",
+        },
+        based_on=0,
+        purpose=Purpose.PATIENT_REQUEST,
+    )
+    body = client_as(cast.patient).get(URL).content.decode()
+    main = body[body.index('id="main"') :]
+    # The offer to keep it offline, then the patient's steps, then the professional lines
+    # (inside step 5, where Stanley-Brown puts them).
+    assert main.index("Keep my safety plan on this phone") < main.index("Not sleeping")
+    assert main.index("Not sleeping") < main.index("988 Suicide &amp; Crisis Lifeline")
+    assert main.index("Professionals and services") < main.index('href="tel:988"')
+    assert '<a class="tel-link" href="tel:5550142">555-0142</a>' in body
+    assert '<a class="tel-link" href="tel:5550100123">(555) 010-0123</a>' in body
+    assert "&lt;b&gt;x&lt;/b&gt;" in body  # the patient's text stays escaped
+    assert "My sister Jen " in body and "<br>" in body

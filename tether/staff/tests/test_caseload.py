@@ -92,6 +92,26 @@ def test_it_costs_the_same_queries_at_two_caseload_sizes(cast, client_as):
     with CaptureQueriesContext(connection) as large:
         response = client.get(URL + "?sort=sessions")
     assert "Patient29" in response.content.decode()
-    # The page's own queries are constant; its audit rows are one per patient shown.
+    # Constant, the audit rows included (one per patient shown, in two bulk inserts).
     assert len(page_queries(large.captured_queries)) == len(page_queries(small.captured_queries))
-    print(f"\ncaseload board: {len(page_queries(large.captured_queries))} queries")
+    assert len(large.captured_queries) == len(small.captured_queries)
+    print(f"\ncaseload board: {len(large.captured_queries)} queries")
+
+
+def test_it_marks_high_and_safety_flags_apart_from_the_others(cast, client_as):
+    from tether.flags.models import Flag, Severity
+
+    patient = cast.patient.patient
+    Flag.objects.create(
+        organization_id=patient.organization_id,
+        patient=patient,
+        episode=patient.episodes.get(),
+        kind=Flag.Kind.SAFETY,
+        severity=Severity.HIGH,
+        reason=Flag.Reason.PHQ9_ITEM9,
+        source_type="checkins.response",
+        source_id=1,
+        raised_at=timezone.now(),
+    )
+    body = client_as(cast.assigned_clinician).get(URL).content.decode()
+    assert '<span class="pill pill--high">1 high or safety</span>' in body

@@ -63,3 +63,23 @@ def test_review_data_leaves_part2_scores_out_unless_asked(part2):
 def test_outside_a_part2_program_the_lead_sees_the_scores(cast):
     _phq9_series(cast)
     assert _row(cast.clinical_lead, cast).phq9_latest == 17
+
+
+def test_the_board_says_hidden_for_part2_never_a_false_never(part2, client_as):
+    from django.urls import reverse
+
+    lead = client_as(part2.clinical_lead).get(reverse("staff:dashboard")).content.decode()
+    row = lead[lead.index("Garcia") :].split("</tr>")[0]
+    assert "Hidden, not missing" in row and "42 CFR Part 2" in row
+    assert "Never" not in row.split("Hidden")[1].split("</td>")[0]
+    assert _row(part2.clinical_lead, part2).part2_hidden == 1
+    mine = client_as(part2.assigned_clinician).get(reverse("staff:dashboard")).content.decode()
+    assert "Hidden, not missing" not in mine[mine.index("Garcia") :].split("</tr>")[0]
+
+
+def test_the_review_says_part2_scores_are_hidden_to_the_lead(part2, client_as):
+    url = f"/staff/patients/{part2.patient.patient.pk}/review/"
+    lead = client_as(part2.clinical_lead).get(url).content.decode()
+    assert "Hidden, not missing:" in lead
+    mine = client_as(part2.assigned_clinician).get(url).content.decode()
+    assert "Hidden, not missing:" not in mine

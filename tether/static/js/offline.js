@@ -39,7 +39,8 @@
   function show(kept, message) {
     keepWrap.hidden = kept;
     removeWrap.hidden = !kept;
-    status.textContent = message || (kept ? text.kept : text.notKept);
+    // Not kept: the button itself says what it offers (no extra line on a small screen).
+    status.textContent = message || (kept ? text.kept : "");
   }
 
   if (!supported) {

@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 " Nothing changed; run with --reset to build it again with fresh dates."
             )
             self.stdout.write("")
-            self.stdout.write(login_table())
+            self.stdout.write(login_table(settings.SITE_URL))
             return
 
         started = time.monotonic()
@@ -84,4 +84,4 @@ class Command(BaseCommand):
                 "logins will be asked to set up an authenticator app first."
             )
         self.stdout.write("")
-        self.stdout.write(login_table())
+        self.stdout.write(login_table(settings.SITE_URL))
