@@ -188,6 +188,8 @@ class Flag(models.Model):
         spec = RULES.get(self.reason)
         if spec is None:
             return str(self.reason_label)
+        if spec.explain is not None and self.value is not None:
+            return spec.explain(self.value)
         days = self.rule.window_days if self.rule is not None else spec.window_days
         return str(spec.sentence) % {
             "value": self.value if self.value is not None else "?",

@@ -19,7 +19,7 @@ from collections.abc import Collection
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -104,6 +104,7 @@ def rules_ensure_defaults(*, programs: list[Program] | None = None) -> int:
             severity=spec.severity,
             threshold=spec.threshold,
             window_days=spec.window_days,
+            enabled=spec.enabled,
         )
         for program in programs
         for spec, _evaluate in SPECS
@@ -175,13 +176,17 @@ def flags_sweep(
         rules_ensure_defaults(programs=programs)
         rules = rules.filter(program__in=programs)
     for rule in rules.select_related("program").order_by("pk"):
-        open_flag = Flag.objects.filter(
-            patient_id=OuterRef("patient_id"), rule_id=rule.pk, status=Flag.Status.OPEN
-        )
+        # An open flag (snoozed or not) for the rule keeps it quiet; so does a flag raised
+        # within the rule's re-arm period (hysteresis), even if it was resolved.
+        quiet = Q(status=Flag.Status.OPEN)
+        rearm_days = RULES[rule.code].rearm_days
+        if rearm_days:
+            quiet |= Q(raised_at__gt=now - dt.timedelta(days=rearm_days))
+        recent_flag = Flag.objects.filter(quiet, patient_id=OuterRef("patient_id"), rule_id=rule.pk)
         evaluated = EVALUATORS[rule.code](rule, now)
         if patient_ids is not None:
             evaluated = evaluated.filter(patient_id__in=patient_ids)
-        hits = evaluated.exclude(Exists(open_flag)).values_list(
+        hits = evaluated.exclude(Exists(recent_flag)).values_list(
             "patient_id",
             "pk",
             "organization_id",
