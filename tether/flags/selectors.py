@@ -12,7 +12,9 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncWeek
 
 from tether.accounts.models import User
-from tether.flags.models import Flag
+from django.utils import timezone
+
+from tether.flags.models import Flag, awake
 from tether.flags.rules import PART2_RULES
 from tether.organizations.models import StaffMember
 from tether.patients.models import Patient
@@ -53,13 +55,26 @@ def queue_for(*, user: User) -> QuerySet[Flag]:
     return without_hidden_part2(Flag.objects.filter(patient__in=visible.values("pk")), user=user)
 
 
-def open_queue(*, user: User) -> list[Flag]:
-    """Open flags ranked: most severe first, then the oldest."""
+def open_queue(*, user: User, today: dt.date | None = None) -> list[Flag]:
+    """Open flags ranked: most severe first, then the oldest. Snoozed flags stay out
+    until their date (``snoozed_queue``)."""
+    return list(
+        queue_for(user=user)
+        .filter(awake(today or timezone.localdate()), status=Flag.Status.OPEN)
+        .select_related("patient", "rule", "assigned_to", "acknowledged_by")
+        .order_by("-severity", "raised_at", "pk")
+    )
+
+
+def snoozed_queue(*, user: User, today: dt.date | None = None) -> list[Flag]:
+    """Open flags snoozed past ``today``: who snoozed them, until when and why (shown to
+    everyone who sees the queue, the clinical lead included)."""
     return list(
         queue_for(user=user)
         .filter(status=Flag.Status.OPEN)
-        .select_related("patient", "rule", "assigned_to", "acknowledged_by")
-        .order_by("-severity", "raised_at", "pk")
+        .exclude(awake(today or timezone.localdate()))
+        .select_related("patient", "rule", "snoozed_by")
+        .order_by("snoozed_until", "pk")
     )
 
 

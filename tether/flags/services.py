@@ -359,6 +359,49 @@ def flag_resolve(
     return flag
 
 
+# A snooze is a short, documented pause, not a way to dismiss a flag.
+SNOOZE_MAX_DAYS = 28
+
+
+def flag_snooze(
+    *,
+    actor: User,
+    flag: Flag,
+    until: dt.date | None,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> Flag:
+    """Keep an open flag quiet until ``until`` (out of the queue and the caseload
+    counts; the rule raises no second flag meanwhile), with the reason documented and
+    audited. Safety flags cannot be snoozed. Snoozing again replaces the date."""
+    _check_can_act(actor, flag)
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if flag.kind == Kind.SAFETY:
+        raise ValidationError(_("A safety flag cannot be snoozed: act on it or resolve it."))
+    if until is None:
+        raise ValidationError(_("Choose the date until which the flag stays quiet."))
+    if until <= today:
+        raise ValidationError(_("Choose a date after today."))
+    if until > today + dt.timedelta(days=SNOOZE_MAX_DAYS):
+        raise ValidationError(
+            _("A flag can be snoozed for %(days)d days at most.") % {"days": SNOOZE_MAX_DAYS}
+        )
+    if not reason.strip():
+        raise ValidationError(_("Say why the flag can wait."))
+    with transaction.atomic():
+        flag = _locked(flag)
+        if flag.status != Flag.Status.OPEN:
+            raise ValidationError(_("This flag is already resolved."))
+        flag.snoozed_until = until
+        flag.snooze_reason = reason.strip()
+        flag.snoozed_at = now
+        flag.snoozed_by = actor
+        flag.save(update_fields=["snoozed_until", "snooze_reason", "snoozed_at", "snoozed_by"])
+        _audit_step(actor, flag)
+    return flag
+
+
 __all__ = [
     "RULES",
     "evaluate_soon",
@@ -366,6 +409,7 @@ __all__ = [
     "flag_assign",
     "flag_raise",
     "flag_resolve",
+    "flag_snooze",
     "flags_evaluate_patient",
     "flags_sweep",
     "rule_update",

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tether.flags import selectors, services
-from tether.flags.forms import RuleForm, uses_window
+from tether.flags.forms import RuleForm, SnoozeForm, uses_window
 from tether.flags.models import Flag, FlagRule
 from tether.flags.rules import RULES, SPECS
 from tether.organizations.models import Program, StaffMember
@@ -35,6 +35,7 @@ def _clinical_only(request: HttpRequest) -> None:
 def queue(request: HttpRequest) -> HttpResponse:
     _clinical_only(request)
     flags = selectors.open_queue(user=request.user)  # type: ignore[arg-type]
+    snoozed = selectors.snoozed_queue(user=request.user)  # type: ignore[arg-type]
     figures = selectors.figures_for(
         user=request.user,  # type: ignore[arg-type]
         since=timezone.now() - dt.timedelta(weeks=8),
@@ -45,6 +46,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "nav": "flags",
             "flags": flags,
+            "snoozed": snoozed,
             "figures": figures,
             "actions": Flag.Action.choices,
             "may_edit_rules": request.staff_member.role in RULE_EDITORS,  # type: ignore[attr-defined]
@@ -82,6 +84,42 @@ def act(request: HttpRequest, flag_id: int) -> HttpResponse:
         text = error.messages[0] if isinstance(error, ValidationError) else str(error)
         messages.error(request, text)
     return redirect("flags:queue")
+
+
+@staff_required
+def snooze(request: HttpRequest, flag_id: int) -> HttpResponse:
+    """Snooze one open flag with a date and a reason (``flag_snooze``); what was typed
+    stays on the page when it is refused."""
+    _clinical_only(request)
+    flag = (
+        selectors.queue_for(user=request.user)  # type: ignore[arg-type]
+        .filter(pk=flag_id, status=Flag.Status.OPEN)
+        .select_related("patient", "rule")
+        .first()
+    )
+    if flag is None:
+        raise Http404
+    form = SnoozeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.flag_snooze(
+                actor=request.user,  # type: ignore[arg-type]
+                flag=flag,
+                until=form.cleaned_data["until"],
+                reason=form.cleaned_data["reason"],
+            )
+        except (ValidationError, PermissionDenied) as error:
+            text = error.messages[0] if isinstance(error, ValidationError) else str(error)
+            form.add_error(None, text)
+        else:
+            messages.success(request, _("Flag snoozed."))
+            return redirect("flags:queue")
+    return render(
+        request,
+        "flags/snooze.html",
+        {"nav": "flags", "flag": flag, "form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 # The rules settings page ----------------------------------------------------------

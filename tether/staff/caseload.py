@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from tether.accounts.models import User
 from tether.checkins.models import Response
-from tether.flags.models import Flag
+from tether.flags.models import Flag, awake
 from tether.flags.selectors import without_hidden_part2
 from tether.homework.models import Assignment
 from tether.messaging.models import Thread
@@ -100,7 +100,10 @@ def caseload_for(
         "-submitted_at"
     )
     due = Assignment.objects.filter(due_on__lte=today, due_on__gte=today - dt.timedelta(days=28))
-    open_flags = without_hidden_part2(Flag.objects.filter(status=Flag.Status.OPEN), user=user)
+    # A snoozed flag stays quiet until its date (flags.services.flag_snooze).
+    open_flags = without_hidden_part2(
+        Flag.objects.filter(awake(today), status=Flag.Status.OPEN), user=user
+    )
     thread = Thread.objects.filter(patient=OuterRef("pk"))
     shared = patients_visible_to(user, category=Category.SHARED, action=Action.VIEW)
     rows = (
