@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncWeek
-
-from tether.accounts.models import User
 from django.utils import timezone
 
+from tether.accounts.models import User
 from tether.flags.models import Flag, awake
 from tether.flags.rules import PART2_RULES
 from tether.organizations.models import StaffMember
