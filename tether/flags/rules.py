@@ -404,10 +404,21 @@ def _disengagement(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
     no_login = Q(patient__user__last_login__lt=now - dt.timedelta(days=7)) | Q(
         patient__user__last_login__isnull=True, patient__user__isnull=False
     )
-    # Usual rate scaled to the window: usual_n * window / USUAL_DAYS.
+    # The usual rate: check-ins per day in the USUAL_DAYS before the window, counting
+    # only the days since admission (one WHEN per day: no date arithmetic in SQL).
+    usual_end = (now - window).date()
+    usual_days = Case(
+        *(
+            When(admitted_on=usual_end - dt.timedelta(days=k), then=Value(float(k)))
+            for k in range(1, USUAL_DAYS)
+        ),
+        default=Value(float(USUAL_DAYS)),
+        output_field=FloatField(),
+    )
     fewer = Q(usual_n__gte=6) & Q(
         recent_n__lt=Cast(F("usual_n"), FloatField())
-        * (rule.window_days * FEWER_THAN_USUAL / USUAL_DAYS)
+        * (rule.window_days * FEWER_THAN_USUAL)
+        / F("usual_days")
     )
 
     def bit(condition: Q, value: int) -> Case:
@@ -428,6 +439,7 @@ def _disengagement(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
         .annotate(
             recent_n=recent_n,
             usual_n=usual_n,
+            usual_days=usual_days,
             absences=absences,
             undone=undone,
             unanswered=unanswered,

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tether.accounts.models import User
-from tether.flags.models import Flag
-from tether.flags.services import flags_sweep
+from tether.flags.models import Flag, FlagRule
+from tether.flags.services import flags_sweep, rules_ensure_defaults
 from tether.flags.testing import add_response
 from tether.patients.models import Episode
 from tether.privacy.models import AuditEvent
@@ -24,6 +24,10 @@ def _silent_and_deteriorating(cast: Any) -> None:
     User.objects.filter(pk=cast.patient.pk).update(last_login=now - dt.timedelta(days=10))
     add_response(cast.adolescent.patient, "phq9", now - dt.timedelta(days=20), total=5)
     add_response(cast.adolescent.patient, "phq9", now - dt.timedelta(days=1), total=14)
+    # The single-signal sign-in rule is off by default since the combined rule; a
+    # program may still turn it on.
+    rules_ensure_defaults()
+    FlagRule.objects.filter(code="no_login").update(enabled=True)
     flags_sweep()
 
 
