@@ -135,4 +135,36 @@ def figures_for(*, user: User, since: dt.datetime) -> list[ProgramFigures]:
     return result
 
 
+@dataclass(frozen=True)
+class Precision:
+    """How a rule's resolved flags were judged: useful (called the patient, discussed
+    in session, adjusted the plan) or dismissed as "no action needed"."""
+
+    useful: int
+    dismissed: int
+
+    @property
+    def resolved(self) -> int:
+        return self.useful + self.dismissed
+
+    @property
+    def useful_percent(self) -> int | None:
+        return round(100 * self.useful / self.resolved) if self.resolved else None
+
+
+def precision_by_rule(*, rule_ids: list[int], since: dt.datetime) -> dict[int, Precision]:
+    """Per rule (one query for all of them): flags resolved since ``since`` as useful
+    vs "no action". Counts only, no patient: shown to the program's lead and admin."""
+    rows = (
+        Flag.objects.filter(rule_id__in=rule_ids, status=Flag.Status.CLOSED, closed_at__gte=since)
+        .values("rule_id")
+        .annotate(
+            useful=Count("pk", filter=~Q(action=Flag.Action.NO_ACTION)),
+            dismissed=Count("pk", filter=Q(action=Flag.Action.NO_ACTION)),
+        )
+        .order_by("rule_id")
+    )
+    return {row["rule_id"]: Precision(row["useful"], row["dismissed"]) for row in rows}
+
+
 __all__ = ["PART2_RULES", "open_flags_for", "open_queue", "queue_for", "without_hidden_part2"]

@@ -140,15 +140,19 @@ def _editable_programs(request: HttpRequest) -> list[Program]:
     return programs
 
 
-def _row(rule: FlagRule) -> dict[str, object]:
+def _row(rule: FlagRule, precision: selectors.Precision | None = None) -> dict[str, object]:
     spec = RULES[rule.code]
     return {
         "rule": rule,
+        "precision": precision,
         "spec": spec,
         "uses_window": uses_window(rule.code),
         "meaning": str(spec.sentence) % {"value": rule.threshold, "days": rule.window_days},
     }
 
+
+# The rules page shows how each rule's flags were judged over this many days.
+PRECISION_DAYS = 90
 
 _ORDER = {spec.code: position for position, (spec, _evaluate) in enumerate(SPECS)}
 
@@ -162,14 +166,25 @@ def rules(request: HttpRequest) -> HttpResponse:
     for rule in FlagRule.objects.filter(program__in=programs):
         if rule.code in RULES:
             by_program[rule.program_id].append(rule)
+    precision = selectors.precision_by_rule(
+        rule_ids=[r.pk for rules_ in by_program.values() for r in rules_],
+        since=timezone.now() - dt.timedelta(days=PRECISION_DAYS),
+    )
     tables = [
         {
             "program": program,
-            "rows": [_row(r) for r in sorted(by_program[program.pk], key=lambda r: _ORDER[r.code])],
+            "rows": [
+                _row(r, precision.get(r.pk))
+                for r in sorted(by_program[program.pk], key=lambda r: _ORDER[r.code])
+            ],
         }
         for program in programs
     ]
-    return render(request, "flags/rules.html", {"nav": "flags", "tables": tables})
+    return render(
+        request,
+        "flags/rules.html",
+        {"nav": "flags", "tables": tables, "precision_days": PRECISION_DAYS},
+    )
 
 
 @staff_required
