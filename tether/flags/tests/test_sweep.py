@@ -230,3 +230,30 @@ def test_no_reply_is_not_raised_once_the_patient_has_answered(cast):
         )
     flags_sweep(now=NOW)
     assert not Flag.objects.filter(reason="no_reply").exists()
+
+
+def test_between_weekly_measures_a_rising_trend_and_a_missed_measure_after_a_rise(quiet):
+    """Gradual: four weekly PHQ-9s rising about a point a week (never 6 above the first:
+    reliable deterioration says nothing yet). Another patient's PHQ-9 rose 5 points and
+    then the weekly measure did not come: flagged without waiting for the next score."""
+    for weeks_ago, total in ((4, 10), (3, 11), (1, 13), (0, 15)):
+        add_response(
+            quiet.patient.patient, "phq9", NOW - dt.timedelta(weeks=weeks_ago), total=total
+        )
+    for days_ago, total in ((30, 8), (23, 9), (16, 13)):
+        add_response(
+            quiet.other_patient.patient, "phq9", NOW - dt.timedelta(days=days_ago), total=total
+        )
+    raised = flags_sweep(now=NOW)
+    assert raised == {"phq9_rise": 1, "measure_missed_after_rise": 1}
+    rise = Flag.objects.get(reason="phq9_rise")
+    assert rise.patient == quiet.patient.patient
+    assert (
+        rise.why
+        == "The two latest PHQ-9 scores average 4 points above the first two of this episode."
+    )
+    missed = Flag.objects.get(reason="measure_missed_after_rise")
+    assert missed.patient == quiet.other_patient.patient
+    assert missed.why == (
+        "The last PHQ-9 was 5 points above the first, and none came in the past 10 days."
+    )
