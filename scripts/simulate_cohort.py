@@ -1,37 +1,33 @@
 """Simulate a 12-week cohort and measure the flag rules against what happened.
 
     DEBUG=1 uv run python scripts/simulate_cohort.py --patients 240 --seed 7 \
-        [--database sqlite:////tmp/tether_sim.sqlite3]
+        --cohort tuning [--database sqlite:////tmp/tether_sim.sqlite3] [--set RULE=N[/DAYS]]
 
 Writes into a scratch database (never the one in DATABASE_URL unless you pass it:
 the default is a fresh SQLite file), creates two programs (one treats substance
-use), their clinicians (caseload 20) and patients of four kinds, then walks day by
-day: each day's check-ins, weekly PHQ-9 and GAD-7, sign-ins, attendance, homework and care-team messages are inserted, and the
-real sweep (``flags_sweep(now=end of day)``) runs. Then, per rule: the share of
-dropouts and deteriorations flagged between onset and the event, the median days
-of warning, and false flags per clinician-week (flags on patients with no event,
-or raised before their onset).
+use), their clinicians (caseload 20) and patients of seven kinds, then walks day by
+day: each day's sign-ins, check-ins, weekly PHQ-9 and GAD-7, attendance, homework and
+care-team messages are inserted, and the real sweep (``flags_sweep(now=end of day)``)
+runs. Then, per rule: dropouts flagged (and flagged 7 days or more ahead), gradual and
+sudden deteriorations flagged, median days of warning, false flags per
+clinician-week and late flags, counted as ``classify`` says (docs/FLAGS.md).
 
-Kinds: improvers (PHQ-9 falls), non-responders (flat), deteriorators (PHQ-9 rises
-~9 points from week 3-6 over four weeks; event = the end of the rise), drifters
-(engagement fades over two weeks from week 3-8, then stops; event = discharge as
-"left early" 14 days after the last contact). Noise: mood N(0, 1.3), PHQ-9 ±2,
-each patient's own adherence (55-95 %), random missed sessions, late homework.
+Kinds (MIX): improvers, non-responders, steady-but-irregular patients (days off every
+week, trips with no contact, bursts), gradual deterioration (about a point a week),
+sudden deterioration (a jump of 7-11 PHQ-9 points in a day), drifters (engagement fades
+to nothing, then silence, then "left early") and partial dropouts (keep signing in,
+stop answering). Missing not at random: a bad day lowers the chance of answering.
 
-Also modelled (assumptions in docs/FLAGS.md): weekly GAD-7 that follows the
-PHQ-9 trajectory with its own noise; a second program that treats substance use
-(every third caseload) whose daily check-in asks craving 0-10; rare use of the
-crisis pathway and rare crisis-language messages (each of which also raises an
-urgent request, as the messaging service does), more likely as a deteriorator
-worsens and as a drifter fades, and occasionally in anyone.
+``--cohort tuning`` and ``--cohort holdout`` are two generators that differ in their
+behaviour parameters (``COHORTS``); thresholds are chosen on ``tuning`` only, and
+``holdout`` judges them.
 
 The simulated clinical lead resolves every flag ``--resolve-after`` days (3) after
-it was raised; the sweep raises it again if the condition persists, and each raise
-counts.
+it was raised; the sweep raises it again if the condition persists (after the rule's
+re-arm period), and each raise counts.
 
-Tuning: ``--set homework_late=3 --set no_reply=7`` changes a rule's threshold in
-every simulated program before day 0 (``--set no_reply=7/10`` also sets its
-window in days), so candidate thresholds are compared on the same cohort.
+Tuning: ``--set mood_drop=3/4`` changes a rule's threshold (and window in days) in
+every simulated program before day 0, so candidates are compared on the same cohort.
 """
 
 from __future__ import annotations

@@ -122,3 +122,18 @@ def test_a_safety_flag_cannot_be_snoozed(cast, flagged):
             until=timezone.localdate() + dt.timedelta(days=2),
             reason="x",
         )
+
+
+def test_the_caseload_board_does_not_count_a_snoozed_flag_until_its_date(cast, flagged):
+    from tether.staff.caseload import caseload_for
+
+    def count(now: dt.datetime) -> int:
+        rows = caseload_for(user=cast.assigned_clinician, now=now)
+        return next(r.open_flags for r in rows if r.pk == cast.patient.patient.pk)
+
+    now = timezone.now()
+    assert count(now) == 1
+    until = timezone.localdate(now) + dt.timedelta(days=2)
+    flag_snooze(actor=cast.assigned_clinician, flag=flagged, until=until, reason="Seen today")
+    assert count(now) == 0
+    assert count(now + dt.timedelta(days=2)) == 1
