@@ -110,9 +110,7 @@ def invite_accept(*, invite: Invite, password: str) -> User:
     """
     with transaction.atomic():
         locked = (
-            Invite.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("user")
-            .get(pk=invite.pk)
+            Invite.objects.select_for_update(no_key=True, of=("self",)).select_related("user").get(pk=invite.pk)
         )
         user = locked.user
         if not locked.is_usable() or not user.is_active:

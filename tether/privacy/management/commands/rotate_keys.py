@@ -232,9 +232,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 batch = stale if last_pk is None else stale.filter(pk__gt=last_pk)
                 rows = list(
-                    batch.select_for_update(no_key=True)
-                    .order_by("pk")
-                    .values_list("pk", *names)[:batch_size]
+                    batch.select_for_update(no_key=True).order_by("pk").values_list("pk", *names)[:batch_size]
                 )
                 if not rows:
                     return rewritten, raced
