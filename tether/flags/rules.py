@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import (
     Avg,
@@ -286,7 +287,7 @@ def _phq9_rise(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
     last = scored.order_by("-submitted_at", "-pk").values("total")
     recent = scored.filter(submitted_at__gte=now - dt.timedelta(days=rule.window_days))
 
-    def total(qs: QuerySet[Response]) -> Subquery:
+    def total(qs: QuerySet[Response, Any]) -> Subquery:
         return Subquery(qs, output_field=IntegerField())
 
     return (

@@ -44,7 +44,7 @@ class Life:
         )
 
     def sign_in(self, n: int) -> None:
-        User.objects.filter(pk=self.patient.user_id).update(last_login=_day(n, 9))
+        User.objects.filter(pk=self.patient.user_id or 0).update(last_login=_day(n, 9))
 
     def check_in(self, n: int, mood: int = 6) -> None:
         self.sign_in(n)

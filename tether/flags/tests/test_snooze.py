@@ -129,7 +129,7 @@ def test_the_caseload_board_does_not_count_a_snoozed_flag_until_its_date(cast, f
 
     def count(now: dt.datetime) -> int:
         rows = caseload_for(user=cast.assigned_clinician, now=now)
-        return next(r.open_flags for r in rows if r.pk == cast.patient.patient.pk)
+        return int(next(r.open_flags for r in rows if r.pk == cast.patient.patient.pk))
 
     now = timezone.now()
     assert count(now) == 1
