@@ -100,12 +100,13 @@ def test_it_checks_access(cast, client_as):
 def test_it_shows_a_craving_flag_only_to_those_who_may_see_part2(cast, client_as):
     now = timezone.now()
     User.objects.filter(kind="patient").update(last_login=now)
-    for day in range(14, 0, -1):
+    # Three weeks at the usual level, then four days higher (the default window).
+    for day in range(25, 0, -1):
         add_response(
             cast.patient.patient,
             "daily",
             now - dt.timedelta(days=day),
-            items={"craving": 2 if day > 7 else 6},
+            items={"craving": 2 if day > 4 else 6},
         )
     flags_sweep()
     assert Flag.objects.filter(reason="craving_rise").count() == 1
