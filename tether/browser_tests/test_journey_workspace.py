@@ -92,3 +92,6 @@ def test_the_board_review_and_queue_pass_axe_on_a_phone(phone, cast):
     assert page.get_by_role("heading", name="Copy into the session note").is_visible()
     phone.goto("/staff/flags/")
     assert page.get_by_role("heading", name="Figures for the past 8 weeks").is_visible()
+    flag = Flag.objects.get(reason="phq9_deterioration")
+    phone.goto(f"/staff/flags/{flag.pk}/snooze/")
+    assert page.get_by_label("Quiet until").is_visible()

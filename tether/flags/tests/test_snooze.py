@@ -92,6 +92,13 @@ def test_bad_input_is_refused_with_a_message_and_what_was_typed_stays(cast, flag
     assert not AuditEvent.objects.filter(object_type="flags.flag", action="update").exists()
 
 
+def test_the_right_people_open_the_snooze_page(cast, flagged, client_as):
+    url = reverse("flags:snooze", args=[flagged.pk])
+    for person in (cast.assigned_clinician, cast.clinical_lead, cast.on_call):
+        body = client_as(person).get(url).content.decode()
+        assert "Quiet until" in body and flagged.why in body, person.username
+
+
 def test_the_wrong_people_cannot_snooze(cast, flagged, client_as):
     until = timezone.localdate() + dt.timedelta(days=3)
     url = reverse("flags:snooze", args=[flagged.pk])
@@ -102,7 +109,9 @@ def test_the_wrong_people_cannot_snooze(cast, flagged, client_as):
         cast.other_org_clinician,
         cast.patient,
     ):
-        response = client_as(person).post(url, {"until": until.isoformat(), "reason": "x"})
+        client = client_as(person)
+        assert client.get(url).status_code in (302, 403, 404), person.username
+        response = client.post(url, {"until": until.isoformat(), "reason": "x"})
         assert response.status_code in (302, 403, 404), person.username
         if response.status_code == 302:  # a patient is sent to sign in as staff
             assert "flags" not in response["Location"]
