@@ -1,37 +1,33 @@
 """Simulate a 12-week cohort and measure the flag rules against what happened.
 
     DEBUG=1 uv run python scripts/simulate_cohort.py --patients 240 --seed 7 \
-        [--database sqlite:////tmp/tether_sim.sqlite3]
+        --cohort tuning [--database sqlite:////tmp/tether_sim.sqlite3] [--set RULE=N[/DAYS]]
 
 Writes into a scratch database (never the one in DATABASE_URL unless you pass it:
 the default is a fresh SQLite file), creates two programs (one treats substance
-use), their clinicians (caseload 20) and patients of four kinds, then walks day by
-day: each day's check-ins, weekly PHQ-9 and GAD-7, sign-ins, attendance, homework and care-team messages are inserted, and the
-real sweep (``flags_sweep(now=end of day)``) runs. Then, per rule: the share of
-dropouts and deteriorations flagged between onset and the event, the median days
-of warning, and false flags per clinician-week (flags on patients with no event,
-or raised before their onset).
+use), their clinicians (caseload 20) and patients of seven kinds, then walks day by
+day: each day's sign-ins, check-ins, weekly PHQ-9 and GAD-7, attendance, homework and
+care-team messages are inserted, and the real sweep (``flags_sweep(now=end of day)``)
+runs. Then, per rule: dropouts flagged (and flagged 7 days or more ahead), gradual and
+sudden deteriorations flagged, median days of warning, false flags per
+clinician-week and late flags, counted as ``classify`` says (docs/FLAGS.md).
 
-Kinds: improvers (PHQ-9 falls), non-responders (flat), deteriorators (PHQ-9 rises
-~9 points from week 3-6 over four weeks; event = the end of the rise), drifters
-(engagement fades over two weeks from week 3-8, then stops; event = discharge as
-"left early" 14 days after the last contact). Noise: mood N(0, 1.3), PHQ-9 ±2,
-each patient's own adherence (55-95 %), random missed sessions, late homework.
+Kinds (MIX): improvers, non-responders, steady-but-irregular patients (days off every
+week, trips with no contact, bursts), gradual deterioration (about a point a week),
+sudden deterioration (a jump of 7-11 PHQ-9 points in a day), drifters (engagement fades
+to nothing, then silence, then "left early") and partial dropouts (keep signing in,
+stop answering). Missing not at random: a bad day lowers the chance of answering.
 
-Also modelled (assumptions in docs/FLAGS.md): weekly GAD-7 that follows the
-PHQ-9 trajectory with its own noise; a second program that treats substance use
-(every third caseload) whose daily check-in asks craving 0-10; rare use of the
-crisis pathway and rare crisis-language messages (each of which also raises an
-urgent request, as the messaging service does), more likely as a deteriorator
-worsens and as a drifter fades, and occasionally in anyone.
+``--cohort tuning`` and ``--cohort holdout`` are two generators that differ in their
+behaviour parameters (``COHORTS``); thresholds are chosen on ``tuning`` only, and
+``holdout`` judges them.
 
 The simulated clinical lead resolves every flag ``--resolve-after`` days (3) after
-it was raised; the sweep raises it again if the condition persists, and each raise
-counts.
+it was raised; the sweep raises it again if the condition persists (after the rule's
+re-arm period), and each raise counts.
 
-Tuning: ``--set homework_late=3 --set no_reply=7`` changes a rule's threshold in
-every simulated program before day 0 (``--set no_reply=7/10`` also sets its
-window in days), so candidate thresholds are compared on the same cohort.
+Tuning: ``--set mood_drop=3/4`` changes a rule's threshold (and window in days) in
+every simulated program before day 0, so candidates are compared on the same cohort.
 """
 
 from __future__ import annotations
@@ -52,6 +48,88 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 DAYS = 84
 CASELOAD = 20
+# A flag counts for an event only if it comes at most this many days before it.
+HORIZON = 21
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The behaviour parameters of one generator. ``tuning`` is the cohort the
+    thresholds are chosen on; ``holdout`` differs in every parameter marked below and
+    is never used to choose a threshold (docs/FLAGS.md, "Hold-out validation")."""
+
+    name: str
+    adherence: tuple[float, float]  # each patient's own engagement, uniform
+    mood_noise: float  # SD of daily mood around its true value
+    skip_days: str  # irregular patients' days off: "weekend" or "sunday+1"
+    travel_chance: float  # share of irregular patients who travel
+    travel_days: tuple[int, int]  # length of one trip (no contact at all)
+    trips: tuple[int, int]  # number of trips of a traveller
+    burst: tuple[int, int]  # bursty patients: mean days on, mean days off
+    fade_days: tuple[int, int]  # drifters: engagement fades to nothing over these days
+    silence_days: tuple[int, int]  # drifters: days of silence before "left early"
+    partial_fade: tuple[int, int]  # partial dropouts: answering fades over these days
+    partial_signin: float  # partial dropouts keep signing in at this share of adherence
+    gradual_rate: tuple[float, float]  # PHQ-9 points per week
+    sudden_jump: tuple[int, int]  # PHQ-9 points, within one day
+    mnar: float  # a bad day lowers the chance of answering by up to this share
+    weekly_late: tuple[int, int]  # the weekly measures come this many days after day 0
+    sunday_skippers: float  # share of steady patients who never check in on Sundays
+
+
+COHORTS = {
+    "tuning": Cohort(
+        name="tuning",
+        adherence=(0.55, 0.95),
+        mood_noise=1.3,
+        skip_days="weekend",
+        travel_chance=0.6,
+        travel_days=(5, 9),
+        trips=(1, 1),
+        burst=(4, 2),
+        fade_days=(14, 14),
+        silence_days=(14, 14),
+        partial_fade=(10, 10),
+        partial_signin=1.0,
+        gradual_rate=(1.0, 1.0),
+        sudden_jump=(8, 10),
+        mnar=0.4,
+        weekly_late=(0, 0),
+        sunday_skippers=0.0,
+    ),
+    "holdout": Cohort(
+        name="holdout",
+        adherence=(0.45, 0.92),
+        mood_noise=1.6,
+        skip_days="sunday+1",
+        travel_chance=0.8,
+        travel_days=(6, 12),
+        trips=(1, 2),
+        burst=(3, 3),
+        fade_days=(8, 21),
+        silence_days=(12, 16),
+        partial_fade=(5, 14),
+        partial_signin=0.8,
+        gradual_rate=(0.8, 1.3),
+        sudden_jump=(7, 11),
+        mnar=0.7,
+        weekly_late=(0, 2),
+        sunday_skippers=0.3,
+    ),
+}
+
+# Kinds per 100 patients. Dropouts: drifter, partial; deteriorations: gradual, sudden.
+MIX = (
+    ("improver", 25),
+    ("non_responder", 15),
+    ("irregular", 20),
+    ("gradual", 8),
+    ("sudden", 7),
+    ("drifter", 15),
+    ("partial", 10),
+)
+DROPOUTS = ("drifter", "partial")
+DETERIORATIONS = ("gradual", "sudden")
 
 
 @dataclass
@@ -59,58 +137,135 @@ class Sim:
     kind: str
     adherence: float
     onset: int | None = None  # day the trouble starts
-    event: int | None = None  # day of dropout / peak deterioration
+    event: int | None = None  # day of dropout / deterioration (see docs/FLAGS.md)
     phq_base: int = 14
     gad_base: int = 10
     craving_base: float = 3.0
     substance_use: bool = False  # in the program that treats substance use
     episode: Any = None
-    stopped_from: int | None = None
+    stopped_from: int | None = None  # drifters: last contact before this day
+    fade: int = 14
+    rate: float = 1.0  # gradual: PHQ-9 points per week; sudden: the jump
+    off_days: frozenset[int] = frozenset()  # weekdays with no contact (irregular)
+    away: frozenset[int] = frozenset()  # days travelling (irregular)
+    bursty: bool = False
+    weekly_day: int = 0  # day of the week (from day 0) the weekly measures come
     ids: dict[str, int] = field(default_factory=dict)
 
 
-def build_people(rng: random.Random, n: int) -> list[Sim]:
-    kinds = ["improver"] * 40 + ["non_responder"] * 25 + ["deteriorator"] * 15 + ["drifter"] * 20
+def build_people(rng: random.Random, n: int, cohort: Cohort) -> list[Sim]:
+    kinds = [kind for kind, share in MIX for _ in range(share)]
     people = []
     for i in range(n):
-        kind = kinds[i % len(kinds)]
+        kind = kinds[i * len(kinds) // n]  # the mix in proportion, whatever n
         phq_base = rng.randint(10, 19)
         sim = Sim(
             kind=kind,
-            adherence=rng.uniform(0.55, 0.95),
+            adherence=rng.uniform(*cohort.adherence),
             phq_base=phq_base,
             # GAD-7 (0-21) correlates with PHQ-9 (r about 0.7 in outpatient samples).
             gad_base=max(0, min(21, round(0.7 * phq_base + rng.gauss(0, 2.5)))),
             craving_base=rng.uniform(1.5, 5.0),
+            weekly_day=rng.randint(*cohort.weekly_late),
         )
-        if kind == "deteriorator":
-            sim.onset = rng.randint(21, 42)
-            sim.event = sim.onset + 28
+        if kind == "gradual":
+            sim.rate = rng.uniform(*cohort.gradual_rate)
+            sim.onset = rng.randint(7, 21)
+            # The event: the true PHQ-9 is 6 points (reliable deterioration) above baseline.
+            sim.event = sim.onset + round(6 / sim.rate * 7)
+        elif kind == "sudden":
+            sim.rate = rng.randint(*cohort.sudden_jump)
+            sim.onset = rng.randint(21, 63)
+            # To be caught "between two weekly PHQ-9s": within 3 days of the jump.
+            sim.event = sim.onset + 4
         elif kind == "drifter":
+            sim.fade = rng.randint(*cohort.fade_days)
             sim.onset = rng.randint(21, 56)
-            sim.stopped_from = sim.onset + 14
-            sim.event = sim.stopped_from + 14
+            sim.stopped_from = sim.onset + sim.fade
+            sim.event = sim.stopped_from + rng.randint(*cohort.silence_days)
+        elif kind == "partial":
+            sim.fade = rng.randint(*cohort.partial_fade)
+            sim.onset = rng.randint(21, 50)
+            sim.event = sim.onset + sim.fade + 14
+        elif kind == "irregular":
+            if cohort.skip_days == "weekend":
+                sim.off_days = frozenset({5, 6})  # day 0 is a Monday
+            else:
+                sim.off_days = frozenset({6, rng.randint(0, 4)})
+            if rng.random() < cohort.travel_chance:
+                away: set[int] = set()
+                for _trip in range(rng.randint(*cohort.trips)):
+                    first = rng.randint(7, DAYS - 14)
+                    away |= set(range(first, first + rng.randint(*cohort.travel_days)))
+                sim.away = frozenset(away)
+            sim.bursty = rng.random() < 0.5
+        elif rng.random() < cohort.sunday_skippers:
+            sim.off_days = frozenset({6})
         people.append(sim)
     rng.shuffle(people)
     return people
 
 
-def engagement(sim: Sim, day: int) -> float:
-    if sim.kind != "drifter" or sim.onset is None or day < sim.onset:
-        return sim.adherence
-    if sim.stopped_from is not None and day >= sim.stopped_from:
+def fading(sim: Sim, day: int) -> float:
+    """1 before the onset, falling linearly to 0 over the patient's fade."""
+    if sim.onset is None or day < sim.onset:
+        return 1.0
+    return max(0.0, 1 - (day - sim.onset) / sim.fade)
+
+
+def chances(
+    sim: Sim, day: int, true_mood: float, cohort: Cohort, burst_on: bool
+) -> dict[str, float]:
+    """The chance of each kind of contact today."""
+    p = sim.adherence
+    if sim.kind == "drifter":
+        p = (
+            0.0
+            if sim.stopped_from is not None and day >= sim.stopped_from
+            else p * fading(sim, day)
+        )
+    c = {"signin": p, "checkin": p, "weekly": p + 0.05, "attend": min(0.97, p + 0.25)}
+    c |= {"homework": p, "reply": p}
+    if sim.kind == "partial" and sim.onset is not None and day >= sim.onset:
+        f = fading(sim, day)
+        c = {
+            "signin": p * cohort.partial_signin,  # keeps signing in
+            "checkin": p * f,
+            "weekly": (p + 0.05) * f,
+            "attend": min(0.97, p + 0.25) * max(f, 0.4),
+            "homework": p * f,
+            "reply": p * f,
+        }
+    if sim.kind == "irregular":
+        if day in sim.away:
+            return dict.fromkeys(c, 0.0)
+        if sim.bursty and not burst_on:
+            c["checkin"] *= 0.15
+            c["signin"] *= 0.3
+            c["reply"] *= 0.3
+    if day % 7 in sim.off_days:  # never on these weekdays (day 0 is a Monday)
+        c["checkin"] = c["signin"] = 0.0
+    # Missing not at random: a bad day lowers the chance of answering.
+    bad = max(0.0, 5.0 - true_mood) / 5.0
+    c["checkin"] *= 1 - cohort.mnar * bad
+    c["weekly"] *= 1 - cohort.mnar * bad
+    return c
+
+
+def true_rise(sim: Sim, day: int) -> float:
+    """PHQ-9 points above the patient's baseline (deterioration kinds)."""
+    if sim.onset is None or day < sim.onset:
         return 0.0
-    return sim.adherence * (1 - (day - sim.onset) / 14)
+    if sim.kind == "gradual":
+        return sim.rate * (day - sim.onset) / 7
+    if sim.kind == "sudden":
+        return sim.rate
+    return 0.0
 
 
 def phq(sim: Sim, day: int, rng: random.Random) -> int:
     base = sim.phq_base
-    if sim.kind == "improver":
-        true = base - 8 * min(day, 70) / 70
-    elif sim.kind == "deteriorator" and sim.onset is not None and day >= sim.onset:
-        true = base + 9 * min(day - sim.onset, 28) / 28
-    else:
-        true = base
+    true = base - 8 * min(day, 70) / 70 if sim.kind == "improver" else base + true_rise(sim, day)
     return max(0, min(27, round(true + rng.uniform(-2, 2))))
 
 
@@ -126,11 +281,12 @@ def label(model: type, sim: Sim, base: str) -> dict[str, str]:
 
 
 def progress(sim: Sim, day: int) -> float:
-    """0 before the onset, rising to 1 at the end of the deterioration / fade."""
+    """0 before the onset, rising to 1 as the trouble reaches its full size."""
     if sim.onset is None or day < sim.onset:
         return 0.0
-    span = 28 if sim.kind == "deteriorator" else 14
-    return min(1.0, (day - sim.onset) / span)
+    if sim.kind in DETERIORATIONS:
+        return min(1.0, true_rise(sim, day) / 9)
+    return min(1.0, (day - sim.onset) / sim.fade)
 
 
 def gad(sim: Sim, day: int, rng: random.Random) -> int:
@@ -138,10 +294,8 @@ def gad(sim: Sim, day: int, rng: random.Random) -> int:
     base = sim.gad_base
     if sim.kind == "improver":
         true = base - 5 * min(day, 70) / 70
-    elif sim.kind == "deteriorator":
-        true = base + 6 * progress(sim, day)
     else:
-        true = base
+        true = base + true_rise(sim, day) * 2 / 3
     return max(0, min(21, round(true + rng.gauss(0, 1.2))))
 
 
@@ -150,16 +304,16 @@ def craving(sim: Sim, day: int, rng: random.Random) -> int:
     true = sim.craving_base
     if sim.kind == "improver":
         true -= 1.5 * min(day, 70) / 70
-    elif sim.kind == "deteriorator":
+    elif sim.kind in DETERIORATIONS:
         true += 3.5 * progress(sim, day)
-    elif sim.kind == "drifter":
+    elif sim.kind in DROPOUTS:
         true += 2.0 * progress(sim, day)
     return max(0, min(10, round(true + rng.gauss(0, 1.5))))
 
 
 # Daily chance of using the crisis pathway (button / call) and of writing a message
 # with crisis language: rare in anyone, higher as a deteriorator worsens and as a
-# drifter fades. About 1 in 8 deteriorators does one or the other before the event.
+# drifter fades.
 CRISIS_NOISE = 0.0006
 CRISIS_DETERIORATION = 0.006
 CRISIS_DRIFT = 0.002
@@ -170,29 +324,33 @@ LANGUAGE_DRIFT = 0.0015
 
 def crisis_chances(sim: Sim, day: int) -> tuple[float, float]:
     extra = progress(sim, day)
-    if sim.kind == "deteriorator":
+    if sim.kind in DETERIORATIONS:
         return (
             CRISIS_NOISE + CRISIS_DETERIORATION * extra,
             LANGUAGE_NOISE + LANGUAGE_DETERIORATION * extra,
         )
-    if sim.kind == "drifter" and (sim.stopped_from is None or day < sim.stopped_from):
+    if sim.kind in DROPOUTS and (sim.stopped_from is None or day < sim.stopped_from):
         return CRISIS_NOISE + CRISIS_DRIFT * extra, LANGUAGE_NOISE + LANGUAGE_DRIFT * extra
     return CRISIS_NOISE, LANGUAGE_NOISE
 
 
-def mood(sim: Sim, day: int, rng: random.Random) -> int:
-    true = 5.0
+def true_mood(sim: Sim, day: int) -> float:
     if sim.kind == "improver":
-        true = 4 + 3 * min(day, 70) / 70
-    elif sim.kind == "deteriorator" and sim.onset is not None and day >= sim.onset:
-        true = 5 - 3.5 * min(day - sim.onset, 28) / 28
-    return max(0, min(10, round(true + rng.gauss(0, 1.3))))
+        return 4 + 3 * min(day, 70) / 70
+    # Daily mood falls about 0.4 points per PHQ-9 point of deterioration.
+    return 5.0 - 0.4 * true_rise(sim, day)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--patients", type=int, default=240)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--cohort",
+        choices=sorted(COHORTS),
+        default="tuning",
+        help="the behaviour parameters: choose thresholds on tuning, judge them on holdout",
+    )
     parser.add_argument(
         "--resolve-after",
         type=int,
@@ -241,7 +399,18 @@ def main() -> None:
     from tether.scheduling.models import Appointment, Attendance
 
     rng = random.Random(args.seed)  # noqa: S311 - a reproducible simulation, not secrets
-    people = build_people(rng, args.patients)
+    cohort = COHORTS[args.cohort]
+    people = build_people(rng, args.patients, cohort)
+    # Bursty patients: runs of days on and off, drawn once (geometric lengths).
+    bursts: dict[int, list[bool]] = {}
+    for index, sim in enumerate(people):
+        if sim.bursty:
+            on, days = True, []
+            while len(days) < DAYS:
+                mean = cohort.burst[0] if on else cohort.burst[1]
+                days += [on] * max(1, round(rng.expovariate(1 / mean)))
+                on = not on
+            bursts[index] = days
     sync_instruments()
     start = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
     org = Organization.objects.create(name="Simulated clinic", slug=f"sim-{args.seed}")
@@ -327,12 +496,15 @@ def main() -> None:
         attendances, assignments = [], []
         crises: list[tuple[Sim, str, dt.datetime]] = []
         team_messages: list[tuple[Sim, str, dt.datetime]] = []
-        for sim in people:
-            if sim.stopped_from is not None and day >= sim.stopped_from + 14:
+        for index, sim in enumerate(people):
+            if sim.kind in DROPOUTS and sim.event is not None and day >= sim.event:
                 continue  # discharged (left early)
-            p = engagement(sim, day)
+            mood_today = true_mood(sim, day)
+            c = chances(sim, day, mood_today, cohort, bursts[index][day] if sim.bursty else True)
             when = today + dt.timedelta(hours=rng.randint(8, 21))
-            if rng.random() < p:
+            if rng.random() < c["signin"]:
+                logins.append((sim.ids["user"], when))
+            if rng.random() < c["checkin"]:
                 logins.append((sim.ids["user"], when))
                 responses.append(
                     (
@@ -348,11 +520,15 @@ def main() -> None:
                             submitted_at=when,
                             **label(Response, sim, "self_report"),
                         ),
-                        {"mood": mood(sim, day, rng)}
+                        {
+                            "mood": max(
+                                0, min(10, round(mood_today + rng.gauss(0, cohort.mood_noise)))
+                            )
+                        }
                         | ({"craving": craving(sim, day, rng)} if sim.substance_use else {}),
                     )
                 )
-            if day % 7 == 0 and rng.random() < max(p, 0.0) + 0.05:
+            if day % 7 == sim.weekly_day and rng.random() < c["weekly"]:
                 for instrument, total in ((phq9, phq(sim, day, rng)), (gad7, gad(sim, day, rng))):
                     responses.append(
                         (
@@ -377,7 +553,7 @@ def main() -> None:
                 if rng.random() < chance:
                     crises.append((sim, source, when))
             if appointment is not None:
-                attended = rng.random() < min(0.97, p + 0.25)
+                attended = rng.random() < c["attend"]
                 attendances.append(
                     Attendance(
                         organization=org,
@@ -389,7 +565,7 @@ def main() -> None:
                     )
                 )
             if day % 7 == 0:
-                done = rng.random() < p
+                done = rng.random() < c["homework"]
                 due = (today + dt.timedelta(days=6)).date()
                 late = rng.random() < 0.25
                 assignments.append(
@@ -418,7 +594,7 @@ def main() -> None:
             if day % 7 == 3:  # the care team writes weekly; the patient may answer
                 Thread.objects.filter(pk=sim.ids["thread"]).update(last_team_message_at=when)
                 team_messages.append((sim, "staff", when))
-                if rng.random() < p:
+                if rng.random() < c["reply"]:
                     reply = when + dt.timedelta(hours=rng.randint(1, 48))
                     Thread.objects.filter(pk=sim.ids["thread"]).update(
                         last_patient_message_at=reply, team_read_at=reply
@@ -473,7 +649,7 @@ def main() -> None:
         for user_id, when in logins:
             User.objects.filter(pk=user_id).update(last_login=when)
         for sim in people:
-            if sim.stopped_from is not None and day == sim.stopped_from + 14:
+            if sim.kind in DROPOUTS and day == sim.event:
                 Episode.objects.filter(pk=sim.ids["episode"]).update(
                     status="discharged", discharged_on=today.date(), discharge_reason="left_early"
                 )
@@ -497,34 +673,57 @@ def main() -> None:
     used = FlagRule.objects.filter(program=iop).order_by("code")
     print("thresholds: " + ", ".join(f"{r.code}={r.threshold}/{r.window_days}d" for r in used))
     print()
+    print(f"cohort: {cohort.name}, seed {args.seed}")
     report(people, Flag, start, len(clinicians), sweep_seconds, list(RULES))
+
+
+def classify(sim: Sim, day: int) -> str:
+    """How a flag raised on ``day`` counts (docs/FLAGS.md, "How a flag is counted").
+
+    ``timely``: on or after the onset of the patient's trouble, before the event day,
+    and at most HORIZON (21) days before it. ``late``: on or after the event day of
+    a deterioration (the patient is still deteriorated; dropouts are discharged on
+    their event day). ``false``: everything else: no dropout or deterioration within
+    the following 21 days, or raised before the trouble began."""
+    if sim.event is None or sim.onset is None:
+        return "false"
+    if day >= sim.event:
+        return "late" if sim.kind in DETERIORATIONS else "false"
+    if day >= sim.onset and sim.event - day <= HORIZON:
+        return "timely"
+    return "false"
 
 
 def report(people, flag_model, start, n_clinicians, sweep_seconds, codes) -> None:  # type: ignore[no-untyped-def]
     by_patient = {sim.ids["patient"]: sim for sim in people}
     first: dict[tuple[int, str], int] = {}
     false_flags: dict[str, int] = defaultdict(int)
+    late_flags: dict[str, int] = defaultdict(int)
     for patient_id, reason, raised_at in flag_model.objects.values_list(
         "patient_id", "reason", "raised_at"
     ).order_by("raised_at"):
         sim = by_patient[patient_id]
         day = (raised_at - start).days
-        if sim.onset is None or day < sim.onset:
+        counted = classify(sim, day)
+        if counted == "false":
             false_flags[reason] += 1
-            continue
-        if sim.event is not None and day <= sim.event:
+        elif counted == "late":
+            late_flags[reason] += 1
+        else:
             first.setdefault((patient_id, reason), day)
     weeks = DAYS / 7
     rules = sorted(set(codes) | {reason for _, reason in first} | set(false_flags))
+    fired = {reason for _, reason in first} | set(false_flags) | set(late_flags)
     print(
-        "| rule | dropouts flagged | median days of warning | deteriorations flagged "
-        "| median days of warning | false flags per clinician-week |"
+        "| rule | dropouts flagged (≥ 7 d ahead) | median days of warning "
+        "| gradual deteriorations flagged | median days | sudden deteriorations flagged "
+        "| median days | false flags per clinician-week | late flags |"
     )
-    print("|---|---|---|---|---|---|")
-    for kind_rule in [*rules, "any rule"]:
+    print("|---|---|---|---|---|---|---|---|---|")
+    for kind_rule in [*[r for r in rules if r in fired], "any rule"]:
         cells = []
-        for kind in ("drifter", "deteriorator"):
-            group = [s for s in people if s.kind == kind]
+        for kinds in (DROPOUTS, ("gradual",), ("sudden",)):
+            group = [s for s in people if s.kind in kinds]
             if kind_rule == "craving_rise":  # only the program that treats substance use asks
                 group = [s for s in group if s.substance_use]
             warnings = []
@@ -540,15 +739,18 @@ def report(people, flag_model, start, n_clinicians, sweep_seconds, codes) -> Non
             share = (
                 f"{len(warnings)}/{len(group)} ({100 * len(warnings) / max(1, len(group)):.0f} %)"
             )
+            if kinds == DROPOUTS:
+                ahead = sum(1 for w in warnings if w >= 7)
+                share += f" ({ahead}, {100 * ahead / max(1, len(group)):.0f} %)"
             median = f"{statistics.median(warnings):.0f}" if warnings else "—"
             cells += [share, median]
-        total_false = (
-            sum(false_flags.values()) if kind_rule == "any rule" else false_flags.get(kind_rule, 0)
-        )
-        cells.append(f"{total_false / (n_clinicians * weeks):.2f}")
+        for counts in (false_flags, late_flags):
+            n = sum(counts.values()) if kind_rule == "any rule" else counts.get(kind_rule, 0)
+            cells.append(f"{n / (n_clinicians * weeks):.2f}" if counts is false_flags else str(n))
         print(f"| {kind_rule} | " + " | ".join(cells) + " |")
     print()
-    print("craving_rise: dropouts and deteriorations in the substance-use program only.")
+    kinds = ", ".join(f"{k} {sum(1 for s in people if s.kind == k)}" for k, _n in MIX)
+    print(f"patients: {kinds}; craving_rise: substance-use program only.")
     print(
         f"{len(people)} patients, {n_clinicians} clinicians, {DAYS} days; sweep: median "
         f"{statistics.median(sweep_seconds) * 1000:.0f} ms, max {max(sweep_seconds) * 1000:.0f} ms"

@@ -12,8 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tether.accounts.models import User
 from tether.accounts.tests.helpers import current_code
-from tether.flags.models import Flag
-from tether.flags.services import flags_sweep
+from tether.flags.models import Flag, FlagRule
+from tether.flags.services import flags_sweep, rules_ensure_defaults
 from tether.flags.testing import add_response
 from tether.patients.models import Episode
 from tether.testing.cast import PASSWORD
@@ -40,6 +40,10 @@ def _stories(cast: Any) -> None:
     User.objects.filter(pk=cast.adolescent.pk).update(last_login=now - dt.timedelta(days=10))
     for days, total in ((28, 10), (14, 13), (1, 17)):
         add_response(cast.patient.patient, "phq9", now - dt.timedelta(days=days), total=total)
+    # The single-signal sign-in rule is off by default (the combined disengagement rule
+    # replaces it); this program has turned it on.
+    rules_ensure_defaults()
+    FlagRule.objects.filter(code="no_login").update(enabled=True)
     flags_sweep()
 
 
@@ -89,3 +93,6 @@ def test_the_board_review_and_queue_pass_axe_on_a_phone(phone, cast):
     assert page.get_by_role("heading", name="Copy into the session note").is_visible()
     phone.goto("/staff/flags/")
     assert page.get_by_role("heading", name="Figures for the past 8 weeks").is_visible()
+    flag = Flag.objects.get(reason="phq9_deterioration")
+    phone.goto(f"/staff/flags/{flag.pk}/snooze/")
+    assert page.get_by_label("Quiet until").is_visible()

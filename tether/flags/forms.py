@@ -55,3 +55,18 @@ class RuleForm(forms.Form):
 
     def cleaned_window(self) -> int:
         return int(self.cleaned_data.get("window_days", self.rule.window_days))
+
+
+class SnoozeForm(forms.Form):
+    """Parses what was typed; ``flag_snooze`` checks the date and the reason."""
+
+    until = forms.DateField(
+        label=_("Quiet until"),
+        help_text=_("The flag comes back to the queue on this date (28 days at most)."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(
+        label=_("Why it can wait"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+    )

@@ -9,6 +9,8 @@ patient, as soon as relevant data arrives (``evaluate_soon``).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -76,6 +78,11 @@ class FlagRule(models.Model):
             raise ValidationError(errors)
 
 
+def awake(today: dt.date) -> Q:
+    """Flags that are not snoozed on ``today`` (a snooze ends on its date)."""
+    return Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today)
+
+
 class Flag(models.Model):
     Kind = Kind
 
@@ -138,6 +145,14 @@ class Flag(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # Snoozed: the flag stays open but quiet (out of the queue and the caseload
+    # counts) until this date; the sweep raises no second flag for the rule meanwhile.
+    snoozed_until = models.DateField(_("snoozed until"), null=True, blank=True)
+    snooze_reason = EncryptedTextField(_("why it was snoozed"), blank=True)
+    snoozed_at = models.DateTimeField(null=True, blank=True)
+    snoozed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("flag")
@@ -169,6 +184,9 @@ class Flag(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} flag #{self.pk}"
 
+    def is_snoozed(self, today: dt.date) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > today
+
     @property
     def reason_label(self) -> str:
         from tether.flags.rules import RULES
@@ -188,6 +206,8 @@ class Flag(models.Model):
         spec = RULES.get(self.reason)
         if spec is None:
             return str(self.reason_label)
+        if spec.explain is not None and self.value is not None:
+            return spec.explain(self.value)
         days = self.rule.window_days if self.rule is not None else spec.window_days
         return str(spec.sentence) % {
             "value": self.value if self.value is not None else "?",

@@ -12,20 +12,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import (
     Avg,
+    Case,
     Count,
     Exists,
     F,
+    FloatField,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Cast, Coalesce, Round
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +61,16 @@ class RuleSpec:
     label: Promise
     sentence: Promise  # one sentence, %(value)s is the measured number
     evidence: str  # the section of the pre-session review that shows the evidence
+    # On in a program's default rules. The five single-signal disengagement rules are
+    # off by default since the combined ``disengagement`` rule (docs/FLAGS.md).
+    enabled: bool = True
+    # Hysteresis: after raising a flag, the rule stays quiet for this patient for this
+    # many days even if the flag is resolved and the condition persists (0: re-raise
+    # at the next sweep, the older behaviour).
+    rearm_days: int = 0
+    # The flag's own sentence from its stored value, when the value is not a plain
+    # number (the combined disengagement rule stores which signals it saw).
+    explain: Callable[[int], str] | None = None
 
 
 def _episodes(rule: FlagRule) -> QuerySet[Episode]:
@@ -126,11 +140,21 @@ def _measure_deterioration(code: str) -> Evaluator:
     return evaluate
 
 
+# The patient's own usual level of a daily item: the mean over these days before the
+# recent window (at least BASELINE_MIN_ANSWERS answers), and at least RECENT_MIN_ANSWERS
+# answers in the recent window (a minimum duration: one bad day is not a trend).
+BASELINE_DAYS = 21
+BASELINE_MIN_ANSWERS = 5
+RECENT_MIN_ANSWERS = 2
+
+
 def _daily_item_change(item: str, *, falling: bool) -> Evaluator:
-    """Mean of a daily item over the last window against the window before it."""
+    """Mean of a daily item over the last window against the patient's own usual level
+    (the mean over the BASELINE_DAYS before it)."""
 
     def evaluate(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
         window = dt.timedelta(days=rule.window_days)
+        baseline = dt.timedelta(days=BASELINE_DAYS)
         answers = Answer.objects.filter(
             response__episode_id=OuterRef("pk"),
             response__status=Response.Status.COMPLETE,
@@ -149,11 +173,26 @@ def _daily_item_change(item: str, *, falling: bool) -> Evaluator:
             )
             return Subquery(part)
 
+        def count(start: dt.datetime, end: dt.datetime) -> Coalesce:
+            part = (
+                answers.filter(response__submitted_at__gte=start, response__submitted_at__lt=end)
+                .order_by()
+                .values("response__episode_id")
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
+            )
+            return Coalesce(Subquery(part, output_field=IntegerField()), Value(0))
+
         recent = mean(now - window, now)
-        before = mean(now - 2 * window, now - window)
+        before = mean(now - window - baseline, now - window)
         change = (before - recent) if falling else (recent - before)
         return (
             _episodes(rule)
+            .annotate(
+                recent_n=count(now - window, now),
+                before_n=count(now - window - baseline, now - window),
+            )
+            .filter(recent_n__gte=RECENT_MIN_ANSWERS, before_n__gte=BASELINE_MIN_ANSWERS)
             .annotate(change=change)
             .filter(change__gte=rule.threshold)
             .annotate(value=Round(F("change")))
@@ -234,6 +273,187 @@ def _no_reply(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
     return _episodes(rule).filter(Exists(unanswered)).annotate(value=Value(rule.threshold))
 
 
+def _phq9_rise(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
+    """A trend before reliable deterioration: the mean of the two latest PHQ-9s (the
+    latest in the window) is N points above the mean of the episode's first two.
+    Averaging two scores halves the noise of one (a weekly measure moves ±2)."""
+    scored = Response.objects.filter(
+        episode_id=OuterRef("pk"),
+        instrument__code="phq9",
+        status=Response.Status.COMPLETE,
+        total__isnull=False,
+        submitted_at__lte=now,
+    )
+    first = scored.order_by("submitted_at", "pk").values("total")
+    last = scored.order_by("-submitted_at", "-pk").values("total")
+    recent = scored.filter(submitted_at__gte=now - dt.timedelta(days=rule.window_days))
+
+    def total(qs: QuerySet[Response, Any]) -> Subquery:
+        return Subquery(qs, output_field=IntegerField())
+
+    return (
+        _episodes(rule)
+        .filter(Exists(recent))
+        .annotate(
+            n=_count(
+                Response.objects.filter(
+                    instrument__code="phq9",
+                    status=Response.Status.COMPLETE,
+                    total__isnull=False,
+                    submitted_at__lte=now,
+                ),
+                "episode_id",
+            ),
+            rise2=total(last[:1]) + total(last[1:2]) - total(first[:1]) - total(first[1:2]),
+        )
+        # Four scores at least, so that the two latest and the first two differ.
+        .filter(n__gte=4, rise2__gte=2 * rule.threshold)
+        .annotate(value=Round(Cast(F("rise2"), FloatField()) / 2))
+    )
+
+
+def _measure_missed_after_rise(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
+    """The last PHQ-9 was N points or more above the episode's first, and no PHQ-9 came
+    in the window since (a weekly measure missed after a rise)."""
+    scored = Response.objects.filter(
+        episode_id=OuterRef("pk"),
+        instrument__code="phq9",
+        status=Response.Status.COMPLETE,
+        total__isnull=False,
+        submitted_at__lte=now,
+    )
+    baseline = scored.order_by("submitted_at", "pk").values("total")[:1]
+    latest = scored.order_by("-submitted_at", "-pk").values("total")[:1]
+    return (
+        _episodes(rule)
+        .exclude(Exists(scored.filter(submitted_at__gte=now - dt.timedelta(days=rule.window_days))))
+        .annotate(
+            value=Subquery(latest, output_field=IntegerField())
+            - Subquery(baseline, output_field=IntegerField())
+        )
+        .filter(value__gte=rule.threshold)
+    )
+
+
+# The combined disengagement rule: weak signals, each measured against the patient's
+# own rhythm where there is one, added up into one score. Bits of the stored value
+# say which signals were seen (``explain_disengagement``).
+USUAL_DAYS = 28  # the patient's usual check-in rate: the 28 days before the window
+SILENT_DAYS = 4  # minimum duration: nothing for 4 days (a weekend off is not missing)
+SIGNALS: tuple[tuple[int, int, Promise], ...] = (
+    # (bit, points, what the clinician reads)
+    (1, 2, _("far fewer check-ins than their own usual")),
+    (2, 1, _("no sign-in for 7 days")),
+    (4, 1, _("two or more sessions missed")),
+    (8, 1, _("two or more homework assignments not done")),
+    (16, 1, _("no reply to the care team for 10 days")),
+)
+FEWER_THAN_USUAL = 0.4  # check-ins in the window below 40 % of the usual rate
+
+
+def explain_disengagement(value: int) -> str:
+    seen = [str(text) for bit, _points, text in SIGNALS if value & bit]
+    return str(_("Less engaged than usual: %(signals)s.")) % {"signals": "; ".join(seen)}
+
+
+def _disengagement(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
+    window = dt.timedelta(days=rule.window_days)
+    daily = Response.objects.filter(
+        instrument__code="daily", status=Response.Status.COMPLETE, submitted_at__lte=now
+    )
+    recent_n = _count(daily.filter(submitted_at__gte=now - window), "patient_id")
+    usual_n = _count(
+        daily.filter(
+            submitted_at__gte=now - window - dt.timedelta(days=USUAL_DAYS),
+            submitted_at__lt=now - window,
+        ),
+        "patient_id",
+    )
+    silent = ~Exists(
+        daily.filter(
+            patient_id=OuterRef("patient_id"),
+            submitted_at__gte=now - dt.timedelta(days=SILENT_DAYS),
+        )
+    )
+    absences = _count(
+        Attendance.objects.filter(
+            status=Attendance.Status.ABSENT,
+            appointment__starts_at__gte=now - window,
+            appointment__starts_at__lte=now,
+        ),
+        "patient_id",
+    )
+    today = now.date()
+    undone = _count(
+        Assignment.objects.filter(
+            due_on__gte=today - window - dt.timedelta(days=7),
+            due_on__lt=today,
+            completed_at__isnull=True,
+        ),
+        "patient_id",
+    )
+    unanswered = Exists(
+        Message.objects.filter(
+            thread__patient_id=OuterRef("patient_id"),
+            thread__kind=Thread.Kind.PATIENT,
+            author_kind=Message.AuthorKind.STAFF,
+            created_at__lt=now - dt.timedelta(days=10),
+        ).filter(
+            Q(thread__last_patient_message_at__isnull=True)
+            | Q(thread__last_patient_message_at__lt=F("created_at"))
+        )
+    )
+    no_login = Q(patient__user__last_login__lt=now - dt.timedelta(days=7)) | Q(
+        patient__user__last_login__isnull=True, patient__user__isnull=False
+    )
+    # The usual rate: check-ins per day in the USUAL_DAYS before the window, counting
+    # only the days since admission (one WHEN per day: no date arithmetic in SQL).
+    usual_end = (now - window).date()
+    usual_days = Case(
+        *(
+            When(admitted_on=usual_end - dt.timedelta(days=k), then=Value(float(k)))
+            for k in range(1, USUAL_DAYS)
+        ),
+        default=Value(float(USUAL_DAYS)),
+        output_field=FloatField(),
+    )
+    fewer = Q(usual_n__gte=6) & Q(
+        recent_n__lt=Cast(F("usual_n"), FloatField())
+        * (rule.window_days * FEWER_THAN_USUAL)
+        / F("usual_days")
+    )
+
+    def bit(condition: Q, value: int) -> Case:
+        return Case(When(condition, then=Value(value)), default=Value(0))
+
+    points = {bit_: weight for bit_, weight, _text in SIGNALS}
+    signals = {
+        1: fewer,
+        2: no_login,
+        4: Q(absences__gte=2),
+        8: Q(undone__gte=2),
+        16: Q(unanswered=True),
+    }
+    return (
+        _episodes(rule)
+        .filter(admitted_on__lte=(now - window).date())
+        .filter(silent)
+        .annotate(
+            recent_n=recent_n,
+            usual_n=usual_n,
+            usual_days=usual_days,
+            absences=absences,
+            undone=undone,
+            unanswered=unanswered,
+        )
+        .annotate(
+            score=sum((bit(q, points[b]) for b, q in signals.items()), Value(0)),
+            value=sum((bit(q, b) for b, q in signals.items()), Value(0)),
+        )
+        .filter(score__gte=rule.threshold)
+    )
+
+
 _days = _("days")
 _points = _("points")
 _times = _("times")
@@ -308,14 +528,18 @@ SPECS: tuple[tuple[RuleSpec, Evaluator], ...] = (
             "mood_drop",
             Kind.DETERIORATION,
             Severity.MEDIUM,
-            2,
+            3,
             1,
             10,
             _points,
-            7,
-            _("Sustained drop in daily mood"),
-            _("Daily mood averaged %(value)s points lower in the past %(days)s days than before."),
+            4,
+            _("Drop in daily mood"),
+            _(
+                "Daily mood averaged %(value)s points lower in the past %(days)s days than "
+                "in the three weeks before."
+            ),
             "scores",
+            rearm_days=14,
         ),
         _daily_item_change("mood", falling=True),
     ),
@@ -324,16 +548,18 @@ SPECS: tuple[tuple[RuleSpec, Evaluator], ...] = (
             "craving_rise",
             Kind.DETERIORATION,
             Severity.MEDIUM,
-            2,
+            3,
             1,
             10,
             _points,
-            7,
+            4,
             _("Rising craving"),
             _(
-                "Daily craving averaged %(value)s points higher in the past %(days)s days than before."
+                "Daily craving averaged %(value)s points higher in the past %(days)s days "
+                "than in the three weeks before."
             ),
             "scores",
+            rearm_days=14,
         ),
         _daily_item_change("craving", falling=False),
     ),
@@ -350,6 +576,7 @@ SPECS: tuple[tuple[RuleSpec, Evaluator], ...] = (
             _("Not signing in"),
             _("Has not signed in to the portal for %(value)s days or more."),
             "attendance",
+            enabled=False,
         ),
         _no_login,
     ),
@@ -366,6 +593,7 @@ SPECS: tuple[tuple[RuleSpec, Evaluator], ...] = (
             _("Missed check-ins"),
             _("No daily check-in for %(value)s days in a row."),
             "scores",
+            enabled=False,
         ),
         _missed_checkins,
     ),
@@ -382,6 +610,7 @@ SPECS: tuple[tuple[RuleSpec, Evaluator], ...] = (
             _("Missed sessions"),
             _("Missed %(value)s sessions without notice in the past %(days)s days."),
             "attendance",
+            enabled=False,
         ),
         _missed_sessions,
     ),
@@ -398,6 +627,7 @@ SPECS: tuple[tuple[RuleSpec, Evaluator], ...] = (
             _("Homework repeatedly late"),
             _("%(value)s homework assignments were late or not done in the past %(days)s days."),
             "homework",
+            enabled=False,
         ),
         _homework_late,
     ),
@@ -414,8 +644,70 @@ SPECS: tuple[tuple[RuleSpec, Evaluator], ...] = (
             _("No reply to the care team"),
             _("Has not replied to the care team's message for %(value)s days or more."),
             "messages",
+            enabled=False,
         ),
         _no_reply,
+    ),
+    (
+        RuleSpec(
+            "disengagement",
+            Kind.DISENGAGEMENT,
+            Severity.MEDIUM,
+            3,
+            1,
+            6,
+            _("points"),
+            14,
+            _("Disengaging"),
+            _(
+                "Signs of disengagement worth %(value)s points in the past %(days)s days, "
+                "against the patient's own usual rhythm."
+            ),
+            "attendance",
+            rearm_days=14,
+            explain=explain_disengagement,
+        ),
+        _disengagement,
+    ),
+    (
+        RuleSpec(
+            "phq9_rise",
+            Kind.DETERIORATION,
+            Severity.MEDIUM,
+            3,
+            2,
+            27,
+            _points,
+            21,
+            _("PHQ-9 rising"),
+            _(
+                "The two latest PHQ-9 scores average %(value)s points above the first two "
+                "of this episode."
+            ),
+            "scores",
+            rearm_days=28,
+        ),
+        _phq9_rise,
+    ),
+    (
+        RuleSpec(
+            "measure_missed_after_rise",
+            Kind.DETERIORATION,
+            Severity.MEDIUM,
+            4,
+            1,
+            27,
+            _points,
+            10,
+            _("Weekly measure missed after a rise"),
+            _(
+                "The last PHQ-9 was %(value)s points above the first, and none came in "
+                "the past %(days)s days."
+            ),
+            "scores",
+            rearm_days=14,
+        ),
+        _measure_missed_after_rise,
     ),
 )
 

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncWeek
+from django.utils import timezone
 
 from tether.accounts.models import User
-from tether.flags.models import Flag
+from tether.flags.models import Flag, awake
 from tether.flags.rules import PART2_RULES
 from tether.organizations.models import StaffMember
 from tether.patients.models import Patient
@@ -61,13 +62,26 @@ def queue_for(*, user: User) -> QuerySet[Flag]:
     return without_hidden_part2(Flag.objects.filter(patient__in=visible.values("pk")), user=user)
 
 
-def open_queue(*, user: User) -> list[Flag]:
-    """Open flags ranked: most severe first, then the oldest."""
+def open_queue(*, user: User, today: dt.date | None = None) -> list[Flag]:
+    """Open flags ranked: most severe first, then the oldest. Snoozed flags stay out
+    until their date (``snoozed_queue``)."""
+    return list(
+        queue_for(user=user)
+        .filter(awake(today or timezone.localdate()), status=Flag.Status.OPEN)
+        .select_related("patient", "rule", "assigned_to", "acknowledged_by")
+        .order_by("-severity", "raised_at", "pk")
+    )
+
+
+def snoozed_queue(*, user: User, today: dt.date | None = None) -> list[Flag]:
+    """Open flags snoozed past ``today``: who snoozed them, until when and why (shown to
+    everyone who sees the queue, the clinical lead included)."""
     return list(
         queue_for(user=user)
         .filter(status=Flag.Status.OPEN)
-        .select_related("patient", "rule", "assigned_to", "acknowledged_by")
-        .order_by("-severity", "raised_at", "pk")
+        .exclude(awake(today or timezone.localdate()))
+        .select_related("patient", "rule", "snoozed_by")
+        .order_by("snoozed_until", "pk")
     )
 
 
@@ -179,7 +193,8 @@ def is_overdue(flag: Flag, now: dt.datetime) -> bool:
 def filtered_open_queue(*, user: User, filters: QueueFilters, now: dt.datetime) -> QuerySet[Flag]:
     from tether.patients.models import CareTeamMember
 
-    flags = queue_for(user=user).filter(status=Flag.Status.OPEN)
+    # A snoozed flag stays out until its date (snoozed_queue lists it apart).
+    flags = queue_for(user=user).filter(awake(timezone.localdate(now)), status=Flag.Status.OPEN)
     if filters.severity is not None:
         flags = flags.filter(severity=filters.severity)
     if filters.rule:
@@ -266,6 +281,38 @@ def clinicians_for_filter(*, user: User) -> list[User]:
         .distinct()
         .order_by("last_name", "first_name")
     )
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How a rule's resolved flags were judged: useful (called the patient, discussed
+    in session, adjusted the plan) or dismissed as "no action needed"."""
+
+    useful: int
+    dismissed: int
+
+    @property
+    def resolved(self) -> int:
+        return self.useful + self.dismissed
+
+    @property
+    def useful_percent(self) -> int | None:
+        return round(100 * self.useful / self.resolved) if self.resolved else None
+
+
+def precision_by_rule(*, rule_ids: list[int], since: dt.datetime) -> dict[int, Precision]:
+    """Per rule (one query for all of them): flags resolved since ``since`` as useful
+    vs "no action". Counts only, no patient: shown to the program's lead and admin."""
+    rows = (
+        Flag.objects.filter(rule_id__in=rule_ids, status=Flag.Status.CLOSED, closed_at__gte=since)
+        .values("rule_id")
+        .annotate(
+            useful=Count("pk", filter=~Q(action=Flag.Action.NO_ACTION)),
+            dismissed=Count("pk", filter=Q(action=Flag.Action.NO_ACTION)),
+        )
+        .order_by("rule_id")
+    )
+    return {row["rule_id"]: Precision(row["useful"], row["dismissed"]) for row in rows}
 
 
 __all__ = ["PART2_RULES", "open_flags_for", "open_queue", "queue_for", "without_hidden_part2"]

@@ -19,7 +19,7 @@ from collections.abc import Collection
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -104,6 +104,7 @@ def rules_ensure_defaults(*, programs: list[Program] | None = None) -> int:
             severity=spec.severity,
             threshold=spec.threshold,
             window_days=spec.window_days,
+            enabled=spec.enabled,
         )
         for program in programs
         for spec, _evaluate in SPECS
@@ -175,13 +176,17 @@ def flags_sweep(
         rules_ensure_defaults(programs=programs)
         rules = rules.filter(program__in=programs)
     for rule in rules.select_related("program").order_by("pk"):
-        open_flag = Flag.objects.filter(
-            patient_id=OuterRef("patient_id"), rule_id=rule.pk, status=Flag.Status.OPEN
-        )
+        # An open flag (snoozed or not) for the rule keeps it quiet; so does a flag raised
+        # within the rule's re-arm period (hysteresis), even if it was resolved.
+        quiet = Q(status=Flag.Status.OPEN)
+        rearm_days = RULES[rule.code].rearm_days
+        if rearm_days:
+            quiet |= Q(raised_at__gt=now - dt.timedelta(days=rearm_days))
+        recent_flag = Flag.objects.filter(quiet, patient_id=OuterRef("patient_id"), rule_id=rule.pk)
         evaluated = EVALUATORS[rule.code](rule, now)
         if patient_ids is not None:
             evaluated = evaluated.filter(patient_id__in=patient_ids)
-        hits = evaluated.exclude(Exists(open_flag)).values_list(
+        hits = evaluated.exclude(Exists(recent_flag)).values_list(
             "patient_id",
             "pk",
             "organization_id",
@@ -362,6 +367,49 @@ def flag_resolve(
     return flag
 
 
+# A snooze is a short, documented pause, not a way to dismiss a flag.
+SNOOZE_MAX_DAYS = 28
+
+
+def flag_snooze(
+    *,
+    actor: User,
+    flag: Flag,
+    until: dt.date | None,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> Flag:
+    """Keep an open flag quiet until ``until`` (out of the queue and the caseload
+    counts; the rule raises no second flag meanwhile), with the reason documented and
+    audited. Safety flags cannot be snoozed. Snoozing again replaces the date."""
+    _check_can_act(actor, flag)
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if flag.kind == Kind.SAFETY:
+        raise ValidationError(_("A safety flag cannot be snoozed: act on it or resolve it."))
+    if until is None:
+        raise ValidationError(_("Choose the date until which the flag stays quiet."))
+    if until <= today:
+        raise ValidationError(_("Choose a date after today."))
+    if until > today + dt.timedelta(days=SNOOZE_MAX_DAYS):
+        raise ValidationError(
+            _("A flag can be snoozed for %(days)d days at most.") % {"days": SNOOZE_MAX_DAYS}
+        )
+    if not reason.strip():
+        raise ValidationError(_("Say why the flag can wait."))
+    with transaction.atomic():
+        flag = _locked(flag)
+        if flag.status != Flag.Status.OPEN:
+            raise ValidationError(_("This flag is already resolved."))
+        flag.snoozed_until = until
+        flag.snooze_reason = reason.strip()
+        flag.snoozed_at = now
+        flag.snoozed_by = actor
+        flag.save(update_fields=["snoozed_until", "snooze_reason", "snoozed_at", "snoozed_by"])
+        _audit_step(actor, flag)
+    return flag
+
+
 __all__ = [
     "RULES",
     "evaluate_soon",
@@ -369,6 +417,7 @@ __all__ = [
     "flag_assign",
     "flag_raise",
     "flag_resolve",
+    "flag_snooze",
     "flags_evaluate_patient",
     "flags_sweep",
     "rule_update",

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tether.flags import selectors, services
-from tether.flags.forms import RuleForm, uses_window
+from tether.flags.forms import RuleForm, SnoozeForm, uses_window
 from tether.flags.models import Flag, FlagRule
 from tether.flags.rules import RULES, SPECS
 from tether.organizations.models import Program, StaffMember
@@ -75,6 +75,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             purpose=Purpose.TREATMENT,
             obj_type="flags.flag",
         )
+    snoozed = selectors.snoozed_queue(user=request.user)  # type: ignore[arg-type]
     figures = selectors.figures_for(
         user=request.user,  # type: ignore[arg-type]
         since=now - dt.timedelta(weeks=8),
@@ -97,6 +98,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "filter_query": query.urlencode(),
             "rule_choices": _rule_choices(),
             "clinicians": selectors.clinicians_for_filter(user=request.user),  # type: ignore[arg-type]
+            "snoozed": snoozed,
             "figures": figures,
             "actions": Flag.Action.choices,
             "may_edit_rules": request.staff_member.role in RULE_EDITORS,  # type: ignore[attr-defined]
@@ -155,6 +157,42 @@ def act(request: HttpRequest, flag_id: int) -> HttpResponse:
     return redirect(_back_to_queue(request))
 
 
+@staff_required
+def snooze(request: HttpRequest, flag_id: int) -> HttpResponse:
+    """Snooze one open flag with a date and a reason (``flag_snooze``); what was typed
+    stays on the page when it is refused."""
+    _clinical_only(request)
+    flag = (
+        selectors.queue_for(user=request.user)  # type: ignore[arg-type]
+        .filter(pk=flag_id, status=Flag.Status.OPEN)
+        .select_related("patient", "rule")
+        .first()
+    )
+    if flag is None:
+        raise Http404
+    form = SnoozeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.flag_snooze(
+                actor=request.user,  # type: ignore[arg-type]
+                flag=flag,
+                until=form.cleaned_data["until"],
+                reason=form.cleaned_data["reason"],
+            )
+        except (ValidationError, PermissionDenied) as error:
+            text = error.messages[0] if isinstance(error, ValidationError) else str(error)
+            form.add_error(None, text)
+        else:
+            messages.success(request, _("Flag snoozed."))
+            return redirect("flags:queue")
+    return render(
+        request,
+        "flags/snooze.html",
+        {"nav": "flags", "flag": flag, "form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
 # The rules settings page ----------------------------------------------------------
 
 
@@ -173,15 +211,19 @@ def _editable_programs(request: HttpRequest) -> list[Program]:
     return programs
 
 
-def _row(rule: FlagRule) -> dict[str, object]:
+def _row(rule: FlagRule, precision: selectors.Precision | None = None) -> dict[str, object]:
     spec = RULES[rule.code]
     return {
         "rule": rule,
+        "precision": precision,
         "spec": spec,
         "uses_window": uses_window(rule.code),
         "meaning": str(spec.sentence) % {"value": rule.threshold, "days": rule.window_days},
     }
 
+
+# The rules page shows how each rule's flags were judged over this many days.
+PRECISION_DAYS = 90
 
 _ORDER = {spec.code: position for position, (spec, _evaluate) in enumerate(SPECS)}
 
@@ -195,14 +237,25 @@ def rules(request: HttpRequest) -> HttpResponse:
     for rule in FlagRule.objects.filter(program__in=programs):
         if rule.code in RULES:
             by_program[rule.program_id].append(rule)
+    precision = selectors.precision_by_rule(
+        rule_ids=[r.pk for rules_ in by_program.values() for r in rules_],
+        since=timezone.now() - dt.timedelta(days=PRECISION_DAYS),
+    )
     tables = [
         {
             "program": program,
-            "rows": [_row(r) for r in sorted(by_program[program.pk], key=lambda r: _ORDER[r.code])],
+            "rows": [
+                _row(r, precision.get(r.pk))
+                for r in sorted(by_program[program.pk], key=lambda r: _ORDER[r.code])
+            ],
         }
         for program in programs
     ]
-    return render(request, "flags/rules.html", {"nav": "flags", "tables": tables})
+    return render(
+        request,
+        "flags/rules.html",
+        {"nav": "flags", "tables": tables, "precision_days": PRECISION_DAYS},
+    )
 
 
 @staff_required

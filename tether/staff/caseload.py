@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from tether.accounts.models import User
 from tether.checkins.models import Response
-from tether.flags.models import Flag, Severity
+from tether.flags.models import Flag, Severity, awake
 from tether.flags.selectors import without_hidden_part2
 from tether.homework.models import Assignment
 from tether.homework.selectors import counted_assignments
@@ -103,7 +103,10 @@ def caseload_for(
         "-submitted_at"
     )
     due = counted_assignments(today=today)  # the one homework window (homework.selectors)
-    open_flags = without_hidden_part2(Flag.objects.filter(status=Flag.Status.OPEN), user=user)
+    # A snoozed flag stays quiet until its date (flags.services.flag_snooze).
+    open_flags = without_hidden_part2(
+        Flag.objects.filter(awake(today), status=Flag.Status.OPEN), user=user
+    )
     thread = Thread.objects.filter(patient=OuterRef("pk"))
     shared = patients_visible_to(user, category=Category.SHARED, action=Action.VIEW)
     rows = (

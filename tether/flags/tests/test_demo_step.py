@@ -29,7 +29,11 @@ def _reasons(story: Story) -> set[str]:
 
 def test_it_flags_the_story_people_with_reasons(seeded):
     assert "phq9_deterioration" in _reasons(Story.DETERIORATING)
-    assert "no_login" in _reasons(Story.SILENT)
-    flag = Flag.objects.get(patient__user__username=username_for(Story.SILENT), reason="no_login")
-    assert flag.why == "Has not signed in to the portal for 7 days or more."
-    assert not {"phq9_deterioration", "no_login"} & _reasons(Story.IMPROVING)
+    # One combined disengagement flag (the single-signal rules are off by default).
+    assert "disengagement" in _reasons(Story.SILENT)
+    flag = Flag.objects.get(
+        patient__user__username=username_for(Story.SILENT), reason="disengagement"
+    )
+    assert flag.why.startswith("Less engaged than usual:")
+    assert "no sign-in for 7 days" in flag.why
+    assert not {"phq9_deterioration", "disengagement"} & _reasons(Story.IMPROVING)

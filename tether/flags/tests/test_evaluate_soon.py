@@ -163,7 +163,10 @@ def test_completing_homework_late_evaluates_the_homework_rule(
     quiet, worker_runs_at_once, django_capture_on_commit_callbacks
 ):
     rules_ensure_defaults()  # the program asks for a flag at two late assignments
-    FlagRule.objects.filter(program=quiet.iop, code="homework_late").update(threshold=2)
+    # (and turns the single-signal rule on: it is off by default since the combined rule)
+    FlagRule.objects.filter(program=quiet.iop, code="homework_late").update(
+        threshold=2, enabled=True
+    )
     definition = builtin_library()["thought_record"]
     today = timezone.localdate()
     late = [

@@ -126,12 +126,13 @@ def test_the_same_flags_outside_a_part2_program_are_self_report_for_the_lead(cas
 def test_a_craving_flag_is_part2_in_any_program(cast):
     now = timezone.now()
     User.objects.filter(kind="patient").update(last_login=now)
-    for day in range(14, 0, -1):
+    # Three weeks at the usual level, then four days higher (the default window).
+    for day in range(25, 0, -1):
         add_response(
             cast.patient.patient,
             "daily",
             now - dt.timedelta(days=day),
-            items={"craving": 2 if day > 7 else 6},
+            items={"craving": 2 if day > 4 else 6},
         )
     flags_sweep()
     flag = Flag.objects.get(reason="craving_rise")

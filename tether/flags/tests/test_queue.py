@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tether.accounts.models import User
-from tether.flags.models import Flag
-from tether.flags.services import flags_sweep
+from tether.flags.models import Flag, FlagRule
+from tether.flags.services import flags_sweep, rules_ensure_defaults
 from tether.flags.testing import add_response
 from tether.patients.models import Episode
 from tether.privacy.models import AuditEvent
@@ -30,6 +30,10 @@ def _silent_and_deteriorating(cast: Any) -> None:
     User.objects.filter(pk=cast.patient.pk).update(last_login=now - dt.timedelta(days=10))
     add_response(cast.adolescent.patient, "phq9", now - dt.timedelta(days=20), total=5)
     add_response(cast.adolescent.patient, "phq9", now - dt.timedelta(days=1), total=14)
+    # The single-signal sign-in rule is off by default since the combined rule; a
+    # program may still turn it on.
+    rules_ensure_defaults()
+    FlagRule.objects.filter(code="no_login").update(enabled=True)
     flags_sweep()
 
 
@@ -104,12 +108,13 @@ def test_it_checks_access(cast, client_as):
 def test_it_shows_a_craving_flag_only_to_those_who_may_see_part2(cast, client_as):
     now = timezone.now()
     User.objects.filter(kind="patient").update(last_login=now)
-    for day in range(14, 0, -1):
+    # Three weeks at the usual level, then four days higher (the default window).
+    for day in range(25, 0, -1):
         add_response(
             cast.patient.patient,
             "daily",
             now - dt.timedelta(days=day),
-            items={"craving": 2 if day > 7 else 6},
+            items={"craving": 2 if day > 4 else 6},
         )
     flags_sweep()
     assert Flag.objects.filter(reason="craving_rise").count() == 1

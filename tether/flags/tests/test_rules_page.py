@@ -162,3 +162,48 @@ def test_another_programs_lead_cannot_change_this_programs_rule(cast, client_as)
     assert rule.threshold == RULES["homework_late"].threshold
     page = client.get(URL).content.decode()
     assert "Adolescent IOP" in page and "Adult IOP" not in page
+
+
+def _resolved(cast: Any, rule: FlagRule, action: str, n: int = 1) -> None:
+    from django.utils import timezone
+
+    from tether.flags.models import Flag
+
+    now = timezone.now()
+    for _i in range(n):
+        Flag.objects.create(
+            organization=cast.organization,
+            patient=cast.patient.patient,
+            rule=rule,
+            kind=rule.kind,
+            severity=rule.severity,
+            reason=rule.code,
+            source_type="patients.episode",
+            source_id=1,
+            raised_at=now,
+            status="closed",
+            closed_at=now,
+            action=action,
+        )
+
+
+def test_the_lead_sees_each_rules_share_of_useful_flags_with_constant_queries(cast, client_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    disengagement = _rule(cast, "disengagement")
+    mood = FlagRule.objects.get(program=cast.iop, code="mood_drop")
+    _resolved(cast, disengagement, "called", 2)
+    _resolved(cast, disengagement, "no_action", 1)
+    client = client_as(cast.clinical_lead)
+    with CaptureQueriesContext(connection) as few:
+        body = client.get(URL).content.decode()
+    assert "2 useful / 1 no action (67% useful)" in body
+    assert "none resolved" in body  # every other rule
+    _resolved(cast, mood, "no_action", 6)
+    _resolved(cast, FlagRule.objects.get(program=cast.adolescent_iop, code="phq9_rise"), "plan", 4)
+    with CaptureQueriesContext(connection) as many:
+        body = client.get(URL).content.decode()
+    assert "0 useful / 6 no action (0% useful)" in body
+    assert "4 useful / 0 no action (100% useful)" in body
+    assert len(many) == len(few)

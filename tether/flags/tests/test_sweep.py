@@ -96,19 +96,25 @@ def test_it_raises_again_when_the_condition_persists_after_resolving(quiet):
     assert Flag.objects.filter(status="open").count() == 1
 
 
-def test_it_flags_a_sustained_drop_in_mood_and_rising_craving(quiet):
-    patient = quiet.patient.patient
-    for day in range(14, 0, -1):
-        mood = 7 if day > 7 else 3
-        craving = 2 if day > 7 else 6
-        add_response(
-            patient, "daily", NOW - dt.timedelta(days=day), items={"mood": mood, "craving": craving}
-        )
+def test_it_flags_a_drop_in_mood_and_rising_craving_against_the_patients_own_usual(quiet):
+    """Three weeks at the patient's usual level, then three bad days: flagged (the
+    default window is 4 days); the other patient, whose usual is as low as that, is not."""
+    for patient, usual in ((quiet.patient.patient, 7), (quiet.other_patient.patient, 3)):
+        for day in range(24, 0, -1):
+            bad = day <= 3
+            mood = 3 if bad else usual
+            craving = 6 if bad else 8 - usual
+            when = NOW - dt.timedelta(days=day, hours=-2)
+            add_response(patient, "daily", when, items={"mood": mood, "craving": craving})
     raised = flags_sweep(now=NOW)
     assert raised == {"mood_drop": 1, "craving_rise": 1}
-    assert Flag.objects.get(reason="mood_drop").why.startswith(
-        "Daily mood averaged 4 points lower in the past 7 days"
-    )
+    flag = Flag.objects.get(reason="mood_drop")
+    assert flag.patient == quiet.patient.patient
+    assert flag.why.startswith("Daily mood averaged 3 points lower in the past 4 days")
+    assert "than in the three weeks before" in flag.why
+    # Hysteresis: resolved, the condition persisting, it stays quiet for 14 days.
+    flag_resolve(actor=quiet.clinical_lead, flag=flag, action="called", now=NOW)
+    assert "mood_drop" not in flags_sweep(now=NOW + dt.timedelta(hours=1))
 
 
 def test_it_flags_disengagement_no_login_missed_checkins_and_no_reply(cast):
@@ -119,6 +125,11 @@ def test_it_flags_disengagement_no_login_missed_checkins_and_no_reply(cast):
     User.objects.filter(pk=cast.patient.pk).update(last_login=NOW - dt.timedelta(days=9))
     ProgramInstrument.objects.create(
         organization=cast.organization, program=cast.iop, instrument_code="daily", schedule="daily"
+    )
+    # Off by default since the combined disengagement rule; a program may turn them on.
+    rules_ensure_defaults()
+    FlagRule.objects.filter(code__in=["no_login", "missed_checkins", "no_reply"]).update(
+        enabled=True
     )
     add_response(cast.other_patient.patient, "daily", NOW - dt.timedelta(hours=5), items={})
     # The team wrote 15 days ago and again 2 days ago; the patient last wrote 16 days
@@ -219,3 +230,30 @@ def test_no_reply_is_not_raised_once_the_patient_has_answered(cast):
         )
     flags_sweep(now=NOW)
     assert not Flag.objects.filter(reason="no_reply").exists()
+
+
+def test_between_weekly_measures_a_rising_trend_and_a_missed_measure_after_a_rise(quiet):
+    """Gradual: four weekly PHQ-9s rising about a point a week (never 6 above the first:
+    reliable deterioration says nothing yet). Another patient's PHQ-9 rose 5 points and
+    then the weekly measure did not come: flagged without waiting for the next score."""
+    for weeks_ago, total in ((4, 10), (3, 11), (1, 13), (0, 15)):
+        add_response(
+            quiet.patient.patient, "phq9", NOW - dt.timedelta(weeks=weeks_ago), total=total
+        )
+    for days_ago, total in ((30, 8), (23, 9), (16, 13)):
+        add_response(
+            quiet.other_patient.patient, "phq9", NOW - dt.timedelta(days=days_ago), total=total
+        )
+    raised = flags_sweep(now=NOW)
+    assert raised == {"phq9_rise": 1, "measure_missed_after_rise": 1}
+    rise = Flag.objects.get(reason="phq9_rise")
+    assert rise.patient == quiet.patient.patient
+    assert (
+        rise.why
+        == "The two latest PHQ-9 scores average 4 points above the first two of this episode."
+    )
+    missed = Flag.objects.get(reason="measure_missed_after_rise")
+    assert missed.patient == quiet.other_patient.patient
+    assert missed.why == (
+        "The last PHQ-9 was 5 points above the first, and none came in the past 10 days."
+    )
