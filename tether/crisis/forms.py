@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tether.crisis.models import UrgentContactRequest
+from tether.lib.forms import CheckboxField, FreeTextField
 
 
 class CloseRequestForm(forms.Form):
@@ -19,13 +20,14 @@ class CloseRequestForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=UrgentContactRequest.Outcome.choices, widget=forms.RadioSelect
     )
-    safety_plan_reviewed = forms.BooleanField(
+    safety_plan_reviewed = CheckboxField(
         label=_("Safety plan reviewed with the patient"), required=False
     )
-    next_step = forms.CharField(
+    next_step = FreeTextField(
         label=_("Next step"),
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        multiline=True,
+        rows=3,
         help_text=_("For example: same-day session booked at 9 AM; call again at 8 PM."),
     )
 
@@ -50,8 +52,9 @@ class CrisisLinesForm(forms.Form):
         max_length=32,
         validators=[validate_phone_number],
     )
-    crisis_line_takes_texts = forms.BooleanField(
+    crisis_line_takes_texts = CheckboxField(
         label=_("This number takes text messages"),
+        checked_value="1",  # the settings page writes its own check box
         required=False,
         help_text=_(
             "Tick only if texts to this number reach a person. A text sent to a landline "
@@ -77,7 +80,7 @@ class ClosureForm(forms.Form):
         label=_("Date the office is closed"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    reason = forms.CharField(
+    reason = FreeTextField(
         label=_("Reason (optional, staff only)"),
         max_length=100,
         required=False,

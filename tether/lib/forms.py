@@ -59,7 +59,7 @@ class CheckboxField(forms.BooleanField):
     """True only when the box's own value was sent; absent is False; anything else is
     an error (``agree=-1`` is not agreement)."""
 
-    default_error_messages = {  # noqa: RUF012 - Django's own pattern for field messages
+    default_error_messages = {
         "invalid": _("That answer was not understood. Please tick the box or leave it empty."),
     }
 
