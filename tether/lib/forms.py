@@ -38,7 +38,7 @@ class FreeTextField(forms.CharField):
     def to_python(self, value: Any) -> str | None:
         if value not in self.empty_values:
             value = clean_free_text(value, multiline=self.multiline)
-        return super().to_python(value)  # type: ignore[no-any-return]
+        return super().to_python(value)
 
 
 class StrictCheckboxInput(forms.CheckboxInput):

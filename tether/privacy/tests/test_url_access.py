@@ -70,6 +70,11 @@ ACCESS: dict[str, Rule] = {
         denied=tuple(p for p in EVERYONE if p != "program_admin"),
         kwargs={"staff_id": "STAFF"},
     ),
+    # A program admin or the privacy officer lifts a sign-in pause (tether/accounts/tests).
+    "accounts:sign_in_pauses": Rule(
+        allowed=("program_admin", "privacy_officer"),
+        denied=tuple(p for p in EVERYONE if p not in ("program_admin", "privacy_officer")),
+    ),
     # The patient's own area.
     "portal:home": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
     "portal:welcome": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
