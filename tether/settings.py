@@ -11,6 +11,7 @@ import ipaddress
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -272,6 +273,10 @@ CACHES = {
 }
 
 # --- Internationalisation ----------------------------------------------------
+# Phone numbers typed without "+" are read as numbers of this region (tether/lib/phones.py).
+TETHER_PHONE_REGION = env_str("PHONE_REGION", "US")
+if TETHER_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(f"PHONE_REGION={TETHER_PHONE_REGION!r} is not a region code.")
 LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "tether" / "locale"]

@@ -29,7 +29,6 @@ from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from axes.utils import reset as axes_reset
 from django.conf import settings
-from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -127,9 +126,12 @@ def address_paused(request: HttpRequest) -> bool:
     return int(failures) >= settings.TETHER_LOGIN_ADDRESS_FAILURE_LIMIT
 
 
-class AddressLimitBackend(BaseBackend):
+class AddressLimitBackend:
     """Second in ``AUTHENTICATION_BACKENDS`` (after axes): refuses every sign-in from an
-    address past its (loose) limit, with the same "paused" page as an account pause."""
+    address past its (loose) limit, with the same "paused" page as an account pause.
+
+    No ``get_user`` on purpose (not a ``BaseBackend``): it never signs anyone in, so a
+    session must never name it as the backend that loads the user."""
 
     def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
         if request is not None and address_paused(request):

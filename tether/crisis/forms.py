@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tether.crisis.models import UrgentContactRequest
-from tether.lib.forms import CheckboxField, FreeTextField
+from tether.lib.forms import CheckboxField, FreeTextField, PhoneField
 
 
 class CloseRequestForm(forms.Form):
@@ -32,25 +32,11 @@ class CloseRequestForm(forms.Form):
     )
 
 
-_PHONE_CHARACTERS = frozenset("0123456789+-(). ")
-
-
-def validate_phone_number(value: str) -> None:
-    digits = sum(ch.isdigit() for ch in value)
-    if any(ch not in _PHONE_CHARACTERS for ch in value) or digits < 3:
-        raise ValidationError(
-            _("Write a phone number with digits only, for example 413-555-0100."),
-            code="phone",
-        )
-
-
 class CrisisLinesForm(forms.Form):
     """The program's own numbers, as patients see them on the crisis page and safety plan."""
 
-    crisis_line = forms.CharField(
-        label=_("Program crisis line (answered around the clock)"),
-        max_length=32,
-        validators=[validate_phone_number],
+    crisis_line = PhoneField(
+        label=_("Program crisis line (answered around the clock)"), allow_short_codes=True
     )
     crisis_line_takes_texts = CheckboxField(
         label=_("This number takes text messages"),
@@ -61,18 +47,9 @@ class CrisisLinesForm(forms.Form):
             "is lost, so patients see a Text button only when this is ticked."
         ),
     )
-    after_hours_line = forms.CharField(
-        label=_("After-hours on-call number (optional)"),
-        max_length=32,
-        required=False,
-        validators=[validate_phone_number],
+    after_hours_line = PhoneField(
+        label=_("After-hours on-call number (optional)"), required=False, allow_short_codes=True
     )
-
-    def clean_crisis_line(self) -> str:
-        return str(self.cleaned_data["crisis_line"]).strip()
-
-    def clean_after_hours_line(self) -> str:
-        return str(self.cleaned_data["after_hours_line"]).strip()
 
 
 class ClosureForm(forms.Form):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from tether.lib.phones import display_phone
 from tether.organizations.models import Program
 
 
@@ -56,7 +57,7 @@ def program_contacts(program: Program) -> list[CrisisContact]:
     contacts = [
         CrisisContact(
             _("%(program)s crisis line") % {"program": program.name},
-            program.crisis_line,
+            display_phone(program.crisis_line),
             _("Your program's crisis line."),
             # Only when the program says texts reach a person: a text to a landline is lost.
             can_text=program.crisis_line_takes_texts,
@@ -66,7 +67,7 @@ def program_contacts(program: Program) -> list[CrisisContact]:
         contacts.append(
             CrisisContact(
                 _("After-hours on-call clinician"),
-                program.after_hours_line,
+                display_phone(program.after_hours_line),
                 _("Evenings, nights and weekends."),
             )
         )

@@ -5,6 +5,8 @@
 - ``CheckboxField``: a tick box that is true only for the box's own value; anything
   else a browser would never send (``-1``, ``yes``, ``false``) is refused, not read as
   agreement.
+- ``PhoneField``: a phone number, parsed with ``phonenumbers`` and stored in E.164
+  (``tether.lib.phones``); short codes such as 988 only where the field allows them.
 - ``PostedFieldsMixin``: a form whose fields must all be in the POST. A field that is
   missing (a broken page, a script, an old tab) is refused with a message and nothing is
   saved; a field that is present but empty is the person's choice.
@@ -19,6 +21,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from tether.lib.phones import InvalidPhoneNumber, parse_phone
 from tether.lib.text import clean_free_text
 
 CHECKED = "on"  # what a browser sends for a ticked box that has no value attribute
@@ -100,3 +103,36 @@ class PostedFieldsMixin(forms.Form):
             if self.add_prefix(name) not in self.data:
                 self.add_error(name if name in self.fields else None, MISSING_FIELD)
         return data
+
+
+class PhoneField(forms.CharField):
+    """A phone number: refused unless it parses as a valid number of the region (or of
+    another country, written with ``+``); cleaned to E.164. ``allow_short_codes`` keeps
+    national short codes (988, 911) as their digits."""
+
+    def __init__(self, *, allow_short_codes: bool = False, **kwargs: Any) -> None:
+        self.allow_short_codes = allow_short_codes
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        text = clean_free_text(value, multiline=False)
+        if text in self.empty_values:
+            return ""
+        try:
+            return parse_phone(text, allow_short_codes=self.allow_short_codes)
+        except InvalidPhoneNumber:
+            example = (
+                _(
+                    "Write the number with its area code, for example 413-555-0100, or a short "
+                    "code such as 988."
+                )
+                if self.allow_short_codes
+                else _("Write the number with its area code, for example 413-555-0100.")
+            )
+            raise ValidationError(
+                _("This is not a phone number that can be dialled. %(example)s"),
+                code="phone",
+                params={"example": example},
+            ) from None

@@ -15,9 +15,9 @@ SEND = reverse("messaging:send")
 
 def _patient_messages(cast) -> list[str]:
     return list(
-        Message.objects.filter(author=cast.patient).order_by("created_at").values_list(
-            "body", flat=True
-        )
+        Message.objects.filter(author=cast.patient)
+        .order_by("created_at")
+        .values_list("body", flat=True)
     )
 
 
