@@ -92,7 +92,7 @@ def program_settings(request: HttpRequest) -> HttpResponse:
             closure_id = request.POST.get("closure", "")
             closure = (
                 ProgramClosure.objects.filter(pk=int(closure_id), program=program).first()
-                if closure_id.isdigit()
+                if closure_id.isascii() and closure_id.isdigit()
                 else None
             )
             if closure is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -185,3 +186,11 @@ def test_the_takes_texts_box_counts_only_when_ticked(cast, client_as):
     assert response.status_code == 400
     cast.iop.refresh_from_db()
     assert cast.iop.crisis_line_takes_texts is False
+
+
+@pytest.mark.parametrize("forged", ["\u00b2", "\u0661", "1\u00b2", "-1", "99999999999999999999"])
+def test_a_forged_closure_id_is_a_404_not_an_error(cast, client_as, forged):
+    response = client_as(cast.program_admin).post(
+        _url(cast.iop), {"program": cast.iop.pk, "action": "remove_closure", "closure": forged}
+    )
+    assert response.status_code == 404

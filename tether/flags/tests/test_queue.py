@@ -110,3 +110,18 @@ def test_it_shows_a_craving_flag_only_to_those_who_may_see_part2(cast, client_as
     review = reverse("staff:review", args=[cast.patient.patient.pk])
     assert "Daily craving" not in client_as(cast.clinical_lead).get(review).content.decode()
     assert "Daily craving" in client_as(cast.assigned_clinician).get(review).content.decode()
+
+
+def test_a_refused_resolve_keeps_the_note_and_the_choice(cast, client_as):
+    _silent_and_deteriorating(cast)
+    flag = Flag.objects.get(reason="no_login")
+    response = client_as(cast.clinical_lead).post(
+        reverse("flags:act", args=[flag.pk]),
+        {"step": "resolve", "action": "", "note": "Called twice,\r\nno answer\x00"},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Choose what was done." in body
+    assert "Called twice,\nno answer</textarea>" in body
+    flag.refresh_from_db()
+    assert flag.status == "open"
