@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tether.homework.library import Definition, FieldDef, StepDef
 from tether.homework.services import MAX_FEEDBACK_LENGTH, MAX_NOTE_LENGTH
-from tether.lib.forms import CheckboxField, FreeTextField
+from tether.lib.forms import CheckboxField, FreeTextField, PostedFieldsMixin
 
 
 def _too_long() -> dict[str, Any]:
@@ -58,14 +58,21 @@ def _form_field(f: FieldDef) -> forms.Field:
     )
 
 
-class StepForm(forms.Form):
-    """One step of an assignment, built from the template data."""
+class StepForm(PostedFieldsMixin, forms.Form):
+    """One step of an assignment, built from the template data.
+
+    Every text box must be in the POST: a missing one is refused, never saved as
+    blank over what was written before (an unticked choice is simply absent, so
+    choices are not checked)."""
 
     def __init__(self, *args: Any, step: StepDef, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.step = step
         for f in step.fields:
             self.fields[f.key] = _form_field(f)
+        self.posted_fields = tuple(
+            f.key for f in step.fields if f.kind in ("text", "long_text", "list")
+        )
 
     def answers(self, number: int) -> dict[str, Any]:
         return {f"{number}.{key}": value for key, value in self.cleaned_data.items()}

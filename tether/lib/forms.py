@@ -92,13 +92,13 @@ MISSING_FIELD = _(
 
 
 class PostedFieldsMixin(forms.Form):
-    """Refuse a POST that lacks one of ``posted_fields`` (all fields when empty)."""
+    """Refuse a POST that lacks one of ``posted_fields`` (every field when None)."""
 
-    posted_fields: tuple[str, ...] = ()
+    posted_fields: tuple[str, ...] | None = None  # None: every field
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        names = self.posted_fields or tuple(self.fields)
+        names = tuple(self.fields) if self.posted_fields is None else self.posted_fields
         for name in names:
             if self.add_prefix(name) not in self.data:
                 self.add_error(name if name in self.fields else None, MISSING_FIELD)
