@@ -23,15 +23,19 @@ class CrisisContact:
     can_call: bool = True
     text_body: str = ""  # prefilled SMS body, e.g. "HOME" for Crisis Text Line
     can_text: bool = False
+    dial: str = ""  # the stored number (E.164) when ``number`` is formatted for reading
+
+    def _digits(self) -> str:
+        source = self.dial or self.number
+        return "".join(ch for ch in source if (ch.isascii() and ch.isdigit()) or ch == "+")
 
     @property
     def tel_href(self) -> str:
-        return "tel:" + "".join(ch for ch in self.number if ch.isdigit() or ch == "+")
+        return "tel:" + self._digits()
 
     @property
     def sms_href(self) -> str:
-        digits = "".join(ch for ch in self.number if ch.isdigit() or ch == "+")
-        return f"sms:{digits}" + (f"?&body={self.text_body}" if self.text_body else "")
+        return f"sms:{self._digits()}" + (f"?&body={self.text_body}" if self.text_body else "")
 
 
 NATIONAL_CONTACTS: tuple[CrisisContact, ...] = (
@@ -59,6 +63,7 @@ def program_contacts(program: Program) -> list[CrisisContact]:
             _("%(program)s crisis line") % {"program": program.name},
             display_phone(program.crisis_line),
             _("Your program's crisis line."),
+            dial=program.crisis_line,
             # Only when the program says texts reach a person: a text to a landline is lost.
             can_text=program.crisis_line_takes_texts,
         )
@@ -69,6 +74,7 @@ def program_contacts(program: Program) -> list[CrisisContact]:
                 _("After-hours on-call clinician"),
                 display_phone(program.after_hours_line),
                 _("Evenings, nights and weekends."),
+                dial=program.after_hours_line,
             )
         )
     return contacts
