@@ -162,6 +162,10 @@ TETHER_LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 5, minimum=1)
 TETHER_LOGIN_LOCKOUT_MAX_MINUTES = env_int("LOGIN_LOCKOUT_MAX_MINUTES", 60, minimum=1)
 AXES_COOLOFF_TIME = "tether.accounts.lockout.cool_off"
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for "ip_address" above; the address is limited on purpose apart and far
+# more loosely (tether.accounts.lockout.AddressLimitBackend), so that one clinic Wi-Fi is
+# not locked out by a few patients' typos (issue 12 item 7).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tether.accounts.views.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
