@@ -27,7 +27,7 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -113,24 +113,34 @@ def _people(organizations: int) -> list[tuple[int, list[tuple[int, str]], list[i
 
 
 COLUMNS = (
+    "id",
+    *(
+        "chain_key",
+        "organization_id",
+        "occurred_at",
+        "actor_id",
+        "actor_role",
+        "acting_as",
+        "relation",
+        "patient_id",
+        "action",
+        "category",
+        "object_type",
+        "object_id",
+        "purpose",
+        "client_address",
+        "outcome",
+    ),
+    "entry_hash",
+)
+SEAL_COLUMNS = (
+    "event_id",
     "chain_key",
     "sequence",
-    "organization_id",
-    "occurred_at",
-    "actor_id",
-    "actor_role",
-    "acting_as",
-    "relation",
-    "patient_id",
-    "action",
-    "category",
-    "object_type",
-    "object_id",
-    "purpose",
-    "client_address",
-    "outcome",
     "previous_hash",
     "row_hash",
+    "version",
+    "sealed_at",
 )
 
 
@@ -138,30 +148,35 @@ Head = tuple[int, int, str, dt.datetime]  # chain key, last sequence, last hash,
 
 
 def _generate(
-    events: int, people: list[tuple[int, list[tuple[int, str]], list[int]]], heads: list[Head]
+    events: int,
+    people: list[tuple[int, list[tuple[int, str]], list[int]]],
+    heads: list[Head],
+    seals: list[tuple[object, ...]],
 ) -> Iterator[tuple[object, ...]]:
-    """Yield rows in COLUMNS order, chain by chain, hashed like the writer does; append
-    each chain's head to ``heads`` once its rows are out."""
+    """Yield event rows in COLUMNS order, chain by chain, hashed and sealed like the
+    writer and the sealer do (the seals go to ``seals``); append each chain's head to
+    ``heads`` once its rows are out."""
     from tether.privacy import chain
     from tether.privacy.models import GENESIS_HASH
 
-    assert COLUMNS[:-2] == chain.CANONICAL_FIELDS  # noqa: S101 - the bench writes what verify reads
+    assert COLUMNS[1:-1] == chain.ENTRY_FIELDS  # noqa: S101 - the bench writes what verify reads
     rng = random.Random(2026)  # noqa: S311 - synthetic data, not security
     actions = ["view"] * 8 + ["create", "update"]
     categories = ["general", "mental_health", "self_report", "part2"]
     purposes = ["TREAT", "TREAT", "TREAT", "HOPERAT", "PATRQT"]
     per_org = events // len(people)
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    event_id = 0
     for index, (org_id, staff, patients) in enumerate(people):
         count = per_org + (events - per_org * len(people) if index == 0 else 0)
         previous = GENESIS_HASH
         when = start
         for sequence in range(1, count + 1):
+            event_id += 1
             when += dt.timedelta(microseconds=rng.randrange(1, 3_000_000))
             actor_id, role = staff[rng.randrange(len(staff))]
             values = (
                 org_id,
-                sequence,
                 org_id,
                 when,
                 actor_id,
@@ -177,27 +192,33 @@ def _generate(
                 f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
                 "denied" if rng.random() < 0.03 else "allowed",
             )
-            row_hash = chain.compute_hash(previous, chain.canonical_values(values))
-            yield (*values, previous, row_hash)
+            entry = chain.entry_hash_of(values)
+            row_hash = chain.seal_hash(
+                previous, chain_key=org_id, sequence=sequence, event_id=event_id, entry=entry
+            )
+            seals.append((event_id, org_id, sequence, previous, row_hash, 2, when))
+            yield (event_id, *values, entry)
             previous = row_hash
         heads.append((org_id, count, previous, when))
 
 
-def _load(url: str, rows: Iterator[tuple[object, ...]]) -> int:
+def _load_table(
+    url: str, table: str, columns: tuple[str, ...], rows: Iterable[tuple[object, ...]]
+) -> int:
     from django.db import connection, transaction
 
     loaded = 0
     if urlsplit(url).scheme.startswith("postgres"):
         with connection.cursor() as wrapper:
             raw = wrapper.cursor
-            with raw.copy(f"COPY privacy_auditevent ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
                     loaded += 1
     else:
         sql = (
-            f"INSERT INTO privacy_auditevent ({', '.join(COLUMNS)}) "  # noqa: S608 - fixed names
-            f"VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - fixed names
+            f"VALUES ({', '.join(['%s'] * len(columns))})"
         )
         batch = []
         with transaction.atomic(), connection.cursor() as cursor:
@@ -210,6 +231,19 @@ def _load(url: str, rows: Iterator[tuple[object, ...]]) -> int:
             if batch:
                 cursor.executemany(sql, batch)
                 loaded += len(batch)
+    return loaded
+
+
+def _load(url: str, rows: Iterator[tuple[object, ...]], seals: list[tuple[object, ...]]) -> int:
+    from django.db import connection
+
+    loaded = _load_table(url, "privacy_auditevent", COLUMNS, rows)
+    _load_table(url, "privacy_auditseal", SEAL_COLUMNS, seals)
+    if urlsplit(url).scheme.startswith("postgres"):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('privacy_auditevent', 'id'), %s)", [loaded]
+            )
     return loaded
 
 
@@ -229,7 +263,7 @@ def _set_heads(heads: list[Head]) -> None:
 
 
 def _time_writer(samples: int, *, one_transaction: bool) -> float:
-    """Events per second through the real writer (three statements per event), each
+    """Events per second through the real writer (two inserts per event, no lock), each
     event committed on its own or all in one transaction."""
     from django.db import transaction
 
@@ -294,7 +328,8 @@ def main() -> None:
 
         started = time.perf_counter()
         heads: list[Head] = []
-        loaded = _load(url, _generate(args.events, people, heads))
+        seals: list[tuple[object, ...]] = []
+        loaded = _load(url, _generate(args.events, people, heads, seals), seals)
         _set_heads(heads)
         generated = time.perf_counter() - started
         if connection.vendor == "postgresql":

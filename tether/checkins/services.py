@@ -92,7 +92,7 @@ def response_close_expired(*, response: Response, now: dt.datetime | None = None
     """Close a draft whose window has passed: kept as incomplete, never scored."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Response.objects.select_for_update().get(pk=response.pk)
+        locked = Response.objects.select_for_update(no_key=True).get(pk=response.pk)
         if locked.status != Response.Status.DRAFT or now < locked.expires_at:
             return False
         locked.status = Response.Status.INCOMPLETE
@@ -170,7 +170,7 @@ def answer_save(*, actor: User, response: Response, item: engine.Item, raw: obje
         raise ResponseExpired
     spec = response.instrument.spec
     with transaction.atomic():
-        locked = Response.objects.select_for_update().get(pk=response.pk)
+        locked = Response.objects.select_for_update(no_key=True).get(pk=response.pk)
         if locked.status != Response.Status.DRAFT:
             raise ResponseClosed
         answer, _ = Answer.objects.update_or_create(
@@ -224,7 +224,7 @@ def response_submit(
         response_close_expired(response=response, now=now)
         raise ResponseExpired
     with transaction.atomic():
-        locked = Response.objects.select_for_update().get(pk=response.pk)
+        locked = Response.objects.select_for_update(no_key=True).get(pk=response.pk)
         if locked.status != Response.Status.DRAFT:
             return Submitted(locked, already=True)
         answers = answers_of(locked)

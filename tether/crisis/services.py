@@ -8,6 +8,7 @@ its audit event in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -16,6 +17,7 @@ from django.utils import timezone
 from tether.accounts.models import User
 from tether.crisis.models import Level, UrgentContactEvent, UrgentContactRequest
 from tether.flags.services import evaluate_soon
+from tether.lib.transactions import retry_on_conflict
 from tether.notifications.models import Notification
 from tether.notifications.services import notify
 from tether.organizations.models import Program, StaffMember
@@ -29,6 +31,12 @@ if TYPE_CHECKING:
 
 # Urgent requests are written by the patient and answered by the team.
 CATEGORY = Category.SHARED
+# What staff write when they take a request (acknowledged; contact documented and
+# closed): a clinical follow-up note, which the program's on-call clinician and clinical
+# lead may create for every patient of their programs (docs/PRIVACY.md). Not relabelled
+# Part 2: it holds codes and a next step, never the message's words (those stay in the
+# Part 2 message), and on-call must be able to answer every patient in a crisis.
+FOLLOW_UP_CATEGORY = Category.MENTAL_HEALTH
 
 _NEXT_LEVEL = {
     Level.CARE_TEAM: Level.CLINICAL_LEAD,
@@ -87,13 +95,19 @@ def expected_contact_by(request: UrgentContactRequest) -> dt.datetime:
     return request.raised_at + dt.timedelta(minutes=3 * request.program.escalation_minutes)
 
 
-def _audit(request: UrgentContactRequest, *, actor: User | None, action: Action) -> AuditEvent:
+def _audit(
+    request: UrgentContactRequest,
+    *,
+    actor: User | None,
+    action: Action,
+    category: Category = CATEGORY,
+) -> AuditEvent:
     return audit.record(
         request=None,
         actor=actor,
         patient=request.patient,
         action=action,
-        category=CATEGORY,
+        category=category,
         purpose=Purpose.TREATMENT,
         outcome=AuditEvent.Outcome.ALLOWED,
         obj=request,
@@ -155,13 +169,32 @@ def urgent_contact_raise(
 
     In office hours it goes to the care team, after hours to the on-call clinician.
     A patient with a request still open gets that request back, with the new call
-    recorded on it, instead of a second one.
+    recorded on it, instead of a second one: two taps at once (a double tap, or the
+    button and a risky answer) save one request. A transaction that loses a lock
+    conflict is run again (``retry_on_conflict``), so a tap is never lost to one.
     """
     now = now or timezone.now()
     source = UrgentContactRequest.Source(source)
     program = program_of(patient)
+    return retry_on_conflict(
+        lambda: _raise_once(patient=patient, source=source, program=program, now=now, actor=actor),
+        what="urgent-contact request",
+    )
+
+
+def _raise_once(
+    *,
+    patient: Patient,
+    source: UrgentContactRequest.Source,
+    program: Program,
+    now: dt.datetime,
+    actor: User | None,
+) -> UrgentContactRequest:
     with transaction.atomic():
-        Patient.objects.select_for_update().filter(pk=patient.pk).first()  # one at a time
+        # Lock order (docs/ARCHITECTURE.md, "Locks"): the patient row first, FOR NO KEY
+        # UPDATE, so that two raises for one patient take turns while the inserts that
+        # name the patient (audit events, messages) never wait on it.
+        Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).first()
         evaluate_soon(patient.pk)  # flag rules (crisis pathway), after the commit
         existing = (
             UrgentContactRequest.objects.filter(patient=patient)
@@ -221,27 +254,36 @@ def urgent_contact_escalate_due(*, now: dt.datetime | None = None) -> int:
         ).values_list("pk", flat=True)
     )
     for pk in due_ids:
-        with transaction.atomic():
-            request = (
-                UrgentContactRequest.objects.select_for_update()
-                .select_related("program", "patient", "organization")
-                .filter(
-                    pk=pk,
-                    status=UrgentContactRequest.Status.OPEN,
-                    escalate_at__isnull=False,
-                    escalate_at__lte=now,
-                )
-                .first()
-            )
-            if request is None:
-                continue  # acknowledged or escalated meanwhile
-            next_level = _NEXT_LEVEL.get(Level(request.level))
-            if next_level is None:
-                continue
-            _route(request, next_level, kind=UrgentContactEvent.Kind.ESCALATED, now=now)
-            _audit(request, actor=None, action=Action.UPDATE)
+        if retry_on_conflict(
+            functools.partial(_escalate_once, pk, now=now), what="urgent-request escalation"
+        ):
             moved += 1
     return moved
+
+
+def _escalate_once(pk: int, *, now: dt.datetime) -> bool:
+    with transaction.atomic():
+        # Only the request's own row is locked (of=self): the program, patient and
+        # organization joined for reading stay free for everyone else.
+        request = (
+            UrgentContactRequest.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("program", "patient", "organization")
+            .filter(
+                pk=pk,
+                status=UrgentContactRequest.Status.OPEN,
+                escalate_at__isnull=False,
+                escalate_at__lte=now,
+            )
+            .first()
+        )
+        if request is None:
+            return False  # acknowledged or escalated meanwhile
+        next_level = _NEXT_LEVEL.get(Level(request.level))
+        if next_level is None:
+            return False
+        _route(request, next_level, kind=UrgentContactEvent.Kind.ESCALATED, now=now)
+        _audit(request, actor=None, action=Action.UPDATE)
+        return True
 
 
 def urgent_contact_acknowledge(
@@ -250,7 +292,7 @@ def urgent_contact_acknowledge(
     """A clinician takes the request: the escalation clock stops."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = UrgentContactRequest.objects.select_for_update().get(pk=request.pk)
+        locked = UrgentContactRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
         if locked.status != UrgentContactRequest.Status.OPEN:
             return locked
         locked.status = UrgentContactRequest.Status.ACKNOWLEDGED
@@ -266,7 +308,7 @@ def urgent_contact_acknowledge(
             occurred_at=now,
             actor=user,
         )
-        _audit(locked, actor=user, action=Action.UPDATE)
+        _audit(locked, actor=user, action=Action.CREATE, category=FOLLOW_UP_CATEGORY)
     return locked
 
 
@@ -283,7 +325,7 @@ def urgent_contact_close(
     """Document the contact and close the request (acknowledging it first if need be)."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = UrgentContactRequest.objects.select_for_update().get(pk=request.pk)
+        locked = UrgentContactRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
         if locked.status == UrgentContactRequest.Status.CLOSED:
             return locked
         if locked.status == UrgentContactRequest.Status.OPEN:
@@ -305,7 +347,7 @@ def urgent_contact_close(
             occurred_at=now,
             actor=user,
         )
-        _audit(locked, actor=user, action=Action.UPDATE)
+        _audit(locked, actor=user, action=Action.CREATE, category=FOLLOW_UP_CATEGORY)
     return locked
 
 

@@ -78,7 +78,7 @@ def family_answers_save(
     if category == Category.PART2:
         raise FamilyAnswersError("part2")
     with transaction.atomic():
-        answers, _created = FamilyAnswers.objects.select_for_update().get_or_create(
+        answers, _created = FamilyAnswers.objects.select_for_update(no_key=True).get_or_create(
             assignment=assignment,
             author=author,
             defaults={

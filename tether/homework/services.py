@@ -128,7 +128,7 @@ def answers_save(
 ) -> HomeworkAnswers:
     """Merge one step's answers into what is saved (nothing earlier is lost)."""
     with transaction.atomic():
-        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        locked = Assignment.objects.select_for_update(no_key=True).get(pk=assignment.pk)
         answers, _created = HomeworkAnswers.objects.get_or_create(
             assignment=locked,
             defaults={
@@ -157,7 +157,7 @@ def answers_save(
 
 def assignment_complete(*, assignment: Assignment, actor: User, purpose: Purpose) -> Assignment:
     with transaction.atomic():
-        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        locked = Assignment.objects.select_for_update(no_key=True).get(pk=assignment.pk)
         if locked.status != Assignment.Status.DONE:
             locked.status = Assignment.Status.DONE
             locked.completed_at = timezone.now()

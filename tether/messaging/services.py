@@ -229,7 +229,7 @@ def _send_from_outside(
     category = category_for(thread)
     try:
         with transaction.atomic():
-            locked = Thread.objects.select_for_update().get(pk=thread.pk)
+            locked = Thread.objects.select_for_update(no_key=True).get(pk=thread.pk)
             message = Message.objects.create(
                 organization_id=patient.organization_id,
                 thread=locked,
@@ -329,7 +329,11 @@ def message_send_by_staff(
     idempotency_key = resend.key
     try:
         with transaction.atomic():
-            locked = Thread.objects.select_for_update().select_related("patient").get(pk=thread.pk)
+            locked = (
+                Thread.objects.select_for_update(no_key=True, of=("self",))
+                .select_related("patient")
+                .get(pk=thread.pk)
+            )
             waited = (
                 int((now - locked.awaiting_reply_since).total_seconds())
                 if locked.awaiting_reply_since is not None

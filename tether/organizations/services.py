@@ -49,7 +49,7 @@ def program_crisis_lines_set(
 ) -> Program:
     """Change the numbers patients see on the crisis page and the safety plan."""
     with transaction.atomic():
-        locked = Program.objects.select_for_update().get(pk=program.pk)
+        locked = Program.objects.select_for_update(no_key=True).get(pk=program.pk)
         locked.crisis_line = crisis_line
         locked.after_hours_line = after_hours_line
         locked.crisis_line_takes_texts = takes_texts

@@ -1,7 +1,9 @@
 """The audit trail: every read, write and denied attempt on patient data.
 
-``record(...)`` writes one ``AuditEvent`` (ids and codes only) at the end of its
-organization's hash chain. Two rules about transactions:
+``record(...)`` writes one ``AuditEvent`` (ids and codes only) with its entry hash,
+and queues it for the sealer (``tether.privacy.sealer``), which links it into its
+organization's hash chain a moment later. Recording holds no lock that another
+request waits on (docs/ARCHITECTURE.md, "Locks"). Two rules about transactions:
 
 - An **allowed** event joins the caller's transaction: a service that changes data
   and records its event in one ``transaction.atomic()`` block either commits both or
@@ -27,12 +29,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from tether.privacy import chain
-from tether.privacy.models import SYSTEM_CHAIN, AuditChainHead, AuditEvent, Purpose
+from tether.privacy.models import SYSTEM_CHAIN, AuditEvent, AuditPending, Purpose
 from tether.privacy.policy import Action, Category, Relation
 
 if TYPE_CHECKING:
@@ -95,76 +97,38 @@ def _actor_role(user: Any) -> str:
 
 # --- Writing ----------------------------------------------------------------------------
 
-_ADVANCE_SQL = (
-    "UPDATE {table} SET last_sequence = last_sequence + 1 "
-    "WHERE chain_key = %s RETURNING last_sequence, last_hash"
-)
 
-
-def _advance_head(chain_key: int, organization_id: int | None) -> tuple[int, str]:
-    """Take the next sequence number of a chain, locking its head until commit.
-
-    ``UPDATE ... RETURNING`` both locks the head row (PostgreSQL) and takes the
-    database's write lock (SQLite), so two writers of one chain never get the same
-    number and writers of different chains never wait for each other.
-    """
-    sql = _ADVANCE_SQL.format(table=connection.ops.quote_name(AuditChainHead._meta.db_table))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [chain_key])
-        row = cursor.fetchone()
-        if row is None:
-            # The chain's first event: create its head (a concurrent writer may win).
-            AuditChainHead.objects.bulk_create(
-                [AuditChainHead(chain_key=chain_key, organization_id=organization_id)],
-                ignore_conflicts=True,
-            )
-            cursor.execute(sql, [chain_key])
-            row = cursor.fetchone()
-    sequence, previous_hash = row
-    return int(sequence), str(previous_hash)
-
-
-def _append(event: AuditEvent) -> AuditEvent:
+def _prepare(event: AuditEvent) -> AuditEvent:
     event.chain_key = event.organization_id or SYSTEM_CHAIN
-    event.sequence, event.previous_hash = _advance_head(event.chain_key, event.organization_id)
-    # The time is taken under the chain's lock, so time order is sequence order.
     event.occurred_at = timezone.now()
-    event.row_hash = chain.compute_hash(event.previous_hash, chain.canonical(event))
-    event.save(force_insert=True)
-    AuditChainHead.objects.filter(pk=event.chain_key).update(
-        last_hash=event.row_hash, last_occurred_at=event.occurred_at
-    )
+    event.entry_hash = chain.entry_hash(event)
     return event
 
 
-def record(
+def _append(event: AuditEvent) -> AuditEvent:
+    """Insert the event and its place in the sealer's queue. No lock that other work
+    waits on: two inserts, each touching only its own new row (and, for the foreign
+    keys, a KEY SHARE lock on the rows it names, which conflicts only with deleting
+    them or changing their keys)."""
+    _prepare(event)
+    event.save(force_insert=True)
+    AuditPending.objects.create(event=event, chain_key=event.chain_key)
+    return event
+
+
+def _event(
     *,
-    request: HttpRequest | None,
-    actor: User | None,
+    acting_user: Any,
+    address: str | None,
     patient: Patient | None,
     action: Action,
     category: Category,
     purpose: Purpose,
     outcome: AuditEvent.Outcome,
-    obj: models.Model | None = None,
-    acting_as: str = "",
-    relation: Relation | str = "",
+    obj: models.Model | None,
+    acting_as: str,
+    relation: Relation | str,
 ) -> AuditEvent:
-    """Append one event to the trail (see the module docstring for transactions).
-
-    ``request=None`` takes the client address (and, when ``actor`` is None, the actor)
-    from the request-scoped context.
-    """
-    context = _context.get()
-    acting_user: Any = actor
-    if request is not None:
-        address = client_address(request)
-    elif context is not None:
-        address = context.client_address
-        if acting_user is None:
-            acting_user = context.user
-    else:
-        address = None
     is_person = acting_user is not None and bool(acting_user.is_authenticated)
     organization_id = (
         patient.organization_id
@@ -186,6 +150,49 @@ def record(
         client_address=address,
         outcome=str(outcome.value if isinstance(outcome, AuditEvent.Outcome) else outcome),
     )
+    return event
+
+
+def _actor_and_address(request: HttpRequest | None, actor: Any) -> tuple[Any, str | None]:
+    context = _context.get()
+    if request is not None:
+        return actor, client_address(request)
+    if context is not None:
+        return (actor if actor is not None else context.user), context.client_address
+    return actor, None
+
+
+def record(
+    *,
+    request: HttpRequest | None,
+    actor: User | None,
+    patient: Patient | None,
+    action: Action,
+    category: Category,
+    purpose: Purpose,
+    outcome: AuditEvent.Outcome,
+    obj: models.Model | None = None,
+    acting_as: str = "",
+    relation: Relation | str = "",
+) -> AuditEvent:
+    """Append one event to the trail (see the module docstring for transactions).
+
+    ``request=None`` takes the client address (and, when ``actor`` is None, the actor)
+    from the request-scoped context.
+    """
+    acting_user, address = _actor_and_address(request, actor)
+    event = _event(
+        acting_user=acting_user,
+        address=address,
+        patient=patient,
+        action=action,
+        category=category,
+        purpose=purpose,
+        outcome=outcome,
+        obj=obj,
+        acting_as=acting_as,
+        relation=relation,
+    )
     if event.outcome == AuditEvent.Outcome.DENIED:
         # Durable: committed now, whatever the request does next; refuses to nest.
         with transaction.atomic(durable=True):
@@ -193,6 +200,83 @@ def record(
     # Joins the caller's transaction (no savepoint: if this fails, the change fails).
     with transaction.atomic(savepoint=False):
         return _append(event)
+
+
+def event_for(
+    *,
+    request: HttpRequest | None,
+    actor: User | None,
+    patient: Patient | None,
+    action: Action,
+    category: Category,
+    purpose: Purpose,
+    outcome: AuditEvent.Outcome = AuditEvent.Outcome.ALLOWED,
+    object_type: str = "",
+    acting_as: str = "",
+    relation: Relation | str = "",
+) -> AuditEvent:
+    """An event ready for ``append_many`` (not saved): the same fields ``record`` fills."""
+    acting_user, address = _actor_and_address(request, actor)
+    event = _event(
+        acting_user=acting_user,
+        address=address,
+        patient=patient,
+        action=action,
+        category=category,
+        purpose=purpose,
+        outcome=outcome,
+        obj=None,
+        acting_as=acting_as,
+        relation=relation,
+    )
+    event.object_type = object_type
+    return event
+
+
+def append_many(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Append allowed events built by ``event_for`` in two bulk inserts (a list page:
+    one event per patient shown). Joins the caller's transaction like ``record``."""
+    if not events:
+        return []
+    if any(event.outcome != AuditEvent.Outcome.ALLOWED for event in events):
+        raise ValueError("append_many writes allowed events; record a denial with record()")
+    for event in events:
+        _prepare(event)
+    with transaction.atomic(savepoint=False):
+        AuditEvent.objects.bulk_create(events)
+        AuditPending.objects.bulk_create(
+            [AuditPending(event=event, chain_key=event.chain_key) for event in events]
+        )
+    return events
+
+
+def record_many(
+    *,
+    request: HttpRequest | None,
+    actor: User | None,
+    patients: list[Patient],
+    action: Action,
+    category: Category,
+    purpose: Purpose,
+    object_type: str = "",
+    relation: Relation | str = "",
+) -> list[AuditEvent]:
+    """One allowed event per patient, in two inserts (see ``append_many``)."""
+    return append_many(
+        [
+            event_for(
+                request=request,
+                actor=actor,
+                patient=patient,
+                action=action,
+                category=category,
+                purpose=purpose,
+                object_type=object_type,
+                relation=relation,
+            )
+            for patient in patients
+        ]
+    )
 
 
 def record_access(

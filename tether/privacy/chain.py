@@ -1,15 +1,22 @@
-"""The audit trail's hash chain: the canonical form of a row, its hash, and the walk
-that verifies a chain.
+"""The audit trail's hash chain: canonical forms, hashes, and the walk that verifies a
+chain.
 
-Each organization has its own chain (``AuditEvent.chain_key`` is the organization's
-id, or ``SYSTEM_CHAIN`` for events that belong to no organization). Within a chain,
-events are numbered 1, 2, 3, ... without gaps, and each row's ``row_hash`` is::
+Each organization has its own chain (``chain_key`` is the organization's id, or
+``SYSTEM_CHAIN`` for events that belong to no organization). Recording an event takes
+no chain lock: the writer stores the event with its **entry hash**::
 
-    SHA-256( previous_hash + canonical(row) )     (hex, lower case)
+    entry_hash = SHA-256( canonical_entry(event) )                      (hex, lower case)
 
-where ``previous_hash`` is the ``row_hash`` of the event before it (``GENESIS_HASH``,
-64 zeros, for sequence 1) and ``canonical(row)`` is the compact JSON array described
-in ``canonical`` below. docs/PRIVACY.md gives the same definition for auditors who
+and the sealer (``tether.privacy.sealer``) later gives it the next place in its chain
+as an ``AuditSeal``, numbered 1, 2, 3, ... without gaps::
+
+    row_hash = SHA-256( previous_hash + canonical_seal(chain_key, sequence,
+                                                       event_id, entry_hash) )
+
+where ``previous_hash`` is the ``row_hash`` of the seal before it (``GENESIS_HASH``,
+64 zeros, for sequence 1). Events written before sealing existed keep their original
+version-1 hash, which covers the row itself with its sequence
+(``canonical_v1``). docs/PRIVACY.md gives the same definitions for auditors who
 want to check a chain with their own tools.
 """
 
@@ -21,20 +28,21 @@ import hashlib
 import ipaddress
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import OuterRef, Subquery
 
-from tether.privacy.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from tether.privacy.models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditSeal
 
-CANONICAL_VERSION = "tether-audit-v1"
+V1 = "tether-audit-v1"
+ENTRY_VERSION = "tether-audit-entry-v2"
+SEAL_VERSION = "tether-audit-v2"
 
-# The row's fields in canonical order. ``values_list(*CANONICAL_FIELDS)`` yields
-# tuples that ``canonical_values`` turns into the canonical form.
-CANONICAL_FIELDS = (
+# The event's fields in canonical order (its place in the chain is not among them:
+# the seal adds it).
+ENTRY_FIELDS = (
     "chain_key",
-    "sequence",
     "organization_id",
     "occurred_at",
     "actor_id",
@@ -50,8 +58,11 @@ CANONICAL_FIELDS = (
     "client_address",
     "outcome",
 )
-_OCCURRED_AT = CANONICAL_FIELDS.index("occurred_at")
-_CLIENT_ADDRESS = CANONICAL_FIELDS.index("client_address")
+# Version 1 (events written before sealing): the same fields with the sequence second.
+V1_FIELDS = (ENTRY_FIELDS[0], "sequence", *ENTRY_FIELDS[1:])
+
+_ENTRY_TIME = ENTRY_FIELDS.index("occurred_at")
+_ENTRY_ADDRESS = ENTRY_FIELDS.index("client_address")
 
 # Compact, ASCII-only JSON: one byte string for one row, on every platform.
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
@@ -98,29 +109,56 @@ def format_time(value: dt.datetime) -> str:
     return value.astimezone(_UTC).isoformat(timespec="microseconds")
 
 
-def canonical_values(values: Sequence[Any]) -> str:
-    """The canonical form of a row given as values in ``CANONICAL_FIELDS`` order.
-
-    A JSON array (RFC 8259, no spaces, non-ASCII escaped) whose first element is
-    ``CANONICAL_VERSION`` followed by the fields in ``CANONICAL_FIELDS`` order:
-    ids and numbers as JSON integers (``null`` when empty), codes as JSON strings
-    (``""`` when empty), ``occurred_at`` as ISO 8601 in UTC with microseconds
-    (``2026-03-03T19:15:00.123456+00:00``) and ``client_address`` as text or ``null``.
-    """
-    row: list[object] = [CANONICAL_VERSION, *values]
-    row[1 + _OCCURRED_AT] = format_time(values[_OCCURRED_AT])
-    address = values[_CLIENT_ADDRESS]
+def _canonical(version: str, values: Sequence[Any], time_at: int, address_at: int) -> str:
+    row: list[object] = [version, *values]
+    row[1 + time_at] = format_time(values[time_at])
+    address = values[address_at]
     if address is not None:
-        row[1 + _CLIENT_ADDRESS] = _stored_address(address)
+        row[1 + address_at] = _stored_address(address)
     return _ENCODER.encode(row)
 
 
-def canonical(event: AuditEvent) -> str:
-    return canonical_values([getattr(event, name) for name in CANONICAL_FIELDS])
+def canonical_entry(values: Sequence[Any]) -> str:
+    """The canonical form of an event given as values in ``ENTRY_FIELDS`` order.
+
+    A JSON array (RFC 8259, no spaces, non-ASCII escaped) whose first element is
+    ``ENTRY_VERSION`` followed by the fields: ids as JSON integers (``null`` when
+    empty), codes as JSON strings (``""`` when empty), ``occurred_at`` as ISO 8601 in
+    UTC with microseconds (``2026-03-03T19:15:00.123456+00:00``) and
+    ``client_address`` as text or ``null``.
+    """
+    return _canonical(ENTRY_VERSION, values, _ENTRY_TIME, _ENTRY_ADDRESS)
 
 
-def compute_hash(previous_hash: str, canonical_form: str) -> str:
-    return hashlib.sha256((previous_hash + canonical_form).encode("ascii")).hexdigest()
+def canonical_v1(values: Sequence[Any]) -> str:
+    """Version 1: the same form, ``V1`` first and the sequence after chain_key."""
+    return _canonical(V1, values, _ENTRY_TIME + 1, _ENTRY_ADDRESS + 1)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def entry_hash_of(values: Sequence[Any]) -> str:
+    return _sha256(canonical_entry(values))
+
+
+def entry_hash(event: AuditEvent) -> str:
+    return entry_hash_of([getattr(event, name) for name in ENTRY_FIELDS])
+
+
+def seal_hash(
+    previous_hash: str, *, chain_key: int, sequence: int, event_id: int, entry: str
+) -> str:
+    """The row hash of a version-2 seal."""
+    return _sha256(
+        previous_hash + _ENCODER.encode([SEAL_VERSION, chain_key, sequence, event_id, entry])
+    )
+
+
+def v1_hash(previous_hash: str, values: Sequence[Any]) -> str:
+    """The row hash of a version-1 event, given its values in ``V1_FIELDS`` order."""
+    return _sha256(previous_hash + canonical_v1(values))
 
 
 # --- Verification ---------------------------------------------------------------------
@@ -140,14 +178,33 @@ class Problem:
 class ChainReport:
     chain_key: int
     organization_id: int | None
-    events: int = 0
+    events: int = 0  # sealed events walked
     head_sequence: int = 0
     head_hash: str = GENESIS_HASH
     head_occurred_at: dt.datetime | None = None
     problem: Problem | None = None
+    # Events written but not sealed yet (checked against their entry hash).
+    unsealed: int = 0
+    oldest_unsealed_at: dt.datetime | None = None
+    unsealed_problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None and not self.unsealed_problems
 
 
-_WALK_FIELDS = ("id", *CANONICAL_FIELDS, "previous_hash", "row_hash")
+_EVENT_FIELDS = tuple(f"event__{name}" for name in ENTRY_FIELDS)
+_WALK_FIELDS = (
+    "sequence",
+    "event_id",
+    "chain_key",
+    "version",
+    "previous_hash",
+    "row_hash",
+    "event__entry_hash",
+    *_EVENT_FIELDS,
+)
+_FIRST_VALUE = len(_WALK_FIELDS) - len(ENTRY_FIELDS)
 
 
 def chain_keys() -> list[int]:
@@ -157,19 +214,48 @@ def chain_keys() -> list[int]:
     return sorted(keys)
 
 
-def _rows(chain_key: int, up_to: int | None, chunk_size: int) -> Iterator[tuple[Any, ...]]:
-    rows = AuditEvent.objects.filter(chain_key=chain_key)
+def _seals(chain_key: int, up_to: int | None, chunk_size: int) -> Iterator[tuple[Any, ...]]:
+    rows = AuditSeal.objects.filter(chain_key=chain_key)
     if up_to is not None:
         rows = rows.filter(sequence__lte=up_to)
     return rows.order_by("sequence").values_list(*_WALK_FIELDS).iterator(chunk_size=chunk_size)
 
 
+def _check_seal(row: tuple[Any, ...], expected_previous: str) -> str | None:
+    """What is wrong with one seal's hashes ("changed" detail), or None."""
+    sequence, event_id, seal_chain, version, previous_hash, stored_hash, stored_entry = row[
+        :_FIRST_VALUE
+    ]
+    values = row[_FIRST_VALUE:]
+    if values[0] != seal_chain:
+        return f"sequence {sequence} (id {event_id}) was moved to another chain"
+    if version == AuditSeal.Version.V1:
+        computed = v1_hash(previous_hash, [values[0], sequence, *values[1:]])
+        if computed != stored_hash:
+            return f"sequence {sequence} (id {event_id}) was changed: its fields no longer match its row_hash"
+        return None
+    if stored_entry is None or entry_hash_of(values) != stored_entry:
+        return f"sequence {sequence} (id {event_id}) was changed: its fields no longer match its entry_hash"
+    computed = seal_hash(
+        previous_hash,
+        chain_key=seal_chain,
+        sequence=sequence,
+        event_id=event_id,
+        entry=stored_entry,
+    )
+    if computed != stored_hash:
+        return f"sequence {sequence} (id {event_id}) was changed: its seal no longer matches its row_hash"
+    return None
+
+
 def verify_chain(chain_key: int, *, chunk_size: int = 5000) -> ChainReport:
-    """Walk one chain in sequence order, recomputing every hash; stop at the first bad row.
+    """Walk one chain's seals in sequence order, recomputing every hash; stop at the
+    first bad one. Then check every event of the chain that is not sealed yet against
+    its entry hash.
 
     Reads as a stream (server-side cursor on PostgreSQL), so memory stays flat
-    whatever the chain's length. Events appended while the walk runs are not
-    walked: the walk goes up to the chain head as it was when it started.
+    whatever the chain's length. Seals added while the walk runs are not walked: the
+    walk goes up to the chain head as it was when it started.
     """
     head = AuditChainHead.objects.filter(pk=chain_key).values_list(
         "last_sequence", "last_hash", "organization_id"
@@ -186,16 +272,12 @@ def verify_chain(chain_key: int, *, chunk_size: int = 5000) -> ChainReport:
     two_back: str | None = None
     last_id: int | None = None
     last_time: dt.datetime | None = None
-    walked = _rows(chain_key, head_sequence, chunk_size)
-    compute = compute_hash
-    encode = canonical_values
-    for row in walked:
-        event_id = row[0]
-        sequence = row[2]
-        previous_hash = row[-2]
-        stored_hash = row[-1]
-        if report.organization_id is None and row[3] is not None:
-            report.organization_id = row[3]
+    organization_at = _FIRST_VALUE + ENTRY_FIELDS.index("organization_id")
+    time_at = _FIRST_VALUE + _ENTRY_TIME
+    for row in _seals(chain_key, head_sequence, chunk_size):
+        sequence, event_id, previous_hash, stored_hash = row[0], row[1], row[4], row[5]
+        if report.organization_id is None and row[organization_at] is not None:
+            report.organization_id = row[organization_at]
         if sequence != expected_sequence:
             missing = (
                 f"sequence {expected_sequence}"
@@ -209,7 +291,6 @@ def verify_chain(chain_key: int, *, chunk_size: int = 5000) -> ChainReport:
                 f"{missing} missing before sequence {sequence} (id {event_id}): rows were deleted",
             )
             return report
-        computed = compute(previous_hash, encode(row[1:-2]))
         if previous_hash != expected_previous:
             if two_back is not None and previous_hash == two_back:
                 report.problem = Problem(
@@ -229,19 +310,14 @@ def verify_chain(chain_key: int, *, chunk_size: int = 5000) -> ChainReport:
                     f"(this row was inserted, or sequence {sequence - 1} was rewritten)",
                 )
             return report
-        if computed != stored_hash:
-            report.problem = Problem(
-                "changed",
-                sequence,
-                event_id,
-                f"sequence {sequence} (id {event_id}) was changed: its fields no longer "
-                "match its row_hash",
-            )
+        changed = _check_seal(row, expected_previous)
+        if changed is not None:
+            report.problem = Problem("changed", sequence, event_id, changed)
             return report
         two_back, expected_previous = expected_previous, stored_hash
         expected_sequence += 1
         last_id = event_id
-        last_time = row[1 + _OCCURRED_AT]
+        last_time = row[time_at]
         report.events += 1
 
     last_sequence = expected_sequence - 1
@@ -249,7 +325,34 @@ def verify_chain(chain_key: int, *, chunk_size: int = 5000) -> ChainReport:
     report.head_hash = expected_previous
     report.head_occurred_at = last_time
     report.problem = _check_head(chain_key, head_row, last_sequence, expected_previous, last_id)
+    _check_unsealed(report, chunk_size)
     return report
+
+
+def _check_unsealed(report: ChainReport, chunk_size: int) -> None:
+    """Events of the chain without a seal: each must still match its entry hash."""
+    rows = (
+        AuditEvent.objects.filter(chain_key=report.chain_key, seal__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "entry_hash", *ENTRY_FIELDS)
+        .iterator(chunk_size=chunk_size)
+    )
+    for row in rows:
+        event_id, stored_entry, values = row[0], row[1], row[2:]
+        report.unsealed += 1
+        occurred_at = values[_ENTRY_TIME]
+        if report.oldest_unsealed_at is None or occurred_at < report.oldest_unsealed_at:
+            report.oldest_unsealed_at = occurred_at
+        if stored_entry is None or entry_hash_of(values) != stored_entry:
+            report.unsealed_problems.append(
+                Problem(
+                    "changed",
+                    0,
+                    event_id,
+                    f"unsealed event id {event_id} was changed: its fields no longer match "
+                    "its entry_hash",
+                )
+            )
 
 
 def _check_head(
@@ -290,14 +393,14 @@ def _check_head(
             f"sequence {last_sequence} (id {last_id}) does not match the chain head's hash: "
             "the last row was rewritten",
         )
-    # Rows past the head cannot come from the writer, which moves the head in the same
-    # transaction. One statement, so one snapshot: a concurrent writer is not mistaken
+    # Seals past the head cannot come from the sealer, which moves the head in the same
+    # transaction. One statement, so one snapshot: a concurrent sealer is not mistaken
     # for an insertion.
     head_now = AuditChainHead.objects.filter(pk=OuterRef("chain_key")).values("last_sequence")
     beyond = (
-        AuditEvent.objects.filter(chain_key=chain_key, sequence__gt=Subquery(head_now))
+        AuditSeal.objects.filter(chain_key=chain_key, sequence__gt=Subquery(head_now))
         .order_by("sequence")
-        .values_list("sequence", "id")
+        .values_list("sequence", "event_id")
         .first()
     )
     if beyond is not None:
@@ -306,7 +409,7 @@ def _check_head(
             beyond[0],
             beyond[1],
             f"sequence {beyond[0]} (id {beyond[1]}) lies beyond the chain head: it was "
-            "inserted without going through the audit writer",
+            "inserted without going through the sealer",
         )
     return None
 
@@ -399,8 +502,8 @@ def parse_anchors(document: object) -> list[Anchor]:
 def check_anchor(anchor: Anchor) -> Problem | None:
     """The anchored row must still be there with the anchored hash."""
     row = (
-        AuditEvent.objects.filter(chain_key=anchor.chain_key, sequence=anchor.sequence)
-        .values_list("id", "row_hash")
+        AuditSeal.objects.filter(chain_key=anchor.chain_key, sequence=anchor.sequence)
+        .values_list("event_id", "row_hash")
         .first()
     )
     if row is None:

@@ -36,9 +36,11 @@ class AuditEvent(models.Model):
     """One read, write or denied attempt on patient data. Ids and codes only.
 
     Rows are append-only (database triggers refuse UPDATE, DELETE and TRUNCATE on
-    PostgreSQL, UPDATE and DELETE on SQLite) and hash-chained per organization:
-    ``row_hash`` is SHA-256 over ``previous_hash`` and the canonical form of the
-    row (``tether.privacy.chain``). Write them only with ``tether.privacy.audit``.
+    PostgreSQL, UPDATE and DELETE on SQLite). Writing one takes no lock that other
+    work waits on: the writer inserts the event with its ``entry_hash`` (SHA-256 of
+    the row's canonical form) and a ``AuditPending`` row, and the sealer
+    (``tether.privacy.sealer``) later gives it its place in its organization's hash
+    chain as an ``AuditSeal``. Write them only with ``tether.privacy.audit``.
     """
 
     class Outcome(models.TextChoices):
@@ -51,7 +53,6 @@ class AuditEvent(models.Model):
     # The chain this row belongs to: the organization's id, or SYSTEM_CHAIN. Never
     # NULL, so it can also be the distribution column on Citus.
     chain_key = models.PositiveBigIntegerField()
-    sequence = models.PositiveBigIntegerField()
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
@@ -68,21 +69,17 @@ class AuditEvent(models.Model):
     purpose = models.CharField(max_length=16)
     client_address = models.GenericIPAddressField(null=True)
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
-    previous_hash = models.CharField(max_length=64)
-    row_hash = models.CharField(max_length=64)
+    # SHA-256 of the canonical form of this row (chain.entry_hash), taken when it was
+    # written. NULL only for events written before sealing existed (chain version 1),
+    # whose seal hashes the row itself.
+    entry_hash = models.CharField(max_length=64, null=True)  # noqa: DJ001 - NULL marks v1 events, "" would look like a hash
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["chain_key", "sequence"], name="auditevent_unique_chain_sequence"
-            ),
             models.CheckConstraint(
                 condition=Q(organization__isnull=True, chain_key=SYSTEM_CHAIN)
                 | Q(organization__isnull=False, chain_key=F("organization")),
                 name="auditevent_chain_is_organization",
-            ),
-            models.CheckConstraint(
-                condition=Q(sequence__gte=1), name="auditevent_sequence_positive"
             ),
         ]
         indexes = [
@@ -92,17 +89,73 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"audit event {self.chain_key}/{self.sequence}"
+        return f"audit event {self.pk} (chain {self.chain_key})"
+
+
+class AuditPending(models.Model):
+    """An event the sealer has not chained yet: a work queue, not the trail.
+
+    Written beside each event in the same transaction and deleted by the sealer
+    when it seals the event. ``verify_audit`` does not trust this table: it finds
+    unsealed events from the trail itself.
+    """
+
+    event = models.OneToOneField(
+        AuditEvent, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    chain_key = models.PositiveBigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["chain_key", "event"])]
+
+    def __str__(self) -> str:
+        return f"audit event {self.event_id} waiting to be sealed"
+
+
+class AuditSeal(models.Model):
+    """An event's place in its organization's hash chain, written by the sealer alone.
+
+    Within a chain, seals are numbered 1, 2, 3, ... without gaps, and each one's
+    ``row_hash`` links it to the seal before it (``tether.privacy.chain``). Append-only
+    like the events (the same triggers).
+    """
+
+    class Version(models.IntegerChoices):
+        # Events written before sealing existed: the hash covers the row itself.
+        V1 = 1, "tether-audit-v1"
+        # The hash covers the event's entry_hash, its id and its place.
+        V2 = 2, "tether-audit-v2"
+
+    event = models.OneToOneField(
+        AuditEvent, on_delete=models.PROTECT, primary_key=True, related_name="seal"
+    )
+    chain_key = models.PositiveBigIntegerField()
+    sequence = models.PositiveBigIntegerField()
+    previous_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64)
+    version = models.PositiveSmallIntegerField(choices=Version.choices)
+    sealed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chain_key", "sequence"], name="auditseal_unique_chain_sequence"
+            ),
+            models.CheckConstraint(
+                condition=Q(sequence__gte=1), name="auditseal_sequence_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"audit seal {self.chain_key}/{self.sequence}"
 
 
 class AuditChainHead(models.Model):
-    """The tip of one audit chain: its last sequence number and hash.
+    """The tip of one audit chain: its last sealed sequence number and hash.
 
-    Every writer of a chain first moves this row forward (``UPDATE ... RETURNING``),
-    which locks it until the transaction ends: writers of one organization wait
-    for each other, writers of different organizations never do. This table is not
-    the trail: it is updated in place, and ``verify_audit`` checks it against the
-    last event of its chain.
+    Only the sealer moves it (``SELECT ... FOR NO KEY UPDATE`` for the length of one
+    sealing batch), so no request ever waits on it. This table is not the trail: it
+    is updated in place, and ``verify_audit`` checks it against the last seal.
     """
 
     chain_key = models.PositiveBigIntegerField(primary_key=True)
@@ -111,6 +164,7 @@ class AuditChainHead(models.Model):
     )
     last_sequence = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    # When the last sealed event occurred.
     last_occurred_at = models.DateTimeField(null=True)
 
     class Meta:

@@ -85,8 +85,8 @@ def audit_report_events(*, report: AuditFilter) -> QuerySet[AuditEvent]:
         events = events.filter(patient_id=report.patient_id)
     if report.outcome:
         events = events.filter(outcome=report.outcome)
-    order = ("occurred_at", "sequence") if report.oldest_first else ("-occurred_at", "-sequence")
-    return events.select_related("actor", "patient").order_by(*order)
+    order = ("occurred_at", "pk") if report.oldest_first else ("-occurred_at", "-pk")
+    return events.select_related("actor", "patient", "seal").order_by(*order)
 
 
 def record_views(*, patient: Patient, tz: zoneinfo.ZoneInfo) -> QuerySet[Any, Any]:

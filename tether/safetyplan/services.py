@@ -48,7 +48,7 @@ def safety_plan_save(
     version.
     """
     with transaction.atomic():
-        plan, _created = SafetyPlan.objects.select_for_update().get_or_create(
+        plan, _created = SafetyPlan.objects.select_for_update(no_key=True).get_or_create(
             patient=patient, defaults={"organization_id": patient.organization_id}
         )
         latest = plan.versions.order_by("-number").first()

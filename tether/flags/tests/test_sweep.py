@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tether.checkins.models import ProgramInstrument
 from tether.crisis.scheduler import enqueue_due
@@ -185,7 +186,15 @@ def test_it_runs_the_sweep_every_quarter_hour_through_the_worker(quiet):
     for minutes in (0, 5, 15, 29, 30):
         enqueue_due(last_run, now=NOW + dt.timedelta(minutes=minutes), enqueue=enqueued.append)
     assert enqueued.count(sweep_flags) == 3
-    _deteriorate(quiet.patient.patient, latest=30 - 14)
+    # The task sweeps at the real time, so the story is told relative to it.
+    from tether.accounts.models import User
+
+    now = timezone.now()
+    User.objects.filter(kind="patient").update(last_login=now - dt.timedelta(hours=2))
+    Episode.objects.update(admitted_on=(now - dt.timedelta(days=3)).date())
+    patient = quiet.patient.patient
+    add_response(patient, "phq9", now - dt.timedelta(days=20), total=8)
+    add_response(patient, "phq9", now - dt.timedelta(days=2), total=16)
     assert sweep_flags.call() == 1
 
 

@@ -10,12 +10,13 @@ from django.core.management import CommandError, call_command
 
 from tether.privacy import audit, chain
 from tether.privacy.maintenance import audit_maintenance
-from tether.privacy.models import AuditChainHead, AuditEvent, Purpose
+from tether.privacy.models import AuditChainHead, AuditEvent, AuditSeal, Purpose
 from tether.privacy.policy import Action, Category
+from tether.privacy.sealer import seal_pending
 
 
 def _events(cast, count: int) -> list[AuditEvent]:
-    return [
+    events = [
         audit.record(
             request=None,
             actor=cast.assigned_clinician,
@@ -27,6 +28,12 @@ def _events(cast, count: int) -> list[AuditEvent]:
         )
         for _ in range(count)
     ]
+    seal_pending()
+    return events
+
+
+def _hash(event: AuditEvent) -> str:
+    return AuditSeal.objects.get(event=event).row_hash
 
 
 def _anchor_file(tmp_path) -> str:
@@ -47,7 +54,7 @@ def test_it_prints_each_chain_head_as_json(cast):
         "organization_id": cast.organization.pk,
         "organization": "riverbend",
         "sequence": 3,
-        "head_hash": events[-1].row_hash,
+        "head_hash": _hash(events[-1]),
         "occurred_at": chain.format_time(events[-1].occurred_at),
     }
 
@@ -67,9 +74,10 @@ def test_it_catches_a_truncated_tail_that_was_made_to_look_whole(cast, tmp_path)
     path = _anchor_file(tmp_path)
     # Delete the last two rows and move the head back: the chain itself looks intact.
     with audit_maintenance():
+        AuditSeal.objects.filter(event__in=events[3:]).delete()
         AuditEvent.objects.filter(pk__in=[events[3].pk, events[4].pk]).delete()
     AuditChainHead.objects.filter(pk=cast.organization.pk).update(
-        last_sequence=3, last_hash=events[2].row_hash
+        last_sequence=3, last_hash=_hash(events[2])
     )
     call_command("verify_audit", stdout=io.StringIO())  # without the anchor: no complaint
     with pytest.raises(CommandError, match="anchored sequence 5 is gone"):
@@ -79,11 +87,20 @@ def test_it_catches_a_truncated_tail_that_was_made_to_look_whole(cast, tmp_path)
 def test_it_catches_a_tail_rewritten_with_fresh_hashes(cast, tmp_path):
     events = _events(cast, 3)
     path = _anchor_file(tmp_path)
-    last = events[-1]
+    last = AuditEvent.objects.get(pk=events[-1].pk)
+    seal = AuditSeal.objects.get(event=last)
     last.purpose = Purpose.AUDIT
-    new_hash = chain.compute_hash(last.previous_hash, chain.canonical(last))
+    new_entry = chain.entry_hash(last)
+    new_hash = chain.seal_hash(
+        seal.previous_hash,
+        chain_key=seal.chain_key,
+        sequence=seal.sequence,
+        event_id=last.pk,
+        entry=new_entry,
+    )
     with audit_maintenance():
-        AuditEvent.objects.filter(pk=last.pk).update(purpose=Purpose.AUDIT, row_hash=new_hash)
+        AuditEvent.objects.filter(pk=last.pk).update(purpose=Purpose.AUDIT, entry_hash=new_entry)
+        AuditSeal.objects.filter(pk=last.pk).update(row_hash=new_hash)
     AuditChainHead.objects.filter(pk=cast.organization.pk).update(last_hash=new_hash)
     call_command("verify_audit", stdout=io.StringIO())
     with pytest.raises(CommandError, match=f"sequence 3 \\(id {last.pk}\\) no longer has"):
@@ -95,7 +112,7 @@ def test_it_writes_anchors_of_a_verified_chain(cast, tmp_path):
     path = tmp_path / "verified.json"
     call_command("verify_audit", "--write-anchor", str(path), stdout=io.StringIO())
     [entry] = json.loads(path.read_text())["chains"]
-    assert (entry["sequence"], entry["head_hash"]) == (2, events[-1].row_hash)
+    assert (entry["sequence"], entry["head_hash"]) == (2, _hash(events[-1]))
 
 
 def test_it_refuses_a_file_that_is_not_an_anchor(cast, tmp_path):

@@ -1,4 +1,5 @@
-"""The database refuses to change or remove audit events (triggers from migration 0002)."""
+"""The database refuses to change or remove audit events and their seals (triggers from
+migrations 0002 and 0004)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from django.db import DatabaseError, connection, transaction
 
 from tether.privacy import audit
 from tether.privacy.maintenance import audit_maintenance
-from tether.privacy.models import AuditChainHead, AuditEvent, Purpose
+from tether.privacy.models import AuditChainHead, AuditEvent, AuditSeal, Purpose
 from tether.privacy.policy import Action, Category
+from tether.privacy.sealer import seal_pending
 
 POSTGRESQL_ONLY = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -20,7 +22,7 @@ POSTGRESQL_ONLY = pytest.mark.skipif(
 
 @pytest.fixture
 def event(cast):
-    return audit.record(
+    recorded = audit.record(
         request=None,
         actor=cast.assigned_clinician,
         patient=cast.patient.patient,
@@ -29,6 +31,8 @@ def event(cast):
         purpose=Purpose.TREATMENT,
         outcome=AuditEvent.Outcome.ALLOWED,
     )
+    seal_pending()
+    return recorded
 
 
 def _refused(sql: str, params=()) -> str:
@@ -64,15 +68,28 @@ def test_it_refuses_an_orm_update_and_delete_too(event):
     assert AuditEvent.objects.filter(pk=event.pk, actor_role="clinician").exists()
 
 
+def test_it_refuses_to_change_or_remove_a_seal(event):
+    update = "UPDATE privacy_auditseal SET row_hash = 'x' WHERE event_id = %s"
+    assert "append-only" in _refused(update, [event.pk])
+    delete = "DELETE FROM privacy_auditseal WHERE event_id = %s"
+    assert "append-only" in _refused(delete, [event.pk])
+    assert AuditSeal.objects.filter(event_id=event.pk).exclude(row_hash="x").exists()
+
+
+@POSTGRESQL_ONLY
+def test_it_refuses_a_truncate_of_the_seals(event):
+    assert "append-only" in _refused("TRUNCATE privacy_auditseal CASCADE")
+
+
 @POSTGRESQL_ONLY
 def test_it_refuses_a_raw_truncate(event):
-    assert "append-only" in _refused("TRUNCATE privacy_auditevent")
+    assert "append-only" in _refused("TRUNCATE privacy_auditevent CASCADE")
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
 def test_it_keeps_the_chain_heads_but_lets_them_move(event):
     assert "append-only" in _refused("DELETE FROM privacy_auditchainhead")
-    # Moving the head forward is how events are written: UPDATE stays allowed.
+    # Moving the head forward is how the sealer seals: UPDATE stays allowed.
     assert AuditChainHead.objects.filter(pk=event.chain_key).update(last_occurred_at=None) == 1
 
 
@@ -107,15 +124,22 @@ def test_it_has_its_triggers_after_migrating(db):
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
-                "('privacy_auditevent'::regclass, 'privacy_auditchainhead'::regclass)"
+                "('privacy_auditevent'::regclass, 'privacy_auditchainhead'::regclass,"
+                " 'privacy_auditseal'::regclass)"
             )
-            expected = {"privacy_auditevent_append_only", "privacy_auditchainhead_keep"}
+            expected = {
+                "privacy_auditevent_append_only",
+                "privacy_auditchainhead_keep",
+                "privacy_auditseal_append_only",
+            }
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
             expected = {
                 "privacy_auditevent_no_update",
                 "privacy_auditevent_no_delete",
                 "privacy_auditchainhead_no_delete",
+                "privacy_auditseal_no_update",
+                "privacy_auditseal_no_delete",
             }
         names = {row[0] for row in cursor.fetchall()}
     assert expected <= names
@@ -132,6 +156,7 @@ def test_it_empties_the_trail_only_through_the_maintenance_flush(cast):
         purpose=Purpose.TREATMENT,
         outcome=AuditEvent.Outcome.ALLOWED,
     )
+    seal_pending()
     # Django's own flush hits the triggers ...
     with pytest.raises(CommandError):
         call_command(DjangoFlush(), interactive=False, verbosity=0)
@@ -139,4 +164,5 @@ def test_it_empties_the_trail_only_through_the_maintenance_flush(cast):
     # ... Tether's (which the test suite uses between transactional tests) does not.
     call_command("flush", interactive=False, verbosity=0)
     assert AuditEvent.objects.count() == 0
+    assert AuditSeal.objects.count() == 0
     assert AuditChainHead.objects.count() == 0

@@ -15,9 +15,12 @@ from tether.privacy.models import (
     SYSTEM_CHAIN,
     AuditChainHead,
     AuditEvent,
+    AuditPending,
+    AuditSeal,
     Purpose,
 )
 from tether.privacy.policy import Action, Category, Relation
+from tether.privacy.sealer import seal_pending
 
 
 def _record(actor, patient=None, *, outcome=AuditEvent.Outcome.ALLOWED, request=None) -> AuditEvent:
@@ -32,26 +35,65 @@ def _record(actor, patient=None, *, outcome=AuditEvent.Outcome.ALLOWED, request=
     )
 
 
-def test_it_numbers_each_organizations_events_in_its_own_chain(cast):
+def _seal_of(event: AuditEvent) -> AuditSeal:
+    return AuditSeal.objects.get(event=event)
+
+
+def test_it_numbers_each_organizations_events_in_its_own_chain_when_sealed(cast):
     here = cast.patient.patient
     first = _record(cast.assigned_clinician, here)
     elsewhere = _record(cast.other_org_clinician)
     second = _record(cast.clinical_lead, here)
+    # Recorded, waiting for the sealer: no place in a chain yet, and no chain head.
+    assert not AuditSeal.objects.exists()
+    assert not AuditChainHead.objects.exists()
+    assert AuditPending.objects.count() == 3
 
-    assert (first.chain_key, first.sequence) == (cast.organization.pk, 1)
-    assert (second.chain_key, second.sequence) == (cast.organization.pk, 2)
-    assert (elsewhere.chain_key, elsewhere.sequence) == (cast.other_organization.pk, 1)
+    assert seal_pending() == 3
+
+    assert not AuditPending.objects.exists()
+    assert (_seal_of(first).chain_key, _seal_of(first).sequence) == (cast.organization.pk, 1)
+    assert (_seal_of(second).chain_key, _seal_of(second).sequence) == (cast.organization.pk, 2)
+    assert (_seal_of(elsewhere).chain_key, _seal_of(elsewhere).sequence) == (
+        cast.other_organization.pk,
+        1,
+    )
     head = AuditChainHead.objects.get(pk=cast.organization.pk)
-    assert (head.last_sequence, head.last_hash) == (2, second.row_hash)
+    assert (head.last_sequence, head.last_hash) == (2, _seal_of(second).row_hash)
+    # Sealing again finds nothing to do and changes nothing.
+    assert seal_pending() == 0
+    assert AuditChainHead.objects.get(pk=cast.organization.pk).last_sequence == 2
 
 
-def test_it_chains_each_event_to_the_one_before(cast):
+def test_it_chains_each_sealed_event_to_the_one_before(cast):
     events = [_record(cast.assigned_clinician, cast.patient.patient) for _ in range(3)]
-    assert events[0].previous_hash == GENESIS_HASH
-    assert events[1].previous_hash == events[0].row_hash
-    assert events[2].previous_hash == events[1].row_hash
+    seal_pending()
+    seals = [_seal_of(event) for event in events]
+    assert seals[0].previous_hash == GENESIS_HASH
+    assert seals[1].previous_hash == seals[0].row_hash
+    assert seals[2].previous_hash == seals[1].row_hash
     stored = AuditEvent.objects.get(pk=events[2].pk)
-    assert stored.row_hash == chain.compute_hash(stored.previous_hash, chain.canonical(stored))
+    assert stored.entry_hash == chain.entry_hash(stored)
+    assert seals[2].row_hash == chain.seal_hash(
+        seals[1].row_hash,
+        chain_key=cast.organization.pk,
+        sequence=3,
+        event_id=stored.pk,
+        entry=stored.entry_hash,
+    )
+
+
+def test_it_continues_the_chain_across_sealing_batches(cast):
+    for _ in range(5):
+        _record(cast.assigned_clinician, cast.patient.patient)
+    assert seal_pending(batch_size=2) == 5
+    sequences = list(
+        AuditSeal.objects.filter(chain_key=cast.organization.pk)
+        .order_by("sequence")
+        .values_list("sequence", flat=True)
+    )
+    assert sequences == [1, 2, 3, 4, 5]
+    assert chain.verify_chain(cast.organization.pk).intact
 
 
 def test_it_puts_events_without_an_organization_in_the_system_chain(db):
@@ -67,7 +109,8 @@ def test_it_puts_events_without_an_organization_in_the_system_chain(db):
         purpose=Purpose.TREATMENT,
     )
     assert event.organization_id is None
-    assert (event.chain_key, event.sequence) == (SYSTEM_CHAIN, 1)
+    seal_pending()
+    assert (_seal_of(event).chain_key, _seal_of(event).sequence) == (SYSTEM_CHAIN, 1)
     assert (event.actor_id, event.actor_role) == (None, "anonymous")
     assert event.client_address == "192.0.2.10"
 
@@ -75,7 +118,7 @@ def test_it_puts_events_without_an_organization_in_the_system_chain(db):
 def test_it_holds_ids_and_codes_only(cast, client_as):
     patient = cast.patient.patient
     client_as(cast.assigned_clinician).get(reverse("staff:patient_detail", args=[patient.pk]))
-    event = AuditEvent.objects.filter(patient=patient).latest("sequence")
+    event = AuditEvent.objects.filter(patient=patient).latest("pk")
     values = {
         field.attname: getattr(event, field.attname) for field in AuditEvent._meta.concrete_fields
     }
@@ -91,7 +134,7 @@ def test_it_holds_ids_and_codes_only(cast, client_as):
 
 def test_it_records_who_acts_as_a_proxy(cast, client_as):
     client_as(cast.parent).get(reverse("portal:family_home"))
-    event = AuditEvent.objects.filter(actor=cast.parent).latest("sequence")
+    event = AuditEvent.objects.filter(actor=cast.parent).latest("pk")
     assert (event.acting_as, event.relation, event.actor_role) == ("proxy", "proxy", "proxy")
     assert event.patient_id == cast.adolescent.patient.pk
 
@@ -102,9 +145,11 @@ def test_it_leaves_no_event_when_the_change_rolls_back(cast):
         _record(cast.assigned_clinician, cast.patient.patient)
         1 / 0  # noqa: B018 - the change fails after its event was written
     assert AuditEvent.objects.count() == before
-    assert not AuditChainHead.objects.filter(last_sequence__gt=0).exists()
+    assert not AuditPending.objects.exists()
     # The chain carries on from where it was, without a gap.
-    assert _record(cast.assigned_clinician, cast.patient.patient).sequence == 1
+    event = _record(cast.assigned_clinician, cast.patient.patient)
+    seal_pending()
+    assert _seal_of(event).sequence == 1
 
 
 def test_it_refuses_to_write_a_denial_that_an_outer_transaction_could_erase(cast):

@@ -10,18 +10,20 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from tether.privacy import audit, chain
 from tether.privacy.maintenance import audit_maintenance
-from tether.privacy.models import AuditChainHead, AuditEvent, Purpose
+from tether.privacy.models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditSeal, Purpose
 from tether.privacy.policy import Action, Category
+from tether.privacy.sealer import seal_pending
 
 _OWN = object()
 
 
-def _events(cast, count: int, user=None, patient=_OWN) -> list[AuditEvent]:
-    """``count`` events; by default a clinician viewing the cast patient."""
-    return [
+def _events(cast, count: int, user=None, patient=_OWN, *, seal: bool = True) -> list[AuditEvent]:
+    """``count`` events, sealed; by default a clinician viewing the cast patient."""
+    events = [
         audit.record(
             request=None,
             actor=user or cast.assigned_clinician,
@@ -33,6 +35,13 @@ def _events(cast, count: int, user=None, patient=_OWN) -> list[AuditEvent]:
         )
         for _ in range(count)
     ]
+    if seal:
+        seal_pending()
+    return events
+
+
+def _seal(event: AuditEvent) -> AuditSeal:
+    return AuditSeal.objects.get(event=event)
 
 
 def _verify(*args: str) -> tuple[str, str]:
@@ -52,15 +61,83 @@ def test_it_passes_an_intact_trail_with_a_summary(cast):
     events = _events(cast, 5)
     _events(cast, 2, user=cast.other_org_clinician, patient=None)
     out, _ = _verify()
-    assert f"riverbend (organization {cast.organization.pk}): 5 events intact" in out
-    assert f"head hash {events[-1].row_hash}" in out
-    assert f"elsewhere (organization {cast.other_organization.pk}): 2 events intact" in out
+    assert f"riverbend (organization {cast.organization.pk}): 5 sealed events intact" in out
+    assert f"head hash {_seal(events[-1]).row_hash}" in out
+    assert f"elsewhere (organization {cast.other_organization.pk}): 2 sealed events intact" in out
     assert "OK: 7 events in 2 chain(s)" in out
 
 
 def test_it_passes_an_empty_trail(db):
     out, _ = _verify()
     assert "OK: 0 events in 0 chain(s)" in out
+
+
+def test_it_checks_events_the_sealer_has_not_reached(cast):
+    _events(cast, 3)
+    waiting = _events(cast, 2, seal=False)
+    out, _ = _verify()
+    assert "3 sealed events intact" in out
+    assert "2 event(s) not sealed yet" in out
+    assert "OK: 5 events" in out
+    with audit_maintenance():
+        AuditEvent.objects.filter(pk=waiting[1].pk).update(actor_role="privacy_officer")
+    message, _ = _broken()
+    assert f"unsealed event id {waiting[1].pk} was changed" in message
+
+
+def test_it_warns_when_sealing_is_behind(cast, settings):
+    settings.TETHER_AUDIT_SEAL_LAG_SECONDS = 10
+    waiting = _events(cast, 1, seal=False)
+    AuditEvent.objects.filter(pk=waiting[0].pk)  # recorded now: not behind yet
+    out, _ = _verify()
+    assert "WARNING" not in out
+    settings.TETHER_AUDIT_SEAL_LAG_SECONDS = -1
+    out, _ = _verify()
+    assert "WARNING: sealing is behind" in out
+
+
+def test_it_verifies_a_chain_written_before_sealing_existed(cast):
+    """Version-1 rows (hash over the row with its sequence) followed by version-2 seals."""
+    organization = cast.organization.pk
+    previous = GENESIS_HASH
+    for sequence in (1, 2):
+        event = AuditEvent(
+            organization_id=organization,
+            chain_key=organization,
+            occurred_at=timezone.now(),
+            actor_id=cast.clinical_lead.pk,
+            actor_role="clinical_lead",
+            patient_id=cast.patient.patient.pk,
+            action="view",
+            category="general",
+            purpose="TREAT",
+            outcome="allowed",
+        )
+        event.save(force_insert=True)
+        values = [getattr(event, name) for name in chain.V1_FIELDS if name != "sequence"]
+        row_hash = chain.v1_hash(previous, [values[0], sequence, *values[1:]])
+        AuditSeal.objects.create(
+            event=event,
+            chain_key=organization,
+            sequence=sequence,
+            previous_hash=previous,
+            row_hash=row_hash,
+            version=AuditSeal.Version.V1,
+        )
+        previous = row_hash
+    AuditChainHead.objects.create(
+        chain_key=organization, organization_id=organization, last_sequence=2, last_hash=previous
+    )
+    later = _events(cast, 2)
+    assert _seal(later[0]).previous_hash == previous
+    out, _ = _verify()
+    assert "4 sealed events intact" in out
+    with audit_maintenance():
+        AuditEvent.objects.filter(chain_key=organization).order_by("pk").filter(
+            pk=AuditSeal.objects.get(chain_key=organization, sequence=1).event_id
+        ).update(actor_role="privacy_officer")
+    message, _ = _broken()
+    assert "sequence 1" in message and "changed" in message
 
 
 def test_it_catches_an_edited_row(cast):
@@ -70,6 +147,19 @@ def test_it_catches_an_edited_row(cast):
     message, err = _broken()
     assert f"sequence 3 (id {events[2].pk}): changed" in message
     assert "riverbend" in err
+
+
+def test_it_catches_an_edited_row_with_a_fresh_entry_hash(cast):
+    events = _events(cast, 3)
+    target = AuditEvent.objects.get(pk=events[1].pk)
+    target.actor_role = "privacy_officer"
+    with audit_maintenance():
+        AuditEvent.objects.filter(pk=target.pk).update(
+            actor_role="privacy_officer", entry_hash=chain.entry_hash(target)
+        )
+    message, _ = _broken()
+    assert f"sequence 2 (id {events[1].pk}): changed" in message
+    assert "seal no longer matches" in message
 
 
 def test_it_catches_an_edited_timestamp(cast):
@@ -82,10 +172,15 @@ def test_it_catches_an_edited_timestamp(cast):
     assert f"sequence 2 (id {events[1].pk}): changed" in message
 
 
+def _delete(*events: AuditEvent) -> None:
+    with audit_maintenance():
+        AuditSeal.objects.filter(event__in=events).delete()
+        AuditEvent.objects.filter(pk__in=[event.pk for event in events]).delete()
+
+
 def test_it_catches_a_deleted_row(cast):
     events = _events(cast, 5)
-    with audit_maintenance():
-        AuditEvent.objects.filter(pk=events[1].pk).delete()
+    _delete(events[1])
     message, _ = _broken()
     assert "first bad row sequence 2" in message
     assert "deleted" in message
@@ -94,27 +189,15 @@ def test_it_catches_a_deleted_row(cast):
 
 def test_it_catches_rows_deleted_from_the_tail(cast):
     events = _events(cast, 5)
-    with audit_maintenance():
-        AuditEvent.objects.filter(pk__in=[events[3].pk, events[4].pk]).delete()
+    _delete(events[3], events[4])
     message, _ = _broken()
     assert "sequences 4-5 missing at the end of the chain" in message
 
 
-def _insert_forged_row(at: AuditEvent, cast) -> AuditEvent:
-    """Shift the rows from ``at`` on by one and slip a well-formed row into the gap,
-    chained to the row before it: the best a forger can do without rewriting the rest."""
-    with audit_maintenance():
-        later = AuditEvent.objects.filter(chain_key=at.chain_key, sequence__gte=at.sequence)
-        for row in later.order_by("-sequence"):
-            AuditEvent.objects.filter(pk=row.pk).update(sequence=row.sequence + 1)
-        AuditChainHead.objects.filter(pk=at.chain_key).update(
-            last_sequence=AuditChainHead.objects.get(pk=at.chain_key).last_sequence + 1
-        )
-    before = AuditEvent.objects.get(chain_key=at.chain_key, sequence=at.sequence - 1)
+def _forged_event(at: AuditEvent, cast) -> AuditEvent:
     forged = AuditEvent(
         organization_id=at.organization_id,
         chain_key=at.chain_key,
-        sequence=at.sequence,
         occurred_at=at.occurred_at,
         actor_id=cast.clinical_lead.pk,
         actor_role="clinical_lead",
@@ -123,56 +206,63 @@ def _insert_forged_row(at: AuditEvent, cast) -> AuditEvent:
         category="general",
         purpose="TREAT",
         outcome="allowed",
-        previous_hash=before.row_hash,
     )
-    forged.row_hash = chain.compute_hash(forged.previous_hash, chain.canonical(forged))
+    forged.entry_hash = chain.entry_hash(forged)
     forged.save(force_insert=True)
     return forged
 
 
+def _forged_seal(forged: AuditEvent, *, sequence: int, previous_hash: str) -> AuditSeal:
+    return AuditSeal.objects.create(
+        event=forged,
+        chain_key=forged.chain_key,
+        sequence=sequence,
+        previous_hash=previous_hash,
+        row_hash=chain.seal_hash(
+            previous_hash,
+            chain_key=forged.chain_key,
+            sequence=sequence,
+            event_id=forged.pk,
+            entry=forged.entry_hash or "",
+        ),
+        version=AuditSeal.Version.V2,
+    )
+
+
 def test_it_catches_an_inserted_row(cast):
+    """Shift the seals from sequence 3 on by one and slip a well-formed row into the
+    gap, chained to the row before it: the best a forger can do without rewriting the
+    rest."""
     events = _events(cast, 5)
-    forged = _insert_forged_row(events[2], cast)
+    at = _seal(events[2])
+    with audit_maintenance():
+        later = AuditSeal.objects.filter(chain_key=at.chain_key, sequence__gte=at.sequence)
+        for row in later.order_by("-sequence"):
+            AuditSeal.objects.filter(pk=row.pk).update(sequence=row.sequence + 1)
+        AuditChainHead.objects.filter(pk=at.chain_key).update(last_sequence=6)
+    forged = _forged_event(events[2], cast)
+    _forged_seal(forged, sequence=3, previous_hash=_seal(events[1]).row_hash)
     message, _ = _broken()
     assert f"first bad row sequence 3 (id {forged.pk}): inserted" in message
 
 
-def test_it_catches_a_row_appended_behind_the_writers_back(cast):
+def test_it_catches_a_row_appended_behind_the_sealers_back(cast):
     events = _events(cast, 3)
-    last = events[-1]
-    forged = AuditEvent(
-        organization_id=last.organization_id,
-        chain_key=last.chain_key,
-        sequence=4,
-        occurred_at=last.occurred_at,
-        actor_id=cast.clinical_lead.pk,
-        actor_role="clinical_lead",
-        patient_id=last.patient_id,
-        action="view",
-        category="general",
-        purpose="TREAT",
-        outcome="allowed",
-        previous_hash=last.row_hash,
-    )
-    forged.row_hash = chain.compute_hash(forged.previous_hash, chain.canonical(forged))
-    forged.save(force_insert=True)  # INSERT is allowed: only the writer moves the head
+    forged = _forged_event(events[-1], cast)
+    # INSERT is allowed: only the sealer moves the head.
+    _forged_seal(forged, sequence=4, previous_hash=_seal(events[-1]).row_hash)
     message, _ = _broken()
     assert f"sequence 4 (id {forged.pk}): inserted" in message
     assert "beyond the chain head" in message
 
 
-def test_it_catches_a_row_rewritten_with_a_fresh_hash(cast):
+def test_it_catches_a_seal_rewritten_with_a_fresh_hash(cast):
     events = _events(cast, 4)
-    target = events[1]
-    target.actor_role = "privacy_officer"
-    new_hash = chain.compute_hash(target.previous_hash, chain.canonical(target))
+    target = _seal(events[1])
     with audit_maintenance():
-        AuditEvent.objects.filter(pk=target.pk).update(
-            actor_role="privacy_officer", row_hash=new_hash
-        )
+        AuditSeal.objects.filter(pk=target.pk).update(row_hash="f" * 64)
     message, _ = _broken()
-    # The next row no longer links to it.
-    assert f"sequence 3 (id {events[2].pk}) is not chained to sequence 2" in message
+    assert "sequence 2" in message
 
 
 def test_it_names_the_broken_chain_and_still_checks_the_others(cast):

@@ -27,7 +27,7 @@ from tether.organizations.models import StaffMember
 from tether.patients.models import Patient
 from tether.privacy import audit
 from tether.privacy.forms import AuditQueryForm, AuditSearchForm
-from tether.privacy.models import AuditEvent, Purpose
+from tether.privacy.models import AuditEvent, AuditSeal, Purpose
 from tether.privacy.policy import Action, Category, Relation
 from tether.privacy.selectors import (
     audit_report_events,
@@ -190,6 +190,14 @@ _CSV_HEADER = [
 ]
 
 
+def _sequence(event: AuditEvent) -> int | str:
+    """The event's place in its chain, or blank while the sealer has not reached it."""
+    try:
+        return event.seal.sequence
+    except AuditSeal.DoesNotExist:
+        return ""
+
+
 def _cell(value: object) -> str:
     """Text a spreadsheet will not run as a formula (CSV injection)."""
     text = "" if value is None else str(value)
@@ -214,7 +222,7 @@ def _csv_lines(events: Iterator[AuditEvent], tz: zoneinfo.ZoneInfo) -> Iterator[
                 for value in (
                     row["time"].isoformat(),
                     event.pk,
-                    event.sequence,
+                    _sequence(event),
                     event.actor_id or "",
                     row["actor_username"],
                     row["actor_name"],

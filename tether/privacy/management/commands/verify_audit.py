@@ -2,7 +2,9 @@
 
 Walks every organization's chain in sequence order (streaming, flat memory),
 recomputes each row's hash and checks the links, the sequence numbers and the
-chain head. Exits 0 with a summary when every chain is intact; otherwise names the
+chain head; then checks every event that the sealer has not chained yet against its
+entry hash, and warns when sealing is behind (TETHER_AUDIT_SEAL_LAG_SECONDS). It never
+seals anything itself. Exits 0 with a summary when every chain is intact; otherwise names the
 first bad row of each broken chain (organization, sequence, id, and whether a row
 was changed, deleted or inserted) and exits 1. Nothing is ever repaired.
 
@@ -19,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -75,11 +78,17 @@ class Command(BaseCommand):
             label = chain_label(key, slugs)
             if report.problem is None:
                 self.stdout.write(
-                    f"{label}: {report.events} events intact, head sequence "
+                    f"{label}: {report.events} sealed events intact, head sequence "
                     f"{report.head_sequence}, head hash {report.head_hash}"
                 )
             else:
                 failures.append(self._describe(label, report.problem))
+            if report.unsealed:
+                self.stdout.write(self._unsealed(label, report))
+            failures.extend(
+                f"BROKEN {label}: {problem.kind}: {problem.detail}"
+                for problem in report.unsealed_problems
+            )
 
         if options["against"]:
             failures.extend(
@@ -88,7 +97,7 @@ class Command(BaseCommand):
                 )
             )
 
-        total = sum(report.events for report in reports)
+        total = sum(report.events + report.unsealed for report in reports)
         elapsed = time.monotonic() - started
         if failures:
             for failure in failures:
@@ -119,6 +128,19 @@ class Command(BaseCommand):
             return Organization.objects.get(**lookup)
         except Organization.DoesNotExist:
             raise CommandError(f"no organization {value!r}") from None
+
+    @staticmethod
+    def _unsealed(label: str, report: chain.ChainReport) -> str:
+        oldest = report.oldest_unsealed_at
+        waited = (timezone.now() - oldest).total_seconds() if oldest is not None else 0.0
+        limit = settings.TETHER_AUDIT_SEAL_LAG_SECONDS
+        line = (
+            f"{label}: {report.unsealed} event(s) not sealed yet, checked against their "
+            f"entry hash; the oldest waited {waited:.0f} s"
+        )
+        if waited > limit:
+            line += f" (WARNING: sealing is behind, more than {limit} s; is run_scheduler running?)"
+        return line
 
     @staticmethod
     def _describe(label: str, problem: chain.Problem) -> str:
