@@ -595,6 +595,15 @@ def _consent_form(world: World) -> dict[str, str]:
 
 
 POSTS: dict[str, Post] = {
+    "accounts:sign_in_pauses": Post(
+        allowed=("program_admin", "privacy_officer"),
+        data=lambda w: {"user": w["on_call_user"]},
+        control=False,
+        why_no_control=(
+            "a lift deletes django-axes rows and writes an audit event, both unwatched "
+            "here (tether/accounts/tests/test_lockout.py proves the lift)"
+        ),
+    ),
     "accounts:staff_two_step_reset": Post(
         allowed=("program_admin",),
         kwargs=lambda w: {"staff_id": w["dana_staff"]},
@@ -619,8 +628,8 @@ POSTS: dict[str, Post] = {
         data=lambda w: {
             "program": w["iop"],
             "action": "lines",
-            "crisis_line": "555-0199",
-            "after_hours_line": "555-0198",
+            "crisis_line": "413-555-0199",  # a number that can be dialled (E.164 stored)
+            "after_hours_line": "413-555-0198",
         },
     ),
     "portal:welcome": Post(
@@ -1002,6 +1011,7 @@ def world(cast: Cast) -> World:
         "rule": rule.pk if rule is not None else 0,
         "amendment": amendment.pk,
         "dana_staff": cast.assigned_clinician.staff_member.pk,
+        "on_call_user": cast.on_call.pk,
         "reset_reason": TwoStepReset.Reason.values[0],
     }
     return World(cast=cast, ids=ids)
