@@ -12,3 +12,6 @@ class AccountsConfig(AppConfig):
         from tether.accounts.notices import on_sign_in
 
         user_logged_in.connect(on_sign_in, dispatch_uid="tether_account_notice")
+
+        # The sign-in pause counters listen to Django's and axes' signals.
+        from tether.accounts import lockout  # noqa: F401

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tether.accounts.models import TwoStepReset, User
+from tether.lib.forms import CheckboxField, FreeTextField
 
 
 class SignInForm(AuthenticationForm):
@@ -35,9 +36,10 @@ class SignInForm(AuthenticationForm):
     )
     # Patients only: sign in straight into the shared-device view
     # (tether.consent.shared_device); ignored for staff and family members.
-    quick_view = forms.BooleanField(
+    quick_view = CheckboxField(
         label=_("This is a shared device — show only appointments and crisis help (quick view)"),
         required=False,
+        checked_value="1",  # the sign-in page writes its own check box
     )
 
     error_messages = {
@@ -245,14 +247,14 @@ class TwoStepResetForm(PlainForm):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose a reason.")},
     )
-    note = forms.CharField(
+    note = FreeTextField(
         label=_("Details"),
         max_length=200,
         required=False,
         help_text=_("Needed for “Other”. No patient information here."),
         error_messages={"max_length": _("Keep the details under 200 characters.")},
     )
-    confirm = forms.BooleanField(
+    confirm = CheckboxField(
         label=_(
             "I have made sure it is really them asking: in person, or by calling them back "
             "on a number we already have."

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tether.accounts import mfa, notices, onboarding, reset, staff_two_step, views
+from tether.accounts import mfa, notices, onboarding, pauses, reset, staff_two_step, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -25,6 +25,8 @@ urlpatterns = [
         staff_two_step.staff_enrolment_link,
         name="staff_enrolment_link",
     ),
+    # A program admin or the privacy officer lifts a sign-in pause (audited)
+    path("staff/sign-in-pauses/", pauses.sign_in_pauses, name="sign_in_pauses"),
     # Onboarding at intake: the invite link a patient opens on their phone
     path("invite/<str:token>/", onboarding.accept_invite, name="invite"),
     # Forgotten password: by email link, or by a code the front desk hands over

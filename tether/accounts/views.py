@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tether.accounts import lockout
 from tether.accounts.forms import SignInForm
 from tether.consent import shared_device
 
@@ -65,8 +66,12 @@ def sign_out(request: HttpRequest) -> HttpResponseRedirect:
 def locked_out(
     request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
 ) -> HttpResponse:
-    """Shown by django-axes after too many failed sign-ins (ASVS 6.3.1)."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    """Shown by django-axes after too many failed sign-ins (ASVS 6.3.1), and by the
+    address limit (tether/accounts/lockout.py)."""
+    if getattr(request, "tether_address_paused", False):
+        minutes = settings.TETHER_LOGIN_ADDRESS_WINDOW_MINUTES
+    else:
+        minutes = lockout.pause_minutes(request)
     return render(request, "accounts/locked_out.html", {"minutes": minutes}, status=429)
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tether.lib.text import clean_free_text
+
 INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"
 
 
@@ -75,17 +77,20 @@ class Item:
     def clean(self, raw: object) -> int | str:
         """The stored value of a posted answer, or ``InvalidAnswer``."""
         if self.kind == "text":
-            text = str(raw or "").strip()
+            # Line breaks count once (a browser sends CRLF) and control characters go,
+            # before the length is checked: what fits on the page fits here.
+            text = clean_free_text(raw)
             if len(text) > self.max_length:
                 raise InvalidAnswer(self.code)
             return text
-        try:
-            value = int(str(raw).strip())
-        except (TypeError, ValueError):
-            raise InvalidAnswer(self.code) from None
-        if value not in self.values:
+        # Only the instrument's own answer codes, exactly as the page sends them:
+        # int() would also take "+1", "0_3", " 1", full-width or Arabic-Indic digits.
+        if not isinstance(raw, str):
             raise InvalidAnswer(self.code)
-        return value
+        for value in self.values:
+            if raw == str(value):
+                return value
+        raise InvalidAnswer(self.code)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from tether.checkins.summary import patient_line
 from tether.crisis.resources import NATIONAL_CONTACTS, program_contacts
 from tether.crisis.selectors import open_request_for
 from tether.crisis.services import expected_contact_by
+from tether.lib.text import normalize_newlines
 from tether.patients.models import Patient
 from tether.privacy import audit
 from tether.privacy.gate import access_own_record, access_patient
@@ -157,6 +158,7 @@ def question(request: HttpRequest, key: uuid.UUID, position: int) -> HttpRespons
         return _go(request, reverse("checkins:done", kwargs={"key": key}))
     error = ""
     status = 200
+    typed: str | None = None  # a refused text answer comes back in its box, as typed
     if request.method == "POST":
         user: User = request.user  # type: ignore[assignment]
         try:
@@ -171,6 +173,8 @@ def question(request: HttpRequest, key: uuid.UUID, position: int) -> HttpRespons
                 else _("That answer was not one of the choices. Please choose one of these.")
             )
             status = 400
+            if item.kind == "text":
+                typed = normalize_newlines(str(request.POST.get("answer", "")))
             if request.headers.get(FETCH_HEADER):
                 return JsonResponse({"error": error}, status=400)
         except (services.ResponseClosed, services.ResponseExpired):
@@ -188,7 +192,7 @@ def question(request: HttpRequest, key: uuid.UUID, position: int) -> HttpRespons
             return _go(request, _after(response, position, len(items)))
     answers = services.answers_of(response)
     spec = response.instrument.spec
-    chosen = answers.get(item.code)
+    chosen = typed if typed is not None else answers.get(item.code)
     back = (
         reverse("checkins:question", kwargs={"key": key, "position": position - 1})
         if position > 1

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tether.accounts.models import IdentityDocument
 from tether.consent.models import ConsentDirective, Disclosure, Recipient
+from tether.lib.forms import CheckboxField, FreeTextField
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Category
 
@@ -36,11 +37,12 @@ class ConsentForm(forms.Form):
         choices=list(CATEGORY_WORDS.items()),
         widget=forms.RadioSelect,
     )
-    description = forms.CharField(
+    description = FreeTextField(
         label=_("Describe exactly what may be shared"),
         help_text=_("For example: my attendance and a short summary of my progress."),
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        multiline=True,
+        rows=3,
     )
     purpose = forms.ChoiceField(label=_("Why"), choices=PURPOSE_CHOICES, widget=forms.RadioSelect)
     expires_on = forms.DateField(
@@ -48,8 +50,8 @@ class ConsentForm(forms.Form):
         help_text=_("At most one year from today."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    signature_name = forms.CharField(label=_("Type your full name to sign"), max_length=200)
-    agree = forms.BooleanField(
+    signature_name = FreeTextField(label=_("Type your full name to sign"), max_length=200)
+    agree = CheckboxField(
         label=_("I have read this, I understand it, and I agree to share this information.")
     )
 
@@ -118,8 +120,8 @@ class CoordinationForm(forms.Form):
         label=_("Send to"), queryset=Recipient.objects.none(), empty_label=None
     )
     kind = forms.ChoiceField(label=_("Kind of update"), choices=Disclosure.Kind.choices)
-    content = forms.CharField(
-        label=_("What to send"), max_length=MAX_TEXT * 2, widget=forms.Textarea(attrs={"rows": 6})
+    content = FreeTextField(
+        label=_("What to send"), max_length=MAX_TEXT * 2, multiline=True, rows=6
     )
     # No "contains Part 2" choice: what is sent is labelled from the patient's programs
     # (``gate.disclosure_category_for``), never by the sender.
@@ -150,23 +152,23 @@ class MeasureExportForm(forms.Form):
 
 
 class RecipientForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
-    recipient_organization = forms.CharField(
-        label=_("Organization"), max_length=200, required=False
-    )
+    name = FreeTextField(label=_("Name"), max_length=200)
+    recipient_organization = FreeTextField(label=_("Organization"), max_length=200, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=Recipient.Kind.choices)
 
 
 class AmendmentForm(forms.Form):
-    about = forms.CharField(
+    about = FreeTextField(
         label=_("What is wrong in your record?"),
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        multiline=True,
+        rows=3,
     )
-    correction = forms.CharField(
+    correction = FreeTextField(
         label=_("What should it say?"),
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        multiline=True,
+        rows=3,
     )
 
 
@@ -176,11 +178,12 @@ class AmendmentDecisionForm(forms.Form):
         choices=[("accept", _("Accept: add the correction to the record")), ("deny", _("Deny"))],
         widget=forms.RadioSelect,
     )
-    note = forms.CharField(
+    note = FreeTextField(
         label=_("Note (required when you deny: the reason is added to the record)"),
         max_length=MAX_TEXT,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        multiline=True,
+        rows=3,
     )
 
     def clean(self) -> dict[str, Any]:

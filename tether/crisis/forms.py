@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tether.crisis.models import UrgentContactRequest
+from tether.lib.forms import CheckboxField, FreeTextField, PhoneField
 
 
 class CloseRequestForm(forms.Form):
@@ -19,57 +20,36 @@ class CloseRequestForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=UrgentContactRequest.Outcome.choices, widget=forms.RadioSelect
     )
-    safety_plan_reviewed = forms.BooleanField(
+    safety_plan_reviewed = CheckboxField(
         label=_("Safety plan reviewed with the patient"), required=False
     )
-    next_step = forms.CharField(
+    next_step = FreeTextField(
         label=_("Next step"),
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        multiline=True,
+        rows=3,
         help_text=_("For example: same-day session booked at 9 AM; call again at 8 PM."),
     )
-
-
-_PHONE_CHARACTERS = frozenset("0123456789+-(). ")
-
-
-def validate_phone_number(value: str) -> None:
-    digits = sum(ch.isdigit() for ch in value)
-    if any(ch not in _PHONE_CHARACTERS for ch in value) or digits < 3:
-        raise ValidationError(
-            _("Write a phone number with digits only, for example 413-555-0100."),
-            code="phone",
-        )
 
 
 class CrisisLinesForm(forms.Form):
     """The program's own numbers, as patients see them on the crisis page and safety plan."""
 
-    crisis_line = forms.CharField(
-        label=_("Program crisis line (answered around the clock)"),
-        max_length=32,
-        validators=[validate_phone_number],
+    crisis_line = PhoneField(
+        label=_("Program crisis line (answered around the clock)"), allow_short_codes=True
     )
-    crisis_line_takes_texts = forms.BooleanField(
+    crisis_line_takes_texts = CheckboxField(
         label=_("This number takes text messages"),
+        checked_value="1",  # the settings page writes its own check box
         required=False,
         help_text=_(
             "Tick only if texts to this number reach a person. A text sent to a landline "
             "is lost, so patients see a Text button only when this is ticked."
         ),
     )
-    after_hours_line = forms.CharField(
-        label=_("After-hours on-call number (optional)"),
-        max_length=32,
-        required=False,
-        validators=[validate_phone_number],
+    after_hours_line = PhoneField(
+        label=_("After-hours on-call number (optional)"), required=False, allow_short_codes=True
     )
-
-    def clean_crisis_line(self) -> str:
-        return str(self.cleaned_data["crisis_line"]).strip()
-
-    def clean_after_hours_line(self) -> str:
-        return str(self.cleaned_data["after_hours_line"]).strip()
 
 
 class ClosureForm(forms.Form):
@@ -77,7 +57,7 @@ class ClosureForm(forms.Form):
         label=_("Date the office is closed"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    reason = forms.CharField(
+    reason = FreeTextField(
         label=_("Reason (optional, staff only)"),
         max_length=100,
         required=False,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from tether.accounts.models import User
 from tether.crisis.forms import ClosureForm, CrisisLinesForm
+from tether.lib.phones import display_phone
 from tether.organizations import services
 from tether.organizations.models import Program, ProgramClosure, StaffMember
 from tether.organizations.selectors import upcoming_closures
@@ -33,9 +34,9 @@ def _program_for(request: HttpRequest, staff: StaffMember) -> tuple[Program, lis
 
 def _lines_initial(program: Program) -> dict[str, object]:
     return {
-        "crisis_line": program.crisis_line,
+        "crisis_line": display_phone(program.crisis_line),
         "crisis_line_takes_texts": program.crisis_line_takes_texts,
-        "after_hours_line": program.after_hours_line,
+        "after_hours_line": display_phone(program.after_hours_line),
     }
 
 
@@ -91,7 +92,7 @@ def program_settings(request: HttpRequest) -> HttpResponse:
             closure_id = request.POST.get("closure", "")
             closure = (
                 ProgramClosure.objects.filter(pk=int(closure_id), program=program).first()
-                if closure_id.isdigit()
+                if closure_id.isascii() and closure_id.isdigit()
                 else None
             )
             if closure is None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from tether.lib.phones import display_phone
 from tether.organizations.models import Program
 
 
@@ -22,15 +23,19 @@ class CrisisContact:
     can_call: bool = True
     text_body: str = ""  # prefilled SMS body, e.g. "HOME" for Crisis Text Line
     can_text: bool = False
+    dial: str = ""  # the stored number (E.164) when ``number`` is formatted for reading
+
+    def _digits(self) -> str:
+        source = self.dial or self.number
+        return "".join(ch for ch in source if (ch.isascii() and ch.isdigit()) or ch == "+")
 
     @property
     def tel_href(self) -> str:
-        return "tel:" + "".join(ch for ch in self.number if ch.isdigit() or ch == "+")
+        return "tel:" + self._digits()
 
     @property
     def sms_href(self) -> str:
-        digits = "".join(ch for ch in self.number if ch.isdigit() or ch == "+")
-        return f"sms:{digits}" + (f"?&body={self.text_body}" if self.text_body else "")
+        return f"sms:{self._digits()}" + (f"?&body={self.text_body}" if self.text_body else "")
 
 
 NATIONAL_CONTACTS: tuple[CrisisContact, ...] = (
@@ -61,8 +66,9 @@ def program_contacts(program: Program, *, hide_name: bool = False) -> list[Crisi
             _("Your program's crisis line")
             if hidden
             else _("%(program)s crisis line") % {"program": program.name},
-            program.crisis_line,
+            display_phone(program.crisis_line),
             _("Your program's crisis line."),
+            dial=program.crisis_line,
             # Only when the program says texts reach a person: a text to a landline is lost.
             can_text=program.crisis_line_takes_texts,
         )
@@ -71,8 +77,9 @@ def program_contacts(program: Program, *, hide_name: bool = False) -> list[Crisi
         contacts.append(
             CrisisContact(
                 _("After-hours on-call clinician"),
-                program.after_hours_line,
+                display_phone(program.after_hours_line),
                 _("Evenings, nights and weekends."),
+                dial=program.after_hours_line,
             )
         )
     return contacts

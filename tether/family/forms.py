@@ -4,10 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tether.family.models import MAX_UPDATE_LENGTH
+from tether.lib.forms import FreeTextField
 
 
 class FamilyUpdateForm(forms.Form):
-    body = forms.CharField(
+    body = FreeTextField(
         label=_("Update for the family"),
         help_text=_(
             "General progress only, in plain words: attendance, effort, what the family "
@@ -15,8 +16,8 @@ class FamilyUpdateForm(forms.Form):
             "or anything the patient said in confidence."
         ),
         max_length=MAX_UPDATE_LENGTH,
-        strip=True,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        multiline=True,
+        rows=5,
         error_messages={
             "required": _("Write the update before sending."),
             "max_length": _(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tether.flags.models import FlagRule, Severity
 from tether.flags.rules import RULES
+from tether.lib.forms import CheckboxField
 
 # Rules whose threshold is itself a number of days: they do not look back over a
 # window, so the form does not ask for one (the stored value is kept as it is).
@@ -29,7 +30,7 @@ class RuleForm(forms.Form):
         label=_("Looks back (days)"), help_text=_("Between 1 and 90 days.")
     )
     severity = forms.TypedChoiceField(label=_("Severity"), choices=Severity.choices, coerce=int)
-    enabled = forms.BooleanField(label=_("In use"), required=False)
+    enabled = CheckboxField(label=_("In use"), required=False)
 
     def __init__(self, *args: Any, rule: FlagRule, **kwargs: Any) -> None:
         kwargs.setdefault(

@@ -20,6 +20,7 @@ from tether.flags import selectors, services
 from tether.flags.forms import RuleForm, SnoozeForm, uses_window
 from tether.flags.models import Flag, FlagRule
 from tether.flags.rules import RULES, SPECS
+from tether.lib.text import clean_free_text
 from tether.organizations.models import Program, StaffMember
 from tether.privacy import audit
 from tether.privacy.gate import access_patient
@@ -56,6 +57,13 @@ def _back_to_queue(request: HttpRequest) -> str:
 
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
+    return _queue_page(request)
+
+
+def _queue_page(
+    request: HttpRequest, *, typed: dict[str, object] | None = None, status: int = 200
+) -> HttpResponse:
+    """The queue; ``typed`` brings back a refused resolve form as it was filled in."""
     _clinical_only(request)
     now = timezone.now()
     filters = selectors.QueueFilters.from_query(request.GET.dict())
@@ -66,7 +74,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         page=int(page_number) if page_number.isdigit() else 1,
         now=now,
     )
-    shown = [flag for group in groups for flag in group.flags]
+    snoozed = selectors.snoozed_queue(user=request.user)  # type: ignore[arg-type]
+    shown = [flag for group in groups for flag in group.flags] + snoozed
     for category in (Category.SELF_REPORT, Category.PART2):
         record_list(
             request,
@@ -75,7 +84,6 @@ def queue(request: HttpRequest) -> HttpResponse:
             purpose=Purpose.TREATMENT,
             obj_type="flags.flag",
         )
-    snoozed = selectors.snoozed_queue(user=request.user)  # type: ignore[arg-type]
     figures = selectors.figures_for(
         user=request.user,  # type: ignore[arg-type]
         since=now - dt.timedelta(weeks=8),
@@ -102,7 +110,9 @@ def queue(request: HttpRequest) -> HttpResponse:
             "figures": figures,
             "actions": Flag.Action.choices,
             "may_edit_rules": request.staff_member.role in RULE_EDITORS,  # type: ignore[attr-defined]
+            "typed": typed or {},
         },
+        status=status,
     )
 
 
@@ -142,12 +152,20 @@ def act(request: HttpRequest, flag_id: int) -> HttpResponse:
             services.flag_assign(actor=user, flag=flag, assignee=user)  # type: ignore[arg-type]
             messages.success(request, _("Flag assigned to you."))
         elif step == "resolve":
-            services.flag_resolve(
-                actor=user,  # type: ignore[arg-type]
-                flag=flag,
-                action=request.POST.get("action", ""),
-                note=request.POST.get("note", ""),
-            )
+            action = request.POST.get("action", "")
+            note = clean_free_text(request.POST.get("note", ""))
+            try:
+                services.flag_resolve(
+                    actor=user,  # type: ignore[arg-type]
+                    flag=flag,
+                    action=action,
+                    note=note,
+                )
+            except ValidationError as error:
+                # The queue again, with what was chosen and written kept in this flag's form.
+                messages.error(request, error.messages[0])
+                typed = {"flag": flag.pk, "action": action, "note": note}
+                return _queue_page(request, typed=typed, status=400)
             messages.success(request, _("Flag resolved and the action documented."))
         else:
             messages.error(request, _("Choose what to do with the flag."))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tether.homework.library import Definition, FieldDef, StepDef
 from tether.homework.services import MAX_FEEDBACK_LENGTH, MAX_NOTE_LENGTH
+from tether.lib.forms import CheckboxField, FreeTextField, PostedFieldsMixin
 
 
 def _too_long() -> dict[str, Any]:
@@ -23,11 +24,12 @@ def _too_long() -> dict[str, Any]:
 def _form_field(f: FieldDef) -> forms.Field:
     common: dict[str, Any] = {"label": f.label, "help_text": f.help, "required": False}
     if f.kind == "text":
-        return forms.CharField(max_length=f.limit, error_messages=_too_long(), **common)
+        return FreeTextField(max_length=f.limit, error_messages=_too_long(), **common)
     if f.kind in ("long_text", "list"):
-        return forms.CharField(
+        return FreeTextField(
             max_length=f.limit,
-            widget=forms.Textarea(attrs={"rows": 5 if f.kind == "list" else 4}),
+            multiline=True,
+            rows=5 if f.kind == "list" else 4,
             error_messages=_too_long(),
             **common,
         )
@@ -56,14 +58,21 @@ def _form_field(f: FieldDef) -> forms.Field:
     )
 
 
-class StepForm(forms.Form):
-    """One step of an assignment, built from the template data."""
+class StepForm(PostedFieldsMixin, forms.Form):
+    """One step of an assignment, built from the template data.
+
+    Every text box must be in the POST: a missing one is refused, never saved as
+    blank over what was written before (an unticked choice is simply absent, so
+    choices are not checked)."""
 
     def __init__(self, *args: Any, step: StepDef, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.step = step
         for f in step.fields:
             self.fields[f.key] = _form_field(f)
+        self.posted_fields = tuple(
+            f.key for f in step.fields if f.kind in ("text", "long_text", "list")
+        )
 
     def answers(self, number: int) -> dict[str, Any]:
         return {f"{number}.{key}": value for key, value in self.cleaned_data.items()}
@@ -74,14 +83,15 @@ class AssignForm(forms.Form):
     due_on = forms.DateField(
         label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    note = forms.CharField(
+    note = FreeTextField(
         label=_("Note for the patient (optional)"),
         required=False,
         max_length=MAX_NOTE_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        multiline=True,
+        rows=3,
         error_messages=_too_long(),
     )
-    for_family = forms.BooleanField(
+    for_family = CheckboxField(
         label=_("For the family (a family-therapy assignment)"),
         required=False,
         help_text=_(
@@ -123,9 +133,10 @@ class AssignForm(forms.Form):
 
 
 class FeedbackForm(forms.Form):
-    feedback = forms.CharField(
+    feedback = FreeTextField(
         label=_("Feedback the patient will see"),
         max_length=MAX_FEEDBACK_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        multiline=True,
+        rows=3,
         error_messages=_too_long(),
     )

@@ -5,14 +5,15 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tether.lib.forms import CheckboxField, FreeTextField
 from tether.messaging.models import MAX_MESSAGE_LENGTH
 
 
 class _BodyForm(forms.Form):
-    body = forms.CharField(
+    body = FreeTextField(
         label=_("Your message"),
-        strip=True,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        multiline=True,
+        rows=5,
         error_messages={"required": _("Write a message before sending.")},
     )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
@@ -36,35 +37,35 @@ class _BodyForm(forms.Form):
 
 
 class PatientMessageForm(_BodyForm):
-    urgent = forms.BooleanField(
+    urgent = CheckboxField(
         label=_("This is urgent: ask my care team to contact me"), required=False
     )
 
 
 class FamilyMessageForm(_BodyForm):
-    urgent = forms.BooleanField(
+    urgent = CheckboxField(
         label=_("This is urgent: ask the care team to contact me"), required=False
     )
 
 
 class StaffReplyForm(_BodyForm):
-    body = forms.CharField(
+    body = FreeTextField(
         label=_("Reply to the patient"),
-        strip=True,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        multiline=True,
+        rows=4,
         error_messages={"required": _("Write a reply before sending.")},
     )
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(
+    note = FreeTextField(
         label=_("Internal note (staff only, never shown to the patient)"),
-        strip=True,
         max_length=MAX_MESSAGE_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        multiline=True,
+        rows=3,
         error_messages={"required": _("Write a note before saving.")},
     )
 
 
 class PhraseForm(forms.Form):
-    phrase = forms.CharField(label=_("Add a phrase"), max_length=100)
+    phrase = FreeTextField(label=_("Add a phrase"), max_length=100)

@@ -13,6 +13,7 @@ from tether.accounts.models import User
 from tether.crisis.models import UrgentContactRequest
 from tether.crisis.services import program_of, urgent_contact_raise
 from tether.flags.services import evaluate_soon
+from tether.lib.text import clean_free_text
 from tether.messaging.crisis_language import (
     DEFAULT_PHRASES,
     DEFAULT_PLEAS,
@@ -45,7 +46,44 @@ class MessageError(ValueError):
 @dataclass(frozen=True)
 class SendResult:
     message: Message
-    created: bool  # False: a double submission, the first one is returned
+    created: bool  # False: the same message sent again; the one stored is returned
+
+
+# "Back" then "Send" again within this time, with the same words, is the same message.
+RESEND_WINDOW = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class _Resend:
+    message: Message | None  # the message this send repeats, if any
+    key: uuid.UUID | None  # the key to store a new message under
+
+
+def _resend_of(
+    *, thread: Thread, author: User, key: uuid.UUID | None, text: str, now: dt.datetime
+) -> _Resend:
+    """Whether this send repeats one already stored, and under which key a new one goes.
+
+    - Same form token, same words: the message stored the first time.
+    - Same form token, other words (Back, edit, Send): a new message, stored under a key
+      derived from the token and the new words, so sending that edit twice is still one.
+    - A fresh token with the words of the author's last message in the thread, sent
+      within ``RESEND_WINDOW`` (Back reloads the page and the browser restores the text):
+      that message. The same words later in a conversation are a new message.
+    """
+    if key is not None:
+        first = Message.objects.filter(thread=thread, idempotency_key=key).first()
+        if first is not None:
+            if first.body == text:
+                return _Resend(first, key)
+            key = uuid.uuid5(key, text)
+            edited = Message.objects.filter(thread=thread, idempotency_key=key).first()
+            if edited is not None:
+                return _Resend(edited, key)
+    last = Message.objects.filter(thread=thread, author=author).order_by("-created_at").first()
+    if last is not None and last.body == text and now - last.created_at < RESEND_WINDOW:
+        return _Resend(last, key)
+    return _Resend(None, key)
 
 
 def _purpose_of(actor: User | None) -> Purpose:
@@ -120,7 +158,7 @@ def urgent_pleas_for(program: Program) -> list[str]:
 
 
 def clean_body(body: str) -> str:
-    text = (body or "").strip()
+    text = clean_free_text(body)
     if not text:
         raise MessageError("empty")
     if len(text) > MAX_MESSAGE_LENGTH:
@@ -198,10 +236,10 @@ def _send_from_outside(
     text = clean_body(body)
     program = program_of(patient)
     thread = thread_for(patient, kind)
-    if idempotency_key is not None:
-        existing = Message.objects.filter(thread=thread, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return SendResult(existing, created=False)
+    resend = _resend_of(thread=thread, author=author, key=idempotency_key, text=text, now=now)
+    if resend.message is not None:
+        return SendResult(resend.message, created=False)
+    idempotency_key = resend.key
     phrase = find_crisis_phrase(text, crisis_phrases_for(program))
     # A plea for help now without the tick ("I need to talk to someone now") is urgent too.
     plea = None if phrase or marked_urgent else find_urgent_plea(text, urgent_pleas_for(program))
@@ -315,10 +353,10 @@ def message_send_by_staff(
     unanswered patient message."""
     now = now or timezone.now()
     text = clean_body(body)
-    if idempotency_key is not None:
-        existing = Message.objects.filter(thread=thread, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return SendResult(existing, created=False)
+    resend = _resend_of(thread=thread, author=author, key=idempotency_key, text=text, now=now)
+    if resend.message is not None:
+        return SendResult(resend.message, created=False)
+    idempotency_key = resend.key
     try:
         with transaction.atomic():
             locked = (

@@ -11,6 +11,7 @@ from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -83,11 +84,19 @@ def _office_days(days: str) -> str:
     return ", ".join(picked)
 
 
+def _resent(result: services.SendResult) -> str:
+    when = timezone.localtime(result.message.created_at)
+    return _("Your message was sent at %(time)s. It was not sent twice.") % {
+        "time": time_format(when, "TIME_FORMAT")
+    }
+
+
 def _say_sent(request: HttpRequest, result: services.SendResult, *, urgent: str) -> None:
     """What the sender is told after a send: the urgent-contact message when the text
     raised the crisis pathway, else "Message sent." A resend of the same message
-    (same idempotency key) says nothing new."""
+    (the same words from the same form, or again right after Back) says it was sent once."""
     if not result.created:
+        flash.info(request, _resent(result))
         return
     if result.message.urgent_request_id:
         flash.warning(request, urgent)
@@ -322,13 +331,16 @@ def staff_reply(request: HttpRequest, thread_id: int) -> HttpResponse:
     form = StaffReplyForm(request.POST)
     if not form.is_valid():
         return _staff_page(request, thread, reply_form=form, status=400)
-    services.message_send_by_staff(
+    result = services.message_send_by_staff(
         thread=thread,
         author=request.user,  # type: ignore[arg-type]
         body=form.cleaned_data["body"],
         idempotency_key=form.cleaned_data["idempotency_key"],
     )
-    flash.success(request, _("Reply sent."))
+    if result.created:
+        flash.success(request, _("Reply sent."))
+    else:
+        flash.info(request, _resent(result))
     return redirect("messaging:staff_thread", thread_id=thread.pk)
 
 

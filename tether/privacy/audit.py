@@ -28,7 +28,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -71,18 +70,12 @@ def current_context() -> AuditContext | None:
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The client's address: REMOTE_ADDR, or with PROXY_COUNT trusted proxies in front,
-    the address that the outermost trusted proxy saw (from X-Forwarded-For)."""
-    proxies = int(getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0) or 0)
-    if proxies > 0:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            return chain.normalize_address(forwarded[-proxies])
-    return chain.normalize_address(request.META.get("REMOTE_ADDR"))
+    """The client's address, the same one sign-in limits count by: REMOTE_ADDR, or behind
+    ``PROXY_COUNT`` trusted proxies (``PROXY_TRUSTED_IPS``) the address the outermost of
+    them saw (``tether.accounts.addresses``); a header from anyone else is not believed."""
+    from tether.accounts.addresses import client_address as real_client_address
+
+    return chain.normalize_address(real_client_address(request))
 
 
 def _actor_role(user: Any) -> str:

@@ -87,8 +87,10 @@ def _edit(
 ) -> HttpResponse:
     latest = selectors.latest_version(patient=patient)
     conflict = None
+    status = 200
     if request.method == "POST":
         form = SafetyPlanForm(request.POST)
+        status = 400  # unless saved below: the page comes back with what was typed
         if form.is_valid():
             content = {k: v for k, v in form.cleaned_data.items() if k != "based_on"}
             try:
@@ -138,7 +140,7 @@ def _edit(
             "cancel_url": done_url,
             "nav": "safety_plan",
         },
-        status=409 if conflict is not None else 200,
+        status=409 if conflict is not None else status,
     )
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tether.accounts.models import IdentityDocument, ResetCode, User
+from tether.lib.forms import FreeTextField, PhoneField
 from tether.organizations.models import Program, StaffMember
 from tether.patients.models import LevelOfCare, Patient
 from tether.staff.selectors import clinicians_for_intake, programs_for_intake
@@ -18,19 +19,14 @@ class DateInput(forms.DateInput):
 
 
 class PatientIntakeForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=100)
-    last_name = forms.CharField(label=_("Last name"), max_length=100)
-    preferred_name = forms.CharField(
+    first_name = FreeTextField(label=_("First name"), max_length=100)
+    last_name = FreeTextField(label=_("Last name"), max_length=100)
+    preferred_name = FreeTextField(
         label=_("Preferred name (optional)"), max_length=100, required=False
     )
     date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput)
-    record_number = forms.CharField(label=_("Record number (MRN)"), max_length=32)
-    mobile_phone = forms.CharField(
-        label=_("Mobile phone (optional)"),
-        max_length=32,
-        required=False,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-    )
+    record_number = FreeTextField(label=_("Record number (MRN)"), max_length=32)
+    mobile_phone = PhoneField(label=_("Mobile phone (optional)"), required=False)
     email = forms.EmailField(label=_("Email (optional)"), required=False)
     program: forms.ModelChoiceField[Program] = forms.ModelChoiceField(
         label=_("Program"), queryset=Program.objects.none(), empty_label=None

@@ -101,3 +101,19 @@ def test_it_lists_disclosures_for_the_accounting(cast, client_as, pcp, sign):
     assert "Progress summary" in text and "Dr. Rivera" in text
     other = client_as(cast.other_patient).get(reverse("consent:patient_list")).content.decode()
     assert "Dr. Rivera" not in other
+
+
+def test_only_the_ticked_box_counts_as_agreement(cast, client_as, pcp):
+    client = client_as(cast.patient)
+    for forged in ("-1", "1", "true", "yes", "0", "off"):
+        response = client.post(reverse("consent:patient_new"), _form(pcp, agree=forged))
+        assert "errorlist" in response.content.decode(), forged
+        assert "Pat Patient" in response.content.decode()  # what was typed is kept
+    assert not ConsentDirective.objects.exists()
+
+
+def test_a_signature_name_with_control_characters_is_stored_clean(cast, client_as, pcp):
+    client_as(cast.patient).post(
+        reverse("consent:patient_new"), _form(pcp, signature_name="Pat\x00 Patient\x1b")
+    )
+    assert ConsentDirective.objects.get().signature_name == "Pat Patient"

@@ -51,7 +51,9 @@ def test_it_saves_the_parents_part_apart_from_the_teens_and_shows_it_back(cast, 
         purpose=Purpose.PATIENT_REQUEST,
     )
     client = client_as(cast.parent)
-    response = client.post(_step(assignment, 1), {"helps_me": "Jordan walking the dog with me"})
+    response = client.post(
+        _step(assignment, 1), {"helps_me": "Jordan walking the dog with me", "helps_family": ""}
+    )
     assert response.status_code == 302 and response.url == _page(assignment)
 
     saved = FamilyAnswers.objects.get()
@@ -80,7 +82,7 @@ def test_it_merges_steps_and_keeps_the_text_encrypted_at_rest(cast, client_as):
     grant(cast, S.FAMILY_ASSIGNMENTS)
     assignment = _family_assignment(cast)
     client = client_as(cast.parent)
-    client.post(_step(assignment, 1), {"helps_me": "Very private words"})
+    client.post(_step(assignment, 1), {"helps_me": "Very private words", "helps_family": ""})
     client.post(
         _step(assignment, 2), {"when": "Sunday after dinner", "ground_rules": ["Phones away"]}
     )
@@ -153,7 +155,9 @@ def test_it_saves_nothing_once_the_program_treats_substance_use(cast, client_as)
     make_part2(cast.adolescent_iop)
     client = client_as(cast.parent)
     assert "Write your part" not in client.get(_page(assignment)).content.decode()
-    response = client.post(_step(assignment, 1), {"helps_me": "Walking the dog"})
+    response = client.post(
+        _step(assignment, 1), {"helps_me": "Walking the dog", "helps_family": ""}
+    )
     body = response.content.decode()
     assert response.status_code == 400
     assert "your part cannot be saved" in body and "Walking the dog" in body

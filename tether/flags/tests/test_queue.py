@@ -220,3 +220,18 @@ def test_acting_keeps_the_filters(cast, client_as):
         {"step": "acknowledge", "back": "severity=3&patient=7&evil=http://x"},
     )
     assert response["Location"] == f"{URL}?severity=3&patient=7"
+
+
+def test_a_refused_resolve_keeps_the_note_and_the_choice(cast, client_as):
+    _silent_and_deteriorating(cast)
+    flag = Flag.objects.get(reason="no_login")
+    response = client_as(cast.clinical_lead).post(
+        reverse("flags:act", args=[flag.pk]),
+        {"step": "resolve", "action": "", "note": "Called twice,\r\nno answer\x00"},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Choose what was done." in body
+    assert "Called twice,\nno answer</textarea>" in body
+    flag.refresh_from_db()
+    assert flag.status == "open"

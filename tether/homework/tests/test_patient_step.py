@@ -96,3 +96,15 @@ def test_it_checks_access(cast, client_as, assign):
     assert client_as(cast.patient).get(_step(assignment, 1)).status_code == 200
     for persona in ("parent", "assigned_clinician", "other_patient", "adolescent"):
         assert client_as(getattr(cast, persona)).get(_step(assignment, 1)).status_code == 404
+
+
+def test_a_post_missing_a_text_box_is_refused_and_overwrites_nothing(cast, client_as, assign):
+    assignment = assign(cast.patient)
+    client = client_as(cast.patient)
+    client.post(_step(assignment, 2), {"emotion": "Angry", "intensity_before": "7", "then": "next"})
+    response = client.post(_step(assignment, 2), {"intensity_before": "5", "then": "next"})
+    assert response.status_code in (200, 400)
+    assert "did not arrive, so nothing was saved" in response.content.decode()
+    assignment.refresh_from_db()
+    assert assignment.answers.as_dict()["2.emotion"] == "Angry"
+    assert assignment.answers.as_dict()["2.intensity_before"] == 7

@@ -261,3 +261,10 @@ def test_it_shows_new_replies_and_an_open_request_on_the_patient_home(cast, clie
     assert "You have a new reply from your care team." in page
     client.get(reverse("messaging:thread"))
     assert "new reply" not in client.get(reverse("portal:home")).content.decode()
+
+
+def test_a_message_keeps_its_line_breaks_and_loses_its_control_characters(cast, client_as):
+    client_as(cast.patient).post(
+        reverse("messaging:send"), {"body": "Line one\r\nline two\x00\x07", "idempotency_key": ""}
+    )
+    assert Message.objects.get(author=cast.patient).body == "Line one\nline two"

@@ -203,12 +203,18 @@ def test_it_records_the_address_of_a_service_called_from_a_view(cast, client_as)
     assert event.actor_id == cast.front_desk.pk
 
 
-def test_it_reads_the_address_behind_trusted_proxies(settings):
+def test_it_reads_the_address_behind_trusted_proxies_only(settings):
     settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.TETHER_TRUSTED_PROXIES = ["10.0.0.0/8"]
     request = RequestFactory().get(
         "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.77"
     )
     assert audit.client_address(request) == "203.0.113.77"
+    # The same header from a client that is not the proxy is not believed.
+    direct = RequestFactory().get(
+        "/", REMOTE_ADDR="198.51.100.5", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.77"
+    )
+    assert audit.client_address(direct) == "198.51.100.5"
     settings.AXES_IPWARE_PROXY_COUNT = 0
     assert audit.client_address(request) == "10.0.0.2"
 

@@ -91,6 +91,11 @@ ACCESS: dict[str, Rule] = {
         denied=tuple(p for p in EVERYONE if p != "program_admin"),
         kwargs={"staff_id": "STAFF"},
     ),
+    # A program admin or the privacy officer lifts a sign-in pause (tether/accounts/tests).
+    "accounts:sign_in_pauses": Rule(
+        allowed=("program_admin", "privacy_officer"),
+        denied=tuple(p for p in EVERYONE if p not in ("program_admin", "privacy_officer")),
+    ),
     # The patient's own area.
     "portal:home": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
     "portal:welcome": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
@@ -601,6 +606,15 @@ POSTS: dict[str, Post] = {
     "accounts:staff_enrolment_link": Post(
         allowed=("program_admin",), kwargs=lambda w: {"staff_id": w["dana_staff"]}
     ),
+    "accounts:sign_in_pauses": Post(
+        allowed=("program_admin", "privacy_officer"),
+        data=lambda w: {"user": w["on_call_user"]},
+        control=False,
+        why_no_control=(
+            "a lift deletes django-axes rows and writes an audit event, both unwatched "
+            "here (tether/accounts/tests/test_lockout.py proves the lift)"
+        ),
+    ),
     "accounts:staff_two_step_reset": Post(
         allowed=("program_admin",),
         kwargs=lambda w: {"staff_id": w["dana_staff"]},
@@ -625,8 +639,8 @@ POSTS: dict[str, Post] = {
         data=lambda w: {
             "program": w["iop"],
             "action": "lines",
-            "crisis_line": "555-0199",
-            "after_hours_line": "555-0198",
+            "crisis_line": "413-555-0199",  # a number that can be dialled (E.164 stored)
+            "after_hours_line": "413-555-0198",
         },
     ),
     "portal:welcome": Post(
@@ -1018,6 +1032,7 @@ def world(cast: Cast) -> World:
         "rule": rule.pk if rule is not None else 0,
         "amendment": amendment.pk,
         "dana_staff": cast.assigned_clinician.staff_member.pk,
+        "on_call_user": cast.on_call.pk,
         "reset_reason": TwoStepReset.Reason.values[0],
     }
     return World(cast=cast, ids=ids)

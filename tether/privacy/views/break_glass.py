@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views import defaults
 
 from tether.accounts.models import User
+from tether.lib.forms import FreeTextField
 from tether.privacy import gate
 from tether.privacy.policy import Relation
 from tether.privacy.services import (
@@ -43,7 +44,7 @@ class BreakGlassForm(forms.Form):
         error_messages={"required": gettext_lazy("Choose the kind of emergency.")},
         widget=forms.RadioSelect,
     )
-    explanation = forms.CharField(
+    explanation = FreeTextField(
         label=gettext_lazy("Explain why you need this record now"),
         help_text=format_lazy(
             gettext_lazy(
@@ -53,13 +54,13 @@ class BreakGlassForm(forms.Form):
         ),
         min_length=EXPLANATION_MIN_LENGTH,
         max_length=EXPLANATION_MAX_LENGTH,
-        strip=True,
         error_messages={
             "min_length": gettext_lazy(
                 "Please explain in at least %(limit_value)d characters (you wrote %(show_value)d)."
             ),
         },
-        widget=forms.Textarea(attrs={"rows": 4}),
+        multiline=True,
+        rows=4,
     )
 
 

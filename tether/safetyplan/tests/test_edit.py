@@ -6,14 +6,15 @@ from django.db import connection
 from django.urls import reverse
 
 from tether.privacy.models import AuditEvent, Purpose
-from tether.safetyplan.models import SafetyPlanVersion
+from tether.safetyplan.models import STEPS, SafetyPlanVersion
 from tether.safetyplan.services import safety_plan_save
 
 URL = reverse("safety_plan:edit")
 
 
 def _post(client: Any, url: Any, based_on: Any, **steps: Any) -> Any:
-    data = {"based_on": str(based_on)}
+    """The whole form, as a browser sends it: every step, empty unless given."""
+    data = {"based_on": str(based_on)} | {name: "" for name, _t, _h in STEPS}
     data.update(steps)
     return client.post(url, data)
 
@@ -86,7 +87,7 @@ def test_it_keeps_oversized_text_and_says_what_is_wrong(cast, client_as):
         client_as(cast.patient), URL, 0, warning_signs="x" * 5000, coping_strategies="Keep me"
     )
     body = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused, shown again with what was typed
     assert "This is too long to save" in body
     assert "Keep me" in body and "x" * 5000 in body
     assert not SafetyPlanVersion.objects.exists()
@@ -94,7 +95,7 @@ def test_it_keeps_oversized_text_and_says_what_is_wrong(cast, client_as):
 
 def test_it_refuses_a_malformed_version_number(cast, client_as):
     response = _post(client_as(cast.patient), URL, "abc", warning_signs="Kept")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Kept" in response.content.decode()
     assert not SafetyPlanVersion.objects.exists()
 
@@ -116,3 +117,33 @@ def test_it_checks_access(cast, client_as):
         client = client_as(getattr(cast, persona))
         assert _post(client, staff_url, 0, warning_signs="x").status_code == 404
     assert not SafetyPlanVersion.objects.exists()
+
+
+def test_a_post_missing_a_step_is_refused_and_overwrites_nothing(cast, client_as):
+    client = client_as(cast.patient)
+    _post(client, URL, 0, warning_signs="I stop answering texts", people_to_ask="Sam")
+    client.get(URL)  # the "saved" message of the first save is shown and gone
+    data = {"based_on": "1", "warning_signs": "I stop answering\r\ntexts and sleep badly"}
+    data |= {name: "" for name, _t, _h in STEPS if name not in ("warning_signs", "people_to_ask")}
+    response = client.post(URL, data)  # people_to_ask did not arrive
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "did not arrive, so nothing was saved" in body
+    assert "Your changes to the safety plan are saved." not in body
+    assert "I stop answering\r\ntexts and sleep badly" in body  # what was typed is kept
+    versions = SafetyPlanVersion.objects.filter(plan__patient=cast.patient.patient)
+    assert [(v.number, v.people_to_ask) for v in versions] == [(1, "Sam")]
+
+
+def test_a_step_sent_empty_is_the_patients_choice(cast, client_as):
+    client = client_as(cast.patient)
+    _post(client, URL, 0, warning_signs="Signs", people_to_ask="Sam")
+    assert _post(client, URL, 1, warning_signs="Signs", people_to_ask="").status_code == 302
+    latest = SafetyPlanVersion.objects.filter(plan__patient=cast.patient.patient).get(number=2)
+    assert latest.people_to_ask == ""
+
+
+def test_a_nul_byte_never_reaches_the_plan(cast, client_as):
+    _post(client_as(cast.patient), URL, 0, warning_signs="Signs\x00 here")
+    latest = SafetyPlanVersion.objects.get(plan__patient=cast.patient.patient)
+    assert latest.warning_signs == "Signs here"

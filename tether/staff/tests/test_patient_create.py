@@ -22,7 +22,7 @@ def _form(cast: Cast, **overrides: Any) -> dict[str, Any]:
         "preferred_name": "Rosie",
         "date_of_birth": "1988-03-02",
         "record_number": "MRN-2041",
-        "mobile_phone": "555-0142",
+        "mobile_phone": "413-555-0142",
         "email": "rosa.diaz@example.org",
         "program": cast.iop.pk,
         "level_of_care": LevelOfCare.IOP,
@@ -87,7 +87,7 @@ def test_it_refuses_a_record_number_already_in_use_and_keeps_what_was_typed(cast
     body = response.content.decode()
     assert "A patient with this record number is already registered." in body
     assert "Nothing you typed was lost." in body
-    assert 'value="Rosa"' in body and 'value="Diaz"' in body and 'value="555-0142"' in body
+    assert 'value="Rosa"' in body and 'value="Diaz"' in body and 'value="413-555-0142"' in body
     assert 'value="MRN-maria.g"' in body
     assert not Patient.objects.filter(first_name="Rosa").exists()
 
@@ -156,3 +156,16 @@ def test_it_redirects_anonymous_people_to_sign_in(db, client):
     response = client.get(URL)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_it_stores_the_mobile_number_in_e164_and_refuses_one_that_cannot_be_dialled(
+    cast, client_as
+):
+    client = client_as(cast.front_desk)
+    refused = client.post(URL, _form(cast, mobile_phone="555-0142 5555555555555"))
+    assert refused.status_code in (200, 400)
+    body = refused.content.decode()
+    assert "This is not a phone number that can be dialled." in body
+    assert "MRN-2041" in body and not Patient.objects.filter(record_number="MRN-2041").exists()
+    client.post(URL, _form(cast, mobile_phone="(413) 555-0142"))
+    assert Patient.objects.get(record_number="MRN-2041").mobile_phone == "+14135550142"
