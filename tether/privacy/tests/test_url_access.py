@@ -667,10 +667,18 @@ POSTS: dict[str, Post] = {
     # Both refuse an account in use without the patient's own confirmation (their own
     # tests: tether/staff/tests/test_account_takeover.py); here, who may ask at all.
     "staff:invite_create": Post(
-        allowed=("assigned_clinician", "clinical_lead", "front_desk"), kwargs=_maria
+        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        kwargs=_maria,
+        control=False,
+        why_no_control=(
+            "the cast patient's account is in use, so an invite is refused by design; a new "
+            "patient's invite is in tether/staff/tests/test_account_takeover.py"
+        ),
     ),
     "staff:reset_code_issue": Post(
-        allowed=("assigned_clinician", "clinical_lead", "front_desk"), kwargs=_maria
+        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        kwargs=_maria,
+        data=lambda w: {"confirmation": "in_person", "identity_document": "drivers_license"},
     ),
     "privacy:audit_report": Post(
         allowed=("privacy_officer", "clinical_lead"),
@@ -989,7 +997,18 @@ def world(cast: Cast) -> World:
     User.objects.filter(pk=cast.patient.pk).update(last_login=now - dt.timedelta(days=10))
     flags_sweep()
     flag = Flag.objects.filter(patient=maria, status=Flag.Status.OPEN).first()
-    assert flag is not None
+    if flag is None:  # the sign-in rule is off by default since the combined rule (#21)
+        flag = Flag.objects.create(
+            organization_id=maria.organization_id,
+            patient=maria,
+            episode=maria.episodes.get(),
+            kind=Flag.Kind.DISENGAGEMENT,
+            severity=2,
+            reason="no_login",
+            source_type="patients.patient",
+            source_id=maria.pk,
+            raised_at=now,
+        )
     group = Appointment.objects.create(
         organization=cast.organization,
         program=cast.iop,
