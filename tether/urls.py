@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("tether.consent.urls")),
     path("", include("tether.family.urls")),
     path("", include("tether.flags.urls")),
+    path("", include("tether.scheduling.urls")),
 ]
 
 # On a staff patient page, a clinician's 404 offers emergency (break-glass) access.

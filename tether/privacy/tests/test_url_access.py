@@ -402,6 +402,41 @@ ACCESS: dict[str, Rule] = {
             "other_org_clinician",
         ),
     ),
+    # The schedule (issue 15). One group, session and roster are tested with real rows
+    # (and the wrong people posting) in tether/scheduling/tests; a made-up id reaches nobody.
+    "scheduling:week": Rule(
+        allowed=tuple(p for p in STAFF if p != "privacy_officer"),
+        denied=(*NOT_STAFF, "privacy_officer"),
+    ),
+    "scheduling:series_new": Rule(
+        allowed=("front_desk", "clinical_lead", "program_admin"),
+        denied=(
+            *NOT_STAFF,
+            "assigned_clinician",
+            "unassigned_clinician",
+            "on_call",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "scheduling:series_detail": Rule(denied=EVERYONE, kwargs={"series_id": "999999"}),
+    "scheduling:session_detail": Rule(denied=EVERYONE, kwargs={"appointment_id": "999999"}),
+    "scheduling:attendance": Rule(
+        method="post", denied=EVERYONE, kwargs={"appointment_id": "999999"}
+    ),
+    "scheduling:book": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "on_call",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "scheduling:my_sessions": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
 }
 
 
