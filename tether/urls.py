@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("tether.family.urls")),
     path("", include("tether.flags.urls")),
     path("", include("tether.scheduling.urls")),
+    path("", include("tether.patients.urls")),
 ]
 
 # On a staff patient page, a clinician's 404 offers emergency (break-glass) access.

@@ -67,6 +67,11 @@ class Program(models.Model):
     is_active = models.BooleanField(default=True)
 
     # Reaching the care team: office hours (program time zone), urgent requests, messages.
+    # After discharge the patient keeps their safety plan, aftercare plan and final
+    # measures for this many days (Episode.access_until).
+    post_discharge_access_days = models.PositiveSmallIntegerField(
+        _("days a discharged patient keeps access"), default=30
+    )
     office_opens_at = models.TimeField(_("office hours start"), default=dt.time(9, 0))
     office_closes_at = models.TimeField(_("office hours end"), default=dt.time(17, 0))
     office_days = models.CharField(

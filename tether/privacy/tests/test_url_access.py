@@ -437,6 +437,20 @@ ACCESS: dict[str, Rule] = {
         ),
     ),
     "scheduling:my_sessions": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    # Admission to discharge (issue 15; POSTs as the wrong people in tether/patients/tests).
+    "patients:care": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "on_call",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "patients:aftercare": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
 }
 
 
