@@ -141,3 +141,43 @@ def test_the_patient_sees_the_group_with_its_video_link(phone: Any, cast: Any) -
     assert page.get_by_role("heading", name="My sessions").is_visible()
     assert page.get_by_role("link", name="Join Evening skills group by video").first.is_visible()
     browser.assert_every_page_checked()
+
+
+def test_the_front_desk_imports_next_months_sessions_from_an_ics_file(
+    desktop: Any, cast: Any, tmp_path: Any
+) -> None:
+    day = (timezone.now().astimezone(cast.iop.tzinfo).date() + dt.timedelta(days=10)).strftime(
+        "%Y%m%d"
+    )
+    events = []
+    for n, mrn in enumerate(["MRN-maria.g", "MRN-tom.b", "MRN-nobody"]):
+        events += [
+            "BEGIN:VEVENT",
+            f"UID:{n}@ehr.example.org",
+            f"DTSTART;TZID=America/Chicago:{day}T{9 + n:02d}0000",
+            "DURATION:PT50M",
+            "SUMMARY:Individual session",
+            f"DESCRIPTION:MRN: {mrn}",
+            "ORGANIZER:mailto:dana.clinician@example.org",
+            "END:VEVENT",
+        ]
+    calendar = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//EHR//EN", *events, "END:VCALENDAR"]
+    bad = tmp_path / "next-month.ics"
+    bad.write_text("\r\n".join(calendar) + "\r\n")
+    browser, page = desktop, desktop.page
+    _sign_in(browser, cast.front_desk)
+    browser.goto(f"/staff/schedule/?program={cast.iop.pk}")
+    browser.click(page.get_by_role("link", name="Import sessions"))
+    page.get_by_label("Calendar or CSV file").set_input_files(str(bad))
+    browser.click(page.get_by_role("button", name="Preview"))
+    assert page.get_by_text("1 row needs fixing.").is_visible()
+    assert page.get_by_text("record number “MRN-nobody”").is_visible()
+    good = tmp_path / "fixed.ics"
+    good.write_text("\r\n".join(calendar[:3] + events[:16] + ["END:VCALENDAR"]) + "\r\n")
+    page.get_by_label("Calendar or CSV file").set_input_files(str(good))
+    browser.click(page.get_by_role("button", name="Preview"))
+    assert page.get_by_text("Every row is right.").is_visible()
+    browser.click(page.get_by_role("button", name="Import 2 sessions"))
+    assert page.get_by_text("2 sessions imported.").is_visible()
+    assert Attendance.objects.filter(appointment__kind="individual").count() == 2
+    browser.assert_every_page_checked()

@@ -5,6 +5,7 @@ from tether.scheduling import views
 app_name = "scheduling"
 urlpatterns = [
     path("staff/schedule/", views.week, name="week"),
+    path("staff/schedule/import/", views.schedule_import, name="import"),
     path("staff/schedule/groups/new/", views.series_new, name="series_new"),
     path("staff/schedule/groups/<int:series_id>/", views.series_detail, name="series_detail"),
     path(

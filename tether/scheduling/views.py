@@ -14,6 +14,8 @@ Who may do what (the names of patients always come through the privacy gate):
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 
 from django.contrib import messages as flash
@@ -21,6 +23,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +34,7 @@ from tether.privacy import audit
 from tether.privacy.gate import access_own_record, access_patient, patients_visible_to
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
-from tether.scheduling import selectors, services
+from tether.scheduling import imports, selectors, services
 from tether.scheduling.forms import BookForm, CancelForm, ChangeForm, SeriesForm
 from tether.scheduling.models import Appointment, Attendance, GroupSeries, RosterEntry
 from tether.staff.access import can_register_patients, staff_required
@@ -138,6 +141,7 @@ def week(request: HttpRequest) -> HttpResponse:
             previous=monday - dt.timedelta(days=7),
             following=monday + dt.timedelta(days=7),
             may_schedule=_may_schedule(staff, program),
+            may_import=staff.role in IMPORTERS,
             series=GroupSeries.objects.filter(program=program, last_day__gte=today).order_by(
                 "title", "pk"
             ),
@@ -529,4 +533,80 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
             "upcoming": selectors.sessions_ahead(patient=patient),
             "past": selectors.sessions_behind(patient=patient),
         },
+    )
+
+
+IMPORTERS = frozenset({StaffMember.Role.FRONT_DESK, StaffMember.Role.CLINICAL_LEAD})
+_READERS = {"csv": imports.read_csv, "ics": imports.read_ics}
+
+
+@staff_required
+def schedule_import(request: HttpRequest) -> HttpResponse:
+    """Bring in sessions from a CSV or .ics file: a preview with every row's problems,
+    then all of them saved together, or none."""
+    staff = _staff(request)
+    user = _user(request)
+    program, programs = _program_for(request, staff)
+    if staff.role not in IMPORTERS:
+        raise _deny(request, Action.CREATE)
+    context = _context(staff, program=program, programs=programs)
+    if request.method != "POST":
+        return render(request, "scheduling/import.html", context)
+    step = request.POST.get("step", "")
+    fmt = request.POST.get("format", "")
+    if step == "preview":
+        upload = request.FILES.get("file")
+        data = upload.read() if upload is not None else b""
+        name = ((upload.name or "") if upload is not None else "").lower()
+        fmt = "ics" if name.endswith(".ics") else "csv"
+    else:
+        try:
+            data = base64.b64decode(request.POST.get("content", ""), validate=True)
+        except (ValueError, binascii.Error):
+            data = b""
+    if not data or fmt not in _READERS:
+        context["file_problem"] = _("Choose a .csv or .ics file to upload.")
+        return render(request, "scheduling/import.html", context, status=400)
+    try:
+        rows = _READERS[fmt](data, program=program)
+    except imports.FileError as error:
+        context["file_problem"] = str(error)
+        return render(request, "scheduling/import.html", context, status=400)
+    result = imports.sessions_import(
+        program=program,
+        rows=rows,
+        bookable=patients_visible_to(user, category=Category.GENERAL, action=Action.CREATE),
+        user=user,
+        save=step == "import",
+    )
+    if result.saved:
+        flash.success(
+            request,
+            _("%(count)d sessions imported. Their patients see them now.")
+            % {"count": result.saved},
+        )
+        return redirect(f"{reverse('scheduling:week')}?program={program.pk}")
+    shown = list({row.patient.pk: row.patient for row in rows if row.patient}.values())
+    audit.record_many(
+        request=request,
+        actor=user,
+        patients=shown,
+        action=Action.VIEW,
+        category=Category.GENERAL,
+        purpose=Purpose.TREATMENT,
+        object_type="scheduling.import_preview",
+    )
+    context.update(
+        result=result,
+        content=base64.b64encode(data).decode("ascii"),
+        format=fmt,
+        problems=[_("Nothing was saved: fix the rows below and upload the file again.")]
+        if result.has_problems and step == "import"
+        else [],
+    )
+    return render(
+        request,
+        "scheduling/import.html",
+        context,
+        status=400 if result.has_problems else 200,
     )

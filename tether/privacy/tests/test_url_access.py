@@ -419,6 +419,18 @@ ACCESS: dict[str, Rule] = {
             "other_org_clinician",
         ),
     ),
+    "scheduling:import": Rule(
+        allowed=("front_desk", "clinical_lead"),
+        denied=(
+            *NOT_STAFF,
+            "assigned_clinician",
+            "unassigned_clinician",
+            "on_call",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
     "scheduling:series_detail": Rule(denied=EVERYONE, kwargs={"series_id": "999999"}),
     "scheduling:session_detail": Rule(denied=EVERYONE, kwargs={"appointment_id": "999999"}),
     "scheduling:attendance": Rule(
