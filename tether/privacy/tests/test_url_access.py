@@ -391,6 +391,23 @@ ACCESS: dict[str, Rule] = {
     "family:assignment_step": Rule(
         needs_patient=True, denied=EVERYONE, kwargs={"assignment_id": "999999", "step": "1"}
     ),
+    # Family members (issue 15): invited and removed by the care team; an adult patient
+    # ends access they granted (real rows: tether/family/tests/test_members.py).
+    "family:staff_members": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician",),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "clinical_lead",
+            "on_call",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "family:patient_end": Rule(method="post", denied=(*STAFF, "parent", "patient")),
     "privacy:break_glass": Rule(
         needs_patient=True,
         allowed=("unassigned_clinician",),
