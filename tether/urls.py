@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("tether.flags.urls")),
     path("", include("tether.scheduling.urls")),
     path("", include("tether.patients.urls")),
+    path("", include("tether.organizations.urls")),
 ]
 
 # On a staff patient page, a clinician's 404 offers emergency (break-glass) access.

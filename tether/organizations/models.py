@@ -220,3 +220,33 @@ class StaffMember(models.Model):
     @property
     def is_clinical(self) -> bool:
         return self.role in self.CLINICAL_ROLES
+
+
+class OnCallShift(models.Model):
+    """Who is on call for a program, from when to when (the rota). While a shift covers
+    the moment, urgent requests at the on-call level go to its staff member; with no
+    shift then, they go to every on-call clinician of the program, as without a rota."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="on_call_shifts")
+    staff_member = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, related_name="on_call_shifts"
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="on_call_shift_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "starts_at", "ends_at"])]
+
+    def __str__(self) -> str:
+        return f"on-call shift #{self.pk}"

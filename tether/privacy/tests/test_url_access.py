@@ -408,6 +408,23 @@ ACCESS: dict[str, Rule] = {
         ),
     ),
     "family:patient_end": Rule(method="post", denied=(*STAFF, "parent", "patient")),
+    # Program set-up (issue 15; real rows and POSTs in tether/organizations/tests).
+    "program:setup": Rule(
+        allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
+    ),
+    "program:care_team": Rule(
+        needs_patient=True,
+        allowed=("clinical_lead", "program_admin"),
+        denied=(
+            *NOT_STAFF,
+            "assigned_clinician",
+            "unassigned_clinician",
+            "on_call",
+            "front_desk",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
     "privacy:break_glass": Rule(
         needs_patient=True,
         allowed=("unassigned_clinician",),
