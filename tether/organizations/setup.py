@@ -46,6 +46,22 @@ def _audit(*, user: User, action: Action, obj: Model, patient: object = None) ->
     )
 
 
+MAX_ACCESS_DAYS = 365
+
+
+def program_access_days_set(*, program: Program, days: int, user: User) -> Program:
+    """How long a discharged patient keeps their safety plan, aftercare plan and final
+    measures (fixed on each episode at its discharge; later changes do not move it)."""
+    if not 0 <= days <= MAX_ACCESS_DAYS:
+        raise SetupError([_("Choose from 0 to %(max)d days.") % {"max": MAX_ACCESS_DAYS}])
+    with transaction.atomic():
+        locked = Program.objects.select_for_update(no_key=True).get(pk=program.pk)
+        locked.post_discharge_access_days = days
+        locked.save(update_fields=["post_discharge_access_days"])
+        _audit(user=user, action=Action.UPDATE, obj=locked)
+    return locked
+
+
 def on_call_shift_add(
     *,
     program: Program,

@@ -102,6 +102,15 @@ def program_setup(request: HttpRequest) -> HttpResponse:
                 )
                 flash.success(request, _("Saved. Patients see the change at once."))
                 return redirect(here)
+            if action == "access_days":
+                raw = request.POST.get("days", "").strip()
+                if not raw.isdigit():
+                    raise setup.SetupError(
+                        [_("Choose from 0 to %(max)d days.") % {"max": setup.MAX_ACCESS_DAYS}]
+                    )
+                setup.program_access_days_set(program=program, days=int(raw), user=user)
+                flash.success(request, _("Saved for discharges from now on."))
+                return redirect(here)
             if action == "add_shift":
                 shift_form = ShiftForm(request.POST, program=program)
                 if shift_form.is_valid():
@@ -156,6 +165,7 @@ def program_setup(request: HttpRequest) -> HttpResponse:
             "shifts": shifts,
             "shift_form": shift_form,
             "problems": problems,
+            "days_typed": request.POST.get("days", "") if status == 400 else "",
         },
         status=status,
     )

@@ -170,3 +170,19 @@ def test_the_care_team_page_checks_access_and_posts(
     assert not CareTeamMember.objects.filter(
         staff_member=cast.unassigned_clinician.staff_member, episode__patient=cast.patient.patient
     ).exists()
+
+
+def test_the_admin_sets_how_long_a_discharged_patient_keeps_access(
+    cast: Any, client_as: Any
+) -> None:
+    client = client_as(cast.program_admin)
+    data = {"program": cast.iop.pk, "action": "access_days"}
+    assert client.post(reverse(SETUP), {**data, "days": "45"}).status_code == 302
+    cast.iop.refresh_from_db()
+    assert cast.iop.post_discharge_access_days == 45
+    response = client.post(reverse(SETUP), {**data, "days": "9999"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Choose from 0 to 365 days." in body and 'value="9999"' in body
+    cast.iop.refresh_from_db()
+    assert cast.iop.post_discharge_access_days == 45
