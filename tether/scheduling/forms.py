@@ -144,3 +144,13 @@ class CancelForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Why is it cancelled?"), choices=Appointment.CancelReason.choices
     )
+
+
+class SeriesChangeForm(_WhereForm):
+    facilitator = StaffChoiceField(label=_("Facilitator"), queryset=StaffMember.objects.none())
+
+    field_order = ["facilitator", "location", "video_url"]
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["facilitator"].queryset = clinicians_of(program)  # type: ignore[attr-defined]  # a ModelChoiceField

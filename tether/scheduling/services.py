@@ -444,6 +444,76 @@ def session_change(
     return appointment
 
 
+def series_change_future(
+    *,
+    series: GroupSeries,
+    facilitator: StaffMember,
+    location: str,
+    video_url: str,
+    user: User,
+    now: dt.datetime | None = None,
+) -> int:
+    """Change the facilitator, room or video link of every meeting still to come (the
+    past ones keep what happened); patients see "changed" at once. A new facilitator
+    joins the care team of everyone on the roster (they run the group and take its
+    attendance). Returns how many meetings changed."""
+    now = now or timezone.now()
+    upcoming = list(series.occurrences.filter(starts_at__gt=now, is_cancelled=False))
+    if not upcoming:
+        raise ScheduleError([_("This group has no meetings still to come.")])
+    problems = _clashes(
+        program=series.program,
+        slots=[(a.starts_at, a.ends_at) for a in upcoming],
+        clinician=facilitator,
+        location=location,
+        exclude_ids=[a.pk for a in upcoming],
+    )
+    if problems:
+        raise ScheduleError(problems)
+    today = now.astimezone(series.program.tzinfo).date()
+    with transaction.atomic():
+        changed = Appointment.objects.filter(pk__in=[a.pk for a in upcoming]).update(
+            clinician=facilitator,
+            location=location.strip(),
+            video_url=video_url.strip(),
+            changed_at=now,
+        )
+        series.facilitator = facilitator
+        series.location = location.strip()
+        series.video_url = video_url.strip()
+        series.save(update_fields=["facilitator", "location", "video_url"])
+        _audit(user=user, action=Action.UPDATE, obj=series)
+        on_team = set(
+            CareTeamMember.objects.filter(
+                episode__in=RosterEntry.objects.filter(
+                    series=series, removed_at__isnull=True
+                ).values("episode"),
+                staff_member=facilitator,
+                ended_on__isnull=True,
+            ).values_list("episode_id", flat=True)
+        )
+        for entry in RosterEntry.objects.filter(
+            series=series, removed_at__isnull=True
+        ).select_related("patient"):
+            if entry.episode_id in on_team:
+                continue
+            member = CareTeamMember.objects.create(
+                organization_id=series.organization_id,
+                episode_id=entry.episode_id,
+                staff_member=facilitator,
+                role=CareTeamMember.Role.GROUP_FACILITATOR,
+                started_on=today,
+            )
+            _audit(
+                user=user,
+                action=Action.CREATE,
+                obj=member,
+                patient=entry.patient,
+                purpose=Purpose.TREATMENT,
+            )
+    return changed
+
+
 def session_cancel(
     *, appointment: Appointment, reason: str, user: User, now: dt.datetime | None = None
 ) -> Appointment:

@@ -35,7 +35,13 @@ from tether.privacy.gate import access_own_record, access_patient, patients_visi
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
 from tether.scheduling import imports, selectors, services
-from tether.scheduling.forms import BookForm, CancelForm, ChangeForm, SeriesForm
+from tether.scheduling.forms import (
+    BookForm,
+    CancelForm,
+    ChangeForm,
+    SeriesChangeForm,
+    SeriesForm,
+)
 from tether.scheduling.models import Appointment, Attendance, GroupSeries, RosterEntry
 from tether.staff.access import can_register_patients, staff_required
 
@@ -208,12 +214,44 @@ def series_detail(request: HttpRequest, series_id: int) -> HttpResponse:
     if series is None:
         raise _deny(request)
     may_write = patients_visible_to(user, category=Category.GENERAL, action=Action.CREATE)
+    may_change = _may_schedule(staff, series.program)
+    change_form = SeriesChangeForm(
+        program=series.program,
+        initial={
+            "facilitator": series.facilitator_id,
+            "location": series.location,
+            "video_url": series.video_url,
+        },
+    )
     problems: list[str] = []
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
         patient_id = request.POST.get("patient", "")
-        if action == "add":
+        if action == "change":
+            if not may_change:
+                raise _deny(request, Action.UPDATE)
+            change_form = SeriesChangeForm(request.POST, program=series.program)
+            status = 400
+            if change_form.is_valid():
+                try:
+                    count = services.series_change_future(
+                        series=series,
+                        facilitator=change_form.cleaned_data["facilitator"],
+                        location=change_form.cleaned_data["location"],
+                        video_url=change_form.cleaned_data["video_url"],
+                        user=user,
+                    )
+                except services.ScheduleError as error:
+                    problems = error.problems
+                else:
+                    flash.success(
+                        request,
+                        _("%(count)d meetings to come changed; past ones stay as they were.")
+                        % {"count": count},
+                    )
+                    return redirect("scheduling:series_detail", series.pk)
+        elif action == "add":
             patient = access_patient(
                 request,
                 patient_id,
@@ -285,6 +323,8 @@ def series_detail(request: HttpRequest, series_id: int) -> HttpResponse:
             candidates=candidates,
             upcoming=selectors.upcoming_occurrences(series=series),
             problems=problems,
+            may_change=may_change,
+            change_form=change_form,
         ),
         status=status,
     )

@@ -154,3 +154,71 @@ def test_the_front_desk_adds_and_removes_a_patient(cast, client_as, group):
     )
     on_roster = RosterEntry.objects.filter(series=group, removed_at__isnull=True)
     assert list(on_roster.values_list("patient", flat=True)) == [cast.other_patient.patient.pk]
+
+
+def _change(cast: Any, **overrides: Any) -> dict[str, Any]:
+    data = {
+        "action": "change",
+        "facilitator": cast.unassigned_clinician.staff_member.pk,
+        "location": "Room 8",
+        "video_url": "https://video.example.org/new",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_change_to_the_group_reaches_only_meetings_to_come(
+    cast: Any, client_as: Any, group: Any
+) -> None:
+    from tether.patients.models import CareTeamMember
+    from tether.scheduling.tests.conftest import current_meeting
+
+    url = reverse("scheduling:series_detail", args=[group.pk])
+    response = client_as(cast.front_desk).post(url, _change(cast))
+    assert response.status_code == 302
+    started = current_meeting(group)
+    assert (started.location, started.clinician_id) == ("", cast.assigned_clinician.staff_member.pk)
+    later = group.occurrences.filter(starts_at__gt=timezone.now())
+    assert set(later.values_list("location", flat=True)) == {"Room 8"}
+    assert CareTeamMember.objects.filter(
+        staff_member=cast.unassigned_clinician.staff_member,
+        episode__patient=cast.patient.patient,
+        role="group_facilitator",
+    ).exists()
+    body = client_as(cast.patient).get(reverse("scheduling:my_sessions")).content.decode()
+    assert "Changed" in body and "https://video.example.org/new" in body
+
+
+def test_a_group_change_that_double_books_the_room_is_refused(
+    cast: Any, client_as: Any, group: Any
+) -> None:
+    from tether.scheduling.models import Appointment
+
+    following = group.occurrences.filter(starts_at__gt=timezone.now()).order_by("starts_at")[0]
+    Appointment.objects.create(
+        organization=cast.organization,
+        program=cast.iop,
+        kind="individual",
+        title="Individual session",
+        starts_at=following.starts_at,
+        ends_at=following.ends_at,
+        location="room 8",
+    )
+    url = reverse("scheduling:series_detail", args=[group.pk])
+    response = client_as(cast.front_desk).post(url, _change(cast))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "the room room 8 is already booked" in body
+    assert 'value="https://video.example.org/new"' in body
+    assert not group.occurrences.filter(location="Room 8").exists()
+
+
+@pytest.mark.parametrize(
+    "persona", ("assigned_clinician", "on_call", "patient", "parent", "other_org_clinician")
+)
+def test_the_wrong_people_cannot_change_the_group(
+    cast: Any, client_as: Any, group: Any, persona: str
+) -> None:
+    url = reverse("scheduling:series_detail", args=[group.pk])
+    assert client_as(getattr(cast, persona)).post(url, _change(cast)).status_code == 404
+    assert not group.occurrences.filter(location="Room 8").exists()
