@@ -39,11 +39,12 @@ demo: .venv/.synced
 	$(DEMO_ENV) $(UV_RUN) python manage.py migrate --noinput
 	$(DEMO_ENV) $(UV_RUN) python manage.py seed_demo --reset  # fresh dates: the stories count back from today
 	@echo "Serving the demo clinic on http://$(HOST):$(PORT), with the background worker"
-	@echo "and the scheduler (urgent-request escalation). Ctrl-C stops all three."
-	@$(DEMO_ENV) $(UV_RUN) python manage.py db_worker --no-reload & worker=$$!; \
-	$(DEMO_ENV) $(UV_RUN) python manage.py run_scheduler & scheduler=$$!; \
-	trap 'kill $$worker $$scheduler 2>/dev/null; wait $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
-	$(DEMO_ENV) $(UV_RUN) python manage.py runserver $(HOST):$(PORT)
+	@echo "and the scheduler (urgent-request escalation), restarted if they die."
+	@echo "Ctrl-C stops all three."
+	@$(DEMO_ENV) $(UV_RUN) python -m tether.lib.supervise \
+		--restart "python manage.py run_worker --no-reload" \
+		--restart "python manage.py run_scheduler" \
+		-- python manage.py runserver $(HOST):$(PORT)
 
 lint: .venv/.synced
 	$(UV_RUN) ruff check .

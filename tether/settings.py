@@ -70,12 +70,15 @@ INSTALLED_APPS = [
     "tether.homework",
     "tether.consent",
     "tether.family",
+    "tether.fieldkeys",
 ]
 
 MIDDLEWARE = [
+    "tether.lib.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "tether.crisis.middleware.CrisisOfflineMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -84,6 +87,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "tether.accounts.middleware.SessionTimeoutMiddleware",
     "tether.accounts.middleware.StaffMFAMiddleware",
+    "tether.accounts.notices.AccountNoticeMiddleware",
     "tether.organizations.middleware.ProgramTimezoneMiddleware",
     "tether.consent.shared_device.SharedDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -125,6 +129,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo runs the web server, the worker and the scheduler on one file. WAL lets
+    # readers run beside the one writer; IMMEDIATE takes the write lock when a
+    # transaction starts, so a read-then-write never fails to upgrade its lock (the
+    # "database is locked" that no wait can cure); a writer waits up to 20 s for the
+    # lock instead of failing; synchronous=NORMAL is safe with WAL and much faster.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and authentication ---------------------------------------------
@@ -182,6 +198,8 @@ CSRF_COOKIE_HTTPONLY = True
 
 # Onboarding invites and front-desk reset codes.
 TETHER_INVITE_VALID_HOURS = env_int("TETHER_INVITE_VALID_HOURS", 72, minimum=1)
+# A staff member's authenticator set-up link (issue 13): single use, short-lived.
+TETHER_STAFF_ENROLMENT_VALID_HOURS = env_int("TETHER_STAFF_ENROLMENT_VALID_HOURS", 24, minimum=1)
 TETHER_RESET_CODE_VALID_HOURS = env_int("TETHER_RESET_CODE_VALID_HOURS", 24, minimum=1)
 TETHER_RESET_CODE_MAX_ATTEMPTS = env_int("TETHER_RESET_CODE_MAX_ATTEMPTS", 5, minimum=1)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3600, minimum=60)
@@ -225,7 +243,7 @@ SECURE_CSP = {
 }
 
 # --- Background work (Django tasks; docs/OPERATIONS.md "Worker and scheduler") -------
-# The database backend: `manage.py db_worker` runs tasks, `manage.py run_scheduler`
+# The database backend: `manage.py run_worker` runs tasks, `manage.py run_scheduler`
 # enqueues the periodic sweeps (urgent-request escalation) every minute.
 TASKS = {
     "default": {
@@ -244,6 +262,11 @@ TETHER_AUDIT_SEAL_LAG_SECONDS = env_int("TETHER_AUDIT_SEAL_LAG_SECONDS", 120, mi
 # or a ready task has waited this long for a worker (tether/crisis/health.py).
 TETHER_SCHEDULER_STALE_MINUTES = env_int("TETHER_SCHEDULER_STALE_MINUTES", 5, minimum=2)
 TETHER_TASK_WAIT_MINUTES = env_int("TETHER_TASK_WAIT_MINUTES", 5, minimum=1)
+# A task that has run this long was abandoned by a killed worker: it is retried (3 runs
+# in all), then failed. Also stopped: a task whose latest run failed in the last
+# TETHER_TASK_FAILED_MINUTES with no later success (tether/crisis/resilience.py).
+TETHER_TASK_RUNNING_MINUTES = env_int("TETHER_TASK_RUNNING_MINUTES", 10, minimum=2)
+TETHER_TASK_FAILED_MINUTES = env_int("TETHER_TASK_FAILED_MINUTES", 60, minimum=5)
 
 # --- Cache (rate limits) -----------------------------------------------------------------
 # In-process memory by default: limits then count per gunicorn worker process. Set a

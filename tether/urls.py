@@ -5,6 +5,7 @@ from tether.portal import views as portal_views
 urlpatterns = [
     path("", portal_views.home, name="home"),
     path("healthz", portal_views.healthz, name="healthz"),
+    path("healthz/live", portal_views.healthz_live, name="healthz_live"),
     path("healthz/background", portal_views.healthz_background, name="healthz_background"),
     path("accounts/", include("tether.accounts.urls")),
     path("crisis/", include("tether.crisis.urls")),
@@ -26,3 +27,5 @@ urlpatterns = [
 
 # On a staff patient page, a clinician's 404 offers emergency (break-glass) access.
 handler404 = "tether.privacy.views.break_glass.page_not_found"
+# The database unreachable: a 503 page with the person's crisis lines and what they typed.
+handler500 = "tether.crisis.views.server_error"

@@ -205,9 +205,21 @@ class ResetWithCodeForm(SetPasswordMixin[User], PlainForm):
             attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
         ),
     )
+    confirmation_code = forms.CharField(
+        label=_("Confirmation code we sent you (if the front desk said so)"),
+        help_text=_("6 numbers, in the email we sent you. Leave empty if you got none."),
+        max_length=32,
+        required=False,
+        widget=NoEchoTextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"}
+        ),
+    )
     new_password1, new_password2 = _new_password_fields()
 
     error_messages = {"password_mismatch": _PASSWORD_MISMATCH}
+
+    def clean_confirmation_code(self) -> str:
+        return _digits_only(self.cleaned_data.get("confirmation_code") or "")
 
     def clean_username(self) -> str:
         return str(self.cleaned_data["username"]).strip()

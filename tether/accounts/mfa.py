@@ -27,9 +27,13 @@ from django_otp import login as otp_login
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tether.accounts import services
 from tether.accounts.forms import OneTimeCodeForm
 from tether.accounts.models import User
 from tether.lib.qr import qr_svg
+
+# The set-up link this session opened (a staff member may enrol an app only with one).
+SESSION_ENROLMENT_LINK = "tether_enrolment_link"
 
 DEVICE_NAME = "Authenticator app"
 
@@ -91,6 +95,16 @@ def setup(request: HttpRequest) -> HttpResponse:
         # never be enough to enrol someone else's phone.
         return redirect(reverse("accounts:mfa_verify") + _next_query(next_url))
 
+    # Staff enrol an app only with a set-up link from a program admin, opened in this
+    # session: whoever first signs in with the password alone must never bind their own
+    # phone to the account.
+    link_id = request.session.get(SESSION_ENROLMENT_LINK)
+    if user.is_staff_member and (
+        link_id is None or not services.enrolment_link_usable(link_id=int(link_id), user=user)
+    ):
+        TOTPDevice.objects.devices_for_user(user, confirmed=False).delete()
+        return render(request, "accounts/mfa_need_link.html", {"next": next_url})
+
     # Reuse the device shown before, so reloading the page keeps the code already scanned.
     pending = TOTPDevice.objects.devices_for_user(user, confirmed=False).order_by("pk")
     device = pending.first() or TOTPDevice.objects.create(
@@ -102,11 +116,14 @@ def setup(request: HttpRequest) -> HttpResponse:
             locked = TOTPDevice.objects.select_for_update(no_key=True).get(pk=device.pk)
             allowed, _details = locked.verify_is_allowed()
             confirmed = allowed and locked.verify_token(form.cleaned_data["code"])
+            if confirmed and user.is_staff_member and link_id is not None:
+                confirmed = services.enrolment_link_use(link_id=int(link_id), user=user)
             if confirmed:
                 locked.confirmed = True
                 locked.save(update_fields=["confirmed"])
                 TOTPDevice.objects.devices_for_user(user, confirmed=False).delete()
         if confirmed:
+            request.session.pop(SESSION_ENROLMENT_LINK, None)
             logger.info("two-step sign-in turned on: user=%s", user.pk)
             _login_with_device(request, locked)
             messages.success(
@@ -169,3 +186,18 @@ def verify(request: HttpRequest) -> HttpResponse:
         "accounts/mfa_verify.html",
         {"form": form, "next": next_url, "is_staff_member": user.is_staff_member},
     )
+
+
+@login_required
+@require_http_methods(["GET"])
+def enrol(request: HttpRequest, token: str) -> HttpResponse:
+    """A staff member's set-up link: after signing in with their password, it lets this
+    session set up an authenticator app once. Any link that does not work (someone
+    else's, expired, used, replaced, made up) gets the same 404 page."""
+    user = _signed_in_user(request)
+    link = services.enrolment_link_find(token=token, user=user)
+    if link is None:
+        logger.info("staff set-up link refused: user=%s", user.pk)
+        return render(request, "accounts/mfa_link_invalid.html", status=404)
+    request.session[SESSION_ENROLMENT_LINK] = link.pk
+    return redirect("accounts:mfa_setup")

@@ -81,6 +81,11 @@ class StaffMFAMiddleware:
             self._exempt = tuple(reverse(name) for name in _MFA_EXEMPT_NAMES)
         return self._exempt
 
+    @staticmethod
+    def _is_enrolment_link(path: str) -> bool:
+        # The staff set-up link (accounts:mfa_enrol) is opened before the app exists.
+        return path.startswith(reverse("accounts:mfa_enrol", args=["x"])[:-2])
+
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if (
@@ -88,6 +93,7 @@ class StaffMFAMiddleware:
             and user.is_authenticated
             and not user.is_verified()
             and request.path not in self._exempt_paths()
+            and not self._is_enrolment_link(request.path)
             and not request.path.startswith(settings.STATIC_URL)
         ):
             has_device = user_has_device(user, confirmed=True)

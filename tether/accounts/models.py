@@ -42,6 +42,9 @@ class User(AbstractUser):
         Organization, on_delete=models.PROTECT, related_name="users", null=True, blank=True
     )
     has_seen_welcome = models.BooleanField(default=False)
+    # When this person proved they read ``email`` (they followed a reset link sent there).
+    # Only a verified address may carry a one-time code that confirms a reset.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -84,12 +87,56 @@ class Invite(models.Model):
         return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
 
+class IdentityDocument(models.TextChoices):
+    """What staff looked at to check who is in front of them (a code: no numbers kept)."""
+
+    DRIVERS_LICENSE = "drivers_license", _("Driver's license")
+    STATE_ID = "state_id", _("State ID card")
+    PASSPORT = "passport", _("Passport")
+    MILITARY_ID = "military_id", _("Military ID")
+    TRIBAL_ID = "tribal_id", _("Tribal ID")
+    OTHER_PHOTO_ID = "other_photo_id", _("Other government photo ID")
+
+
+class StaffEnrolmentLink(models.Model):
+    """A single-use, expiring link with which a staff member sets up their authenticator
+    app (two-step sign-in). Without one, signing in with the password alone never lets
+    anyone enrol an app on a staff account (``tether.accounts.mfa``). Made by a program
+    admin (or ``manage.py staff_enrolment_link`` for the first one) and handed over."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"staff enrolment link #{self.pk}"
+
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
 class ResetCode(models.Model):
     """A one-time code that front desk hands to a patient in person.
 
     For people who have no email or cannot use a reset link: the patient types
     their username and this code, then chooses a new password.
+
+    It replaces the password of an account in use, so it is never issued without the
+    patient's own confirmation (``confirmation``): their identity checked in person
+    (who: ``created_by``; which document; when: ``confirmed_at``), or a one-time code
+    sent to their verified address (``channel``), which must be typed with this code.
     """
+
+    class Confirmation(models.TextChoices):
+        IN_PERSON = "in_person", _("Identity checked in person")
+        ONE_TIME_CODE = "one_time_code", _("A code sent to the patient")
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reset_codes")
@@ -99,6 +146,28 @@ class ResetCode(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     failed_attempts = models.PositiveSmallIntegerField(default=0)
+    confirmation = models.CharField(max_length=16, choices=Confirmation.choices, blank=True)
+    identity_document = models.CharField(
+        max_length=32, choices=IdentityDocument.choices, blank=True
+    )
+    channel = models.CharField(max_length=16, blank=True)  # tether.accounts.confirmation
+    confirmation_code_hash = models.CharField(max_length=64, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(confirmation="in_person")
+                    & ~Q(identity_document="")
+                    & Q(confirmed_at__isnull=False)
+                )
+                | (Q(confirmation="one_time_code") & ~Q(channel="") & ~Q(confirmation_code_hash=""))
+                # Codes issued before confirmation existed: used up by migration 0004.
+                | (Q(confirmation="") & Q(used_at__isnull=False)),
+                name="reset_code_confirmed_by_the_patient",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"reset code #{self.pk}"
@@ -134,3 +203,29 @@ class TwoStepReset(models.Model):
 
     def __str__(self) -> str:
         return f"two-step reset #{self.pk}"
+
+
+class AccountNotice(models.Model):
+    """Something about their own account a person must see at their next sign-in.
+
+    Today: their password was replaced with a reset code from staff. Shown before any
+    other page until they have read it (``AccountNoticeMiddleware``); ids only.
+    """
+
+    class Kind(models.TextChoices):
+        PASSWORD_SET_WITH_STAFF_CODE = (
+            "password_staff_code",
+            _("Your password was changed with a reset code from staff"),
+        )
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_notices")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    reset_code = models.ForeignKey(
+        ResetCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"account notice #{self.pk}"

@@ -37,7 +37,8 @@ def _greeting_name(user: User) -> str:
 @require_http_methods(["GET", "POST"])
 def accept_invite(request: HttpRequest, token: str) -> HttpResponse:
     invite = services.invite_find_usable(token=token)
-    if invite is None or not invite.user.is_active:
+    # An invite sets a first password only; an account in use is never handed over here.
+    if invite is None or not invite.user.is_active or services.account_in_use(invite.user):
         return _link_not_working(request)
     user = invite.user
 

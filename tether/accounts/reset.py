@@ -86,6 +86,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form: ChoosePasswordForm) -> HttpResponse:  # type: ignore[override]
         response = super().form_valid(form)
         services.lockout_clear(user=form.user)
+        # The link reached them at this address: it is now proved to be theirs.
+        services.email_verified(user=form.user)
         return response
 
 
@@ -93,7 +95,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
-@sensitive_post_parameters("code", "new_password1", "new_password2")
+@sensitive_post_parameters("code", "confirmation_code", "new_password1", "new_password2")
 @require_http_methods(["GET", "POST"])
 def reset_with_code(request: HttpRequest) -> HttpResponse:
     form = ResetWithCodeForm(request.POST or None)
@@ -101,7 +103,10 @@ def reset_with_code(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.reset_code_redeem(
-                username=data["username"], code=data["code"], password=data["new_password1"]
+                username=data["username"],
+                code=data["code"],
+                password=data["new_password1"],
+                confirmation_code=data["confirmation_code"],
             )
         except services.ResetCodeRejected:
             form.add_error(None, _CODE_REJECTED)

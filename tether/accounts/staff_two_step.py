@@ -2,18 +2,21 @@
 
 Only a program admin, only for staff of their own organization, never for themselves:
 anyone else gets a 404, as everywhere in the staff area. The reset removes the
-person's authenticator apps and signs them out everywhere; at their next sign-in
-``StaffMFAMiddleware`` asks them to set up an app again.
+person's authenticator apps and signs them out everywhere; they set up an app again
+only with a one-time set-up link the admin makes here (``staff_enrolment_link``): a
+password alone never enrols an app on a staff account.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tether.accounts import services
@@ -80,8 +83,8 @@ def staff_reset(request: HttpRequest, staff_id: int) -> HttpResponse:
         messages.success(
             request,
             _(
-                "Two-step sign-in reset for %(name)s. They have been signed out and will set up "
-                "their authenticator app again the next time they sign in."
+                "Two-step sign-in reset for %(name)s. They have been signed out, and will set up "
+                "their authenticator app again with a set-up link from you."
             )
             % {"name": target.user.get_full_name()},
         )
@@ -91,4 +94,30 @@ def staff_reset(request: HttpRequest, staff_id: int) -> HttpResponse:
         request,
         "accounts/staff_two_step_reset.html",
         _context(request, target=target, form=form, has_app=has_app),
+    )
+
+
+@staff_required
+@require_POST
+def staff_enrolment_link(request: HttpRequest, staff_id: int) -> HttpResponse:
+    """A one-time set-up link for a colleague's authenticator app, shown once (the token
+    is not stored in clear): a program admin of the same organization, never for
+    themself. Hand it over in person or by the staff member's work email."""
+    admin = _admin(request)
+    target = get_object_or_404(
+        StaffMember.objects.select_related("user"),
+        pk=staff_id,
+        organization_id=admin.organization_id,
+    )
+    actor = request.user
+    if not isinstance(actor, User) or not services.two_step_reset_allowed(
+        actor=actor, target=target
+    ):
+        raise Http404
+    issued = services.enrolment_link_create(user=target.user, created_by=actor, request=request)
+    url = settings.SITE_URL.rstrip("/") + reverse("accounts:mfa_enrol", args=[issued.token])
+    return render(
+        request,
+        "accounts/staff_enrolment_link.html",
+        _context(request, target=target, link=issued.link, link_url=url),
     )

@@ -28,17 +28,31 @@ def _sign_in(browser: Any, user: Any, *, staff: bool = False) -> None:
         browser.click(page.get_by_role("button", name="Continue"))
 
 
-def _send_update(desktop: Any, patient_id: int, *, part2: bool) -> None:
+def _send_update(desktop: Any, patient_id: int) -> None:
+    """No "contains Part 2" box: the label comes from the patient's program (issue 13)."""
     page = desktop.page
     desktop.goto(f"/staff/patients/{patient_id}/coordination/")
+    assert page.get_by_text("every update and file sent about them is a Part 2 record").count()
     page.get_by_label("Kind of update").select_option("progress_summary")
     page.get_by_label("What to send").fill("Attends every group; mood steadier.")
-    box = page.get_by_label("Contains substance-use treatment information (42 CFR Part 2)")
-    box.set_checked(part2)
     desktop.click(page.get_by_role("button", name="Check consent and send"))
 
 
-def test_a_part2_patient_shares_mental_health_records_only_then_revokes(phone, desktop, cast):
+def _sign_consent(phone: Any, category_words: str) -> None:
+    page = phone.page
+    phone.goto("/me/sharing/")
+    phone.click(page.get_by_role("link", name="Let someone see some of my information"))
+    page.get_by_label(category_words).check()
+    page.get_by_label("Describe exactly what may be shared").fill("Progress summaries")
+    page.get_by_label("To help with my treatment").check()
+    page.get_by_label("This consent ends on").fill(_in_days(90))
+    page.get_by_label("Type your full name to sign").fill("Maria Garcia")
+    page.get_by_label("I have read this, I understand it").check()
+    phone.click(page.get_by_role("button", name="Sign this consent"))
+    assert page.get_by_text("This consent is in force.").is_visible()
+
+
+def test_a_part2_patients_updates_go_only_under_a_part2_consent(phone, desktop, cast):
     cast.iop.treats_substance_use = True
     cast.iop.save(update_fields=["treats_substance_use"])
     Recipient.objects.create(
@@ -69,21 +83,26 @@ def test_a_part2_patient_shares_mental_health_records_only_then_revokes(phone, d
     assert page.get_by_text("This consent is in force.").is_visible()
     assert ConsentDirective.objects.get().category == "mental_health"
 
+    # A mental-health consent does not cover an update from a Part 2 program.
     _sign_in(desktop, cast.assigned_clinician, staff=True)
-    _send_update(desktop, patient_id, part2=True)
+    _send_update(desktop, patient_id)
     assert desktop.page.get_by_text("Not sent").is_visible()
-    _send_update(desktop, patient_id, part2=False)
+    assert Disclosure.objects.count() == 0
+
+    _sign_consent(phone, "My substance-use treatment records")
+    _send_update(desktop, patient_id)
     assert desktop.page.get_by_role("heading", name="What was sent").is_visible()
-    assert desktop.page.get_by_text("protected by Federal confidentiality").count() == 0
-    assert desktop.page.get_by_text("Do not share it further").is_visible()
-    assert Disclosure.objects.count() == 1
+    assert desktop.page.get_by_text("protected by Federal confidentiality").count() == 1
+    assert Disclosure.objects.get().category == "part2"
 
     phone.goto("/me/sharing/")
     assert page.get_by_text("Progress summary").is_visible()
-    phone.click(page.get_by_role("button", name="Stop sharing"))
-    assert page.get_by_text("Nothing more will be shared").is_visible()
+    while page.get_by_role("button", name="Stop sharing").count():
+        phone.click(page.get_by_role("button", name="Stop sharing").first)
+        assert page.get_by_text("Nothing more will be shared").is_visible()
+        phone.goto("/me/sharing/")
 
-    _send_update(desktop, patient_id, part2=False)
+    _send_update(desktop, patient_id)
     assert desktop.page.get_by_text("Not sent").is_visible()
     assert Disclosure.objects.count() == 1
 

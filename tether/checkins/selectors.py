@@ -177,13 +177,34 @@ def readable_categories(
     request: HttpRequest, *, patient: Patient, purpose: Purpose
 ) -> frozenset[str]:
     """The check-in record categories (``self_report``, ``part2``) the signed-in person
-    may read for this patient, each asked of the gate; every read is audited under the
-    category it reads."""
+    may read for this patient, each asked of the gate.
+
+    Audited under the category of what the patient's record actually holds (their
+    responses' and open flags' labels): a patient with no Part 2 record gets no
+    "viewed Part 2" row, and a Part 2 record the person may not read gets a denied one.
+    With nothing recorded yet, the look is recorded as ``self_report``."""
     user = request.user
+    present = set(
+        Response.objects.filter(patient=patient).values_list("record_category", flat=True)
+    ) | set(
+        Flag.objects.filter(patient=patient, status=Flag.Status.OPEN).values_list(
+            "record_category", flat=True
+        )
+    )
+    present = {c for c in present if c in {r.value for r in RESPONSE_CATEGORIES}}
+    if not present:
+        present = {Category.SELF_REPORT.value}
     readable = set()
     for category in RESPONSE_CATEGORIES:
         decision = decide(user, patient, category=category, action=Action.VIEW)  # type: ignore[arg-type]
+        if decision.allowed:
+            readable.add(category.value)
+        if category.value not in present:
+            continue
         if not decision.allowed:
+            audit.record_denied(
+                request, patient=patient, category=category, action=Action.VIEW, purpose=purpose
+            )
             continue
         audit.record_access(
             request,
@@ -193,7 +214,6 @@ def readable_categories(
             purpose=purpose,
             relation=decision.relation,
         )
-        readable.add(category.value)
     return frozenset(readable)
 
 

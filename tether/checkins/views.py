@@ -33,6 +33,7 @@ from tether.checkins.selectors import (
 from tether.checkins.summary import patient_line
 from tether.crisis.resources import NATIONAL_CONTACTS, program_contacts
 from tether.patients.models import Patient
+from tether.privacy import audit
 from tether.privacy.gate import access_own_record, access_patient
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
@@ -45,13 +46,26 @@ def _patient(request: HttpRequest, action: Action) -> Patient:
     return access_own_record(request, category=Category.SELF_REPORT, action=action)
 
 
-def _response(patient: Patient, key: uuid.UUID) -> Response:
-    """The patient's own response; another patient's key is a 404 like any unknown one."""
+def _response(request: HttpRequest, patient: Patient, key: uuid.UUID) -> Response:
+    """The patient's own response; another patient's key is a 404 like any unknown one,
+    and the refusal is audited (naming the other patient when the key is theirs)."""
     try:
         return Response.objects.select_related("instrument", "episode__program", "patient").get(
             key=key, patient=patient
         )
     except Response.DoesNotExist:
+        owner = (
+            Response.objects.filter(key=key, organization_id=patient.organization_id)
+            .select_related("patient")
+            .first()
+        )
+        audit.record_denied(
+            request,
+            patient=owner.patient if owner is not None else None,
+            category=Category(owner.record_category) if owner is not None else Category.SELF_REPORT,
+            action=Action.UPDATE if request.method == "POST" else Action.VIEW,
+            purpose=Purpose.PATIENT_REQUEST,
+        )
         raise Http404 from None
 
 
@@ -104,7 +118,7 @@ def start(request: HttpRequest, schedule_id: int) -> HttpResponse:
 def resume(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
     """Where the patient left off (a reload, or coming back from the home page)."""
     patient = _patient(request, Action.VIEW)
-    response = _response(patient, key)
+    response = _response(request, patient, key)
     if response.status != Response.Status.DRAFT:
         return redirect("checkins:done", key=key)
     position = _first_unanswered(response)
@@ -131,7 +145,7 @@ def _after(response: Response, position: int, count: int) -> str:
 @require_http_methods(["GET", "POST"])
 def question(request: HttpRequest, key: uuid.UUID, position: int) -> HttpResponse:
     patient = _patient(request, Action.UPDATE if request.method == "POST" else Action.VIEW)
-    response = _response(patient, key)
+    response = _response(request, patient, key)
     items = services.items_for(response)
     if not 1 <= position <= len(items):
         raise Http404
@@ -215,7 +229,7 @@ def _submit(request: HttpRequest, response: Response, user: User) -> HttpRespons
 def support(request: HttpRequest, key: uuid.UUID, position: int) -> HttpResponse:
     """Right after an answer that raised a safety flag: supportive words and help now."""
     patient = _patient(request, Action.VIEW)
-    response = _response(patient, key)
+    response = _response(request, patient, key)
     items = services.items_for(response)
     if not 1 <= position <= len(items):
         raise Http404
@@ -236,7 +250,7 @@ def support(request: HttpRequest, key: uuid.UUID, position: int) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def finish(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
     patient = _patient(request, Action.UPDATE if request.method == "POST" else Action.VIEW)
-    response = _response(patient, key)
+    response = _response(request, patient, key)
     if response.status != Response.Status.DRAFT or _expired(request, response):
         if request.method == "POST":
             _closed_message(request, response)
@@ -282,7 +296,7 @@ def finish(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
 @require_GET
 def done(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
     patient = _patient(request, Action.VIEW)
-    response = _response(patient, key)
+    response = _response(request, patient, key)
     if response.status == Response.Status.DRAFT:
         return redirect("checkins:resume", key=key)
     if response.record_category != Category.SELF_REPORT:

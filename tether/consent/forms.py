@@ -7,7 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tether.consent.models import Disclosure, Recipient
+from tether.accounts.models import IdentityDocument
+from tether.consent.models import ConsentDirective, Disclosure, Recipient
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Category
 
@@ -70,6 +71,48 @@ class ConsentForm(forms.Form):
         return value
 
 
+class StaffConsentForm(ConsentForm):
+    """The consent form on a staff device, plus the step the patient does themself."""
+
+    patient_confirmation = forms.ChoiceField(
+        label=_("How the patient confirms this is their own act"),
+        widget=forms.RadioSelect,
+        choices=[
+            (
+                ConsentDirective.PatientConfirmed.PATIENT_PASSWORD.value,
+                _("The patient types their own password here"),
+            ),
+            (
+                ConsentDirective.PatientConfirmed.IN_PERSON.value,
+                _("The patient signs in front of me; I checked their photo ID"),
+            ),
+        ],
+        error_messages={"required": _("Choose how the patient confirms it is them.")},
+    )
+    patient_password = forms.CharField(
+        label=_("Patient: type your own password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    identity_document = forms.ChoiceField(
+        label=_("The photo ID you checked (in person)"),
+        choices=[("", _("Choose the document")), *IdentityDocument.choices],
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        how = data.get("patient_confirmation")
+        if how == ConsentDirective.PatientConfirmed.PATIENT_PASSWORD and not data.get(
+            "patient_password"
+        ):
+            self.add_error("patient_password", _("The patient types their own password."))
+        if how == ConsentDirective.PatientConfirmed.IN_PERSON and not data.get("identity_document"):
+            self.add_error("identity_document", _("Say which photo ID you checked."))
+        return data
+
+
 class CoordinationForm(forms.Form):
     recipient = forms.ModelChoiceField(
         label=_("Send to"), queryset=Recipient.objects.none(), empty_label=None
@@ -78,10 +121,8 @@ class CoordinationForm(forms.Form):
     content = forms.CharField(
         label=_("What to send"), max_length=MAX_TEXT * 2, widget=forms.Textarea(attrs={"rows": 6})
     )
-    part2 = forms.BooleanField(
-        label=_("Contains substance-use treatment information (42 CFR Part 2)"),
-        required=False,
-    )
+    # No "contains Part 2" choice: what is sent is labelled from the patient's programs
+    # (``gate.disclosure_category_for``), never by the sender.
 
     def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

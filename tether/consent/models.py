@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tether.accounts.models import IdentityDocument
 from tether.lib.fields import EncryptedTextField
 from tether.organizations.models import Organization
 from tether.patients.models import Patient
@@ -71,6 +72,14 @@ class ConsentDirective(models.Model):
         PORTAL = "portal", _("Signed by the patient in the portal")
         STAFF_DEVICE = "staff_device", _("Signed by the patient on a staff device at intake")
 
+    class PatientConfirmed(models.TextChoices):
+        """How the patient did the signing themself, on a staff device."""
+
+        PATIENT_PASSWORD = "patient_password", _("the patient typed their own password")
+        IN_PERSON = "in_person", _("in person, identity checked")
+        # Staff-device consents saved before this was recorded (migration 0003).
+        UNRECORDED = "unrecorded", _("not recorded")
+
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     discloser = models.CharField(_("who may disclose"), max_length=200)
@@ -100,6 +109,16 @@ class ConsentDirective(models.Model):
     witnessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # On a staff device: who entered it, and how the patient confirmed it was their act.
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    patient_confirmed = models.CharField(
+        max_length=16, choices=PatientConfirmed.choices, blank=True
+    )
+    identity_document = models.CharField(
+        max_length=32, choices=IdentityDocument.choices, blank=True
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -112,6 +131,21 @@ class ConsentDirective(models.Model):
             models.CheckConstraint(
                 condition=models.Q(expires_on__isnull=False) | ~models.Q(expiry_event=""),
                 name="consent_has_an_end",
+            ),
+            # A consent on a staff device is the patient's witnessed act (42 CFR 2.31).
+            models.CheckConstraint(
+                condition=models.Q(signed_via="portal", patient_confirmed="")
+                | models.Q(signed_via="staff_device", patient_confirmed="unrecorded")
+                | (
+                    models.Q(
+                        signed_via="staff_device",
+                        entered_by__isnull=False,
+                        witnessed_by__isnull=False,
+                        patient_confirmed__in=["patient_password", "in_person"],
+                    )
+                    & (~models.Q(patient_confirmed="in_person") | ~models.Q(identity_document=""))
+                ),
+                name="consent_staff_entry_witnessed",
             ),
         ]
 

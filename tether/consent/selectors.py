@@ -53,13 +53,49 @@ def consent_terms(consent: ConsentDirective) -> list[tuple[str, str]]:
         (_("If you do not sign"), consent.refusal_statement),
         (_("Signed"), f"{signed} ({consent.get_signed_via_display()})"),
     ]
+    entry = staff_entry_text(consent)
+    if entry:
+        terms.append((_("Entered by staff"), entry))
     if consent.revoked_at is not None:
         terms.append((_("Taken back"), _when(consent.revoked_at)))
     return terms
 
 
+def staff_entry_text(consent: ConsentDirective) -> str:
+    """For a consent signed on a staff device: who entered it, who witnessed it, and how
+    the patient confirmed it (shown to the patient and on the printed copy)."""
+    if consent.signed_via != ConsentDirective.SignedVia.STAFF_DEVICE:
+        return ""
+    Confirmed = ConsentDirective.PatientConfirmed
+    if consent.patient_confirmed == Confirmed.UNRECORDED or consent.entered_by is None:
+        return _(
+            "Entered on a staff device. Who witnessed it and how you confirmed it was not "
+            "recorded: ask the privacy officer if you did not sign it."
+        )
+    names = {
+        "entered": consent.entered_by.get_full_name(),
+        "witness": consent.witnessed_by.get_full_name() if consent.witnessed_by else "",
+    }
+    if consent.patient_confirmed == Confirmed.IN_PERSON:
+        return _(
+            "Entered by %(entered)s, witnessed by %(witness)s, in person (identity checked: "
+            "%(document)s)."
+        ) % {**names, "document": consent.get_identity_document_display()}
+    return (
+        _(
+            "Entered by %(entered)s, witnessed by %(witness)s; you confirmed it with your own "
+            "password."
+        )
+        % names
+    )
+
+
 def consents_of(patient: Patient) -> list[ConsentDirective]:
-    return list(ConsentDirective.objects.filter(patient=patient).select_related("recipient"))
+    return list(
+        ConsentDirective.objects.filter(patient=patient).select_related(
+            "recipient", "entered_by", "witnessed_by"
+        )
+    )
 
 
 def disclosures_of(patient: Patient) -> QuerySet[Disclosure]:

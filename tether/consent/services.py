@@ -9,10 +9,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import authenticate
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tether.accounts.models import IdentityDocument
 from tether.consent.models import Amendment, ConsentDirective, Disclosure, Recipient
 from tether.consent.notice import PART2_NOTICE
 from tether.patients.models import Proxy
@@ -32,6 +35,28 @@ ADULT_AGE = 18
 
 class ConsentRefused(Exception):
     """No consent in force covers this release: nothing was sent."""
+
+
+class ConsentNotConfirmed(Exception):
+    """On a staff device, the patient's own step is missing or wrong (their password, or
+    the identity document checked in person): nothing was signed."""
+
+
+class MinorConsentRefused(Exception):
+    """A consent for a patient under 18 is not entered on a staff device.
+
+    Who signs a minor's Part 2 consent (the minor, a parent, or both) depends on 42 CFR
+    2.14 and state law, which the project's reference does not state: unverified. Until
+    it does, the program takes such a consent on paper with its privacy officer.
+    """
+
+
+# Staff-entered consents: who may enter one is the care team only, asked of the gate as
+# CREATE on the mental-health record (care team only in the decision table), and CREATE
+# on Part 2 when the consent covers Part 2. docs/PRIVACY.md, "Writes the table alone does
+# not decide".
+STAFF_ENTRY_CATEGORY = Category.MENTAL_HEALTH
+WITNESS = "witness"  # the audit event's acting_as for a consent entered on a staff device
 
 
 def revoke_statement() -> str:
@@ -55,9 +80,27 @@ def refusal_statement() -> str:
     )
 
 
+# Who may add recipients outside the program: the people who send care-coordination
+# updates. Not the front desk, program admins, on-call or privacy officers (docs/PRIVACY.md,
+# "Writes the table alone does not decide").
+RECIPIENT_ROLES = frozenset({"clinician", "clinical_lead"})
+
+
+class RecipientRefused(Exception):
+    """This person may not add recipients."""
+
+
 def recipient_create(
     *, organization_id: int, name: str, recipient_organization: str, kind: str, created_by: User
 ) -> Recipient:
+    staff = getattr(created_by, "staff_member", None) if created_by.is_staff_member else None
+    if (
+        staff is None
+        or not staff.is_active
+        or staff.role not in RECIPIENT_ROLES
+        or staff.organization_id != organization_id
+    ):
+        raise RecipientRefused
     with transaction.atomic():
         recipient = Recipient.objects.create(
             organization_id=organization_id,
@@ -92,8 +135,22 @@ def consent_sign(
     expiry_event: str = "",
     signature_name: str,
     signed_via: ConsentDirective.SignedVia = ConsentDirective.SignedVia.PORTAL,
+    patient_confirmed: str = "",
+    identity_document: str = "",
 ) -> ConsentDirective:
-    """The patient signs a consent (every §2.31 element is required)."""
+    """The patient signs a consent (every §2.31 element is required).
+
+    In the portal ``signed_by`` is the patient. On a staff device use
+    ``consent_enter_on_staff_device``, which checks the patient's own step first.
+    """
+    staff_device = signed_via == ConsentDirective.SignedVia.STAFF_DEVICE
+    if not staff_device and signed_by.pk != patient.user_id:
+        raise ValueError("only the patient signs in the portal")
+    if staff_device and patient_confirmed not in (
+        ConsentDirective.PatientConfirmed.PATIENT_PASSWORD,
+        ConsentDirective.PatientConfirmed.IN_PERSON,
+    ):
+        raise ConsentNotConfirmed
     if recipient is None and not recipient_class.strip():
         raise ValueError("a consent names a recipient or a class of recipients")
     if recipient is not None and recipient.organization_id != patient.organization_id:
@@ -120,7 +177,10 @@ def consent_sign(
             signature_name=signature_name,
             signed_at=timezone.now(),
             signed_via=signed_via,
-            witnessed_by=None if signed_via == ConsentDirective.SignedVia.PORTAL else signed_by,
+            witnessed_by=signed_by if staff_device else None,
+            entered_by=signed_by if staff_device else None,
+            patient_confirmed=patient_confirmed if staff_device else "",
+            identity_document=identity_document if staff_device else "",
         )
         audit.record(
             request=None,
@@ -131,8 +191,90 @@ def consent_sign(
             purpose=Purpose.PATIENT_REQUEST,
             outcome=AuditEvent.Outcome.ALLOWED,
             obj=consent,
+            acting_as=WITNESS if staff_device else "",
         )
+        if staff_device:
+            _notify_staff_entry(consent=consent, entered_by=signed_by)
     return consent
+
+
+def _notify_staff_entry(*, consent: ConsentDirective, entered_by: User) -> None:
+    """The organization's privacy officers see every consent entered by staff."""
+    from tether.accounts.models import User
+    from tether.notifications.models import Notification
+    from tether.notifications.services import notify
+    from tether.organizations.models import StaffMember
+
+    officers = User.objects.filter(
+        staff_member__organization_id=consent.organization_id,
+        staff_member__role=StaffMember.Role.PRIVACY_OFFICER,
+        staff_member__is_active=True,
+        is_active=True,
+    ).exclude(pk=entered_by.pk)
+    notify(
+        recipients=officers,
+        kind=Notification.Kind.CONSENT_STAFF_ENTERED,
+        organization=consent.patient.organization,
+        actor=entered_by,
+        patient=consent.patient,
+        consent=consent,
+    )
+
+
+def consent_enter_on_staff_device(
+    *,
+    request: HttpRequest,
+    patient: Patient,
+    entered_by: User,
+    patient_confirmed: str,
+    patient_password: str = "",
+    identity_document: str = "",
+    recipient: Recipient | None,
+    category: Category,
+    description: str,
+    purpose: Purpose,
+    discloser: str,
+    expires_on: dt.date | None,
+    signature_name: str,
+) -> ConsentDirective:
+    """A consent the patient signs on a staff device, witnessed by ``entered_by``.
+
+    The patient does a step only they can do (42 CFR 2.31: a consent is the patient's
+    own act): they type their own password (checked against their account, and counted
+    by the sign-in lockout), or they sign in person and the witness records the identity
+    document checked. Refused for a patient under 18 (``MinorConsentRefused``). The
+    caller has asked the gate (care team only). Audited with acting-as ``witness``; the
+    privacy officers are notified.
+    """
+    if patient.age_on(timezone.localdate()) < ADULT_AGE:
+        raise MinorConsentRefused
+    if patient_confirmed == ConsentDirective.PatientConfirmed.PATIENT_PASSWORD:
+        identity_document = ""
+        account = patient.user
+        if account is None or not account.is_active or not patient_password:
+            raise ConsentNotConfirmed
+        checked = authenticate(request, username=account.get_username(), password=patient_password)
+        if checked is None or checked.pk != account.pk:
+            raise ConsentNotConfirmed
+    elif patient_confirmed == ConsentDirective.PatientConfirmed.IN_PERSON:
+        if identity_document not in IdentityDocument.values:
+            raise ConsentNotConfirmed
+    else:
+        raise ConsentNotConfirmed
+    return consent_sign(
+        patient=patient,
+        signed_by=entered_by,
+        recipient=recipient,
+        category=category,
+        description=description,
+        purpose=purpose,
+        discloser=discloser,
+        expires_on=expires_on,
+        signature_name=signature_name,
+        signed_via=ConsentDirective.SignedVia.STAFF_DEVICE,
+        patient_confirmed=patient_confirmed,
+        identity_document=identity_document,
+    )
 
 
 def consent_revoke(*, consent: ConsentDirective, revoked_by: User) -> ConsentDirective:
@@ -178,7 +320,8 @@ def _disclose(
 
     The consent is checked inside the transaction, so a consent revoked a moment ago
     (still showing in someone's open tab) refuses the release. ``content(notice, now)``
-    builds what is sent; the disclosure carries the notice and is audited as an export.
+    builds what is sent; the disclosure carries the notice and is audited as a
+    disclosure (``Action.DISCLOSE``).
     A refusal is audited as denied (the trail commits denied events durably).
     """
     with transaction.atomic():
@@ -203,7 +346,7 @@ def _disclose(
                 request=None,
                 actor=sent_by,
                 patient=patient,
-                action=Action.EXPORT,
+                action=Action.DISCLOSE,
                 category=category,
                 purpose=Purpose(consent.purpose),
                 outcome=AuditEvent.Outcome.ALLOWED,
@@ -214,7 +357,7 @@ def _disclose(
         request=None,
         actor=sent_by,
         patient=patient,
-        action=Action.EXPORT,
+        action=Action.DISCLOSE,
         category=category,
         purpose=Purpose.TREATMENT,
         outcome=AuditEvent.Outcome.DENIED,

@@ -33,6 +33,7 @@ OPEN_VIEWS = frozenset(
         "consent:show_part2",
         "consent:device",
         "healthz",
+        "healthz_live",
         "home",
         # The PWA shell holds no health data; blocking it would only break the app.
         "safety_plan:service_worker",

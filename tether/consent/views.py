@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
@@ -9,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tether.accounts.models import User
@@ -21,13 +24,20 @@ from tether.consent.forms import (
     CoordinationForm,
     MeasureExportForm,
     RecipientForm,
+    StaffConsentForm,
 )
 from tether.consent.models import Amendment, ConsentDirective, Disclosure, Recipient
 from tether.consent.notice import PART2_NOTICE_SHORT, PART2_SECURITY_LABELS
 from tether.consent.pdf import consent_pdf
 from tether.patients.models import Patient, Proxy
 from tether.privacy import audit
-from tether.privacy.gate import access_own_record, access_patient, record_category_for
+from tether.privacy.gate import (
+    access_own_record,
+    access_patient,
+    decide,
+    disclosure_category_for,
+    readable_categories,
+)
 from tether.privacy.models import AuditEvent, Purpose
 from tether.privacy.policy import Action, Category
 from tether.staff.access import staff_required
@@ -82,8 +92,12 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "consent/patient_list.html",
         {
             "nav": "sharing",
-            "in_force": [c for c in consents if c.state == "in_force"],
-            "ended": [c for c in consents if c.state != "in_force"],
+            "in_force": [
+                (c, selectors.staff_entry_text(c)) for c in consents if c.state == "in_force"
+            ],
+            "ended": [
+                (c, selectors.staff_entry_text(c)) for c in consents if c.state != "in_force"
+            ],
             "disclosures": list(selectors.disclosures_of(patient)),
             "words": CATEGORY_WORDS,
         },
@@ -92,7 +106,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient_new(request: HttpRequest) -> HttpResponse:
-    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    # Signing a consent is the patient's own act: the gate is asked to create it.
+    action = Action.CREATE if request.method == "POST" else Action.VIEW
+    patient = access_own_record(request, category=Category.GENERAL, action=action)
     form = ConsentForm(request.POST or None, organization_id=patient.organization_id)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -160,7 +176,7 @@ def patient_pdf(request: HttpRequest, consent_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def patient_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
-    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    patient = access_own_record(request, category=Category.GENERAL, action=Action.UPDATE)
     consent = _own_consent(request, patient, consent_id, action=Action.UPDATE)
     services.consent_revoke(consent=consent, revoked_by=_user(request))
     messages.success(request, _("Done. This consent has ended. Nothing more will be shared."))
@@ -170,29 +186,51 @@ def patient_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
 # --- Staff: care coordination ----------------------------------------------------------
 
 
+def _disclosing_patient(
+    request: HttpRequest, patient_id: int, category_of: Callable[[Patient], Category]
+) -> tuple[Patient, Category]:
+    """The patient whose records this POST sends outside the program, through the gate.
+
+    The gate is asked for ``DISCLOSE`` (the care team only) of the category of what
+    would be sent, derived from the patient's records and programs by ``category_of``,
+    never from the form. Refused: 404 and a denied audit event, nothing sent.
+    """
+    user = _user(request)
+    subject = Patient.objects.filter(
+        pk=patient_id, organization_id=user.organization_id or 0
+    ).first()
+    category = category_of(subject) if subject is not None else Category.PART2
+    patient = access_patient(
+        request, patient_id, category=category, action=Action.DISCLOSE, purpose=Purpose.TREATMENT
+    )
+    return patient, category
+
+
+def _update_category(patient: Patient, kind: str) -> Category:
+    base = _BASE_CATEGORY.get(kind, Category.MENTAL_HEALTH)
+    return disclosure_category_for(patient, base)
+
+
 @staff_required
 def staff_coordination(request: HttpRequest, patient_id: int) -> HttpResponse:
-    # Clinical staff only: coordination updates are written from the clinical record.
-    patient = access_patient(
-        request,
-        patient_id,
-        category=Category.MENTAL_HEALTH,
-        action=Action.VIEW,
-        purpose=Purpose.TREATMENT,
-    )
-    part2_program = record_category_for(patient, Category.MENTAL_HEALTH) == Category.PART2
-    form = CoordinationForm(
-        request.POST or None,
-        organization_id=patient.organization_id,
-        initial={"part2": part2_program},
-    )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        category = Category.PART2 if data["part2"] else _BASE_CATEGORY[data["kind"]]
-        # Only someone who may read this content may send it.
-        access_patient(
-            request, patient_id, category=category, action=Action.VIEW, purpose=Purpose.TREATMENT
+    if request.method != "POST":
+        # Clinical staff who may read the clinical record see the page; only those who
+        # may disclose (the care team) get the forms.
+        patient = access_patient(
+            request,
+            patient_id,
+            category=Category.MENTAL_HEALTH,
+            action=Action.VIEW,
+            purpose=Purpose.TREATMENT,
         )
+        return _coordination_page(request, patient)
+    kind = request.POST.get("kind", "")
+    patient, category = _disclosing_patient(
+        request, patient_id, lambda subject: _update_category(subject, kind)
+    )
+    form = CoordinationForm(request.POST, organization_id=patient.organization_id)
+    if form.is_valid():
+        data = form.cleaned_data
         try:
             disclosure = services.coordination_send(
                 patient=patient,
@@ -226,25 +264,47 @@ def _coordination_page(
     export_form: MeasureExportForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    part2_program = record_category_for(patient, Category.MENTAL_HEALTH) == Category.PART2
+    user = _user(request)
+    part2 = disclosure_category_for(patient, Category.MENTAL_HEALTH) == Category.PART2
+    may_send = decide(
+        user,
+        patient,
+        category=disclosure_category_for(patient, Category.MENTAL_HEALTH),
+        action=Action.DISCLOSE,
+    ).allowed
+    consents = [c for c in selectors.consents_of(patient) if c.state == "in_force"]
+    disclosures = list(selectors.disclosures_of(patient))
+    readable = readable_categories(
+        request,
+        patient,
+        categories={c.category for c in consents} | {d.category for d in disclosures},
+        purpose=Purpose.TREATMENT,
+    )
     return render(
         request,
         "consent/staff_coordination.html",
         {
             "patient": patient,
-            "form": form
-            or CoordinationForm(
-                organization_id=patient.organization_id, initial={"part2": part2_program}
-            ),
+            "may_send": may_send,
+            "form": form or CoordinationForm(organization_id=patient.organization_id),
             "export_form": export_form
             or MeasureExportForm(organization_id=patient.organization_id, prefix="export"),
-            "part2_program": part2_program,
-            "disclosures": list(selectors.disclosures_of(patient)),
-            "consents": [c for c in selectors.consents_of(patient) if c.state == "in_force"],
+            "part2_program": part2,
+            "can_manage_recipients": request.staff_member.role in services.RECIPIENT_ROLES,  # type: ignore[attr-defined]
+            "disclosures": [d for d in disclosures if d.category in readable],
+            "hidden_disclosures": sum(1 for d in disclosures if d.category not in readable),
+            "consents": [c for c in consents if c.category in readable],
+            "hidden_consents": sum(1 for c in consents if c.category not in readable),
             "words": CATEGORY_WORDS,
         },
         status=status,
     )
+
+
+def _measure_category(patient: Patient) -> Category:
+    from tether.consent import export
+
+    return export.category_of(export.measure_rows(patient=patient))
 
 
 @staff_required
@@ -252,22 +312,9 @@ def _coordination_page(
 def staff_measure_export(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Export the PHQ-9 and GAD-7 history to a recipient: a disclosure, checked against
     the patient's consent for the category the measures were labelled with."""
-    patient = access_patient(
-        request,
-        patient_id,
-        category=Category.MENTAL_HEALTH,
-        action=Action.VIEW,
-        purpose=Purpose.TREATMENT,
-    )
+    patient, category = _disclosing_patient(request, patient_id, _measure_category)
     form = MeasureExportForm(request.POST, organization_id=patient.organization_id, prefix="export")
     if form.is_valid():
-        from tether.consent import export
-
-        # Only someone who may read what the file holds may send it.
-        category = export.category_of(export.measure_rows(patient=patient))
-        access_patient(
-            request, patient_id, category=category, action=Action.VIEW, purpose=Purpose.TREATMENT
-        )
         try:
             disclosure = services.measure_history_send(
                 patient=patient, recipient=form.cleaned_data["recipient"], sent_by=_user(request)
@@ -364,8 +411,21 @@ def staff_disclosure_file(
 
 @staff_required
 def staff_recipients(request: HttpRequest) -> HttpResponse:
+    """Recipients outside the program: only the roles that send care-coordination
+    updates (``services.RECIPIENT_ROLES``) list and add them; anyone else gets a 404 and
+    the refusal is recorded."""
     user = _user(request)
-    if user.organization_id is None:
+    staff = request.staff_member  # type: ignore[attr-defined]
+    if user.organization_id is None or staff.role not in services.RECIPIENT_ROLES:
+        audit.record(
+            request=request,
+            actor=user,
+            patient=None,
+            action=Action.CREATE if request.method == "POST" else Action.VIEW,
+            category=Category.GENERAL,
+            purpose=Purpose.OPERATIONS,
+            outcome=AuditEvent.Outcome.DENIED,
+        )
         raise Http404
     form = RecipientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -394,7 +454,8 @@ def staff_recipients(request: HttpRequest) -> HttpResponse:
 @login_required
 def patient_family(request: HttpRequest) -> HttpResponse:
     """The patient's family members and what each may see; an adult changes them here."""
-    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    action = Action.UPDATE if request.method == "POST" else Action.VIEW
+    patient = access_own_record(request, category=Category.GENERAL, action=action)
     adult = patient.age_on(timezone.localdate()) >= services.ADULT_AGE
     proxies = list(Proxy.objects.filter(patient=patient, is_active=True).select_related("user"))
     if request.method == "POST":
@@ -438,7 +499,9 @@ def patient_family(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient_amendments(request: HttpRequest) -> HttpResponse:
-    patient = access_own_record(request, category=Category.MENTAL_HEALTH, action=Action.VIEW)
+    # Asking for a correction appends the request to the record (45 CFR 164.526).
+    action = Action.CREATE if request.method == "POST" else Action.VIEW
+    patient = access_own_record(request, category=Category.MENTAL_HEALTH, action=action)
     form = AmendmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.amendment_request(
@@ -632,43 +695,81 @@ def staff_consent_pdf(request: HttpRequest, patient_id: int, consent_id: int) ->
 
 @staff_required
 def staff_consent_new(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """At intake: the patient reads and signs a consent on a staff device (the staff
-    member is recorded as witness)."""
+    """The patient reads and signs a consent on a staff device, as their own act.
+
+    Only the patient's care team: the gate is asked for DISCLOSE on the mental-health
+    record (and on Part 2 for a Part 2 consent), the right of the people who release
+    records under a consent, which the care team alone holds (a clinical lead or on-call
+    may create follow-up notes, not consents); never the front desk. The patient does a step only they
+    can do (their own password, or an in-person signature with their identity document
+    checked); the staff member is recorded as the one who entered and witnessed it.
+    """
     patient = access_patient(
         request,
         patient_id,
-        category=Category.GENERAL,
-        action=Action.CREATE,
-        purpose=Purpose.OPERATIONS,
+        category=services.STAFF_ENTRY_CATEGORY,
+        action=Action.DISCLOSE,
+        purpose=Purpose.PATIENT_REQUEST,
     )
-    form = ConsentForm(request.POST or None, organization_id=patient.organization_id)
+    form = StaffConsentForm(request.POST or None, organization_id=patient.organization_id)
+    minor = patient.age_on(timezone.localdate()) < services.ADULT_AGE
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.consent_sign(
-            patient=patient,
-            signed_by=_user(request),
-            recipient=data["recipient"],
-            category=Category(data["category"]),
-            description=data["description"],
-            purpose=Purpose(data["purpose"]),
-            discloser=_discloser(patient),
-            expires_on=data["expires_on"],
-            signature_name=data["signature_name"],
-            signed_via=ConsentDirective.SignedVia.STAFF_DEVICE,
-        )
-        messages.success(
-            request, _("Signed. The patient can print it or take it back in the portal.")
-        )
-        return redirect("staff:patient_detail", patient_id=patient.pk)
+        category = Category(data["category"])
+        if category == Category.PART2:
+            access_patient(
+                request,
+                patient_id,
+                category=Category.PART2,
+                action=Action.DISCLOSE,
+                purpose=Purpose.PATIENT_REQUEST,
+            )
+        try:
+            services.consent_enter_on_staff_device(
+                request=request,
+                patient=patient,
+                entered_by=_user(request),
+                patient_confirmed=data["patient_confirmation"],
+                patient_password=data.get("patient_password") or "",
+                identity_document=data.get("identity_document") or "",
+                recipient=data["recipient"],
+                category=category,
+                description=data["description"],
+                purpose=Purpose(data["purpose"]),
+                discloser=_discloser(patient),
+                expires_on=data["expires_on"],
+                signature_name=data["signature_name"],
+            )
+        except services.MinorConsentRefused:
+            form.add_error(None, _MINOR_REFUSED)
+        except services.ConsentNotConfirmed:
+            form.add_error(
+                "patient_password",
+                _("That password is not right. The patient types their own password."),
+            )
+        else:
+            messages.success(
+                request, _("Signed. The patient can print it or take it back in the portal.")
+            )
+            return redirect("staff:patient_detail", patient_id=patient.pk)
     return render(
         request,
         "consent/staff_consent_new.html",
         {
             "patient": patient,
             "form": form,
+            "minor": minor,
+            "minor_refused": _MINOR_REFUSED,
             "discloser": _discloser(patient),
             "revoke_statement": services.revoke_statement(),
             "redisclosure_statement": services.redisclosure_statement(),
             "refusal_statement": services.refusal_statement(),
         },
     )
+
+
+_MINOR_REFUSED = gettext_lazy(
+    "This patient is under 18. Who signs a minor's consent depends on federal and state "
+    "rules this program has not set out here yet, so it cannot be entered on this device: "
+    "take it on paper with the privacy officer."
+)

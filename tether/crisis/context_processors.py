@@ -8,5 +8,11 @@ from tether.crisis.selectors import program_for_crisis_help
 
 
 def crisis_contacts(request: HttpRequest) -> dict[str, Any]:
-    """The program whose crisis line the header link should lead with."""
-    return {"crisis_program": program_for_crisis_help(request.user)}
+    """The program whose crisis line the header link should lead with.
+
+    Also noted on the request, so that CrisisOfflineMiddleware can remember it (bound to
+    the session) for the page shown while the database is down."""
+    program = program_for_crisis_help(request.user)
+    if program is not None:
+        request.crisis_program_id = program.pk  # type: ignore[attr-defined]  # read by CrisisOfflineMiddleware
+    return {"crisis_program": program}

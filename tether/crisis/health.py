@@ -1,12 +1,14 @@
 """Is background work running? (The urgent-request escalation depends on it.)
 
 Two processes do background work: ``manage.py run_scheduler`` enqueues the periodic
-sweeps and ``manage.py db_worker`` runs them. Either one stopping means an urgent
+sweeps and ``manage.py run_worker`` runs them. Either one stopping means an urgent
 request that nobody acknowledges is never escalated, with no error anywhere. So:
 
 - the scheduler writes a heartbeat (``SchedulerHeartbeat``) every time it wakes;
 - the worker's progress shows in the task table: how long the oldest ready task has
-  waited, and when a task last finished.
+  waited, when a task last succeeded, whether a task's latest run failed, and whether
+  a task has been "running" for longer than any of ours takes (a killed worker's;
+  the scheduler retries those: tether/crisis/resilience.py).
 
 ``background_health()`` reads both (two or three small queries, no patient data). It is
 shown by ``/healthz/background`` (503 when degraded), ``manage.py check_background``
@@ -21,9 +23,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from tether.crisis.models import SchedulerHeartbeat
+from tether.privacy.sealer import oldest_unsealed_at
 
 SCHEDULER = "scheduler"
 
@@ -31,6 +35,11 @@ SCHEDULER = "scheduler"
 SCHEDULER_NEVER_RAN = "scheduler_never_ran"
 SCHEDULER_STALE = "scheduler_stale"
 TASK_WAITING = "task_waiting"
+TASK_FAILED = "task_failed"
+TASK_STUCK = "task_stuck"
+DATABASE_UNREACHABLE = "database_unreachable"
+# The audit sealer (run by the scheduler) has left an event unsealed too long.
+AUDIT_SEALING_BEHIND = "audit_sealing_behind"
 
 DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
 
@@ -44,6 +53,10 @@ class BackgroundHealth:
     scheduler_beat_at: dt.datetime | None = None
     oldest_waiting_since: dt.datetime | None = None
     last_finished_at: dt.datetime | None = None
+    last_failed_at: dt.datetime | None = None
+    failed_tasks: tuple[str, ...] = ()
+    running_since: dt.datetime | None = None
+    oldest_unsealed_at: dt.datetime | None = None
     problems: tuple[str, ...] = ()
 
     @property
@@ -58,6 +71,12 @@ class BackgroundHealth:
             moments.append(self.scheduler_beat_at)
         if TASK_WAITING in self.problems and self.oldest_waiting_since is not None:
             moments.append(self.oldest_waiting_since)
+        if TASK_FAILED in self.problems and self.last_failed_at is not None:
+            moments.append(self.last_failed_at)
+        if TASK_STUCK in self.problems and self.running_since is not None:
+            moments.append(self.running_since)
+        if AUDIT_SEALING_BEHIND in self.problems and self.oldest_unsealed_at is not None:
+            moments.append(self.oldest_unsealed_at)
         return min(moments) if moments else None
 
     def as_dict(self) -> dict[str, object]:
@@ -72,7 +91,18 @@ class BackgroundHealth:
             "scheduler_last_ran_at": iso(self.scheduler_beat_at),
             "oldest_task_waiting_since": iso(self.oldest_waiting_since),
             "last_task_finished_at": iso(self.last_finished_at),
+            "last_task_failed_at": iso(self.last_failed_at),
+            "failed_tasks": list(self.failed_tasks),
+            "oldest_task_running_since": iso(self.running_since),
+            "oldest_unsealed_audit_event_at": iso(self.oldest_unsealed_at),
         }
+
+
+def database_unreachable(*, now: dt.datetime | None = None) -> BackgroundHealth:
+    """What to report when the health itself cannot be read: escalation has stopped."""
+    return BackgroundHealth(
+        checked_at=now or timezone.now(), monitored=True, problems=(DATABASE_UNREACHABLE,)
+    )
 
 
 def scheduler_beat(*, now: dt.datetime | None = None) -> None:
@@ -121,21 +151,63 @@ def background_health(*, now: dt.datetime | None = None) -> BackgroundHealth:
         if now - waiting_since > dt.timedelta(minutes=settings.TETHER_TASK_WAIT_MINUTES):
             problems.append(TASK_WAITING)
 
+    # Only a success counts as the worker getting work done.
     last_finished_at = (
-        DBTaskResult.objects.filter(
-            status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
-            finished_at__isnull=False,
-        )
+        DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL, finished_at__isnull=False)
         .order_by("-finished_at")
         .values_list("finished_at", flat=True)
         .first()
     )
+
+    # A task whose latest run failed (recently, and no run of it succeeded since): the
+    # sweep it stands for is not being done.
+    later_success = DBTaskResult.objects.filter(
+        task_path=OuterRef("task_path"),
+        status=TaskResultStatus.SUCCESSFUL,
+        finished_at__gt=OuterRef("finished_at"),
+    )
+    failures = list(
+        DBTaskResult.objects.filter(
+            status=TaskResultStatus.FAILED,
+            finished_at__gte=now - dt.timedelta(minutes=settings.TETHER_TASK_FAILED_MINUTES),
+        )
+        .exclude(Exists(later_success))
+        .order_by("-finished_at")
+        .values_list("task_path", "finished_at")[:50]
+    )
+    if failures:
+        problems.append(TASK_FAILED)
+    failed_tasks = tuple(sorted({path for path, _ in failures}))
+    last_failed_at = failures[0][1] if failures else None
+
+    # A task "running" for longer than any of ours takes: its worker was killed or lost
+    # the database. The scheduler retries it; until then (or when retries ran out and
+    # it failed) it is reported.
+    running_since = (
+        DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING)
+        .order_by("started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    running_limit = dt.timedelta(minutes=settings.TETHER_TASK_RUNNING_MINUTES)
+    if running_since is not None and now - running_since > running_limit:
+        problems.append(TASK_STUCK)
+
+    unsealed_since = oldest_unsealed_at()
+    seal_limit = dt.timedelta(seconds=settings.TETHER_AUDIT_SEAL_LAG_SECONDS)
+    if unsealed_since is not None and now - unsealed_since > seal_limit:
+        problems.append(AUDIT_SEALING_BEHIND)
+
     return BackgroundHealth(
         checked_at=now,
         monitored=True,
         scheduler_beat_at=beat_at,
         oldest_waiting_since=waiting_since,
         last_finished_at=last_finished_at,
+        last_failed_at=last_failed_at,
+        failed_tasks=failed_tasks,
+        running_since=running_since,
+        oldest_unsealed_at=unsealed_since,
         problems=tuple(problems),
     )
 

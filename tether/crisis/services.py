@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 
 # Urgent requests are written by the patient and answered by the team.
 CATEGORY = Category.SHARED
+# What staff write when they take a request (acknowledged; contact documented and
+# closed): a clinical follow-up note, which the program's on-call clinician and clinical
+# lead may create for every patient of their programs (docs/PRIVACY.md). Not relabelled
+# Part 2: it holds codes and a next step, never the message's words (those stay in the
+# Part 2 message), and on-call must be able to answer every patient in a crisis.
+FOLLOW_UP_CATEGORY = Category.MENTAL_HEALTH
 
 _NEXT_LEVEL = {
     Level.CARE_TEAM: Level.CLINICAL_LEAD,
@@ -107,13 +113,19 @@ def expected_contact_by(request: UrgentContactRequest) -> dt.datetime:
     return request.raised_at + dt.timedelta(minutes=3 * request.program.escalation_minutes)
 
 
-def _audit(request: UrgentContactRequest, *, actor: User | None, action: Action) -> AuditEvent:
+def _audit(
+    request: UrgentContactRequest,
+    *,
+    actor: User | None,
+    action: Action,
+    category: Category = CATEGORY,
+) -> AuditEvent:
     return audit.record(
         request=None,
         actor=actor,
         patient=request.patient,
         action=action,
-        category=CATEGORY,
+        category=category,
         purpose=Purpose.TREATMENT,
         outcome=AuditEvent.Outcome.ALLOWED,
         obj=request,
@@ -316,7 +328,7 @@ def urgent_contact_acknowledge(
             occurred_at=now,
             actor=user,
         )
-        _audit(locked, actor=user, action=Action.UPDATE)
+        _audit(locked, actor=user, action=Action.CREATE, category=FOLLOW_UP_CATEGORY)
     return locked
 
 
@@ -355,7 +367,7 @@ def urgent_contact_close(
             occurred_at=now,
             actor=user,
         )
-        _audit(locked, actor=user, action=Action.UPDATE)
+        _audit(locked, actor=user, action=Action.CREATE, category=FOLLOW_UP_CATEGORY)
     return locked
 
 

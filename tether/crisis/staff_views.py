@@ -14,21 +14,43 @@ from tether.crisis.forms import CloseRequestForm
 from tether.crisis.models import UrgentContactRequest
 from tether.organizations.models import StaffMember
 from tether.privacy import audit
-from tether.privacy.gate import access_patient, patients_visible_to
+from tether.privacy.gate import (
+    access_patient,
+    decide,
+    patients_visible_to,
+    readable_categories,
+)
+from tether.privacy.list_audit import record_list
 from tether.privacy.models import Purpose
-from tether.privacy.policy import Action
+from tether.privacy.policy import Action, Category
 from tether.staff.access import can_register_patients, staff_required
 
 LIMIT = 100
 
 
-def _may_act(staff: StaffMember) -> bool:
-    """Clinical staff who may see the patient's shared record may take a request:
-    the care team, the program's on-call clinician and clinical lead, break-glass."""
-    return staff.is_clinical
+def _may_act(request: HttpRequest, urgent: UrgentContactRequest) -> bool:
+    """Who may take a request (acknowledge it, document the contact): clinical staff the
+    gate lets create a follow-up note for the patient (the care team, the program's
+    on-call clinician and clinical lead)."""
+    staff: StaffMember = request.staff_member  # type: ignore[attr-defined]
+    return (
+        staff.is_clinical
+        and decide(
+            request.user,  # type: ignore[arg-type]
+            urgent.patient,
+            category=services.FOLLOW_UP_CATEGORY,
+            action=Action.CREATE,
+        ).allowed
+    )
 
 
-def _request_for(request: HttpRequest, request_id: int) -> UrgentContactRequest:
+def _request_for(
+    request: HttpRequest,
+    request_id: int,
+    *,
+    category: Category = services.CATEGORY,
+    action: Action = Action.VIEW,
+) -> UrgentContactRequest:
     user: User = request.user  # type: ignore[assignment]
     urgent = (
         UrgentContactRequest.objects.filter(
@@ -37,23 +59,28 @@ def _request_for(request: HttpRequest, request_id: int) -> UrgentContactRequest:
         .select_related("patient", "program", "acknowledged_by", "closed_by")
         .first()
     )
-    if urgent is None:
+    staff = getattr(request, "staff_member", None)
+    writing = action != Action.VIEW
+    if urgent is None or (writing and (staff is None or not staff.is_clinical)):
         audit.record_denied(
             request,
-            patient=None,
-            category=services.CATEGORY,
-            action=Action.VIEW,
+            patient=urgent.patient if urgent is not None else None,
+            category=category,
+            action=action,
             purpose=Purpose.TREATMENT,
         )
         raise Http404
     access_patient(
-        request,
-        urgent.patient_id,
-        category=services.CATEGORY,
-        action=Action.VIEW,
-        purpose=Purpose.TREATMENT,
+        request, urgent.patient_id, category=category, action=action, purpose=Purpose.TREATMENT
     )
     return urgent
+
+
+def _taken(request: HttpRequest, request_id: int) -> UrgentContactRequest:
+    """A request someone takes (a POST): the gate is asked to create the follow-up."""
+    return _request_for(
+        request, request_id, category=services.FOLLOW_UP_CATEGORY, action=Action.CREATE
+    )
 
 
 def _base_context(request: HttpRequest) -> dict[str, object]:
@@ -77,6 +104,13 @@ def request_list(request: HttpRequest) -> HttpResponse:
     closed_rows = list(
         rows.filter(status=UrgentContactRequest.Status.CLOSED).order_by("-closed_at")[:20]
     )
+    record_list(
+        request,
+        patients=[r.patient for r in (*open_rows, *closed_rows)],
+        category=services.CATEGORY,
+        purpose=Purpose.TREATMENT,
+        obj_type="crisis.urgentcontactrequest",
+    )
     return render(
         request,
         "crisis/staff/request_list.html",
@@ -96,10 +130,22 @@ def _render_detail(
     from tether.crisis.selectors import crisis_pathway_use_count
 
     trigger = None
+    part2_hidden = False
     if urgent.source == UrgentContactRequest.Source.MESSAGE:
-        from tether.messaging.selectors import trigger_for_request
+        from tether.messaging.selectors import trigger_for_request, trigger_message
 
-        trigger = trigger_for_request(urgent)
+        message = trigger_message(urgent)
+        if message is not None:
+            # The crisis phrase is part of the message: shown only to those who may read
+            # the message's category (a Part 2 message: the care team, or break-glass).
+            readable = readable_categories(
+                request,
+                urgent.patient,
+                categories={message.record_category},
+                purpose=Purpose.TREATMENT,
+            )
+            part2_hidden = message.record_category not in readable
+            trigger = trigger_for_request(urgent, message=message, readable=readable)
     return render(
         request,
         "crisis/staff/request_detail.html",
@@ -108,10 +154,11 @@ def _render_detail(
             "urgent": urgent,
             "events": list(urgent.events.select_related("actor__staff_member")),
             "form": form,
-            "may_act": _may_act(request.staff_member),  # type: ignore[attr-defined]
+            "may_act": _may_act(request, urgent),
             "use_count": crisis_pathway_use_count(patient_id=urgent.patient_id),
             "expected_by": services.expected_contact_by(urgent),
             "trigger": trigger,
+            "part2_hidden": part2_hidden,
         },
         status=status,
     )
@@ -120,9 +167,7 @@ def _render_detail(
 @staff_required
 @require_POST
 def request_acknowledge(request: HttpRequest, request_id: int) -> HttpResponse:
-    urgent = _request_for(request, request_id)
-    if not _may_act(request.staff_member):  # type: ignore[attr-defined]
-        raise Http404
+    urgent = _taken(request, request_id)
     services.urgent_contact_acknowledge(request=urgent, user=request.user)  # type: ignore[arg-type]
     messages.success(request, _("Acknowledged. The escalation clock has stopped."))
     return redirect("crisis:staff_request", request_id=urgent.pk)
@@ -131,9 +176,7 @@ def request_acknowledge(request: HttpRequest, request_id: int) -> HttpResponse:
 @staff_required
 @require_POST
 def request_close(request: HttpRequest, request_id: int) -> HttpResponse:
-    urgent = _request_for(request, request_id)
-    if not _may_act(request.staff_member):  # type: ignore[attr-defined]
-        raise Http404
+    urgent = _taken(request, request_id)
     form = CloseRequestForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, urgent, form, status=400)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError
@@ -10,8 +11,9 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from tether.accounts.models import User
-from tether.crisis import services
+from tether.crisis import offline, services
 from tether.crisis.models import UrgentContactEvent, UrgentContactRequest
+from tether.crisis.resilience import DATABASE_ERRORS
 from tether.crisis.resources import NATIONAL_CONTACTS, program_contacts
 from tether.crisis.selectors import (
     open_request_for,
@@ -20,7 +22,9 @@ from tether.crisis.selectors import (
 )
 from tether.organizations.hosts import organization_for_request
 from tether.patients.models import Patient
+from tether.privacy import audit
 from tether.privacy.gate import access_own_record
+from tether.privacy.models import Purpose
 from tether.privacy.policy import Action
 
 logger = logging.getLogger(__name__)
@@ -70,13 +74,23 @@ def crisis(request: HttpRequest) -> HttpResponse:
 
 
 def not_delivered(request: HttpRequest) -> HttpResponse:
-    """What a patient sees when their request or message could not be saved.
+    """What a patient sees when their request or message could not be saved (503).
 
-    Rendered without the request (no context processors, no session, no database),
-    from the national numbers kept in code, so it works while the database is down.
+    Rendered without the request's context processors and without the database: the
+    national numbers kept in code, their program's line from the crisis-line snapshot,
+    and what they typed, with a way to send it again (tether/crisis/offline.py).
     """
-    html = render_to_string("crisis/not_delivered.html", {"national_contacts": NATIONAL_CONTACTS})
-    return HttpResponse(html, status=503)
+    return offline.unavailable(request, not_delivered=True)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. The database unreachable (anywhere: a session load in a middleware, a
+    view): the 503 crisis page. Any other error: the plain 500 page, which needs no
+    database either."""
+    if isinstance(sys.exception(), DATABASE_ERRORS):
+        logger.warning("database unreachable: served the crisis fallback page (503)")
+        return offline.unavailable(request)
+    return HttpResponse(render_to_string("500.html"), status=500)
 
 
 def _own_patient(request: HttpRequest) -> Patient:
@@ -132,6 +146,18 @@ def urgent_status(request: HttpRequest, request_id: int) -> HttpResponse:
         .first()
     )
     if urgent is None:
+        # Another patient's request (or none): a 404 like any unknown id, audited, naming
+        # the other patient when the id is theirs.
+        other = UrgentContactRequest.objects.filter(
+            pk=request_id, organization_id=patient.organization_id
+        ).first()
+        audit.record_denied(
+            request,
+            patient=other.patient if other is not None else None,
+            category=services.CATEGORY,
+            action=Action.VIEW,
+            purpose=Purpose.PATIENT_REQUEST,
+        )
         raise Http404
     events = list(urgent.events.select_related("actor__staff_member"))
     return render(

@@ -40,6 +40,14 @@ def visible_flags(flags: QuerySet[Flag], *, include_part2: bool) -> QuerySet[Fla
     return flags if include_part2 else flags.exclude(record_category=Category.PART2)
 
 
+def follow_up_category(flag: Flag) -> Category:
+    """What acting on a flag writes (acknowledged, assigned, resolved with a note): a
+    clinical note about the patient, ``mental_health``, or ``part2`` for a Part 2 flag.
+    The gate is asked to ``create`` it (docs/PRIVACY.md: lead and on-call document
+    follow-up)."""
+    return Category.PART2 if flag.record_category == Category.PART2 else Category.MENTAL_HEALTH
+
+
 def _is_clinical(user: User) -> bool:
     staff = getattr(user, "staff_member", None)
     return staff is not None and staff.is_active and staff.role in StaffMember.CLINICAL_ROLES

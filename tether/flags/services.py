@@ -29,7 +29,7 @@ from tether.flags.rules import EVALUATORS, PART2_RULES, RULES, SPECS
 from tether.organizations.models import Program
 from tether.patients.models import Episode, Patient
 from tether.privacy import audit
-from tether.privacy.gate import record_category_for
+from tether.privacy.gate import decide, record_category_for
 from tether.privacy.models import AuditEvent, Purpose
 from tether.privacy.policy import Action, Category
 
@@ -272,19 +272,27 @@ def _locked(flag: Flag) -> Flag:
 
 
 def _check_can_act(actor: User, flag: Flag) -> None:
-    from tether.flags.selectors import queue_for
+    from tether.flags.selectors import _is_clinical, follow_up_category
 
-    if not queue_for(user=actor).filter(pk=flag.pk).exists():
+    allowed = (
+        _is_clinical(actor)
+        and (
+            decide(actor, flag.patient, category=follow_up_category(flag), action=Action.CREATE)
+        ).allowed
+    )
+    if not allowed:
         raise PermissionDenied(_("You cannot act on this flag."))
 
 
 def _audit_step(actor: User, flag: Flag) -> None:
+    from tether.flags.selectors import follow_up_category
+
     audit.record(
         request=None,
         actor=actor,
         patient=flag.patient,
-        action=Action.UPDATE,
-        category=Category.SELF_REPORT,
+        action=Action.CREATE,
+        category=follow_up_category(flag),
         purpose=Purpose.TREATMENT,
         outcome=AuditEvent.Outcome.ALLOWED,
         obj=flag,

@@ -20,6 +20,11 @@ from tether.flags.forms import RuleForm, uses_window
 from tether.flags.models import Flag, FlagRule
 from tether.flags.rules import RULES, SPECS
 from tether.organizations.models import Program, StaffMember
+from tether.privacy import audit
+from tether.privacy.gate import access_patient
+from tether.privacy.list_audit import record_list
+from tether.privacy.models import Purpose
+from tether.privacy.policy import Action, Category
 from tether.staff.access import staff_required
 
 # Who changes a program's flag rules: its clinical lead and its program admin.
@@ -35,6 +40,14 @@ def _clinical_only(request: HttpRequest) -> None:
 def queue(request: HttpRequest) -> HttpResponse:
     _clinical_only(request)
     flags = selectors.open_queue(user=request.user)  # type: ignore[arg-type]
+    for category in (Category.SELF_REPORT, Category.PART2):
+        record_list(
+            request,
+            patients=[f.patient for f in flags if f.record_category == category],
+            category=category,
+            purpose=Purpose.TREATMENT,
+            obj_type="flags.flag",
+        )
     figures = selectors.figures_for(
         user=request.user,  # type: ignore[arg-type]
         since=timezone.now() - dt.timedelta(weeks=8),
@@ -55,12 +68,31 @@ def queue(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_POST
 def act(request: HttpRequest, flag_id: int) -> HttpResponse:
-    _clinical_only(request)
-    flag = selectors.queue_for(user=request.user).filter(pk=flag_id).first()  # type: ignore[arg-type]
-    if flag is None:
-        raise Http404
-    step = request.POST.get("step", "")
     user = request.user
+    flag = (
+        Flag.objects.filter(pk=flag_id, organization_id=getattr(user, "organization_id", 0) or 0)
+        .select_related("patient")
+        .first()
+    )
+    if flag is None or not selectors._is_clinical(user):  # type: ignore[arg-type]
+        audit.record_denied(
+            request,
+            patient=flag.patient if flag is not None else None,
+            category=selectors.follow_up_category(flag) if flag else Category.MENTAL_HEALTH,
+            action=Action.CREATE,
+            purpose=Purpose.TREATMENT,
+        )
+        raise Http404
+    # Acting on a flag writes a clinical note about the patient: the gate is asked to
+    # create one of the flag's follow-up category (a 404 and a denied event otherwise).
+    access_patient(
+        request,
+        flag.patient_id,
+        category=selectors.follow_up_category(flag),
+        action=Action.CREATE,
+        purpose=Purpose.TREATMENT,
+    )
+    step = request.POST.get("step", "")
     try:
         if step == "acknowledge":
             services.flag_acknowledge(actor=user, flag=flag)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
 from tether.homework.library import Definition, builtin_library
@@ -149,22 +150,44 @@ def coping_skills_for(*, patient: Patient) -> list[str]:
     return skills
 
 
-def staff_summary(*, user: User, patient: Patient) -> dict[str, Any] | None:
+def staff_summary(*, request: HttpRequest, patient: Patient) -> dict[str, Any] | None:
     """For the staff patient page: homework and safety plan, if the user may see ``shared``.
 
-    The page itself was opened through the gate (``general``); this only decides
-    whether to show the card, and the linked pages ask the gate again (audited).
+    The page itself was opened through the gate (``general``). What the card shows is
+    asked of the gate under each label it holds (``shared``, or ``part2`` in a Part 2
+    program: titles such as "Relapse-prevention plan" and the plan's author are Part 2
+    records too), each audited; what the person may not read is counted and the card says
+    why it is hidden, never that there is nothing.
     """
+    user: User = request.user  # type: ignore[assignment]
     if not decide(user, patient, category=Category.SHARED, action=Action.VIEW).allowed:
         return None
+    from tether.privacy.gate import readable_categories, record_category_for
+    from tether.privacy.models import Purpose
     from tether.safetyplan.selectors import latest_version
 
     assignments = list(for_patient(patient=patient))
+    plan = latest_version(patient=patient)
+    plan_label = (
+        plan.record_category
+        if plan is not None
+        else record_category_for(patient, Category.SHARED).value
+    )
+    labels = {a.record_category for a in assignments} | {plan_label}
+    readable = readable_categories(request, patient, categories=labels, purpose=Purpose.TREATMENT)
+    shown = [a for a in assignments if a.record_category in readable]
+    # Hidden whether or not a plan exists: in a Part 2 program even "no plan yet" is a
+    # fact of the Part 2 record.
+    plan_hidden = plan_label not in readable
     return {
-        "safety_plan": latest_version(patient=patient),
-        "assignments": assignments[:5],
-        "completion": completion(assignments),
+        "safety_plan": None if plan_hidden else plan,
+        "safety_plan_hidden": plan_hidden,
+        "assignments": shown[:5],
+        "hidden_assignments": len(assignments) - len(shown),
+        "completion": completion(shown),
         "can_assign": decide(user, patient, category=Category.SHARED, action=Action.CREATE).allowed,
+        "emergency_access": Category.PART2.value not in readable
+        and (plan_hidden or len(shown) < len(assignments)),
     }
 
 

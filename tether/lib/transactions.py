@@ -18,13 +18,10 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
 
 from django.db import OperationalError, connection
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 DEADLOCK = "40P01"
 SERIALIZATION_FAILURE = "40001"
@@ -40,7 +37,7 @@ def is_conflict(error: BaseException) -> bool:
     return isinstance(error, OperationalError) and "database is locked" in str(error)
 
 
-def retry_on_conflict(
+def retry_on_conflict[T](
     work: Callable[[], T], *, attempts: int = ATTEMPTS, what: str = "transaction"
 ) -> T:
     """Run ``work`` (which opens its own transaction); on a conflict run it again, up to

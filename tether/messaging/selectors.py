@@ -7,7 +7,7 @@ import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +29,9 @@ class InboxRow:
     unread: bool
     overdue: bool
     due_at: dt.datetime | None
+    # What the row is a record of: ``shared``, or ``part2`` when the thread holds Part 2
+    # messages or new ones would be (a program that treats substance use).
+    category: Category = Category.SHARED
 
 
 def inbox(*, patients: QuerySet[Patient], now: dt.datetime | None = None) -> list[InboxRow]:
@@ -39,6 +42,11 @@ def inbox(*, patients: QuerySet[Patient], now: dt.datetime | None = None) -> lis
     now = now or timezone.now()
     threads = list(
         Thread.objects.filter(patient__in=patients, last_message_at__isnull=False)
+        .annotate(
+            holds_part2=Exists(
+                Message.objects.filter(thread=OuterRef("pk"), record_category=Category.PART2)
+            )
+        )
         .select_related("patient")
         .order_by(F("last_message_at").desc(nulls_last=True))[:200]
     )
@@ -61,6 +69,9 @@ def inbox(*, patients: QuerySet[Patient], now: dt.datetime | None = None) -> lis
                 unread=thread.unread_by_team,
                 overdue=due_at is not None and due_at < now,
                 due_at=due_at,
+                category=Category.PART2
+                if thread.holds_part2 or (program is not None and program.treats_substance_use)
+                else Category.SHARED,
             )
         )
     rows.sort(key=lambda r: (not r.overdue, not r.unread))  # stable: recent first within
@@ -126,9 +137,9 @@ def response_times(
     )
 
 
-def trigger_for_request(urgent: UrgentContactRequest) -> str:
-    """Why a message raised this request, in words for staff."""
-    message = (
+def trigger_message(urgent: UrgentContactRequest) -> Message | None:
+    """The message that raised this request (the first with a trigger), if any."""
+    return (
         urgent.messages.filter(
             author_kind__in=(Message.AuthorKind.PATIENT, Message.AuthorKind.PROXY)
         )
@@ -136,10 +147,31 @@ def trigger_for_request(urgent: UrgentContactRequest) -> str:
         .order_by("created_at")
         .first()
     )
+
+
+def trigger_for_request(
+    urgent: UrgentContactRequest,
+    *,
+    message: Message | None = None,
+    readable: frozenset[str] | None = None,
+) -> str:
+    """Why a message raised this request, in words for staff.
+
+    ``readable``: the record categories the reader may see (the gate's answer); the crisis
+    phrase is quoted only when the message's category is among them. Otherwise the words
+    are withheld and the text says why (a Part 2 message), never that there were none.
+    """
+    message = message if message is not None else trigger_message(urgent)
     if message is None:
         return ""
     family = message.author_kind == Message.AuthorKind.PROXY
     if message.trigger == Message.Trigger.PHRASE:
+        if readable is not None and message.record_category not in readable:
+            return _(
+                "Crisis language in a message. The words are not shown to you: the message "
+                "is a substance-use treatment record (42 CFR Part 2), which only the "
+                "patient's care team may read. In an emergency, use emergency access."
+            )
         if family:
             return _("Crisis language in a family member's message: “%(phrase)s”") % {
                 "phrase": message.trigger_phrase

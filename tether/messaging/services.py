@@ -291,7 +291,11 @@ def message_send_by_staff(
             return SendResult(existing, created=False)
     try:
         with transaction.atomic():
-            locked = Thread.objects.select_for_update(no_key=True, of=("self",)).select_related("patient").get(pk=thread.pk)
+            locked = (
+                Thread.objects.select_for_update(no_key=True, of=("self",))
+                .select_related("patient")
+                .get(pk=thread.pk)
+            )
             waited = (
                 int((now - locked.awaiting_reply_since).total_seconds())
                 if locked.awaiting_reply_since is not None

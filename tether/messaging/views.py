@@ -36,8 +36,9 @@ from tether.privacy.gate import (
     decide,
     patients_visible_to,
 )
+from tether.privacy.list_audit import record_list
 from tether.privacy.models import Purpose
-from tether.privacy.policy import Action
+from tether.privacy.policy import Action, Category
 from tether.staff.access import can_register_patients, staff_required
 
 logger = logging.getLogger(__name__)
@@ -216,13 +217,32 @@ def inbox(request: HttpRequest) -> HttpResponse:
     visible = patients_visible_to(user, category=CATEGORY, action=Action.VIEW)
     now = timezone.now()
     rows = selectors.inbox(patients=visible, now=now)
+    # Part 2 threads only for those the gate lets read Part 2 (the care team); the others
+    # are counted and the page says why they are hidden.
+    part2_readable = set(
+        patients_visible_to(user, category=Category.PART2, action=Action.VIEW)
+        .filter(pk__in={r.thread.patient_id for r in rows if r.category == Category.PART2})
+        .values_list("pk", flat=True)
+    )
+    shown = [
+        r for r in rows if r.category != Category.PART2 or r.thread.patient_id in part2_readable
+    ]
+    for category in (Category.SHARED, Category.PART2):
+        record_list(
+            request,
+            patients=[r.thread.patient for r in shown if r.category == category],
+            category=category,
+            purpose=Purpose.TREATMENT,
+            obj_type="messaging.thread",
+        )
     times = selectors.response_times(patients=visible, since=now - dt.timedelta(days=30))
     return render(
         request,
         "messaging/staff/inbox.html",
         {
             **_staff_context(request),
-            "rows": rows,
+            "rows": shown,
+            "hidden_part2": len(rows) - len(shown),
             "times": times,
             "may_edit_phrases": request.staff_member.role in PHRASE_EDITORS,  # type: ignore[attr-defined]
         },

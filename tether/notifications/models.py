@@ -26,6 +26,10 @@ class Notification(models.Model):
             _("Escalated to you: urgent contact not acknowledged"),
         )
         TWO_STEP_RESET = "two_step_reset", _("A staff two-step sign-in was reset")
+        CONSENT_STAFF_ENTERED = (
+            "consent_staff_entered",
+            _("A consent was entered on a staff device"),
+        )
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     recipient = models.ForeignKey(
@@ -42,6 +46,9 @@ class Notification(models.Model):
     urgent_request = models.ForeignKey(
         "crisis.UrgentContactRequest", on_delete=models.PROTECT, related_name="+", null=True
     )
+    consent = models.ForeignKey(
+        "consent.ConsentDirective", on_delete=models.PROTECT, related_name="+", null=True
+    )
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -57,6 +64,10 @@ class Notification(models.Model):
                 condition=~Q(kind__in=["urgent_request", "urgent_escalated"])
                 | Q(urgent_request__isnull=False),
                 name="notification_urgent_has_request",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="consent_staff_entered") | Q(consent__isnull=False),
+                name="notification_consent_has_consent",
             ),
         ]
 

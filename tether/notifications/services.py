@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from tether.accounts.models import User
+    from tether.consent.models import ConsentDirective
     from tether.crisis.models import UrgentContactRequest
     from tether.organizations.models import Organization
     from tether.patients.models import Patient
@@ -61,6 +62,16 @@ def _email_text(kind: Notification.Kind) -> tuple[str, str]:
             )
             % {"link": link},
         )
+    if kind == Notification.Kind.CONSENT_STAFF_ENTERED:
+        return (
+            _("Tether: a consent was entered on a staff device"),
+            _(
+                "A patient's consent to share information was entered on a staff device, "
+                "witnessed by staff. Review who entered and witnessed it.\n\n"
+                "Sign in to see the details: %(link)s"
+            )
+            % {"link": link},
+        )
     raise ValueError(f"No email text for notification kind {kind!r}")
 
 
@@ -86,6 +97,7 @@ def notify(
     patient: Patient | None = None,
     break_glass_grant: BreakGlassGrant | None = None,
     urgent_request: UrgentContactRequest | None = None,
+    consent: ConsentDirective | None = None,
     now: datetime | None = None,
 ) -> list[Notification]:
     """Store one notification per recipient and, once committed, email each of them."""
@@ -101,6 +113,7 @@ def notify(
                 patient=patient,
                 break_glass_grant=break_glass_grant,
                 urgent_request=urgent_request,
+                consent=consent,
                 created_at=now,
             )
             for user in people.values()
@@ -118,7 +131,13 @@ def notifications_for(*, user: User) -> QuerySet[Notification]:
         return Notification.objects.none()
     return (
         Notification.objects.filter(recipient=user, organization_id=user.organization_id)
-        .select_related("actor__staff_member", "break_glass_grant", "urgent_request", "patient")
+        .select_related(
+            "actor__staff_member",
+            "break_glass_grant",
+            "urgent_request",
+            "patient",
+            "consent__witnessed_by",
+        )
         .order_by("-created_at", "-pk")
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -10,7 +11,8 @@ from django.views.decorators.http import require_GET
 from tether.accounts.models import User
 from tether.checkins import selectors as checkins_selectors
 from tether.consent import selectors as consent_selectors
-from tether.crisis.health import background_health
+from tether.crisis.health import background_health, database_unreachable
+from tether.crisis.resilience import DATABASE_ERRORS
 from tether.family import selectors as family_selectors
 from tether.homework import selectors as homework_selectors
 from tether.messaging import selectors as messaging_selectors
@@ -28,18 +30,34 @@ from tether.privacy.policy import Action, Category
 
 
 @require_GET
+def healthz_live(request: HttpRequest) -> HttpResponse:
+    """Liveness, for the load balancer: this process answers. Tied to nothing else, so
+    neither a database outage nor a stopped worker ever takes the portal out of
+    service: its crisis pages (and their 503 fallback) must stay reachable."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness for the load balancer: this process answers. Deliberately not tied to
-    background work, so a stopped worker never takes the portal (and its crisis pages)
-    out of service; that is ``healthz_background``'s job."""
+    """For monitoring: 200 ``ok`` when this process can reach the database, 503
+    ``database unreachable`` when it cannot. Not for the load balancer (``healthz_live``)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DATABASE_ERRORS:
+        return HttpResponse("database unreachable", content_type="text/plain", status=503)
     return HttpResponse("ok", content_type="text/plain")
 
 
 @require_GET
 def healthz_background(request: HttpRequest) -> HttpResponse:
     """For monitoring: 200 while the scheduler and worker run, 503 when urgent-request
-    escalation has stopped (tether/crisis/health.py). Times and codes only."""
-    health = background_health()
+    escalation has stopped (tether/crisis/health.py). Times and codes only. With the
+    database unreachable it still answers its JSON 503 (``database_unreachable``)."""
+    try:
+        health = background_health()
+    except DATABASE_ERRORS:
+        health = database_unreachable()
     return JsonResponse(health.as_dict(), status=200 if health.ok else 503)
 
 

@@ -202,6 +202,54 @@ def record(
         return _append(event)
 
 
+def event_for(
+    *,
+    request: HttpRequest | None,
+    actor: User | None,
+    patient: Patient | None,
+    action: Action,
+    category: Category,
+    purpose: Purpose,
+    outcome: AuditEvent.Outcome = AuditEvent.Outcome.ALLOWED,
+    object_type: str = "",
+    acting_as: str = "",
+    relation: Relation | str = "",
+) -> AuditEvent:
+    """An event ready for ``append_many`` (not saved): the same fields ``record`` fills."""
+    acting_user, address = _actor_and_address(request, actor)
+    event = _event(
+        acting_user=acting_user,
+        address=address,
+        patient=patient,
+        action=action,
+        category=category,
+        purpose=purpose,
+        outcome=outcome,
+        obj=None,
+        acting_as=acting_as,
+        relation=relation,
+    )
+    event.object_type = object_type
+    return event
+
+
+def append_many(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Append allowed events built by ``event_for`` in two bulk inserts (a list page:
+    one event per patient shown). Joins the caller's transaction like ``record``."""
+    if not events:
+        return []
+    if any(event.outcome != AuditEvent.Outcome.ALLOWED for event in events):
+        raise ValueError("append_many writes allowed events; record a denial with record()")
+    for event in events:
+        _prepare(event)
+    with transaction.atomic(savepoint=False):
+        AuditEvent.objects.bulk_create(events)
+        AuditPending.objects.bulk_create(
+            [AuditPending(event=event, chain_key=event.chain_key) for event in events]
+        )
+    return events
+
+
 def record_many(
     *,
     request: HttpRequest | None,
@@ -213,36 +261,22 @@ def record_many(
     object_type: str = "",
     relation: Relation | str = "",
 ) -> list[AuditEvent]:
-    """One allowed event per patient (a list page that showed them), in two inserts.
-
-    Joins the caller's transaction like ``record``. ``object_type`` names what was
-    listed (for example ``staff.caseload``); ids and codes only, as always.
-    """
-    if not patients:
-        return []
-    acting_user, address = _actor_and_address(request, actor)
-    events = []
-    for patient in patients:
-        event = _event(
-            acting_user=acting_user,
-            address=address,
-            patient=patient,
-            action=action,
-            category=category,
-            purpose=purpose,
-            outcome=AuditEvent.Outcome.ALLOWED,
-            obj=None,
-            acting_as="",
-            relation=relation,
-        )
-        event.object_type = object_type
-        events.append(_prepare(event))
-    with transaction.atomic(savepoint=False):
-        AuditEvent.objects.bulk_create(events)
-        AuditPending.objects.bulk_create(
-            [AuditPending(event=event, chain_key=event.chain_key) for event in events]
-        )
-    return events
+    """One allowed event per patient, in two inserts (see ``append_many``)."""
+    return append_many(
+        [
+            event_for(
+                request=request,
+                actor=actor,
+                patient=patient,
+                action=action,
+                category=category,
+                purpose=purpose,
+                object_type=object_type,
+                relation=relation,
+            )
+            for patient in patients
+        ]
+    )
 
 
 def record_access(

@@ -19,6 +19,7 @@ The rules themselves are the table in ``tether.privacy.policy``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -178,6 +179,34 @@ def relations_to(user: User, patient: Patient) -> list[Relation]:
     return [rel for rel in Relation if row.get(f"rel_{rel.value}")]
 
 
+def list_relations(
+    user: User, patient_ids: Iterable[int], *, category: Category, action: Action = Action.VIEW
+) -> dict[int, Relation]:
+    """For a page that lists patients: each listed patient's strongest relation to the
+    user that allows ``action`` on ``category`` (one query, whatever the list's length).
+    Patients with none are left out. For the audit rows of a list (``list_audit``)."""
+    ids = sorted(set(patient_ids))
+    conditions = {
+        relation: q
+        for relation, q in _relation_conditions(user).items()
+        if allowed(relation, category, action) and relation != Relation.PROXY
+    }
+    if not ids or not conditions or user.organization_id is None:
+        return {}
+    rows = (
+        Patient.objects.filter(pk__in=ids, organization_id=user.organization_id)
+        .annotate(**{f"rel_{r.value}": q for r, q in conditions.items()})
+        .values("pk", *[f"rel_{r.value}" for r in conditions])
+    )
+    found: dict[int, Relation] = {}
+    for row in rows:
+        for relation in Relation:
+            if row.get(f"rel_{relation.value}"):
+                found[row["pk"]] = relation
+                break
+    return found
+
+
 def decide(
     user: User,
     patient: Patient,
@@ -240,6 +269,53 @@ def access_patient(
         relation=decision.relation,
     )
     return patient
+
+
+def peek_patient(user: User, patient_id: int | str) -> Patient | None:
+    """The patient with this id in the user's organization, deciding nothing: only to
+    work out the label of a record before asking the gate (``access_patient``) for it.
+    Never show anything of it before the gate has answered."""
+    if not user.is_authenticated or user.organization_id is None:
+        return None
+    try:
+        return Patient.objects.filter(
+            pk=int(patient_id), organization_id=user.organization_id
+        ).first()
+    except (ValueError, TypeError):
+        return None
+
+
+def readable_categories(
+    request: HttpRequest,
+    patient: Patient,
+    *,
+    categories: Iterable[str],
+    purpose: Purpose,
+) -> frozenset[str]:
+    """Of the record categories a page would show for this patient (labels set at
+    capture), the ones the signed-in person may view: each asked of the decision table
+    and audited under its own category, allowed or denied. A page shows the readable
+    ones and says what it hides and why (never an empty list as if there were nothing)."""
+    user: User = request.user  # type: ignore[assignment]
+    readable: set[str] = set()
+    for value in sorted(set(categories)):
+        category = Category(value)
+        decision = decide(user, patient, category=category, action=Action.VIEW)
+        if not decision.allowed:
+            audit.record_denied(
+                request, patient=patient, category=category, action=Action.VIEW, purpose=purpose
+            )
+            continue
+        audit.record_access(
+            request,
+            patient=patient,
+            category=category,
+            action=Action.VIEW,
+            purpose=Purpose.EMERGENCY if decision.relation == Relation.BREAK_GLASS else purpose,
+            relation=decision.relation,
+        )
+        readable.add(category.value)
+    return frozenset(readable)
 
 
 def patient_for_break_glass(request: HttpRequest, patient_id: int | str) -> Patient:
@@ -377,6 +453,22 @@ def record_category_for(subject: Patient | Episode, base_category: Category) -> 
     return Category.PART2 if part2 else base_category
 
 
+def disclosure_category_for(patient: Patient, base_category: Category) -> Category:
+    """The label of what is sent outside the program about ``patient`` (a care-coordination
+    update written from the record): ``part2`` when the patient is, or was, treated in a
+    program that treats substance use, since anything that program sends about them says
+    they are in substance-use treatment (our choice, the stricter reading: the project's
+    reference does not state it); else ``record_category_for``. Derived from the
+    patient's programs, never from a choice the sender makes. Psychotherapy notes keep
+    their own label (and never leave: ``may_disclose``).
+    """
+    if base_category == Category.PSYCHOTHERAPY_NOTE:
+        return base_category
+    if Episode.objects.filter(patient=patient, program__treats_substance_use=True).exists():
+        return Category.PART2
+    return record_category_for(patient, base_category)
+
+
 def family_category_for(subject: Patient | Episode) -> Category:
     """The label of something written for a patient's family (an update, a family
     assignment, a message in the family thread): ``general``, or ``part2`` when it comes
@@ -425,10 +517,12 @@ def may_disclose(
 ) -> bool:
     """May ``category`` records of ``patient`` go to ``recipient`` (outside the program)?
 
-    Recipients never sign in: the only action is ``export`` (a pushed update), and only
-    with a matching consent in force. Psychotherapy notes never leave this way.
+    Recipients never sign in: the only action is ``disclose`` (a pushed update or file),
+    and only with a matching consent in force. Psychotherapy notes never leave this way.
+    Who may send is the decision table's ``DISCLOSE`` (the care team only): a view asks
+    ``access_patient(..., action=Action.DISCLOSE)`` first.
     """
-    if action != Action.EXPORT or category == Category.PSYCHOTHERAPY_NOTE:
+    if action != Action.DISCLOSE or category == Category.PSYCHOTHERAPY_NOTE:
         return False
     return consent_for(patient, recipient, category) is not None
 

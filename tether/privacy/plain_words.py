@@ -61,6 +61,23 @@ _WHAT: dict[tuple[str, str], StrPromise] = {
     (Action.EXPORT, Category.PART2): gettext_lazy(
         "downloaded a copy of your substance use treatment record"
     ),
+    (Action.DISCLOSE, Category.GENERAL): gettext_lazy(
+        "sent part of your record to someone outside the program, under your consent"
+    ),
+    (Action.DISCLOSE, Category.MENTAL_HEALTH): gettext_lazy(
+        "sent part of your treatment record to someone outside the program, under your consent"
+    ),
+    (Action.DISCLOSE, Category.SELF_REPORT): gettext_lazy(
+        "sent your check-in and questionnaire scores to someone outside the program, "
+        "under your consent"
+    ),
+    (Action.DISCLOSE, Category.PART2): gettext_lazy(
+        "sent part of your substance use treatment record to someone outside the program, "
+        "under your consent"
+    ),
+    (Action.DISCLOSE, Category.SHARED): gettext_lazy(
+        "sent part of your record to someone outside the program, under your consent"
+    ),
 }
 
 

@@ -34,6 +34,10 @@ class Action(models.TextChoices):
     CREATE = "create", _("create")
     UPDATE = "update", _("change")
     EXPORT = "export", _("export")
+    # Send records to someone outside the program (a care-coordination update, a
+    # measure-history file): a disclosure, always under a consent in force naming the
+    # recipient (``gate.may_disclose``). Not the patient's own copy: that is EXPORT.
+    DISCLOSE = "disclose", _("disclose")
 
 
 class Relation(models.TextChoices):
@@ -51,31 +55,42 @@ class Relation(models.TextChoices):
 
 
 C, A, R = Category, Action, Relation
-_ALL_ACTIONS = frozenset(Action)
 _READ = frozenset({A.VIEW})
 _READ_WRITE = frozenset({A.VIEW, A.CREATE, A.UPDATE})
+_FOLLOW_UP = frozenset({A.VIEW, A.CREATE})
+_SELF_ALL = frozenset({A.VIEW, A.CREATE, A.UPDATE, A.EXPORT})
+# The care team sends records outside the program (never anyone else); the recipient's
+# consent is checked on top by ``gate.may_disclose``.
+_CARE_TEAM_SENDS = _READ_WRITE | {A.DISCLOSE}
 _NOTHING: frozenset[Action] = frozenset()
 
 # RULES[relation][category] -> the actions allowed, before consent.
 # Anything not listed is denied. Reasons for each row are in docs/PRIVACY.md.
 RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
     R.SELF: {
-        C.GENERAL: _READ | {A.EXPORT},
-        C.MENTAL_HEALTH: _READ | {A.EXPORT},
-        C.SELF_REPORT: _ALL_ACTIONS,
+        # Create and update: the patient's own directives about their record (consents
+        # signed and revoked, family members' access), never what staff wrote.
+        C.GENERAL: _SELF_ALL,
+        # Create: asking for a correction (45 CFR 164.526), appended to the record; the
+        # patient never changes what staff wrote.
+        C.MENTAL_HEALTH: _READ | {A.CREATE, A.EXPORT},
+        C.SELF_REPORT: _SELF_ALL,
         # HIPAA's right of access excludes psychotherapy notes (45 CFR 164.524(a)(1)(i)).
         C.PSYCHOTHERAPY_NOTE: _NOTHING,
         C.PART2: _READ | {A.EXPORT},
-        C.SHARED: _ALL_ACTIONS,
+        C.SHARED: _SELF_ALL,
     },
     R.CARE_TEAM: {
-        C.GENERAL: _READ_WRITE,
-        C.MENTAL_HEALTH: _READ_WRITE,
-        C.SELF_REPORT: _READ,
+        C.GENERAL: _CARE_TEAM_SENDS,
+        C.MENTAL_HEALTH: _CARE_TEAM_SENDS,
+        # The patient's words: read, never written, but sent on with consent (measures).
+        C.SELF_REPORT: _READ | {A.DISCLOSE},
         # Only the note's own author may read it; the gate checks authorship per record.
+        # Psychotherapy notes never leave the program this way.
         C.PSYCHOTHERAPY_NOTE: _READ_WRITE,
-        C.PART2: _READ_WRITE,
-        C.SHARED: _READ_WRITE,
+        # §2.31: only with the patient's written consent naming the recipient.
+        C.PART2: _CARE_TEAM_SENDS,
+        C.SHARED: _CARE_TEAM_SENDS,
     },
     R.BREAK_GLASS: {
         C.GENERAL: _READ,
@@ -88,7 +103,10 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
     },
     R.PROGRAM_LEAD: {
         C.GENERAL: _READ_WRITE,
-        C.MENTAL_HEALTH: _READ,
+        # Create: documenting follow-up (a flag acknowledged, assigned or resolved with a
+        # note; an urgent request acknowledged and its contact documented). Never change
+        # the clinical record.
+        C.MENTAL_HEALTH: _FOLLOW_UP,
         C.SELF_REPORT: _READ,
         C.PSYCHOTHERAPY_NOTE: _NOTHING,
         C.PART2: _NOTHING,
@@ -96,7 +114,8 @@ RULES: dict[Relation, dict[Category, frozenset[Action]]] = {
     },
     R.PROGRAM_ON_CALL: {
         C.GENERAL: _READ,
-        C.MENTAL_HEALTH: _READ,
+        # Create: documenting crisis follow-up, as for the lead.
+        C.MENTAL_HEALTH: _FOLLOW_UP,
         C.SELF_REPORT: _READ,
         C.PSYCHOTHERAPY_NOTE: _NOTHING,
         C.PART2: _NOTHING,
@@ -138,7 +157,13 @@ def allowed(relation: Relation, category: Category, action: Action) -> bool:
     return action in RULES[relation][category]
 
 
-_ACTION_LETTER = {Action.VIEW: "V", Action.CREATE: "C", Action.UPDATE: "U", Action.EXPORT: "E"}
+_ACTION_LETTER = {
+    Action.VIEW: "V",
+    Action.CREATE: "C",
+    Action.UPDATE: "U",
+    Action.EXPORT: "E",
+    Action.DISCLOSE: "D",
+}
 
 
 def as_markdown() -> str:

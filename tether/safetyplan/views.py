@@ -12,8 +12,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from tether.accounts.models import User
 from tether.patients.models import Patient
-from tether.privacy.gate import access_own_record, access_patient, decide
+from tether.privacy import audit
+from tether.privacy.gate import (
+    access_own_record,
+    access_patient,
+    decide,
+    peek_patient,
+    record_category_for,
+)
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
 from tether.safetyplan import selectors, services
@@ -147,15 +155,42 @@ def edit(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _plan_label(patient: Patient | None) -> Category:
+    """The label of the patient's safety plan: its latest version's (set at capture), or
+    the one a first version would get (``part2`` in a Part 2 program)."""
+    if patient is None:
+        return Category.SHARED
+    plan = selectors.latest_version(patient=patient)
+    if plan is not None:
+        return Category(plan.record_category)
+    return record_category_for(patient, Category.SHARED)
+
+
 @staff_required
 @require_GET
 def staff_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    subject = peek_patient(user, patient_id)
+    label = _plan_label(subject)
+    if (
+        subject is not None
+        and label == Category.PART2
+        and decide(user, subject, category=Category.SHARED, action=Action.VIEW).allowed
+        and not decide(user, subject, category=Category.PART2, action=Action.VIEW).allowed
+    ):
+        # A program lead or on-call clinician, not on the care team, of a Part 2 patient:
+        # the plan is a Part 2 record. Say so and offer emergency access (42 CFR 2.51),
+        # rather than a false "no such page"; the refusal is audited.
+        audit.record_denied(
+            request,
+            patient=subject,
+            category=Category.PART2,
+            action=Action.VIEW,
+            purpose=Purpose.TREATMENT,
+        )
+        return render(request, "safetyplan/staff_hidden.html", {"patient": subject})
     patient = access_patient(
-        request,
-        patient_id,
-        category=Category.SHARED,
-        action=Action.VIEW,
-        purpose=Purpose.TREATMENT,
+        request, patient_id, category=label, action=Action.VIEW, purpose=Purpose.TREATMENT
     )
     return render(
         request,
@@ -163,22 +198,20 @@ def staff_view(request: HttpRequest, patient_id: int) -> HttpResponse:
         {
             **_plan_context(patient),
             "versions": selectors.versions(patient=patient),
-            "can_edit": decide(
-                request.user,  # type: ignore[arg-type]
-                patient,
-                category=Category.SHARED,
-                action=Action.UPDATE,
-            ).allowed,
+            "can_edit": decide(user, patient, category=label, action=Action.UPDATE).allowed,
         },
     )
 
 
 @staff_required
 def staff_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    # Asked under the plan's own label (Part 2 in a Part 2 program), so only those who may
+    # change that record do.
+    subject = peek_patient(request.user, patient_id)  # type: ignore[arg-type]
     patient = access_patient(
         request,
         patient_id,
-        category=Category.SHARED,
+        category=_plan_label(subject),
         action=Action.UPDATE,
         purpose=Purpose.TREATMENT,
     )

@@ -22,16 +22,33 @@ REGISTERING_ROLES = frozenset(
 )
 
 
+def _refuse(request: HttpRequest) -> Http404:
+    """A signed-in person who is not active staff reached the staff area: audited as a
+    denied attempt (no patient: the area itself was refused), then a 404."""
+    from tether.privacy import audit
+    from tether.privacy.models import Purpose
+    from tether.privacy.policy import Action, Category
+
+    audit.record_denied(
+        request,
+        patient=None,
+        category=Category.GENERAL,
+        action=Action.VIEW if request.method in ("GET", "HEAD") else Action.UPDATE,
+        purpose=Purpose.TREATMENT,
+    )
+    return Http404()
+
+
 def current_staff(request: HttpRequest) -> StaffMember:
     user = request.user
     if not isinstance(user, User) or not user.is_staff_member:
-        raise Http404
+        raise _refuse(request)
     try:
         staff = user.staff_member
     except StaffMember.DoesNotExist:
-        raise Http404 from None
+        raise _refuse(request) from None
     if not staff.is_active:
-        raise Http404
+        raise _refuse(request)
     return staff
 
 

@@ -139,6 +139,14 @@ def caseload_for(
             last_login=Subquery(
                 User.objects.filter(pk=OuterRef("user_id")).values("last_login")[:1]
             ),
+            # Whether the row shows Part 2 records (scores or flags labelled so), for the
+            # category of the list's audit rows.
+            shows_part2=Exists(
+                readable.filter(patient=OuterRef("pk"), record_category=Category.PART2.value)
+            )
+            | Exists(
+                open_flags.filter(patient=OuterRef("pk"), record_category=Category.PART2.value)
+            ),
         )
         .annotate(
             soon=Case(

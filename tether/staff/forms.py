@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tether.accounts.models import User
+from tether.accounts.models import IdentityDocument, ResetCode, User
 from tether.organizations.models import Program, StaffMember
 from tether.patients.models import LevelOfCare, Patient
 from tether.staff.selectors import clinicians_for_intake, programs_for_intake
@@ -80,3 +80,68 @@ class PatientIntakeForm(forms.Form):
                 _("This email is already used by another account. Leave it empty or use another.")
             )
         return email
+
+
+class ResetCodeConfirmationForm(forms.Form):
+    """How the patient confirms a reset code for their account, which is in use: their
+    identity checked in person now (the document recorded), or a one-time code sent to
+    an address they have verified (``tether.accounts.confirmation``: one ``channel``
+    per way of reaching them; email today)."""
+
+    confirmation = forms.ChoiceField(
+        label=_("How the patient confirms it is them"),
+        widget=forms.RadioSelect,
+        choices=[],
+        error_messages={
+            "required": _("Choose how the patient confirms it is them."),
+            "invalid_choice": _(
+                "That way is not available for this patient: they have no verified address "
+                "for a code. Check their photo ID in person instead."
+            ),
+        },
+    )
+    identity_document = forms.ChoiceField(
+        label=_("The photo ID you checked (in person)"),
+        choices=[("", _("Choose the document")), *IdentityDocument.choices],
+        required=False,
+    )
+    channel = forms.ChoiceField(
+        label=_("Where the code goes"), widget=forms.RadioSelect, choices=[], required=False
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from tether.accounts.confirmation import channels_for
+
+        channels = channels_for(user)
+        choices = [
+            (
+                ResetCode.Confirmation.IN_PERSON.value,
+                _("I checked the patient's photo ID in person, now"),
+            )
+        ]
+        if channels:
+            choices.append(
+                (
+                    ResetCode.Confirmation.ONE_TIME_CODE.value,
+                    _("Send a one-time code to the patient; they type it with the reset code"),
+                )
+            )
+        self.fields["confirmation"].choices = choices  # type: ignore[attr-defined]
+        self.fields["channel"].choices = [  # type: ignore[attr-defined]
+            (channel.code, f"{channel.label()} ({channel.masked_address(user)})")
+            for channel in channels
+        ]
+        if channels:
+            self.fields["channel"].initial = channels[0].code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        method = data.get("confirmation")
+        if method == ResetCode.Confirmation.IN_PERSON and not data.get("identity_document"):
+            self.add_error(
+                "identity_document", _("Say which photo ID you checked before giving a code.")
+            )
+        if method == ResetCode.Confirmation.ONE_TIME_CODE and not data.get("channel"):
+            self.add_error("channel", _("Choose where the code goes."))
+        return data

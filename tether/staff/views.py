@@ -6,9 +6,12 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tether.accounts import services as account_services
+from tether.accounts.confirmation import CHANNELS
+from tether.accounts.models import ResetCode
 from tether.checkins import selectors as checkins_selectors
 from tether.consent import selectors as consent_selectors
 from tether.homework import selectors as homework_selectors
@@ -16,12 +19,13 @@ from tether.lib.qr import qr_svg
 from tether.messaging import selectors as messaging_selectors
 from tether.patients.services import patient_register
 from tether.privacy.gate import access_patient, decide
+from tether.privacy.list_audit import record_list
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
 from tether.staff import caseload, selectors
 from tether.staff import review as staff_review
 from tether.staff.access import can_register_patients, staff_required
-from tether.staff.forms import PatientIntakeForm
+from tether.staff.forms import PatientIntakeForm, ResetCodeConfirmationForm
 
 
 def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
@@ -37,12 +41,30 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if sort not in caseload.SORTS:
             sort = "sessions"
         rows = caseload.caseload_for(user=request.user, sort=sort)  # type: ignore[arg-type]
+        for category, shown in (
+            (Category.SELF_REPORT, [r for r in rows if not r.shows_part2]),
+            (Category.PART2, [r for r in rows if r.shows_part2]),
+        ):
+            record_list(
+                request,
+                patients=shown,
+                category=category,
+                purpose=Purpose.TREATMENT,
+                obj_type="staff.caseload",
+            )
         return render(
             request,
             "staff/caseload.html",
             _context(request, nav="dashboard", rows=rows, sort=sort),
         )
     patients = list(selectors.patient_list_for(user=request.user))  # type: ignore[arg-type]
+    record_list(
+        request,
+        patients=patients,
+        category=Category.GENERAL,
+        purpose=Purpose.TREATMENT,
+        obj_type="patients.patient",
+    )
     return render(
         request, "staff/dashboard.html", _context(request, nav="dashboard", patients=patients)
     )
@@ -90,7 +112,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             request,
             patient=patient,
             self_report=checkins_selectors.staff_self_report(request, patient=patient),
-            care_work=homework_selectors.staff_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
+            care_work=homework_selectors.staff_summary(request=request, patient=patient),
             reach=messaging_selectors.staff_reach_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
             consent=consent_selectors.staff_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
             **selectors.patient_overview(patient=patient),
@@ -101,7 +123,11 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 @staff_required
 @require_POST
 def invite_create(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """A new invite link and QR code, shown once (the token is not stored in clear)."""
+    """A new invite link and QR code, shown once (the token is not stored in clear).
+
+    Only for a patient who has never chosen a password: an account in use is never
+    handed over by an invite (a reset code, with the patient's confirmation, is the way).
+    """
     patient = access_patient(
         request,
         patient_id,
@@ -111,7 +137,10 @@ def invite_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
     if patient.user is None:
         raise Http404
-    issued = account_services.invite_create(user=patient.user, created_by=request.user)  # type: ignore[arg-type]
+    try:
+        issued = account_services.invite_create(user=patient.user, created_by=request.user)  # type: ignore[arg-type]
+    except account_services.AccountInUse:
+        return render(request, "staff/invite_in_use.html", _context(request, patient=patient))
     url = settings.SITE_URL.rstrip("/") + reverse("accounts:invite", args=[issued.token])
     return render(
         request,
@@ -129,6 +158,8 @@ def invite_create(request: HttpRequest, patient_id: int) -> HttpResponse:
 @staff_required
 @require_POST
 def reset_code_issue(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """A reset code for an account in use, after the patient confirms it is them: the
+    first POST (the button) shows how; the second gives the code."""
     patient = access_patient(
         request,
         patient_id,
@@ -138,11 +169,37 @@ def reset_code_issue(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
     if patient.user is None or not patient.user.has_usable_password():
         raise Http404
-    issued = account_services.reset_code_issue(user=patient.user, created_by=request.user)  # type: ignore[arg-type]
+    asked = "confirmation" in request.POST
+    form = ResetCodeConfirmationForm(request.POST if asked else None, user=patient.user)
+    if asked and form.is_valid():
+        data = form.cleaned_data
+        try:
+            issued = account_services.reset_code_issue(
+                user=patient.user,
+                created_by=request.user,  # type: ignore[arg-type]
+                confirmation=ResetCode.Confirmation(data["confirmation"]),
+                identity_document=data.get("identity_document") or "",
+                channel=data.get("channel") or "",
+                request=request,
+            )
+        except account_services.ConfirmationMissing:
+            form.add_error(None, _("Choose how the patient confirms it is them."))
+        else:
+            channel = CHANNELS.get(issued.reset_code.channel)
+            return render(
+                request,
+                "staff/reset_code.html",
+                _context(
+                    request,
+                    patient=patient,
+                    issued=issued,
+                    sent_to=channel.masked_address(patient.user) if channel else "",
+                ),
+            )
     return render(
         request,
-        "staff/reset_code.html",
-        _context(request, patient=patient, issued=issued),
+        "staff/reset_code_confirm.html",
+        _context(request, patient=patient, form=form),
     )
 
 

@@ -8,7 +8,8 @@ import pytest
 from django.core import mail
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tether.accounts.services import invite_create, reset_code_issue
+from tether.accounts.models import ResetCode
+from tether.accounts.services import enrolment_link_create, invite_create, reset_code_issue
 from tether.accounts.tests.helpers import current_code, register_newcomer
 from tether.testing.cast import PASSWORD
 
@@ -55,7 +56,12 @@ def test_it_takes_a_new_patient_from_invite_link_to_welcome(phone, cast):
 
 
 def test_it_resets_a_password_with_a_front_desk_code(phone, cast):
-    issued = reset_code_issue(user=cast.patient, created_by=cast.front_desk)
+    issued = reset_code_issue(
+        user=cast.patient,
+        created_by=cast.front_desk,
+        confirmation=ResetCode.Confirmation.IN_PERSON,
+        identity_document="state_id",
+    )
     page = phone.page
 
     phone.goto("/accounts/sign-in/")
@@ -80,6 +86,10 @@ def test_it_resets_a_password_with_a_front_desk_code(phone, cast):
     page.get_by_label("Username or email").fill("maria.g")
     page.get_by_label("Password").fill(NEW_PASSWORD)
     phone.click(page.get_by_role("button", name="Sign in"))
+    # Told first: her password was changed with a code from staff, how it was checked.
+    assert page.get_by_role("heading", level=1).inner_text() == "Your password was changed"
+    assert "State ID card" in page.locator("main").inner_text()
+    phone.click(page.get_by_role("button", name="I have read this"))
     assert page.get_by_role("heading", level=1).inner_text() == "Hi Maria"
 
 
@@ -114,6 +124,11 @@ def test_it_sets_up_two_step_sign_in_for_new_staff(phone, cast):
     page = phone.page
 
     _sign_in(phone, "fran.desk")
+    # The password alone does not let anyone connect a phone: a set-up link is needed.
+    assert page.get_by_role("heading", level=1).inner_text() == "Set up two-step sign-in"
+    assert "set-up link from your program admin" in page.locator("main").inner_text()
+    issued = enrolment_link_create(user=cast.front_desk, created_by=cast.program_admin)
+    phone.goto(f"/accounts/two-step/enrol/{issued.token}/")
     assert page.get_by_role("heading", level=1).inner_text() == "Set up two-step sign-in"
     assert page.get_by_role(
         "img", name="QR code to add Tether to an authenticator app"

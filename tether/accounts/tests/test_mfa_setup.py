@@ -8,6 +8,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tether.accounts.models import User
+from tether.accounts.services import enrolment_link_create
 from tether.accounts.tests.helpers import current_code
 
 URL = reverse("accounts:mfa_setup")
@@ -18,6 +19,9 @@ def newcomer_staff(cast, client):
     """A staff member signed in with the password, with no authenticator app yet."""
     TOTPDevice.objects.filter(user=cast.front_desk).delete()
     client.force_login(cast.front_desk, backend="tether.accounts.backends.UsernameOrEmailBackend")
+    # Staff enrol only with a set-up link from a program admin (test_staff_enrolment.py).
+    issued = enrolment_link_create(user=cast.front_desk, created_by=cast.program_admin)
+    client.get(reverse("accounts:mfa_enrol", args=[issued.token]))
     return client
 
 

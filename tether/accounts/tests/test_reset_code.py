@@ -24,7 +24,12 @@ REJECTED = "That username and code don&#x27;t work together."
 
 @pytest.fixture
 def issued(cast):
-    return reset_code_issue(user=cast.patient, created_by=cast.front_desk)
+    return reset_code_issue(
+        user=cast.patient,
+        created_by=cast.front_desk,
+        confirmation=ResetCode.Confirmation.IN_PERSON,
+        identity_document="state_id",
+    )
 
 
 def _redeem(
@@ -127,13 +132,23 @@ def test_it_still_works_after_four_wrong_tries(cast, issued, client):
 
 
 def test_it_refuses_an_older_code_once_a_new_one_is_given(cast, issued, client):
-    reset_code_issue(user=cast.patient, created_by=cast.front_desk)
+    reset_code_issue(
+        user=cast.patient,
+        created_by=cast.front_desk,
+        confirmation=ResetCode.Confirmation.IN_PERSON,
+        identity_document="passport",
+    )
     assert REJECTED in _redeem(client, issued.code).content.decode()
 
 
 def test_it_never_says_which_part_was_wrong(cast, issued, client):
     """Unknown username, wrong code, someone else's code: one message, one page."""
-    other = reset_code_issue(user=cast.other_patient, created_by=cast.front_desk)
+    other = reset_code_issue(
+        user=cast.other_patient,
+        created_by=cast.front_desk,
+        confirmation=ResetCode.Confirmation.IN_PERSON,
+        identity_document="passport",
+    )
     pages = [
         _redeem(client, issued.code, username="no.such.person"),
         _redeem(client, _wrong(issued.code)),

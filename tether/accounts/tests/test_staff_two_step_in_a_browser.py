@@ -49,7 +49,7 @@ def test_a_program_admin_resets_a_colleagues_two_step_sign_in(phone, cast):
 
     page.get_by_label("I have made sure it is really them asking", exact=False).check()
     phone.click(page.get_by_role("button", name="Reset two-step sign-in"))
-    assert "will set up their authenticator app again" in page.get_by_role("status").inner_text()
+    assert "with a set-up link from you" in page.get_by_role("status").inner_text()
     assert not TOTPDevice.objects.filter(user=colleague).exists()
     assert TwoStepReset.objects.filter(user=colleague).count() == 1
 

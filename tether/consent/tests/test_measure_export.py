@@ -45,7 +45,7 @@ def test_part2_scores_are_refused_without_a_part2_consent(cast, client_as, pcp, 
     assert "Nothing was shared" in page
     assert not Disclosure.objects.exists()
     assert AuditEvent.objects.filter(
-        outcome=AuditEvent.Outcome.DENIED, action="export", category="part2"
+        outcome=AuditEvent.Outcome.DENIED, action="disclose", category="part2"
     ).exists()
 
 
@@ -78,7 +78,7 @@ def test_with_a_part2_consent_the_file_goes_out_with_the_notice_first(cast, clie
         ["PHQ-9", "11"],
     ]
     assert AuditEvent.objects.filter(
-        outcome=AuditEvent.Outcome.ALLOWED, action="export", category="part2"
+        outcome=AuditEvent.Outcome.ALLOWED, action="disclose", category="part2"
     ).exists()
 
 

@@ -40,6 +40,12 @@ def run(ctx: DemoContext) -> None:
     )
     patient = ctx.patients[username_for(Story.SUBSTANCE_USE)]
     signed_at = ctx.now - dt.timedelta(days=12)
+    clinician = (
+        CareTeamMember.objects.filter(episode__patient=patient, ended_on__isnull=True)
+        .select_related("staff_member__user")
+        .first()
+    )
+    witness = clinician.staff_member.user if clinician is not None else None
     consent = ConsentDirective.objects.create(
         organization=org,
         patient=patient,
@@ -55,11 +61,11 @@ def run(ctx: DemoContext) -> None:
         signature_name=f"{patient.first_name} {patient.last_name}",
         signed_at=signed_at,
         signed_via=ConsentDirective.SignedVia.STAFF_DEVICE,
-    )
-    clinician = (
-        CareTeamMember.objects.filter(episode__patient=patient, ended_on__isnull=True)
-        .select_related("staff_member__user")
-        .first()
+        # Signed at intake in front of their clinician, photo ID checked (issue 13).
+        entered_by=witness,
+        witnessed_by=witness,
+        patient_confirmed=ConsentDirective.PatientConfirmed.IN_PERSON,
+        identity_document="drivers_license",
     )
     if clinician is not None:
         Disclosure.objects.create(

@@ -47,10 +47,12 @@ def test_it_documents_outreach_and_resolves_with_an_audit_trail(cast, client_as)
     assert (flag.status, flag.action, flag.action_note) == ("closed", "called", "Left a voicemail")
     assert flag.acknowledged_by == cast.clinical_lead and flag.closed_by == cast.clinical_lead
     events = AuditEvent.objects.filter(object_type="flags.flag", object_id=str(flag.pk))
-    assert list(events.values_list("action", flat=True).order_by("pk")) == [
-        "create",
-        "update",
-        "update",
+    # Raised (the flag), then two follow-up notes (acknowledged; resolved with a note):
+    # the lead creates follow-up, never changes the patient's self-report.
+    assert list(events.values_list("action", "category").order_by("pk")) == [
+        ("create", "self_report"),
+        ("create", "mental_health"),
+        ("create", "mental_health"),
     ]
     assert "Has not signed in" not in client.get(URL).content.decode()
 

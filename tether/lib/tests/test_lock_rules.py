@@ -77,4 +77,8 @@ def test_it_catches_a_lock_that_breaks_the_rules(tmp_path):
         "    M.objects.select_for_update(no_key=True).select_related('x').get(pk=1)\n"
         "    M.objects.select_for_update(no_key=True, of=('self',)).select_related('x').get()\n"
     )
-    assert _lock_calls(bad) == [(2, set(), False), (3, {"no_key"}, True), (4, {"no_key", "of"}, True)]
+    assert _lock_calls(bad) == [
+        (2, set(), False),
+        (3, {"no_key"}, True),
+        (4, {"no_key", "of"}, True),
+    ]

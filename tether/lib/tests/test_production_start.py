@@ -125,12 +125,17 @@ def test_it_serves_pages_and_static_files_under_gunicorn(tmp_path):
         assert "no-store" in headers["Cache-Control"]
         assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
         assert "default-src 'self'" in headers["Content-Security-Policy"]
+        # No server software named (gunicorn.conf.py), and the cross-origin headers.
+        assert "Server" not in headers, headers.get("Server")
+        assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+        assert "camera=()" in headers["Permissions-Policy"]
 
         stylesheet = re.search(r'href="(/static/css/tether\.[0-9a-f]+\.css)"', page)
         assert stylesheet, "the page links the hashed (manifest) stylesheet"
         status, headers, css = _get(base + stylesheet.group(1))
         assert status == 200 and ".crisis-bar" in css
         assert "immutable" in headers["Cache-Control"]
+        assert "Server" not in headers, headers.get("Server")
     finally:
         server.terminate()
         server.wait(timeout=10)

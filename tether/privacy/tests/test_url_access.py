@@ -8,13 +8,23 @@ and a redirect to sign-in for an anonymous one.
 
 from __future__ import annotations
 
+import datetime as dt
+import inspect
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from uuid import uuid4
 
 import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from tether.accounts.models import User
 from tether.crisis.health import scheduler_beat
-from tether.testing.cast import Cast
+from tether.testing.cast import Cast, sign_in
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,7 @@ ACCESS: dict[str, Rule] = {
     # Public: no patient data.
     "home": PUBLIC,
     "healthz": PUBLIC,
+    "healthz_live": PUBLIC,
     "healthz_background": PUBLIC,  # times and codes only (tether/crisis/health.py)
     "crisis:crisis": PUBLIC,
     "accounts:login": PUBLIC,
@@ -53,6 +64,8 @@ ACCESS: dict[str, Rule] = {
     "accounts:timed_out": PUBLIC,
     "accounts:mfa_setup": PUBLIC,
     "accounts:mfa_verify": PUBLIC,
+    # A staff member's one-time set-up link (tether/accounts/tests/test_staff_enrolment.py).
+    "accounts:mfa_enrol": Rule(public=True, kwargs={"token": "not-a-real-token"}),
     "accounts:invite": Rule(public=True, kwargs={"token": "not-a-real-token"}),
     "accounts:password_reset": PUBLIC,
     "accounts:password_reset_done": PUBLIC,
@@ -61,9 +74,17 @@ ACCESS: dict[str, Rule] = {
     ),
     "accounts:password_reset_complete": PUBLIC,
     "accounts:reset_code": PUBLIC,
+    # The signed-in person's own account notice (no patient id; tether/staff/tests).
+    "accounts:account_notice": PUBLIC,
     # A program admin resets a colleague's two-step sign-in (tether/accounts/tests).
     "accounts:staff_two_step": Rule(
         allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
+    ),
+    "accounts:staff_enrolment_link": Rule(
+        method="post",
+        allowed=("program_admin",),
+        denied=tuple(p for p in EVERYONE if p != "program_admin"),
+        kwargs={"staff_id": "STAFF"},
     ),
     "accounts:staff_two_step_reset": Rule(
         allowed=("program_admin",),
@@ -289,7 +310,16 @@ ACCESS: dict[str, Rule] = {
     "consent:patient_family": Rule(allowed=("patient", "adolescent"), denied=(*STAFF, "parent")),
     "consent:patient_detail": Rule(denied=EVERYONE, kwargs={"consent_id": "999999"}),
     "consent:patient_revoke": Rule(method="post", denied=EVERYONE, kwargs={"consent_id": "999999"}),
-    "consent:staff_recipients": Rule(allowed=("assigned_clinician",), denied=NOT_STAFF),
+    "consent:staff_recipients": Rule(
+        # (another organization's clinician adds one to their own organization's list)
+        allowed=(
+            "assigned_clinician",
+            "unassigned_clinician",
+            "clinical_lead",
+            "other_org_clinician",
+        ),
+        denied=(*NOT_STAFF, "front_desk", "privacy_officer", "program_admin", "on_call"),
+    ),
     "consent:patient_amendments": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
     "consent:device": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
     "consent:quick_view": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
@@ -311,10 +341,12 @@ ACCESS: dict[str, Rule] = {
     ),
     "consent:staff_consent_new": Rule(
         needs_patient=True,
-        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        allowed=("assigned_clinician",),
         denied=(
             *NOT_STAFF,
             "unassigned_clinician",
+            "clinical_lead",
+            "front_desk",
             "on_call",
             "program_admin",
             "privacy_officer",
@@ -353,13 +385,16 @@ ACCESS: dict[str, Rule] = {
     "consent:staff_consent_pdf": Rule(
         needs_patient=True, denied=EVERYONE, kwargs={"consent_id": "999999"}
     ),
+    # Sending outside the program is a disclosure: the care team only (issue 13).
     "consent:staff_measure_export": Rule(
         method="post",
         needs_patient=True,
-        allowed=("assigned_clinician", "clinical_lead", "on_call"),
+        allowed=("assigned_clinician",),
         denied=(
             *NOT_STAFF,
             "unassigned_clinician",
+            "clinical_lead",
+            "on_call",
             "front_desk",
             "program_admin",
             "privacy_officer",
@@ -595,3 +630,583 @@ def test_it_never_answers_junk_with_a_server_error(name, cast, client_as, client
             http.logout()
         for response in (http.get(url, JUNK), http.post(url, JUNK)):
             assert response.status_code < 500, f"{persona} got {response.status_code} on {name}"
+
+
+# --- The POST walk: every state-changing endpoint, every wrong person, nothing changes ----
+#
+# Issue 13: the walk above asks who may *read*. Here every endpoint that accepts a POST
+# gets a real target (a real request, thread, draft, flag, assignment, consent ... of the
+# cast's patients, never a made-up id) and data a right person's request would succeed
+# with, sent with a valid CSRF token (a client that enforces CSRF, the token taken from
+# the cookie a GET set). Every wrong persona, and anyone signed out, must change nothing
+# in the database: a digest of every table (row count and content) is taken before and
+# after, leaving out only the audit trail (denials are written there on purpose), the
+# sessions and the sign-in throttle. As a control, the same request by a right person
+# does change the database, so the data is known to be good.
+
+
+@dataclass(frozen=True)
+class Post:
+    allowed: tuple[str, ...]  # who may change things here (the control uses the first)
+    data: Callable[[World], dict[str, str]] = lambda world: {}
+    kwargs: Callable[[World], dict[str, str]] = lambda world: {}
+    control: bool = True  # False: the right person's data is not built here (say why)
+    why_no_control: str = ""
+
+
+@dataclass
+class World:
+    """Real targets for the POST walk, built from the cast."""
+
+    cast: Cast
+    ids: dict[str, int | str]
+
+    def __getitem__(self, key: str) -> str:
+        return str(self.ids[key])
+
+
+CARE = ("assigned_clinician",)
+FOLLOW_UP = ("assigned_clinician", "clinical_lead", "on_call")
+PATIENTS = ("patient", "other_patient", "adolescent")  # endpoints with no id: their own
+
+
+def _maria(world: World) -> dict[str, str]:
+    return {"patient_id": world["maria"]}
+
+
+def _in_a_week() -> str:
+    return (timezone.localdate() + dt.timedelta(days=7)).isoformat()
+
+
+def _consent_form(world: World) -> dict[str, str]:
+    return {
+        "recipient": world["pcp"],
+        "category": "mental_health",
+        "description": "Attendance and a progress summary",
+        "purpose": "TREAT",
+        "expires_on": (timezone.localdate() + dt.timedelta(days=60)).isoformat(),
+        "signature_name": "Maria Garcia",
+        "agree": "on",
+        "patient_confirmation": "in_person",
+        "identity_document": "drivers_license",
+    }
+
+
+POSTS: dict[str, Post] = {
+    "accounts:staff_enrolment_link": Post(
+        allowed=("program_admin",), kwargs=lambda w: {"staff_id": w["dana_staff"]}
+    ),
+    "accounts:staff_two_step_reset": Post(
+        allowed=("program_admin",),
+        kwargs=lambda w: {"staff_id": w["dana_staff"]},
+        data=lambda w: {"reason": w["reset_reason"], "note": "Lost phone", "confirm": "on"},
+    ),
+    "crisis:urgent_request": Post(allowed=PATIENTS),
+    "crisis:staff_request_acknowledge": Post(
+        allowed=FOLLOW_UP, kwargs=lambda w: {"request_id": w["urgent"]}
+    ),
+    "crisis:staff_request_close": Post(
+        allowed=FOLLOW_UP,
+        kwargs=lambda w: {"request_id": w["urgent"]},
+        data=lambda w: {
+            "contact_method": "phone",
+            "outcome": "safe_plan",
+            "safety_plan_reviewed": "on",
+            "next_step": "Group tomorrow",
+        },
+    ),
+    "crisis:program_settings": Post(
+        allowed=("program_admin",),
+        data=lambda w: {
+            "program": w["iop"],
+            "action": "lines",
+            "crisis_line": "555-0199",
+            "after_hours_line": "555-0198",
+        },
+    ),
+    "portal:welcome": Post(
+        allowed=("patient",), control=False, why_no_control="the cast has seen the welcome"
+    ),
+    "staff:patient_create": Post(
+        allowed=(
+            "assigned_clinician",
+            "unassigned_clinician",
+            "clinical_lead",
+            "front_desk",
+            "program_admin",
+        ),
+        data=lambda w: {
+            "program": w["iop"],
+            "first_name": "New",
+            "last_name": "Person",
+            "date_of_birth": "1991-02-03",
+            "record_number": "MRN-NEW-1",
+            "level_of_care": "iop",
+            "admitted_on": timezone.localdate().isoformat(),
+        },
+    ),
+    # Both refuse an account in use without the patient's own confirmation (their own
+    # tests: tether/staff/tests/test_account_takeover.py); here, who may ask at all.
+    "staff:invite_create": Post(
+        allowed=("assigned_clinician", "clinical_lead", "front_desk"), kwargs=_maria
+    ),
+    "staff:reset_code_issue": Post(
+        allowed=("assigned_clinician", "clinical_lead", "front_desk"), kwargs=_maria
+    ),
+    "privacy:audit_report": Post(
+        allowed=("privacy_officer", "clinical_lead"),
+        control=False,
+        why_no_control="a search: it changes nothing for anyone (a redirect with the filters)",
+    ),
+    # Clinicians not on the care team (the lead and on-call have no Part 2 or writes).
+    "privacy:break_glass": Post(
+        allowed=("unassigned_clinician", "clinical_lead", "on_call"),
+        kwargs=_maria,
+        data=lambda w: {
+            "reason": "crisis_contact",
+            "explanation": "The patient called in crisis and the team is out.",
+        },
+    ),
+    # Each staff member marks their own notifications read.
+    "notifications:mark_read": Post(allowed=("on_call", *STAFF)),
+    "messaging:send": Post(
+        allowed=PATIENTS, data=lambda w: {"body": "Hello team", "idempotency_key": str(uuid4())}
+    ),
+    "messaging:family_send": Post(
+        allowed=("parent",),
+        kwargs=lambda w: {"patient_id": w["jordan"]},
+        data=lambda w: {"body": "Hello team", "idempotency_key": str(uuid4())},
+    ),
+    "messaging:staff_reply": Post(
+        allowed=CARE,
+        kwargs=lambda w: {"thread_id": w["thread"]},
+        data=lambda w: {"body": "We will call you", "idempotency_key": str(uuid4())},
+    ),
+    "messaging:staff_note": Post(
+        allowed=CARE,
+        kwargs=lambda w: {"thread_id": w["thread"]},
+        data=lambda w: {"note": "Called back"},
+    ),
+    "messaging:crisis_phrases": Post(
+        allowed=("clinical_lead", "program_admin"),
+        data=lambda w: {"program": w["iop"], "phrase": "walk into the river"},
+    ),
+    # The adult IOP's schedule: each patient of that program starts their own check-in.
+    "checkins:start": Post(
+        allowed=("other_patient", "patient"), kwargs=lambda w: {"schedule_id": w["schedule"]}
+    ),
+    "checkins:question": Post(
+        allowed=("patient",),
+        kwargs=lambda w: {"key": w["draft"], "position": "1"},
+        data=lambda w: {"answer": "2"},
+    ),
+    "checkins:finish": Post(
+        allowed=("patient",),
+        kwargs=lambda w: {"key": w["draft"]},
+        control=False,
+        why_no_control="finishing needs every answer first (tether/checkins/tests)",
+    ),
+    "safety_plan:edit": Post(
+        allowed=PATIENTS, data=lambda w: {"based_on": "0", "warning_signs": "Not sleeping"}
+    ),
+    "safety_plan:staff_edit": Post(
+        allowed=CARE,
+        kwargs=_maria,
+        data=lambda w: {"based_on": "0", "warning_signs": "Not sleeping"},
+    ),
+    "homework:patient_step": Post(
+        allowed=("patient",),
+        kwargs=lambda w: {"assignment_id": w["assignment"], "step": "1"},
+        control=False,
+        why_no_control="each library exercise has its own fields (tether/homework/tests)",
+    ),
+    "homework:patient_review": Post(
+        allowed=("patient",), kwargs=lambda w: {"assignment_id": w["assignment"]}
+    ),
+    "homework:staff_assign": Post(
+        allowed=CARE,
+        kwargs=_maria,
+        data=lambda w: {"template": "dbt_diary_card", "due_on": _in_a_week(), "note": "Daily"},
+    ),
+    "homework:staff_assign_group": Post(
+        allowed=CARE,
+        kwargs=lambda w: {"appointment_id": w["group"]},
+        data=lambda w: {"template": "dbt_diary_card", "due_on": _in_a_week(), "note": "Daily"},
+    ),
+    "homework:staff_feedback": Post(
+        allowed=CARE,
+        kwargs=lambda w: {"patient_id": w["maria"], "assignment_id": w["assignment"]},
+        data=lambda w: {"feedback": "Well done"},
+    ),
+    # No id: each patient signs their own consent (naming any recipient of the organization).
+    "consent:patient_new": Post(allowed=PATIENTS, data=_consent_form),
+    "consent:patient_family": Post(
+        allowed=("patient",),
+        data=lambda w: {"proxy": w["maria_proxy"], "scope": "attendance", "granted": "0"},
+    ),
+    "consent:patient_revoke": Post(
+        allowed=("patient",), kwargs=lambda w: {"consent_id": w["consent"]}
+    ),
+    "consent:device": Post(
+        allowed=PATIENTS, control=False, why_no_control="a cookie on the device, no row"
+    ),
+    "consent:unlock": Post(
+        allowed=PATIENTS, control=False, why_no_control="the session only, no row"
+    ),
+    "consent:show_part2": Post(
+        allowed=PATIENTS, control=False, why_no_control="the session only, no row"
+    ),
+    "consent:patient_amendments": Post(
+        allowed=PATIENTS,
+        data=lambda w: {"about": "My date of birth", "correction": "It is 17 May"},
+    ),
+    "consent:staff_amendments": Post(
+        allowed=CARE,
+        kwargs=_maria,
+        data=lambda w: {"amendment": w["amendment"], f"a{w['amendment']}-decision": "accept"},
+    ),
+    "consent:staff_family": Post(
+        allowed=CARE,
+        kwargs=lambda w: {"patient_id": w["jordan"]},
+        data=lambda w: {
+            "proxy": w["jordan_proxy"],
+            "scope": "family_updates",
+            "granted": "1",
+            "assent": "1",
+        },
+    ),
+    "consent:staff_consent_new": Post(
+        allowed=("assigned_clinician",),
+        kwargs=_maria,
+        data=_consent_form,
+    ),
+    "consent:staff_recipients": Post(
+        # Recipients are named by the people who send updates to them (RECIPIENT_ROLES).
+        # (another organization's clinician adds one to their own organization's list)
+        allowed=(
+            "assigned_clinician",
+            "unassigned_clinician",
+            "clinical_lead",
+            "other_org_clinician",
+        ),
+        data=lambda w: {"name": "Dr. New", "recipient_organization": "Clinic", "kind": "other"},
+    ),
+    "consent:staff_measure_export": Post(
+        allowed=CARE, kwargs=_maria, data=lambda w: {"export-recipient": w["pcp"]}
+    ),
+    "consent:staff_coordination": Post(
+        allowed=CARE,
+        kwargs=_maria,
+        data=lambda w: {"recipient": w["pcp"], "kind": "progress_summary", "content": "Doing well"},
+    ),
+    "family:staff_updates": Post(
+        allowed=CARE,
+        kwargs=lambda w: {"patient_id": w["jordan"]},
+        data=lambda w: {"body": "Jordan came to every group this week."},
+    ),
+    "family:assignment_step": Post(
+        allowed=("parent",),
+        kwargs=lambda w: {
+            "patient_id": w["jordan"],
+            "assignment_id": w["family_assignment"],
+            "step": "1",
+        },
+        control=False,
+        why_no_control="each library exercise has its own fields (tether/family/tests)",
+    ),
+    "flags:act": Post(
+        allowed=FOLLOW_UP,
+        kwargs=lambda w: {"flag_id": w["flag"]},
+        data=lambda w: {"step": "acknowledge"},
+    ),
+    "flags:rule_edit": Post(
+        allowed=("clinical_lead", "program_admin"),
+        kwargs=lambda w: {"rule_id": w["rule"]},
+        data=lambda w: {"threshold": "6", "window_days": "14", "severity": "2", "enabled": "on"},
+    ),
+}
+
+# POST endpoints of the signed-out flows (sign-in, two-step, password reset, invitation):
+# no one is a "wrong person" there; their own tests cover them (tether/accounts/tests).
+PUBLIC_POSTS = frozenset(
+    {
+        "accounts:login",
+        "accounts:logout",
+        "accounts:mfa_setup",
+        "accounts:mfa_verify",
+        "accounts:invite",
+        "accounts:password_reset",
+        "accounts:password_reset_confirm",
+        "accounts:reset_code",
+        # The signed-in person's own notice that their password was reset ("I have read
+        # it"): no patient and no one else's record; tether/staff/tests.
+        "accounts:account_notice",
+    }
+)
+
+
+HTTP = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _accepts_post(callback: Callable[..., object]) -> bool:
+    """Whether a view handles POST (its source mentions it, or it is a class with post)."""
+    view_class = getattr(callback, "view_class", None)
+    if view_class is not None:
+        return hasattr(view_class, "post")
+    wrapper: Callable[..., object] | None = callback
+    while wrapper is not None:  # ``require_GET`` and friends: the methods are listed
+        for cell in getattr(wrapper, "__closure__", None) or ():
+            methods = cell.cell_contents
+            if isinstance(methods, list) and methods and all(m in HTTP for m in methods):
+                return "POST" in methods
+        wrapper = getattr(wrapper, "__wrapped__", None)
+    function = inspect.unwrap(callback)
+    source = inspect.getsource(function)
+    # One level of the module's own helper the view hands the request to (``return _edit(``).
+    for helper in re.findall(r"return\s+(_\w+)\(\s*request\b", source):
+        target = function.__globals__.get(helper)
+        if inspect.isfunction(target):
+            source += inspect.getsource(target)
+    return "POST" in source
+
+
+def _callbacks(patterns, prefix: str = "") -> dict[str, Callable[..., object]]:
+    found: dict[str, Callable[..., object]] = {}
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            found.update(_callbacks(entry.url_patterns, namespace))
+        elif isinstance(entry, URLPattern) and entry.name is not None:
+            found[prefix + entry.name] = entry.callback
+    return found
+
+
+def test_the_post_walk_knows_every_post_endpoint():
+    posting = {n for n, cb in _callbacks(get_resolver().url_patterns).items() if _accepts_post(cb)}
+    missing = sorted(posting - set(POSTS) - PUBLIC_POSTS)
+    stale = sorted((set(POSTS) | PUBLIC_POSTS) - posting)
+    assert not missing, f"POST endpoints with no entry in POSTS (add one): {missing}"
+    assert not stale, f"POSTS lists endpoints that take no POST: {stale}"
+    print(f"\nPOST walk: {len(POSTS)} endpoints walked, {len(PUBLIC_POSTS)} signed-out flows")
+
+
+@pytest.fixture
+def world(cast: Cast) -> World:
+    from tether.accounts.models import TwoStepReset
+    from tether.checkins.models import ProgramInstrument, Response
+    from tether.checkins.sync import sync_instruments
+    from tether.consent.models import Recipient
+    from tether.consent.services import amendment_request, consent_sign
+    from tether.crisis.services import urgent_contact_raise
+    from tether.flags.models import Flag, FlagRule
+    from tether.flags.services import flags_sweep
+    from tether.homework.library import builtin_library
+    from tether.homework.services import assignment_create
+    from tether.messaging.services import message_send_by_patient
+    from tether.notifications.models import Notification
+    from tether.patients.models import Episode, Proxy
+    from tether.privacy.models import Purpose
+    from tether.privacy.policy import Category
+    from tether.scheduling.models import Appointment, Attendance
+
+    maria = cast.patient.patient
+    jordan = cast.adolescent.patient
+    now = timezone.now()
+    sync_instruments()
+    schedule = ProgramInstrument.objects.create(
+        organization=cast.organization, program=cast.iop, instrument_code="phq9", schedule="daily"
+    )
+    client = Client()
+    sign_in(client, cast.patient)
+    client.post(reverse("checkins:start", args=[schedule.pk]))
+    draft = Response.objects.get(patient=maria)
+    Proxy.objects.filter(patient=jordan).update(scope_messaging=True, scope_family_assignments=True)
+    maria_proxy = Proxy.objects.create(
+        organization=cast.organization,
+        patient=maria,
+        user=User.objects.create_user(
+            username="luis.g",
+            password="x" * 20,
+            kind=User.Kind.PROXY,
+            organization=cast.organization,
+        ),
+        relationship=Proxy.Relationship.PARENT,
+    )
+    pcp = Recipient.objects.create(
+        organization=cast.organization,
+        name="Dr. Rivera",
+        recipient_organization="Main Street Clinic",
+        kind=Recipient.Kind.PRIMARY_CARE,
+    )
+    for category in (Category.MENTAL_HEALTH, Category.SELF_REPORT):
+        consent = consent_sign(
+            patient=maria,
+            signed_by=cast.patient,
+            recipient=pcp,
+            category=category,
+            description="Attendance and a progress summary",
+            purpose=Purpose.TREATMENT,
+            discloser="Riverbend",
+            expires_on=timezone.localdate() + dt.timedelta(days=90),
+            signature_name="Maria Garcia",
+        )
+    library = builtin_library()
+    assignment = assignment_create(
+        patient=maria,
+        definition=library["thought_record"],
+        assigned_by=cast.assigned_clinician,
+        due_on=timezone.localdate() + dt.timedelta(days=3),
+    )
+    family_assignment = assignment_create(
+        patient=jordan,
+        definition=library["thought_record"],
+        assigned_by=cast.assigned_clinician,
+        due_on=timezone.localdate() + dt.timedelta(days=3),
+        for_family=True,
+    )
+    add_phq9 = __import__("tether.flags.testing", fromlist=["add_response"]).add_response
+    add_phq9(maria, "phq9", now - dt.timedelta(days=9), total=15)
+    Episode.objects.update(admitted_on=(now - dt.timedelta(days=30)).date())
+    User.objects.filter(pk=cast.patient.pk).update(last_login=now - dt.timedelta(days=10))
+    flags_sweep()
+    flag = Flag.objects.filter(patient=maria, status=Flag.Status.OPEN).first()
+    assert flag is not None
+    group = Appointment.objects.create(
+        organization=cast.organization,
+        program=cast.iop,
+        kind=Appointment.Kind.GROUP,
+        title="Evening group",
+        starts_at=now + dt.timedelta(hours=30),
+        ends_at=now + dt.timedelta(hours=31),
+    )
+    Attendance.objects.create(
+        organization=cast.organization,
+        appointment=group,
+        patient=maria,
+        episode=Episode.objects.get(patient=maria),
+    )
+    urgent = urgent_contact_raise(patient=maria, source="patient_button")
+    thread = message_send_by_patient(patient=maria, author=cast.patient, body="Hello").message
+    Notification.objects.filter(recipient=cast.assigned_clinician).delete()
+    notified = urgent_contact_raise(patient=cast.other_patient.patient, source="patient_button")
+    assert notified.pk
+    rule = FlagRule.objects.filter(program=cast.iop).first()
+    amendment = amendment_request(
+        patient=maria, about="My phone", correction="555-0142", requested_by=cast.patient
+    )
+    ids: dict[str, int | str] = {
+        "maria": maria.pk,
+        "jordan": jordan.pk,
+        "iop": cast.iop.pk,
+        "schedule": schedule.pk,
+        "draft": str(draft.key),
+        "maria_proxy": maria_proxy.pk,
+        "jordan_proxy": Proxy.objects.get(patient=jordan).pk,
+        "pcp": pcp.pk,
+        "consent": consent.pk,
+        "assignment": assignment.pk,
+        "family_assignment": family_assignment.pk,
+        "flag": flag.pk,
+        "group": group.pk,
+        "urgent": urgent.pk,
+        "thread": thread.thread_id,
+        "rule": rule.pk if rule is not None else 0,
+        "amendment": amendment.pk,
+        "dana_staff": cast.assigned_clinician.staff_member.pk,
+        "reset_reason": TwoStepReset.Reason.values[0],
+    }
+    return World(cast=cast, ids=ids)
+
+
+_UNWATCHED = (
+    "django_session",
+    "privacy_auditevent",
+    "privacy_auditpending",
+    "privacy_auditseal",
+    "privacy_auditchainhead",
+    "axes_",
+)
+
+
+def _snapshot() -> dict[str, str]:
+    """Every table but the audit trail, sessions and sign-in throttle: its row count and,
+    on PostgreSQL, a digest of its content."""
+    tables = sorted(
+        t for t in connection.introspection.table_names() if not t.startswith(_UNWATCHED)
+    )
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        parts = [
+            f"SELECT %s, count(*)::text || ':' || "  # noqa: S608 (table names from the schema)
+            f"coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM {quote(t)} x"
+            for t in tables
+        ]
+    else:
+        parts = [f"SELECT %s, count(*) FROM {quote(t)}" for t in tables]  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), tables)
+        return {str(name): str(value) for name, value in cursor.fetchall()}
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(t for t in after if before.get(t) != after[t])
+
+
+def _csrf_client(user: User | None) -> tuple[Client, str]:
+    """A client that enforces CSRF, signed in as ``user``, with the token a GET set."""
+    http = Client(enforce_csrf_checks=True)
+    http.get(reverse("accounts:login"))  # the sign-in form sets the CSRF cookie
+    token = http.cookies[settings.CSRF_COOKIE_NAME].value
+    if user is not None:
+        sign_in(http, user)
+    assert token, "no CSRF cookie"
+    return http, token
+
+
+def _post(name: str, world: World, user: User | None) -> tuple[int, list[str]]:
+    """Sign in (before the snapshot: signing in sets ``last_login``), then POST with the
+    token. The status and the tables the request changed."""
+    rule = POSTS[name]
+    http, token = _csrf_client(user)
+    url = reverse(name, kwargs=rule.kwargs(world) or None)
+    data = {**rule.data(world), "csrfmiddlewaretoken": token}
+    before = _snapshot()
+    response = http.post(url, data)
+    return response.status_code, _changed(before, _snapshot())
+
+
+@pytest.mark.parametrize("name", sorted(POSTS))
+def test_a_wrong_persons_post_changes_nothing(name, world):
+    rule = POSTS[name]
+    wrong = [p for p in EVERYONE if p not in rule.allowed]
+    failures = []
+    for persona in [None, *wrong]:
+        user = None if persona is None else getattr(world.cast, persona)
+        status, changed = _post(name, world, user)
+        if changed:
+            failures.append(f"{persona or 'signed out'} ({status}) changed {changed}")
+        if status == 403:
+            failures.append(f"{persona or 'signed out'}: 403 (the CSRF token was refused?)")
+    assert not failures, f"{name}:\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in POSTS.items() if r.control))
+def test_the_right_persons_post_does_change_something(name, world):
+    """The control: the walk's data is good enough to change something for a right person,
+    so "nothing changed" above is not an accident of bad data. And the class of issue 13:
+    a request that changes a patient's records asks the gate for the action it performs
+    (create, update, export, disclose), never "view": the events it writes say so."""
+    from tether.privacy.models import AuditEvent
+
+    user = getattr(world.cast, POSTS[name].allowed[0])
+    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    status, changed = _post(name, world, user)
+    assert status != 403, "the CSRF token was refused"
+    assert changed, f"{name}: nothing changed ({status})"
+    events = AuditEvent.objects.filter(pk__gt=last, actor=user, outcome="allowed")
+    asked = set(events.exclude(patient=None).values_list("action", flat=True))
+    assert "view" not in asked, f"{name} asked the gate for view while writing: {asked}"
+
+
+def test_every_post_without_a_control_says_why():
+    assert all(r.control or r.why_no_control for r in POSTS.values())

@@ -12,6 +12,9 @@ def _url(patient) -> str:
     return reverse("staff:reset_code_issue", args=[patient.pk])
 
 
+CHECKED = {"confirmation": "in_person", "identity_document": "drivers_license"}
+
+
 def _code(body: str) -> str:
     match = re.search(r'<p class="code-display">(\d{4}) (\d{4})</p>', body)
     assert match, body
@@ -19,7 +22,7 @@ def _code(body: str) -> str:
 
 
 def test_it_shows_an_eight_digit_code(cast, client_as):
-    response = client_as(cast.front_desk).post(_url(cast.patient.patient))
+    response = client_as(cast.front_desk).post(_url(cast.patient.patient), CHECKED)
     assert response.status_code == 200
     body = response.content.decode()
     assert re.fullmatch(r"\d{8}", _code(body))
@@ -27,7 +30,9 @@ def test_it_shows_an_eight_digit_code(cast, client_as):
 
 
 def test_it_gives_a_code_the_patient_can_use(cast, client_as, client):
-    code = _code(client_as(cast.front_desk).post(_url(cast.patient.patient)).content.decode())
+    code = _code(
+        client_as(cast.front_desk).post(_url(cast.patient.patient), CHECKED).content.decode()
+    )
     client.post(reverse("accounts:logout"))
     response = client.post(
         reverse("accounts:reset_code"),
@@ -44,15 +49,17 @@ def test_it_gives_a_code_the_patient_can_use(cast, client_as, client):
 
 
 def test_it_never_stores_the_code_in_clear(cast, client_as):
-    code = _code(client_as(cast.front_desk).post(_url(cast.patient.patient)).content.decode())
+    code = _code(
+        client_as(cast.front_desk).post(_url(cast.patient.patient), CHECKED).content.decode()
+    )
     stored = ResetCode.objects.get(user=cast.patient)
     assert code not in stored.code_hash
 
 
 def test_it_stops_the_older_code_when_a_new_one_is_given(cast, client_as):
     desk = client_as(cast.front_desk)
-    desk.post(_url(cast.patient.patient))
-    desk.post(_url(cast.patient.patient))
+    desk.post(_url(cast.patient.patient), CHECKED)
+    desk.post(_url(cast.patient.patient), CHECKED)
     codes = ResetCode.objects.filter(user=cast.patient)
     assert codes.count() == 2
     assert codes.filter(used_at__isnull=True).count() == 1
@@ -61,7 +68,7 @@ def test_it_stops_the_older_code_when_a_new_one_is_given(cast, client_as):
 def test_it_has_no_code_for_someone_who_never_chose_a_password(cast, client_as):
     cast.patient.set_unusable_password()
     cast.patient.save(update_fields=["password"])
-    assert client_as(cast.front_desk).post(_url(cast.patient.patient)).status_code == 404
+    assert client_as(cast.front_desk).post(_url(cast.patient.patient), CHECKED).status_code == 404
     assert not ResetCode.objects.exists()
 
 
@@ -79,7 +86,7 @@ def test_it_has_no_code_for_someone_who_never_chose_a_password(cast, client_as):
     ],
 )
 def test_it_checks_access(cast, client_as, persona, status):
-    response = client_as(getattr(cast, persona)).post(_url(cast.patient.patient))
+    response = client_as(getattr(cast, persona)).post(_url(cast.patient.patient), CHECKED)
     assert response.status_code == status
     assert ResetCode.objects.exists() == (status == 200)
 
@@ -89,5 +96,5 @@ def test_it_only_gives_codes_on_post(cast, client_as):
 
 
 def test_it_is_never_cached(cast, client_as):
-    response = client_as(cast.front_desk).post(_url(cast.patient.patient))
+    response = client_as(cast.front_desk).post(_url(cast.patient.patient), CHECKED)
     assert "no-store" in response["Cache-Control"]

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tether.crisis.health import background_health
+from tether.crisis.health import background_health, database_unreachable
+from tether.crisis.resilience import DATABASE_ERRORS
 
 
 class Command(BaseCommand):
@@ -21,7 +22,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print the details as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        health = background_health()
+        try:
+            health = background_health()
+        except DATABASE_ERRORS:
+            health = database_unreachable()
         details = health.as_dict()
         if options["json"]:
             self.stdout.write(json.dumps(details, indent=2))

@@ -23,12 +23,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db import models, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Cast
 from django.db.models.lookups import Exact
 
+from tether.fieldkeys import keycheck
 from tether.lib import fields as encrypted
 from tether.lib.crypto import DecryptionError, KeyRing, key_id_of, key_ring
 
@@ -130,6 +132,12 @@ class Command(BaseCommand):
 
         columns, rows_by_model = self._survey(ring, targets)
         self._refuse_missing_keys(ring, columns)
+        # Each key of the ring must be the one that wrote the data under its id (key check
+        # values, tether/fieldkeys); the new (front) key is registered before it is used.
+        try:
+            keycheck.verify_and_register()
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from None
         total_rows = sum(rows_by_model.values())
         total_values = sum(sum(column.by_key.values()) for column in columns)
         for column in columns:
@@ -232,7 +240,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 batch = stale if last_pk is None else stale.filter(pk__gt=last_pk)
                 rows = list(
-                    batch.select_for_update(no_key=True).order_by("pk").values_list("pk", *names)[:batch_size]
+                    batch.select_for_update(no_key=True)
+                    .order_by("pk")
+                    .values_list("pk", *names)[:batch_size]
                 )
                 if not rows:
                     return rewritten, raced
