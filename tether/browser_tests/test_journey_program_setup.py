@@ -22,7 +22,9 @@ from tether.patients.models import CareTeamMember
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_admin_sets_questionnaires_rota_and_care_team(desktop: Any, cast: Any) -> None:
+def test_the_admin_sets_questionnaires_and_rota_and_the_lead_the_care_team(
+    desktop: Any, phone: Any, cast: Any
+) -> None:
     sync_instruments()
     browser, page = desktop, desktop.page
     _sign_in(browser, cast.program_admin)
@@ -52,13 +54,17 @@ def test_the_admin_sets_questionnaires_rota_and_care_team(desktop: Any, cast: An
     on_call = recipients_at(Level.ON_CALL, patient=cast.patient.patient, program=cast.iop)
     assert on_call == [cast.unassigned_clinician]
 
-    browser.goto(f"/staff/patients/{cast.patient.patient.pk}/")
-    browser.click(page.get_by_role("link", name="Care team"))
+    browser.assert_every_page_checked()
+
+    lead, page = phone, phone.page
+    _sign_in(lead, cast.clinical_lead)
+    lead.goto(f"/staff/patients/{cast.patient.patient.pk}/")
+    lead.click(page.get_by_role("link", name="Care team"))
     page.get_by_label("Clinician", exact=True).select_option(label="Uri Staff")
     page.get_by_label("Role on the team").select_option("case_manager")
-    browser.click(page.get_by_role("button", name="Add to the care team"))
+    lead.click(page.get_by_role("button", name="Add to the care team"))
     assert page.get_by_text("Added to the care team.").is_visible()
     assert CareTeamMember.objects.filter(
         staff_member=cast.unassigned_clinician.staff_member, role="case_manager"
     ).exists()
-    browser.assert_every_page_checked()
+    lead.assert_every_page_checked()

@@ -307,8 +307,8 @@ def staff_members(request: HttpRequest, patient_id: int) -> HttpResponse:
 @require_POST
 def patient_end(request: HttpRequest) -> HttpResponse:
     """An adult patient ends a family member's access they granted."""
-    # The patient's own record, read as on their family page; the service audits the end.
-    patient = access_own_record(request, category=Category.GENERAL, action=Action.VIEW)
+    # The patient's own directive about their record: the gate is asked for "update".
+    patient = access_own_record(request, category=Category.GENERAL, action=Action.UPDATE)
     proxy = Proxy.objects.filter(
         patient=patient, pk=request.POST.get("proxy") or 0, is_active=True
     ).first()

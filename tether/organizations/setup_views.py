@@ -177,11 +177,15 @@ def care_team(request: HttpRequest, patient_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]  # signed in
     if staff.role not in (StaffMember.Role.CLINICAL_LEAD, StaffMember.Role.PROGRAM_ADMIN):
         raise _deny(request)
+    # Looking: the lead and the admin (the gate's "view"). Changing the team: the gate's
+    # "update" of the patient's general record, which the clinical lead has and the
+    # program admin (read only on patient records) does not.
+    writing = request.method == "POST"
     patient = access_patient(
         request,
         patient_id,
         category=Category.GENERAL,
-        action=Action.VIEW,
+        action=Action.UPDATE if writing else Action.VIEW,
         purpose=Purpose.OPERATIONS,
     )
     episode = (
@@ -237,6 +241,7 @@ def care_team(request: HttpRequest, patient_id: int) -> HttpResponse:
             "episode": episode,
             "members": members,
             "form": form,
+            "may_change": staff.role == StaffMember.Role.CLINICAL_LEAD,
             "problems": problems,
         },
         status=status,

@@ -103,8 +103,23 @@ def test_an_admin_of_other_programs_cannot_set_this_one(cast: Any, client_as: An
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("persona", ("clinical_lead", "program_admin"))
-def test_the_lead_and_admin_assign_the_care_team(cast: Any, client_as: Any, persona: str) -> None:
+def test_the_admin_sees_the_care_team_but_only_the_lead_changes_it(
+    cast: Any, client_as: Any
+) -> None:
+    url = reverse("program:care_team", args=[cast.patient.patient.pk])
+    client = client_as(cast.program_admin)
+    assert "Dana" in client.get(url).content.decode()
+    data = {
+        "action": "assign",
+        "staff_member": cast.unassigned_clinician.staff_member.pk,
+        "role": "case_manager",
+    }
+    assert client.post(url, data).status_code == 404
+    assert not CareTeamMember.objects.filter(role="case_manager").exists()
+
+
+@pytest.mark.parametrize("persona", ("clinical_lead",))
+def test_the_lead_assigns_the_care_team(cast: Any, client_as: Any, persona: str) -> None:
     url = reverse("program:care_team", args=[cast.patient.patient.pk])
     client = client_as(getattr(cast, persona))
     assert "Dana" in client.get(url).content.decode()
