@@ -20,6 +20,9 @@ urlpatterns = [
     path("", include("tether.consent.urls")),
     path("", include("tether.family.urls")),
     path("", include("tether.flags.urls")),
+    path("", include("tether.scheduling.urls")),
+    path("", include("tether.patients.urls")),
+    path("", include("tether.organizations.urls")),
 ]
 
 # On a staff patient page, a clinician's 404 offers emergency (break-glass) access.

@@ -20,7 +20,7 @@ from tether.flags.services import evaluate_soon
 from tether.lib.transactions import retry_on_conflict
 from tether.notifications.models import Notification
 from tether.notifications.services import notify
-from tether.organizations.models import Program, StaffMember
+from tether.organizations.models import OnCallShift, Program, StaffMember
 from tether.patients.models import CareTeamMember, Episode, Patient
 from tether.privacy import audit
 from tether.privacy.models import AuditEvent, Purpose
@@ -68,8 +68,26 @@ def _active_staff(program: Program, role: StaffMember.Role) -> list[User]:
     return [member.user for member in staff]
 
 
-def recipients_at(level: Level, *, patient: Patient, program: Program) -> list[User]:
-    """Who is alerted when a request is with ``level``."""
+def _on_call_now(program: Program, now: dt.datetime) -> list[User]:
+    """The on-call rota: staff whose shift covers ``now``; with none, every on-call
+    clinician of the program (the behaviour without a rota)."""
+    shifts = OnCallShift.objects.filter(
+        program=program,
+        starts_at__lte=now,
+        ends_at__gt=now,
+        staff_member__is_active=True,
+        staff_member__user__is_active=True,
+    ).select_related("staff_member__user")
+    on_shift = {shift.staff_member.user.pk: shift.staff_member.user for shift in shifts}
+    if on_shift:
+        return list(on_shift.values())
+    return _active_staff(program, StaffMember.Role.ON_CALL)
+
+
+def recipients_at(
+    level: Level, *, patient: Patient, program: Program, now: dt.datetime | None = None
+) -> list[User]:
+    """Who is alerted when a request is with ``level`` (at ``now``: the on-call rota)."""
     if level == Level.CARE_TEAM:
         members = CareTeamMember.objects.filter(
             episode__patient=patient,
@@ -80,7 +98,7 @@ def recipients_at(level: Level, *, patient: Patient, program: Program) -> list[U
         ).select_related("staff_member__user")
         return [m.staff_member.user for m in members]
     if level == Level.ON_CALL:
-        return _active_staff(program, StaffMember.Role.ON_CALL)
+        return _on_call_now(program, now or timezone.now())
     if level == Level.CLINICAL_LEAD:
         return _active_staff(program, StaffMember.Role.CLINICAL_LEAD)
     contact = program.escalation_contact
@@ -124,7 +142,9 @@ def _route(
     """Put the request with ``level`` (or the next level that has anyone) and alert them."""
     current = level
     while True:
-        recipients = recipients_at(current, patient=request.patient, program=request.program)
+        recipients = recipients_at(
+            current, patient=request.patient, program=request.program, now=now
+        )
         following = _NEXT_LEVEL.get(current)
         if recipients or following is None:
             break

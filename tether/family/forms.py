@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tether.family.models import MAX_UPDATE_LENGTH
 from tether.lib.forms import FreeTextField
+from tether.patients.models import Proxy
 
 
 class FamilyUpdateForm(forms.Form):
@@ -25,4 +26,22 @@ class FamilyUpdateForm(forms.Form):
                 "%(show_value)d). Please shorten it; your text is still here."
             ),
         },
+    )
+
+
+class FamilyInviteForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    relationship = forms.ChoiceField(label=_("Relationship"), choices=Proxy.Relationship.choices)
+    is_legal_guardian = forms.BooleanField(label=_("Legal guardian"), required=False)
+    email = forms.EmailField(label=_("E-mail (optional with a QR code)"), required=False)
+    send_email = forms.BooleanField(label=_("Send the invitation by e-mail"), required=False)
+    scopes = forms.MultipleChoiceField(
+        label=_("What they may see"),
+        choices=Proxy.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    patient_agreed = forms.BooleanField(
+        label=_("The patient agreed to these (for a teen: their assent)"), required=False
     )

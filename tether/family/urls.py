@@ -11,6 +11,12 @@ urlpatterns = [
     ),
     path("me/family-updates/", views.patient_updates, name="patient_updates"),
     path(
+        "staff/patients/<int:patient_id>/family-members/",
+        views.staff_members,
+        name="staff_members",
+    ),
+    path("me/sharing/family/end/", views.patient_end, name="patient_end"),
+    path(
         "family/<int:patient_id>/assignments/<int:assignment_id>/",
         views.family_assignment,
         name="assignment",

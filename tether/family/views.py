@@ -4,19 +4,24 @@ assignments: what a family member reads of them and their own part. Scopes are c
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from tether.family import selectors, services
-from tether.family.forms import FamilyUpdateForm
+from tether.consent.services import ADULT_AGE
+from tether.family import invitations, selectors, services
+from tether.family.forms import FamilyInviteForm, FamilyUpdateForm
 from tether.homework import selectors as homework_selectors
 from tether.homework.forms import StepForm
 from tether.homework.models import Assignment
+from tether.lib.qr import qr_svg
 from tether.patients.models import Patient, Proxy
 from tether.privacy import audit
 from tether.privacy.gate import (
@@ -218,3 +223,101 @@ def family_assignment_step(
         },
         status=status,
     )
+
+
+# --- Family members: invite and remove ------------------------------------------------
+
+
+@staff_required
+def staff_members(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The care team invites a family member (link, QR code, e-mail) and removes one."""
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.MENTAL_HEALTH,
+        action=Action.UPDATE,  # the care team only, as for the family scopes page
+        purpose=Purpose.TREATMENT,
+    )
+    user = request.user
+    form = FamilyInviteForm()
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "end":
+            proxy = Proxy.objects.filter(
+                patient=patient, pk=request.POST.get("proxy") or 0, is_active=True
+            ).first()
+            if proxy is None:
+                raise Http404
+            invitations.family_access_end(proxy=proxy, ended_by=user)  # type: ignore[arg-type]
+            messages.success(request, _("Their access ended now."))
+            return redirect("family:staff_members", patient.pk)
+        if action != "invite":
+            raise Http404
+        form = FamilyInviteForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                invited = invitations.family_invite(
+                    patient=patient,
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    email=data["email"],
+                    relationship=data["relationship"],
+                    is_legal_guardian=data["is_legal_guardian"],
+                    scopes=set(data["scopes"]),
+                    patient_agreed=data["patient_agreed"],
+                    invited_by=user,  # type: ignore[arg-type]
+                    send_email=data["send_email"],
+                )
+            except invitations.FamilyError as error:
+                problems = error.problems
+            else:
+                url = settings.SITE_URL.rstrip("/") + reverse(
+                    "accounts:invite", args=[invited.issued.token]
+                )
+                return render(
+                    request,
+                    "family/invite_issued.html",
+                    {
+                        "patient": patient,
+                        "proxy": invited.proxy,
+                        "invite": invited.issued.invite,
+                        "invite_url": url,
+                        "qr_svg": qr_svg(url),
+                        "emailed": data["send_email"],
+                    },
+                )
+        status = 400
+    members = list(
+        Proxy.objects.filter(patient=patient, is_active=True)
+        .select_related("user")
+        .order_by("user__last_name", "pk")
+    )
+    return render(
+        request,
+        "family/staff_members.html",
+        {"patient": patient, "members": members, "form": form, "problems": problems},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def patient_end(request: HttpRequest) -> HttpResponse:
+    """An adult patient ends a family member's access they granted."""
+    # The patient's own directive about their record: the gate is asked for "update".
+    patient = access_own_record(request, category=Category.GENERAL, action=Action.UPDATE)
+    proxy = Proxy.objects.filter(
+        patient=patient, pk=request.POST.get("proxy") or 0, is_active=True
+    ).first()
+    if proxy is None or patient.age_on(timezone.localdate()) < ADULT_AGE:
+        raise Http404
+    invitations.family_access_end(proxy=proxy, ended_by=request.user)  # type: ignore[arg-type]
+    messages.success(
+        request,
+        _("%(name)s can no longer see anything of your account.")
+        % {"name": proxy.user.get_full_name()},
+    )
+    return redirect("consent:patient_family")

@@ -67,6 +67,11 @@ class Program(models.Model):
     is_active = models.BooleanField(default=True)
 
     # Reaching the care team: office hours (program time zone), urgent requests, messages.
+    # After discharge the patient keeps their safety plan, aftercare plan and final
+    # measures for this many days (Episode.access_until).
+    post_discharge_access_days = models.PositiveSmallIntegerField(
+        _("days a discharged patient keeps access"), default=30
+    )
     office_opens_at = models.TimeField(_("office hours start"), default=dt.time(9, 0))
     office_closes_at = models.TimeField(_("office hours end"), default=dt.time(17, 0))
     office_days = models.CharField(
@@ -215,3 +220,33 @@ class StaffMember(models.Model):
     @property
     def is_clinical(self) -> bool:
         return self.role in self.CLINICAL_ROLES
+
+
+class OnCallShift(models.Model):
+    """Who is on call for a program, from when to when (the rota). While a shift covers
+    the moment, urgent requests at the on-call level go to its staff member; with no
+    shift then, they go to every on-call clinician of the program, as without a rota."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="on_call_shifts")
+    staff_member = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, related_name="on_call_shifts"
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="on_call_shift_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "starts_at", "ends_at"])]
+
+    def __str__(self) -> str:
+        return f"on-call shift #{self.pk}"

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tether.lib.fields import EncryptedTextField
 from tether.organizations.models import Organization, Program, StaffMember
 
 
@@ -70,11 +71,27 @@ class Episode(models.Model):
         DISCHARGED = "discharged", _("Discharged")
 
     class DischargeReason(models.TextChoices):
+        # Planned endings.
         COMPLETED = "completed", _("Completed treatment")
         STEPPED_DOWN = "stepped_down", _("Stepped down to outpatient care")
-        LEFT_EARLY = "left_early", _("Left before completing")
+        # Unplanned endings (the outcomes report counts them as dropout).
+        AGAINST_ADVICE = "against_advice", _("Left against clinical advice")
+        STOPPED_ATTENDING = "stopped_attending", _("Stopped attending")
         TRANSFERRED = "transferred", _("Transferred to a higher level of care")
+        ADMINISTRATIVE = "administrative", _("Administrative discharge")
+        # Older codes, kept for episodes recorded before the list above; not offered.
+        LEFT_EARLY = "left_early", _("Left before completing")
         OTHER = "other", _("Other")
+
+    PLANNED_ENDINGS = frozenset({DischargeReason.COMPLETED, DischargeReason.STEPPED_DOWN})
+    OFFERED_ENDINGS = (
+        DischargeReason.COMPLETED,
+        DischargeReason.STEPPED_DOWN,
+        DischargeReason.AGAINST_ADVICE,
+        DischargeReason.STOPPED_ATTENDING,
+        DischargeReason.TRANSFERRED,
+        DischargeReason.ADMINISTRATIVE,
+    )
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="episodes")
@@ -86,8 +103,10 @@ class Episode(models.Model):
     admitted_on = models.DateField(_("admitted on"))
     discharged_on = models.DateField(_("discharged on"), null=True, blank=True)
     discharge_reason = models.CharField(
-        _("discharge reason"), max_length=16, choices=DischargeReason.choices, blank=True
+        _("discharge reason"), max_length=24, choices=DischargeReason.choices, blank=True
     )
+    # Until when a discharged patient keeps access (program setting, fixed at discharge).
+    access_until = models.DateField(_("keeps access until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("episode of care")
@@ -113,15 +132,30 @@ class Episode(models.Model):
     def __str__(self) -> str:
         return f"{self.program} from {self.admitted_on:%Y-%m-%d}"
 
+    @property
+    def ended_as_planned(self) -> bool | None:
+        if not self.discharge_reason:
+            return None
+        return self.discharge_reason in self.PLANNED_ENDINGS
+
 
 class LevelOfCareChange(models.Model):
     """A step up or step down within one episode (PHP → IOP → OP)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="level_changes")
+
+    class Reason(models.TextChoices):
+        IMPROVED = "improved", _("Symptoms improved: less support needed")
+        WORSENED = "worsened", _("Symptoms worsened: more support needed")
+        PATIENT_REQUEST = "patient_request", _("At the patient's request")
+        PAYER = "payer", _("Payer authorization")
+        OTHER = "other", _("Another clinical reason")
+
     from_level = models.CharField(max_length=8, choices=LevelOfCare.choices)
     to_level = models.CharField(max_length=8, choices=LevelOfCare.choices)
     changed_on = models.DateField()
+    reason = models.CharField(_("reason"), max_length=24, choices=Reason.choices, blank=True)
     recorded_by = models.ForeignKey(
         StaffMember, on_delete=models.PROTECT, related_name="+", null=True
     )
@@ -222,3 +256,22 @@ class Proxy(models.Model):
     @property
     def scopes(self) -> frozenset[str]:
         return frozenset(s.value for s in self.Scope if getattr(self, f"scope_{s.value}"))
+
+
+class AftercarePlan(models.Model):
+    """What happens after discharge: next appointments, who to call, whether the safety
+    plan stays with the patient. Written with the care team (``shared``; ``part2`` in a
+    Part 2 program, labelled at capture); the patient reads it after discharge."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    episode = models.OneToOneField(Episode, on_delete=models.PROTECT, related_name="aftercare")
+    next_appointments = EncryptedTextField(_("next appointments"), blank=True)
+    who_to_call = EncryptedTextField(_("who to call"), blank=True)
+    keeps_safety_plan = models.BooleanField(_("keeps their safety plan"), default=True)
+    final_measures_offered = models.BooleanField(default=False)
+    record_category = models.CharField(max_length=32)
+    written_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"aftercare plan #{self.pk}"

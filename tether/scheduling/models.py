@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -10,12 +11,78 @@ from tether.organizations.models import Organization, Program, StaffMember
 from tether.patients.models import Episode, Patient
 
 
+class GroupSeries(models.Model):
+    """A group that meets on a recurring schedule: its days and time, room or video link,
+    facilitator and roster. Its occurrences are ``Appointment`` rows made when the series
+    is created; changing the series later only touches occurrences still to come."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="group_series")
+    title = models.CharField(_("name of the group"), max_length=200)
+    # Weekdays as digits, Monday = 0 ("024" = Monday, Wednesday, Friday).
+    weekdays = models.CharField(_("days"), max_length=7)
+    starts_at_time = models.TimeField(_("starts at"))
+    minutes = models.PositiveSmallIntegerField(_("length in minutes"))
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    facilitator = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, related_name="group_series"
+    )
+    location = models.CharField(_("room"), max_length=200, blank=True)
+    video_url = models.URLField(_("video link"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=F("first_day")), name="group_series_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(minutes__gt=0), name="group_series_has_length"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (group #{self.pk})"
+
+
+class RosterEntry(models.Model):
+    """A patient on a group's roster, from the day they joined until they left."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    series = models.ForeignKey(GroupSeries, on_delete=models.CASCADE, related_name="roster")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "patient"],
+                condition=Q(removed_at__isnull=True),
+                name="roster_entry_once_per_series",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"roster entry #{self.pk}"
+
+
 class Appointment(models.Model):
     class Kind(models.TextChoices):
         GROUP = "group", _("Group session")
         INDIVIDUAL = "individual", _("Individual session")
         FAMILY = "family", _("Family session")
         PSYCHIATRY = "psychiatry", _("Medication visit")
+
+    class CancelReason(models.TextChoices):
+        FACILITATOR_UNAVAILABLE = "facilitator", _("The clinician is not available")
+        PROGRAM_CLOSED = "closed", _("The program is closed")
+        PATIENT_REQUEST = "patient_request", _("At the patient's request")
+        WEATHER = "weather", _("Weather or emergency")
+        OTHER = "other", _("Another reason")
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="appointments")
@@ -27,7 +94,21 @@ class Appointment(models.Model):
         StaffMember, on_delete=models.PROTECT, related_name="appointments", null=True, blank=True
     )
     location = models.CharField(_("where"), max_length=200, blank=True)
+    video_url = models.URLField(_("video link"), max_length=500, blank=True)
+    series = models.ForeignKey(
+        GroupSeries,
+        on_delete=models.PROTECT,
+        related_name="occurrences",
+        null=True,
+        blank=True,
+    )
     is_cancelled = models.BooleanField(default=False)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(
+        _("why it is cancelled"), max_length=24, choices=CancelReason.choices, blank=True
+    )
+    # Set when the time, room or link changed after patients were told: they see "changed".
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at"]
@@ -47,10 +128,22 @@ class Attendance(models.Model):
         SCHEDULED = "scheduled", _("Scheduled")
         ATTENDED = "attended", _("Attended")
         LATE = "late", _("Attended, late")
+        LEFT_EARLY = "left_early", _("Attended, left early")
         ABSENT = "absent", _("Did not attend")
         EXCUSED = "excused", _("Excused absence")
 
-    ATTENDED_STATUSES = frozenset({Status.ATTENDED, Status.LATE})
+    class AbsenceReason(models.TextChoices):
+        """Codes, not free text: the reason is clinical context, kept short and countable."""
+
+        ILLNESS = "illness", _("Ill")
+        TRANSPORT = "transport", _("No transport")
+        WORK_SCHOOL = "work_school", _("Work or school")
+        FAMILY = "family", _("Family matter")
+        NO_CONTACT = "no_contact", _("No word from them")
+        OTHER = "other", _("Other")
+
+    ATTENDED_STATUSES = frozenset({Status.ATTENDED, Status.LATE, Status.LEFT_EARLY})
+    ABSENT_STATUSES = frozenset({Status.ABSENT, Status.EXCUSED})
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     appointment = models.ForeignKey(
@@ -63,11 +156,18 @@ class Attendance(models.Model):
         StaffMember, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     recorded_at = models.DateTimeField(null=True, blank=True)
+    absence_reason = models.CharField(
+        _("reason"), max_length=16, choices=AbsenceReason.choices, blank=True
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["appointment", "patient"], name="attendance_once_per_appointment"
+            ),
+            models.CheckConstraint(
+                condition=Q(absence_reason="") | Q(status__in=["absent", "excused"]),
+                name="attendance_reason_only_when_absent",
             ),
         ]
 

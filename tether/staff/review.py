@@ -188,7 +188,8 @@ def review_data(
         "crisis_pathway_uses": crisis_pathway_use_count(patient_id=patient.pk, since=since),
         "attendance": {
             "attended": attendance.get(Attendance.Status.ATTENDED, 0)
-            + attendance.get(Attendance.Status.LATE, 0),
+            + attendance.get(Attendance.Status.LATE, 0)
+            + attendance.get(Attendance.Status.LEFT_EARLY, 0),
             "absent": attendance.get(Attendance.Status.ABSENT, 0),
             "excused": attendance.get(Attendance.Status.EXCUSED, 0),
         },

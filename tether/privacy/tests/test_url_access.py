@@ -8,6 +8,7 @@ and a redirect to sign-in for an anonymous one.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import inspect
 import re
@@ -431,6 +432,40 @@ ACCESS: dict[str, Rule] = {
     "family:assignment_step": Rule(
         needs_patient=True, denied=EVERYONE, kwargs={"assignment_id": "999999", "step": "1"}
     ),
+    # Family members (issue 15): invited and removed by the care team; an adult patient
+    # ends access they granted (real rows: tether/family/tests/test_members.py).
+    "family:staff_members": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician",),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "clinical_lead",
+            "on_call",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "family:patient_end": Rule(method="post", denied=(*STAFF, "parent", "patient")),
+    # Program set-up (issue 15; real rows and POSTs in tether/organizations/tests).
+    "program:setup": Rule(
+        allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
+    ),
+    "program:care_team": Rule(
+        needs_patient=True,
+        allowed=("clinical_lead", "program_admin"),
+        denied=(
+            *NOT_STAFF,
+            "assigned_clinician",
+            "unassigned_clinician",
+            "on_call",
+            "front_desk",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
     "privacy:break_glass": Rule(
         needs_patient=True,
         allowed=("unassigned_clinician",),
@@ -442,6 +477,67 @@ ACCESS: dict[str, Rule] = {
             "other_org_clinician",
         ),
     ),
+    # The schedule (issue 15). One group, session and roster are tested with real rows
+    # (and the wrong people posting) in tether/scheduling/tests; a made-up id reaches nobody.
+    "scheduling:week": Rule(
+        allowed=tuple(p for p in STAFF if p != "privacy_officer"),
+        denied=(*NOT_STAFF, "privacy_officer"),
+    ),
+    "scheduling:series_new": Rule(
+        allowed=("front_desk", "clinical_lead", "program_admin"),
+        denied=(
+            *NOT_STAFF,
+            "assigned_clinician",
+            "unassigned_clinician",
+            "on_call",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "scheduling:import": Rule(
+        allowed=("front_desk", "clinical_lead"),
+        denied=(
+            *NOT_STAFF,
+            "assigned_clinician",
+            "unassigned_clinician",
+            "on_call",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "scheduling:series_detail": Rule(denied=EVERYONE, kwargs={"series_id": "999999"}),
+    "scheduling:session_detail": Rule(denied=EVERYONE, kwargs={"appointment_id": "999999"}),
+    "scheduling:attendance": Rule(
+        method="post", denied=EVERYONE, kwargs={"appointment_id": "999999"}
+    ),
+    "scheduling:book": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "on_call",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "scheduling:my_sessions": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    # Admission to discharge (issue 15; POSTs as the wrong people in tether/patients/tests).
+    "patients:care": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "on_call",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "patients:aftercare": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
 }
 
 
@@ -851,6 +947,107 @@ POSTS: dict[str, Post] = {
         kwargs=lambda w: {"rule_id": w["rule"]},
         data=lambda w: {"threshold": "6", "window_days": "14", "severity": "2", "enabled": "on"},
     ),
+    # Issue 15: the schedule, admission to discharge, families, program set-up.
+    "scheduling:attendance": Post(
+        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        kwargs=lambda w: {"appointment_id": w["meeting"]},
+        data=lambda w: {f"mark-{w['maria']}": "late"},
+    ),
+    "scheduling:session_detail": Post(
+        allowed=("front_desk", "clinical_lead", "program_admin", "assigned_clinician"),
+        kwargs=lambda w: {"appointment_id": w["next_meeting"]},
+        data=lambda w: {"action": "cancel", "reason": "other"},
+    ),
+    "scheduling:series_detail": Post(
+        allowed=("front_desk", "clinical_lead", "assigned_clinician"),
+        kwargs=lambda w: {"series_id": w["series"]},
+        data=lambda w: {"action": "remove", "patient": w["maria"]},
+    ),
+    "scheduling:series_new": Post(
+        allowed=("front_desk", "clinical_lead", "program_admin"),
+        data=lambda w: {
+            "program": w["iop"],
+            "title": "Weekend group",
+            "weekdays": "2",
+            "starts_at_time": "18:00",
+            "minutes": "90",
+            "first_day": (timezone.localdate() + dt.timedelta(days=1)).isoformat(),
+            "last_day": (timezone.localdate() + dt.timedelta(days=9)).isoformat(),
+            "facilitator": w["uri_staff"],
+            "location": "Room 99",
+        },
+    ),
+    "scheduling:book": Post(
+        allowed=("assigned_clinician", "clinical_lead", "front_desk"),
+        kwargs=_maria,
+        data=lambda w: {
+            "kind": "individual",
+            "day": (timezone.localdate() + dt.timedelta(days=5)).isoformat(),
+            "starts_at_time": "10:00",
+            "minutes": "50",
+            "clinician": w["uri_staff"],
+            "location": "Office 99",
+        },
+    ),
+    "scheduling:import": Post(
+        allowed=("front_desk", "clinical_lead"),
+        data=lambda w: {
+            "program": w["iop"],
+            "step": "import",
+            "format": "csv",
+            "content": base64.b64encode(
+                (
+                    "record_number,date,start,minutes,kind,clinician_email,room,video_link\n"
+                    f"MRN-maria.g,{timezone.localdate() + dt.timedelta(days=6)},09:00,50,"
+                    "individual,uri.clinician@example.org,Office 98,\n"
+                ).encode()
+            ).decode(),
+        },
+    ),
+    "patients:care": Post(
+        allowed=("assigned_clinician",),
+        kwargs=_maria,
+        data=lambda w: {
+            "action": "discharge",
+            "discharged_on": timezone.localdate().isoformat(),
+            "reason": "completed",
+            "next_appointments": "Outpatient therapy",
+            "keeps_safety_plan": "on",
+        },
+    ),
+    "family:staff_members": Post(
+        allowed=("assigned_clinician",),
+        kwargs=_maria,
+        data=lambda w: {
+            "action": "invite",
+            "first_name": "Rosa",
+            "last_name": "Garcia",
+            "relationship": "spouse",
+            "email": "rosa.walk@example.net",
+            "scopes": "attendance",
+            "patient_agreed": "on",
+        },
+    ),
+    "family:patient_end": Post(allowed=("patient",), data=lambda w: {"proxy": w["maria_proxy"]}),
+    "program:setup": Post(
+        allowed=("program_admin",),
+        data=lambda w: {
+            "program": w["iop"],
+            "action": "add_shift",
+            "staff_member": w["uri_staff"],
+            "starts_at": (timezone.localdate() + dt.timedelta(days=1)).isoformat() + "T17:00",
+            "ends_at": (timezone.localdate() + dt.timedelta(days=2)).isoformat() + "T09:00",
+        },
+    ),
+    "program:care_team": Post(
+        allowed=("clinical_lead",),
+        kwargs=_maria,
+        data=lambda w: {
+            "action": "assign",
+            "staff_member": w["uri_staff"],
+            "role": "case_manager",
+        },
+    ),
 }
 
 # POST endpoints of the signed-out flows (sign-in, two-step, password reset, invitation):
@@ -1032,7 +1229,16 @@ def world(cast: Cast) -> World:
     amendment = amendment_request(
         patient=maria, about="My phone", correction="555-0142", requested_by=cast.patient
     )
+    from tether.scheduling.tests.conftest import current_meeting, started_group
+
+    series = started_group(cast, patients=[cast.patient])  # issue 15: a daily group
+    next_meeting = series.occurrences.filter(starts_at__gt=now).order_by("starts_at").first()
+    assert next_meeting is not None
     ids: dict[str, int | str] = {
+        "series": series.pk,
+        "meeting": current_meeting(series).pk,
+        "next_meeting": next_meeting.pk,
+        "uri_staff": cast.unassigned_clinician.staff_member.pk,
         "maria": maria.pk,
         "jordan": jordan.pk,
         "iop": cast.iop.pk,
