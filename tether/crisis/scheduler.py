@@ -1,6 +1,6 @@
 """The periodic schedule: which tasks the scheduler enqueues, and how often.
 
-``manage.py run_scheduler`` enqueues each task when it is due; ``manage.py db_worker``
+``manage.py run_scheduler`` enqueues each task when it is due; ``manage.py run_worker``
 runs them. A sweep that is enqueued twice is harmless (each sweep locks the rows it
 moves), so running two schedulers by mistake costs work, never a double escalation.
 """
