@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tether.accounts.models import User
 from tether.accounts.tests.helpers import current_code
-from tether.flags.models import Flag
+from tether.flags.models import Flag, FlagRule
 from tether.flags.services import rules_ensure_defaults
 from tether.scheduling.models import Attendance, GroupSeries
 from tether.scheduling.tests.conftest import current_meeting, more_patients, started_group
@@ -85,6 +85,8 @@ def test_attendance_for_12_on_a_phone_and_the_flag_it_raises(
 ) -> None:
     settings.TASKS = IMMEDIATE
     rules_ensure_defaults(programs=[cast.iop])
+    # Off by default since the combined disengagement rule (issue 21): turned on here.
+    FlagRule.objects.filter(code="missed_sessions").update(enabled=True)
     members = [cast.patient, *more_patients(cast, 11)]
     group = started_group(cast, patients=members)
     meeting = current_meeting(group)

@@ -140,6 +140,8 @@ ACCESS: dict[str, Rule] = {
         denied=(*NOT_STAFF, "front_desk", "program_admin", "privacy_officer"),
     ),
     "flags:act": Rule(method="post", kwargs={"flag_id": "999999"}, denied=EVERYONE),
+    # Snoozing a flag: its real rows and people are in tether/flags/tests/test_snooze.py.
+    "flags:snooze": Rule(kwargs={"flag_id": "999999"}, denied=EVERYONE),
     # A program's flag rules: its clinical lead and program admin. One rule's page is
     # tested with real rows (and another program's lead) in tether/flags/tests.
     "flags:rules": Rule(
@@ -698,6 +700,13 @@ def _consent_form(world: World) -> dict[str, str]:
     }
 
 
+def _safety_plan_form() -> dict[str, str]:
+    """Every step must be posted (a missing one is refused); one filled in."""
+    from tether.safetyplan.models import STEP_FIELDS
+
+    return {"based_on": "0", **dict.fromkeys(STEP_FIELDS, ""), "warning_signs": "Not sleeping"}
+
+
 POSTS: dict[str, Post] = {
     "accounts:staff_enrolment_link": Post(
         allowed=("program_admin",), kwargs=lambda w: {"staff_id": w["dana_staff"]}
@@ -829,14 +838,8 @@ POSTS: dict[str, Post] = {
         control=False,
         why_no_control="finishing needs every answer first (tether/checkins/tests)",
     ),
-    "safety_plan:edit": Post(
-        allowed=PATIENTS, data=lambda w: {"based_on": "0", "warning_signs": "Not sleeping"}
-    ),
-    "safety_plan:staff_edit": Post(
-        allowed=CARE,
-        kwargs=_maria,
-        data=lambda w: {"based_on": "0", "warning_signs": "Not sleeping"},
-    ),
+    "safety_plan:edit": Post(allowed=PATIENTS, data=lambda w: _safety_plan_form()),
+    "safety_plan:staff_edit": Post(allowed=CARE, kwargs=_maria, data=lambda w: _safety_plan_form()),
     "homework:patient_step": Post(
         allowed=("patient",),
         kwargs=lambda w: {"assignment_id": w["assignment"], "step": "1"},
@@ -941,6 +944,11 @@ POSTS: dict[str, Post] = {
         allowed=FOLLOW_UP,
         kwargs=lambda w: {"flag_id": w["flag"]},
         data=lambda w: {"step": "acknowledge"},
+    ),
+    "flags:snooze": Post(
+        allowed=FOLLOW_UP,
+        kwargs=lambda w: {"flag_id": w["flag"]},
+        data=lambda w: {"until": _in_a_week(), "reason": "Away this week, back Monday"},
     ),
     "flags:rule_edit": Post(
         allowed=("clinical_lead", "program_admin"),
