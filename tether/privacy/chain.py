@@ -221,7 +221,7 @@ def _seals(chain_key: int, up_to: int | None, chunk_size: int) -> Iterator[tuple
     return rows.order_by("sequence").values_list(*_WALK_FIELDS).iterator(chunk_size=chunk_size)
 
 
-def _check_seal(row: tuple[Any, ...], expected_previous: str) -> str | None:
+def _check_seal(row: tuple[Any, ...]) -> str | None:
     """What is wrong with one seal's hashes ("changed" detail), or None."""
     sequence, event_id, seal_chain, version, previous_hash, stored_hash, stored_entry = row[
         :_FIRST_VALUE
@@ -310,7 +310,7 @@ def verify_chain(chain_key: int, *, chunk_size: int = 5000) -> ChainReport:
                     f"(this row was inserted, or sequence {sequence - 1} was rewritten)",
                 )
             return report
-        changed = _check_seal(row, expected_previous)
+        changed = _check_seal(row)
         if changed is not None:
             report.problem = Problem("changed", sequence, event_id, changed)
             return report
