@@ -5,6 +5,8 @@
   a coping-skills list done, and a behavioral-activation plan in progress.
 - The deteriorating patient: a safety plan, a diary card gone late with two days
   filled in, and a thought record never started and late.
+- The silent patient: two assignments given before she stopped coming, never
+  started (with no sign-in and missed groups, the signals of her disengagement flag).
 - The adolescent: a safety plan built with their therapist, a coping-skills list
   done, a relapse-prevention plan in progress, and a family assignment ("What helps
   at home") that their parent can read in the family view.
@@ -205,6 +207,8 @@ def run(ctx: DemoContext) -> None:
             answers={"1.urge_use": 3, "1.sadness": 3, "2.urge_use": 4, "2.sadness": 4},
         ),
         _assign(ctx, Story.DETERIORATING, "thought_record", assigned_days_ago=9, due_days_ago=2),
+        _assign(ctx, Story.SILENT, "coping_skills", assigned_days_ago=13, due_days_ago=8),
+        _assign(ctx, Story.SILENT, "thought_record", assigned_days_ago=12, due_days_ago=5),
         _assign(
             ctx,
             Story.ADOLESCENT,
