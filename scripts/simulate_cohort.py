@@ -620,8 +620,10 @@ def main() -> None:
                 acknowledged_at=when + dt.timedelta(minutes=10),
                 closed_at=when + dt.timedelta(minutes=40),
             )
+            # The RAISED event carries its source, as crisis.services writes it: the
+            # crisis_pathway rule counts only the sources where the patient asked.
             UrgentContactEvent.objects.create(
-                organization=org, request=urgent, kind="raised", occurred_at=when
+                organization=org, request=urgent, kind="raised", occurred_at=when, source=source
             )
             if source == "message":
                 Message.objects.create(
