@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tether.checkins.models import Answer, ProgramInstrument, Response
 from tether.crisis.selectors import patient_asked_events
-from tether.flags.models import FlagRule, Kind, Severity
+from tether.flags.models import Flag, FlagRule, Kind, Severity
 from tether.homework.models import Assignment
 from tether.messaging.models import Message, Thread
 from tether.patients.models import Episode
@@ -88,13 +88,28 @@ def _count(qs: QuerySet, patient_field: str) -> Coalesce:  # type: ignore[type-a
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
+def _flagged_since(rule: FlagRule, patient_field: str, at_field: str) -> Exists:
+    """A flag of this rule for the row's patient raised at or after the row's time:
+    what the row says was already flagged (a resolved flag is not raised again for the
+    same event or the same score)."""
+    return Exists(
+        Flag.objects.filter(
+            rule_id=rule.pk,
+            patient_id=OuterRef(patient_field),
+            raised_at__gte=OuterRef(at_field),
+        )
+    )
+
+
 def _crisis_pathway(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
     # Only the patient's own calls for help: an item-9 answer or crisis language raise
-    # their own flag, and one event must raise one flag.
+    # their own flag, and one event must raise one flag: only the events after the
+    # rule's last flag for the patient count.
     events = patient_asked_events().filter(
         occurred_at__gte=now - dt.timedelta(days=rule.window_days),
         occurred_at__lte=now,
     )
+    events = events.exclude(_flagged_since(rule, "request__patient_id", "occurred_at"))
     return (
         _episodes(rule)
         .annotate(value=_count(events, "request__patient_id"))
@@ -108,7 +123,7 @@ def _crisis_language(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
         author_kind=Message.AuthorKind.PATIENT,
         created_at__gte=now - dt.timedelta(days=rule.window_days),
         created_at__lte=now,
-    )
+    ).exclude(_flagged_since(rule, "thread__patient_id", "created_at"))
     return (
         _episodes(rule)
         .annotate(value=_count(messages, "thread__patient_id"))
@@ -126,15 +141,19 @@ def _measure_deterioration(code: str) -> Evaluator:
             submitted_at__lte=now,
         )
         baseline = scored.order_by("submitted_at", "pk").values("total")[:1]
-        latest = scored.filter(submitted_at__gte=now - dt.timedelta(days=rule.window_days))
-        latest_total = latest.order_by("-submitted_at", "-pk").values("total")[:1]
+        latest = scored.filter(
+            submitted_at__gte=now - dt.timedelta(days=rule.window_days)
+        ).order_by("-submitted_at", "-pk")
         return (
             _episodes(rule)
             .annotate(
-                value=Subquery(latest_total, output_field=IntegerField())
-                - Subquery(baseline, output_field=IntegerField())
+                value=Subquery(latest.values("total")[:1], output_field=IntegerField())
+                - Subquery(baseline, output_field=IntegerField()),
+                latest_at=Subquery(latest.values("submitted_at")[:1]),
             )
             .filter(value__gte=rule.threshold)
+            # Raised again only on a newer score than the one already flagged.
+            .exclude(_flagged_since(rule, "patient_id", "latest_at"))
         )
 
     return evaluate

@@ -87,13 +87,35 @@ def test_it_flags_reliable_deterioration_once_and_says_why(quiet):
     assert AuditEvent.objects.filter(object_type="flags.flag", action="create").count() == 1
 
 
-def test_it_raises_again_when_the_condition_persists_after_resolving(quiet):
+def test_it_raises_again_on_a_newer_score_that_is_still_up_not_on_the_same_one(quiet):
+    """Resolved, the same score does not raise it again (the clinician has seen it);
+    the next weekly score, still 6 points up, does."""
     _deteriorate(quiet.patient.patient)
     flags_sweep(now=NOW)
     flag = Flag.objects.get()
     flag_resolve(actor=quiet.clinical_lead, flag=flag, action="called", now=NOW)
-    assert flags_sweep(now=NOW + dt.timedelta(minutes=15)) == {"phq9_deterioration": 1}
+    assert flags_sweep(now=NOW + dt.timedelta(days=3)) == {}
+    add_response(quiet.patient.patient, "phq9", NOW + dt.timedelta(days=5), total=15)
+    assert flags_sweep(now=NOW + dt.timedelta(days=5, hours=1)) == {"phq9_deterioration": 1}
     assert Flag.objects.filter(status="open").count() == 1
+
+
+def test_one_call_for_help_raises_one_crisis_flag_even_after_it_is_resolved(quiet):
+    """The crisis pathway used once: one flag; resolved, the same call (still within the
+    rule's 7 days) does not raise it again; a new call does."""
+    from tether.crisis.models import UrgentContactRequest
+    from tether.crisis.services import urgent_contact_raise
+
+    patient = quiet.patient.patient
+    source = UrgentContactRequest.Source.PATIENT_BUTTON
+    urgent_contact_raise(patient=patient, source=source, actor=quiet.patient, now=NOW)
+    assert flags_sweep(now=NOW + dt.timedelta(minutes=1)) == {"crisis_pathway": 1}
+    flag = Flag.objects.get(reason="crisis_pathway")
+    flag_resolve(actor=quiet.clinical_lead, flag=flag, action="called", now=NOW)
+    assert flags_sweep(now=NOW + dt.timedelta(days=3)) == {}
+    later = NOW + dt.timedelta(days=4)
+    urgent_contact_raise(patient=patient, source=source, actor=quiet.patient, now=later)
+    assert flags_sweep(now=later + dt.timedelta(minutes=1)) == {"crisis_pathway": 1}
 
 
 def test_it_flags_a_drop_in_mood_and_rising_craving_against_the_patients_own_usual(quiet):
