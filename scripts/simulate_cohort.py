@@ -365,6 +365,13 @@ def main() -> None:
         metavar="RULE=THRESHOLD[/WINDOW]",
         help="change a rule's threshold (and window in days) in every simulated program",
     )
+    parser.add_argument(
+        "--constant",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="tuning only: set a module constant of tether/flags/rules.py for this run",
+    )
     args = parser.parse_args()
     overrides: dict[str, tuple[int, int | None]] = {}
     for item in args.set:
@@ -424,6 +431,16 @@ def main() -> None:
                 organization=org, program=program, instrument_code=code, schedule=schedule
             )
     rules_ensure_defaults(programs=[iop, sud])
+    from tether.flags import rules as rules_module
+
+    for item in args.constant:
+        name, _sep, value = item.partition("=")
+        current = getattr(rules_module, name)
+        setattr(
+            rules_module,
+            name,
+            value == "True" if isinstance(current, bool) else type(current)(value),
+        )
     for code, (threshold, window) in overrides.items():
         if code not in RULES:
             parser.error(f"no rule {code!r}; rules: {', '.join(sorted(RULES))}")
@@ -675,7 +692,9 @@ def main() -> None:
     used = FlagRule.objects.filter(program=iop).order_by("code")
     print("thresholds: " + ", ".join(f"{r.code}={r.threshold}/{r.window_days}d" for r in used))
     print()
-    print(f"cohort: {cohort.name}, seed {args.seed}")
+    print(
+        f"cohort: {cohort.name}, seed {args.seed}; constants: {args.constant or 'as in the code'}"
+    )
     report(people, Flag, start, len(clinicians), sweep_seconds, list(RULES))
 
 

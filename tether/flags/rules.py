@@ -131,6 +131,12 @@ def _crisis_language(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
     )
 
 
+# The baseline of a weekly measure's deterioration: the mean of the episode's first
+# BASELINE_SCORES scores once there are more than that many (one intake score carries
+# its whole measurement error into every comparison); the first score alone before.
+BASELINE_SCORES = 2
+
+
 def _measure_deterioration(code: str) -> Evaluator:
     def evaluate(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
         scored = Response.objects.filter(
@@ -140,20 +146,41 @@ def _measure_deterioration(code: str) -> Evaluator:
             total__isnull=False,
             submitted_at__lte=now,
         )
-        baseline = scored.order_by("submitted_at", "pk").values("total")[:1]
+        first = scored.order_by("submitted_at", "pk").values("total")
         latest = scored.filter(
             submitted_at__gte=now - dt.timedelta(days=rule.window_days)
         ).order_by("-submitted_at", "-pk")
+        latest_total = Subquery(latest.values("total")[:1], output_field=FloatField())
+        baseline: Any = Subquery(first[:1], output_field=FloatField())
+        episodes: QuerySet[Episode, Any] = _episodes(rule)
+        if BASELINE_SCORES > 1:
+            n = BASELINE_SCORES
+            counted = _count(
+                Response.objects.filter(
+                    instrument__code=code,
+                    status=Response.Status.COMPLETE,
+                    total__isnull=False,
+                    submitted_at__lte=now,
+                ),
+                "episode_id",
+            )
+            means = sum(
+                (Subquery(first[k : k + 1], output_field=FloatField()) for k in range(n)),
+                Value(0.0),
+            ) / Value(float(n))
+            baseline = Case(
+                When(scores__gt=n, then=means), default=baseline, output_field=FloatField()
+            )
+            episodes = episodes.annotate(scores=counted)
         return (
-            _episodes(rule)
-            .annotate(
-                value=Subquery(latest.values("total")[:1], output_field=IntegerField())
-                - Subquery(baseline, output_field=IntegerField()),
+            episodes.annotate(
+                change=latest_total - baseline,
                 latest_at=Subquery(latest.values("submitted_at")[:1]),
             )
-            .filter(value__gte=rule.threshold)
+            .filter(change__gte=rule.threshold)
             # Raised again only on a newer score than the one already flagged.
             .exclude(_flagged_since(rule, "patient_id", "latest_at"))
+            .annotate(value=Round(F("change")))
         )
 
     return evaluate
@@ -368,6 +395,10 @@ SIGNALS: tuple[tuple[int, int, Promise], ...] = (
     (16, 1, _("no reply to the care team for 10 days")),
 )
 FEWER_THAN_USUAL = 0.4  # check-ins in the window below 40 % of the usual rate
+# The check-in shortfall against the patient's own rate is required, not one signal
+# among others: a week away with no contact at all makes every other signal fire at
+# once (no sign-in, sessions, homework, reply), and they are not independent.
+DISENGAGEMENT_NEEDS_FEWER = True
 
 
 def explain_disengagement(value: int) -> str:
@@ -453,6 +484,9 @@ def _disengagement(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
         8: Q(undone__gte=2),
         16: Q(unanswered=True),
     }
+    gate = Q(score__gte=rule.threshold)
+    if DISENGAGEMENT_NEEDS_FEWER:
+        gate &= fewer
     return (
         _episodes(rule)
         .filter(admitted_on__lte=(now - window).date())
@@ -469,7 +503,7 @@ def _disengagement(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
             score=sum((bit(q, points[b]) for b, q in signals.items()), Value(0)),
             value=sum((bit(q, b) for b, q in signals.items()), Value(0)),
         )
-        .filter(score__gte=rule.threshold)
+        .filter(gate)
     )
 
 
