@@ -455,6 +455,9 @@ ACCESS: dict[str, Rule] = {
     "program:setup": Rule(
         allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
     ),
+    "program:new": Rule(
+        allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
+    ),
     # A program admin's staff (issue 15; real rows and POSTs in tether/organizations/tests).
     "program:staff": Rule(
         allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
@@ -1054,6 +1057,18 @@ POSTS: dict[str, Post] = {
             "staff_member": w["uri_staff"],
             "starts_at": (timezone.localdate() + dt.timedelta(days=1)).isoformat() + "T17:00",
             "ends_at": (timezone.localdate() + dt.timedelta(days=2)).isoformat() + "T09:00",
+        },
+    ),
+    "program:new": Post(
+        allowed=("program_admin",),
+        data=lambda w: {
+            "name": "Walk IOP",
+            "kind": "iop",
+            "time_zone": "America/Chicago",
+            "crisis_line": "413-555-0142",
+            "office_opens_at": "09:00",
+            "office_closes_at": "17:00",
+            "office_days": "0",
         },
     ),
     "program:staff": Post(
