@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -176,3 +177,88 @@ def care_team_end(*, member: CareTeamMember, user: User) -> None:
         member.ended_on = timezone.localdate()
         member.save(update_fields=["ended_on"])
         _audit(user=user, action=Action.UPDATE, obj=member, patient=member.episode.patient)
+
+
+WEEKDAYS = "0123456"
+
+
+def _office_hours_problems(opens: dt.time, closes: dt.time, days: str) -> list[str]:
+    problems = []
+    if closes <= opens:
+        problems.append(_("The office closes before it opens: check the times."))
+    if not days or any(d not in WEEKDAYS for d in days) or len(set(days)) != len(days):
+        problems.append(_("Tick the days the office is open."))
+    return problems
+
+
+def program_create(
+    *,
+    admin: StaffMember,
+    user: User,
+    name: str,
+    kind: str,
+    time_zone: str,
+    crisis_line: str,
+    after_hours_line: str,
+    office_opens_at: dt.time,
+    office_closes_at: dt.time,
+    office_days: str,
+) -> Program:
+    """A new program of the admin's organization, with its crisis line, office hours and
+    the default flag rules; the admin works in it from now on (to set it up)."""
+    from tether.flags.services import rules_ensure_defaults
+    from tether.organizations.models import validate_time_zone
+
+    problems = []
+    name = name.strip()
+    if not name:
+        problems.append(_("Give the program a name."))
+    elif Program.objects.filter(organization_id=admin.organization_id, name__iexact=name).exists():
+        problems.append(
+            _("The organization already has a program called %(name)s.") % {"name": name}
+        )
+    if kind not in Program.Kind.values:
+        problems.append(_("Choose the kind of program."))
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError:
+        problems.append(_("Choose a time zone from the list."))
+    if not crisis_line:
+        problems.append(_("Give the program's crisis line: patients see it on every page."))
+    problems += _office_hours_problems(office_opens_at, office_closes_at, office_days)
+    if problems:
+        raise SetupError(problems)
+    with transaction.atomic():
+        program = Program.objects.create(
+            organization_id=admin.organization_id,
+            name=name,
+            kind=kind,
+            time_zone=time_zone,
+            crisis_line=crisis_line,
+            after_hours_line=after_hours_line,
+            office_opens_at=office_opens_at,
+            office_closes_at=office_closes_at,
+            office_days="".join(sorted(office_days)),
+        )
+        admin.programs.add(program)
+        rules_ensure_defaults(programs=[program])
+        _audit(user=user, action=Action.CREATE, obj=program)
+    return program
+
+
+def program_office_hours_set(
+    *, program: Program, opens: dt.time, closes: dt.time, days: str, user: User
+) -> Program:
+    """When the care team answers (program time): urgent requests outside these hours go
+    to on-call, and messages get the after-hours reply."""
+    problems = _office_hours_problems(opens, closes, days)
+    if problems:
+        raise SetupError(problems)
+    with transaction.atomic():
+        locked = Program.objects.select_for_update(no_key=True).get(pk=program.pk)
+        locked.office_opens_at = opens
+        locked.office_closes_at = closes
+        locked.office_days = "".join(sorted(days))
+        locked.save(update_fields=["office_opens_at", "office_closes_at", "office_days"])
+        _audit(user=user, action=Action.UPDATE, obj=locked)
+    return locked

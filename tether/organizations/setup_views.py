@@ -9,11 +9,13 @@ from django import forms
 from django.contrib import messages as flash
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tether.accounts.models import User
+from tether.lib.forms import PhoneField
 from tether.organizations import setup
 from tether.organizations.models import OnCallShift, Program, StaffMember
 from tether.patients.models import CareTeamMember, Episode
@@ -62,6 +64,71 @@ class TeamForm(forms.Form):
         self.fields["staff_member"].queryset = clinicians_of(program)  # type: ignore[attr-defined]  # a ModelChoiceField
 
 
+TIME_ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Puerto_Rico",
+)
+DAY_CHOICES = [
+    ("0", gettext_lazy("Monday")),
+    ("1", gettext_lazy("Tuesday")),
+    ("2", gettext_lazy("Wednesday")),
+    ("3", gettext_lazy("Thursday")),
+    ("4", gettext_lazy("Friday")),
+    ("5", gettext_lazy("Saturday")),
+    ("6", gettext_lazy("Sunday")),
+]
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+
+class OfficeHoursForm(forms.Form):
+    office_opens_at = forms.TimeField(label=gettext_lazy("Office opens at"), widget=TimeInput)
+    office_closes_at = forms.TimeField(label=gettext_lazy("Office closes at"), widget=TimeInput)
+    office_days = forms.MultipleChoiceField(
+        label=gettext_lazy("Days the office is open"),
+        choices=DAY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def days(self) -> str:
+        return "".join(sorted(self.cleaned_data["office_days"]))
+
+
+class ProgramForm(OfficeHoursForm):
+    name = forms.CharField(label=gettext_lazy("Name of the program"), max_length=200)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=Program.Kind.choices)
+    time_zone = forms.ChoiceField(
+        label=gettext_lazy("Time zone"), choices=[(z, z) for z in TIME_ZONES]
+    )
+    crisis_line = PhoneField(
+        label=gettext_lazy("Program crisis line (answered around the clock)"),
+        allow_short_codes=True,
+    )
+    after_hours_line = PhoneField(
+        label=gettext_lazy("After-hours on-call number (optional)"),
+        required=False,
+        allow_short_codes=True,
+    )
+    field_order = [
+        "name",
+        "kind",
+        "time_zone",
+        "crisis_line",
+        "after_hours_line",
+        "office_opens_at",
+        "office_closes_at",
+        "office_days",
+    ]
+
+
 def _deny(request: HttpRequest) -> Http404:
     audit.record_denied(
         request,
@@ -83,11 +150,20 @@ def program_setup(request: HttpRequest) -> HttpResponse:
         raise _deny(request)
     programs = list(staff.programs.filter(is_active=True).order_by("name"))
     chosen = request.GET.get("program") or request.POST.get("program") or ""
+    if not programs and not chosen:
+        return redirect("program:new")  # a new organization: its first program
     program = next((p for p in programs if str(p.pk) == chosen), programs[0] if programs else None)
     if program is None or (chosen and str(program.pk) != chosen):
         raise _deny(request)
     here = f"{request.path}?program={program.pk}"
     shift_form = ShiftForm(program=program)
+    hours_form = OfficeHoursForm(
+        initial={
+            "office_opens_at": program.office_opens_at,
+            "office_closes_at": program.office_closes_at,
+            "office_days": list(program.office_days),
+        }
+    )
     problems: list[str] = []
     status = 200
     if request.method == "POST":
@@ -123,6 +199,18 @@ def program_setup(request: HttpRequest) -> HttpResponse:
                         user=user,
                     )
                     flash.success(request, _("The shift is on the rota."))
+                    return redirect(here)
+            elif action == "office_hours":
+                hours_form = OfficeHoursForm(request.POST)
+                if hours_form.is_valid():
+                    setup.program_office_hours_set(
+                        program=program,
+                        opens=hours_form.cleaned_data["office_opens_at"],
+                        closes=hours_form.cleaned_data["office_closes_at"],
+                        days=hours_form.days(),
+                        user=user,
+                    )
+                    flash.success(request, _("Office hours saved."))
                     return redirect(here)
             elif action == "remove_shift":
                 shift = OnCallShift.objects.filter(
@@ -164,8 +252,67 @@ def program_setup(request: HttpRequest) -> HttpResponse:
             "choices": choices,
             "shifts": shifts,
             "shift_form": shift_form,
+            "hours_form": hours_form,
             "problems": problems,
             "days_typed": request.POST.get("days", "") if status == 400 else "",
+        },
+        status=status,
+    )
+
+
+@staff_required
+def program_new(request: HttpRequest) -> HttpResponse:
+    """A program admin adds a program to their organization (the first one of a new
+    organization, or another), then sets it up on the set-up page."""
+    staff: StaffMember = request.staff_member  # type: ignore[attr-defined]  # set by staff_required
+    user: User = request.user  # type: ignore[assignment]  # signed in
+    if staff.role != StaffMember.Role.PROGRAM_ADMIN:
+        raise _deny(request)
+    form = ProgramForm(
+        request.POST or None,
+        initial={
+            "time_zone": TIME_ZONES[0],
+            "office_opens_at": dt.time(9),
+            "office_closes_at": dt.time(17),
+            "office_days": list("01234"),
+        },
+    )
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                program = setup.program_create(
+                    admin=staff,
+                    user=user,
+                    name=data["name"],
+                    kind=data["kind"],
+                    time_zone=data["time_zone"],
+                    crisis_line=data["crisis_line"],
+                    after_hours_line=data["after_hours_line"],
+                    office_opens_at=data["office_opens_at"],
+                    office_closes_at=data["office_closes_at"],
+                    office_days=form.days(),
+                )
+            except setup.SetupError as error:
+                problems = error.problems
+            else:
+                flash.success(
+                    request,
+                    _("%(name)s is set up. Choose its questionnaires and on-call rota below.")
+                    % {"name": program.name},
+                )
+                return redirect(f"{reverse('program:setup')}?program={program.pk}")
+    return render(
+        request,
+        "organizations/program_new.html",
+        {
+            "nav": "program_setup",
+            "can_register_patients": can_register_patients(staff),
+            "form": form,
+            "problems": problems,
         },
         status=status,
     )

@@ -142,7 +142,13 @@ class ChangeForm(_WhereForm):
 
 class CancelForm(forms.Form):
     reason = forms.ChoiceField(
-        label=_("Why is it cancelled?"), choices=Appointment.CancelReason.choices
+        label=_("Why is it cancelled?"),
+        # Ending a whole group has its own control on the group's page.
+        choices=[
+            c
+            for c in Appointment.CancelReason.choices
+            if c[0] != Appointment.CancelReason.GROUP_ENDED
+        ],
     )
 
 

@@ -296,8 +296,8 @@ def _check(
 
 
 def _check_clashes(rows: list[ProposedSession], *, program: Program) -> None:
-    """Two sessions at once for one clinician or one room, in the file or against the
-    schedule: the later row names the clash."""
+    """Two sessions at once for one clinician, one room or one patient, in the file or
+    against the schedule: the later row names the clash."""
     timed = [r for r in rows if r.starts_at and r.ends_at and r.ends_at > r.starts_at]
     if not timed:
         return
@@ -325,6 +325,16 @@ def _check_clashes(rows: list[ProposedSession], *, program: Program) -> None:
             booked[("room", a["location"].lower())].append(
                 (a["starts_at"], a["ends_at"], a["title"])
             )
+    patient_ids = {r.patient.pk for r in timed if r.patient}
+    for b in Attendance.objects.filter(
+        patient_id__in=patient_ids,
+        appointment__is_cancelled=False,
+        appointment__starts_at__lt=end,
+        appointment__ends_at__gt=start,
+    ).values("patient_id", "appointment__starts_at", "appointment__ends_at", "appointment__title"):
+        booked[("patient", str(b["patient_id"]))].append(
+            (b["appointment__starts_at"], b["appointment__ends_at"], b["appointment__title"])
+        )
     for row in sorted(timed, key=lambda r: (r.starts_at, r.line)):
         assert row.starts_at is not None and row.ends_at is not None  # noqa: S101  # filtered above
         keys = []
@@ -332,6 +342,8 @@ def _check_clashes(rows: list[ProposedSession], *, program: Program) -> None:
             keys.append(("clinician", str(row.clinician.pk)))
         if row.location:
             keys.append(("room", row.location.lower()))
+        if row.patient:
+            keys.append(("patient", str(row.patient.pk)))
         for key in keys:
             clash = next(
                 (b for b in booked[key] if b[0] < row.ends_at and b[1] > row.starts_at), None
@@ -340,6 +352,11 @@ def _check_clashes(rows: list[ProposedSession], *, program: Program) -> None:
                 if key[0] == "clinician":
                     row.problems.append(
                         _("The clinician already has “%(title)s” at this time.")
+                        % {"title": clash[2]}
+                    )
+                elif key[0] == "patient":
+                    row.problems.append(
+                        _("The patient is already booked for “%(title)s” at this time.")
                         % {"title": clash[2]}
                     )
                 else:

@@ -34,6 +34,8 @@ class GroupSeries(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the group was ended early (``series_end``): meetings after it are cancelled.
+    ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -83,6 +85,7 @@ class Appointment(models.Model):
         PATIENT_REQUEST = "patient_request", _("At the patient's request")
         WEATHER = "weather", _("Weather or emergency")
         OTHER = "other", _("Another reason")
+        GROUP_ENDED = "group_ended", _("The group has ended")
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="appointments")

@@ -144,6 +144,41 @@ def _clashes(
     return problems
 
 
+def _patient_clashes(
+    *,
+    program: Program,
+    patient: Patient,
+    slots: list[tuple[dt.datetime, dt.datetime]],
+    exclude_ids: Iterable[int] = (),
+) -> list[str]:
+    """A sentence for each slot at which the patient is already booked elsewhere."""
+    if not slots:
+        return []
+    taken = list(
+        Appointment.objects.filter(
+            attendances__patient=patient,
+            is_cancelled=False,
+            starts_at__lt=max(end for _start, end in slots),
+            ends_at__gt=min(start for start, _end in slots),
+        )
+        .exclude(pk__in=list(exclude_ids))
+        .values("starts_at", "ends_at", "title")
+    )
+    problems = []
+    for start, end in slots:
+        other = next((o for o in taken if o["starts_at"] < end and o["ends_at"] > start), None)
+        if other is not None:
+            problems.append(
+                _("%(when)s: %(name)s is already booked for “%(title)s” then.")
+                % {
+                    "when": _when(start, program),
+                    "name": patient.display_name,
+                    "title": other["title"],
+                }
+            )
+    return problems
+
+
 def _not_in_past(starts_at: dt.datetime, now: dt.datetime, program: Program) -> list[str]:
     if starts_at <= now:
         return [
@@ -279,10 +314,21 @@ def roster_add(
     now = now or timezone.now()
     program = series.program
     episode = _active_episode(patient, program)
+    if series.ended_at is not None:
+        raise ScheduleError([_("This group has ended: nobody joins it any more.")])
     if RosterEntry.objects.filter(series=series, patient=patient, removed_at__isnull=True).exists():
         raise ScheduleError(
             [_("%(name)s is already on this roster.") % {"name": patient.display_name}]
         )
+    upcoming = list(series.occurrences.filter(starts_at__gt=now, is_cancelled=False))
+    problems = _patient_clashes(
+        program=program,
+        patient=patient,
+        slots=[(a.starts_at, a.ends_at) for a in upcoming],
+        exclude_ids=[a.pk for a in upcoming],
+    )
+    if problems:
+        raise ScheduleError(problems)
     with transaction.atomic():
         entry = RosterEntry.objects.create(
             organization_id=series.organization_id,
@@ -304,7 +350,7 @@ def roster_add(
                     patient=patient,
                     episode=episode,
                 )
-                for appointment in series.occurrences.filter(starts_at__gt=now, is_cancelled=False)
+                for appointment in upcoming
                 if appointment.pk not in already
             ]
         )
@@ -367,6 +413,7 @@ def session_book(
     problems += _clashes(
         program=program, slots=[(starts_at, ends_at)], clinician=clinician, location=location
     )
+    problems += _patient_clashes(program=program, patient=patient, slots=[(starts_at, ends_at)])
     if problems:
         raise ScheduleError(problems)
     with transaction.atomic():
@@ -429,6 +476,13 @@ def session_change(
         location=location,
         exclude_ids=[appointment.pk],
     )
+    for patient in Patient.objects.filter(attendances__appointment=appointment).order_by("pk"):
+        problems += _patient_clashes(
+            program=appointment.program,
+            patient=patient,
+            slots=[(starts_at, ends_at)],
+            exclude_ids=[appointment.pk],
+        )
     if problems:
         raise ScheduleError(problems)
     with transaction.atomic():
@@ -512,6 +566,36 @@ def series_change_future(
                 purpose=Purpose.TREATMENT,
             )
     return changed
+
+
+def series_end(*, series: GroupSeries, user: User, now: dt.datetime | None = None) -> int:
+    """The group stops: every meeting still to come is cancelled ("the group has ended",
+    which its patients see at once on their sessions page) and the roster closes. Past
+    meetings and their attendance stay exactly as they were. Returns how many meetings
+    were cancelled."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = GroupSeries.objects.select_for_update(no_key=True).get(pk=series.pk)
+        if locked.ended_at is not None:
+            raise ScheduleError([_("This group has already ended.")])
+        cancelled = locked.occurrences.filter(starts_at__gt=now, is_cancelled=False).update(
+            is_cancelled=True,
+            cancelled_at=now,
+            cancel_reason=Appointment.CancelReason.GROUP_ENDED,
+        )
+        locked.ended_at = now
+        locked.save(update_fields=["ended_at"])
+        _audit(user=user, action=Action.UPDATE, obj=locked)
+        entries = list(
+            RosterEntry.objects.filter(series=locked, removed_at__isnull=True).select_related(
+                "patient"
+            )
+        )
+        RosterEntry.objects.filter(pk__in=[e.pk for e in entries]).update(removed_at=now)
+        for entry in entries:
+            _audit(user=user, action=Action.UPDATE, obj=entry, patient=entry.patient)
+    series.ended_at = locked.ended_at
+    return cancelled
 
 
 def session_cancel(

@@ -251,6 +251,27 @@ def series_detail(request: HttpRequest, series_id: int) -> HttpResponse:
                         % {"count": count},
                     )
                     return redirect("scheduling:series_detail", series.pk)
+        elif action == "end":
+            if not may_change:
+                raise _deny(request, Action.UPDATE)
+            status = 400
+            if request.POST.get("confirm") != "on":
+                problems = [_("Tick the box to confirm the group ends.")]
+            else:
+                try:
+                    count = services.series_end(series=series, user=user)
+                except services.ScheduleError as error:
+                    problems = error.problems
+                else:
+                    flash.success(
+                        request,
+                        _(
+                            "The group has ended: %(count)d meetings to come are cancelled and "
+                            "its patients see it now. Past meetings stay as they were."
+                        )
+                        % {"count": count},
+                    )
+                    return redirect("scheduling:series_detail", series.pk)
         elif action == "add":
             patient = access_patient(
                 request,

@@ -201,3 +201,93 @@ def test_the_admin_sets_how_long_a_discharged_patient_keeps_access(
     assert "Choose from 0 to 365 days." in body and 'value="9999"' in body
     cast.iop.refresh_from_db()
     assert cast.iop.post_discharge_access_days == 45
+
+
+def _program_form(**overrides: Any) -> dict[str, Any]:
+    data = {
+        "name": "Evening IOP",
+        "kind": "iop",
+        "time_zone": "America/Chicago",
+        "crisis_line": "413-555-0142",
+        "after_hours_line": "",
+        "office_opens_at": "08:30",
+        "office_closes_at": "18:00",
+        "office_days": ["0", "1", "2", "3"],
+    }
+    data.update(overrides)
+    return data
+
+
+def test_the_admin_creates_a_program_and_works_in_it(cast: Any, client_as: Any) -> None:
+    from tether.flags.models import FlagRule
+    from tether.organizations.models import Program
+
+    client = client_as(cast.program_admin)
+    assert client.get(reverse("program:new")).status_code == 200
+    response = client.post(reverse("program:new"), _program_form())
+    assert response.status_code == 302
+    program = Program.objects.get(name="Evening IOP")
+    assert program.organization == cast.organization
+    assert (program.time_zone, program.office_days) == ("America/Chicago", "0123")
+    assert program.crisis_line.startswith("+1413")
+    assert program.office_opens_at == dt.time(8, 30)
+    assert cast.program_admin.staff_member.programs.filter(pk=program.pk).exists()
+    assert FlagRule.objects.filter(program=program).exists()
+    assert AuditEvent.objects.filter(
+        object_type="organizations.program", object_id=str(program.pk), action="create"
+    ).exists()
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_a_program_name_in_use_or_bad_hours_keep_what_was_typed(cast: Any, client_as: Any) -> None:
+    from tether.organizations.models import Program
+
+    client = client_as(cast.program_admin)
+    response = client.post(reverse("program:new"), _program_form(name="adult iop"))
+    assert response.status_code == 400
+    assert "already has a program called" in response.content.decode()
+    response = client.post(
+        reverse("program:new"), _program_form(office_closes_at="08:00", crisis_line="12")
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "not a phone number" in body and 'value="Evening IOP"' in body
+    assert not Program.objects.filter(name="Evening IOP").exists()
+
+
+@pytest.mark.parametrize("persona", NOT_ADMINS)
+def test_nobody_but_a_program_admin_creates_a_program(
+    cast: Any, client_as: Any, persona: str
+) -> None:
+    from tether.organizations.models import Program
+
+    client = client_as(getattr(cast, persona))
+    assert client.get(reverse("program:new")).status_code == 404
+    assert client.post(reverse("program:new"), _program_form()).status_code == 404
+    assert not Program.objects.filter(name="Evening IOP").exists()
+
+
+def test_the_admin_sets_office_hours(cast: Any, client_as: Any) -> None:
+    client = client_as(cast.program_admin)
+    data = {
+        "program": cast.iop.pk,
+        "action": "office_hours",
+        "office_opens_at": "10:00",
+        "office_closes_at": "09:00",
+        "office_days": ["0", "2"],
+    }
+    refused = client.post(reverse(SETUP), data)
+    assert refused.status_code == 400
+    assert "closes before it opens" in refused.content.decode()
+    assert client.post(reverse(SETUP), {**data, "office_closes_at": "16:00"}).status_code == 302
+    cast.iop.refresh_from_db()
+    assert (cast.iop.office_opens_at, cast.iop.office_closes_at) == (dt.time(10), dt.time(16))
+    assert cast.iop.office_days == "02"
+    for persona in NOT_ADMINS:
+        assert client_as(getattr(cast, persona)).post(reverse(SETUP), data).status_code == 404
+
+
+def test_an_admin_with_no_program_is_sent_to_create_one(cast: Any, client_as: Any) -> None:
+    cast.program_admin.staff_member.programs.clear()
+    response = client_as(cast.program_admin).get(reverse(SETUP))
+    assert response.status_code == 302 and response["Location"] == reverse("program:new")

@@ -455,6 +455,18 @@ ACCESS: dict[str, Rule] = {
     "program:setup": Rule(
         allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
     ),
+    "program:new": Rule(
+        allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
+    ),
+    # A program admin's staff (issue 15; real rows and POSTs in tether/organizations/tests).
+    "program:staff": Rule(
+        allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
+    ),
+    "program:staff_detail": Rule(
+        allowed=("program_admin",),
+        denied=tuple(p for p in EVERYONE if p != "program_admin"),
+        kwargs={"staff_id": "STAFF"},
+    ),
     "program:care_team": Rule(
         needs_patient=True,
         allowed=("clinical_lead", "program_admin"),
@@ -1046,6 +1058,33 @@ POSTS: dict[str, Post] = {
             "starts_at": (timezone.localdate() + dt.timedelta(days=1)).isoformat() + "T17:00",
             "ends_at": (timezone.localdate() + dt.timedelta(days=2)).isoformat() + "T09:00",
         },
+    ),
+    "program:new": Post(
+        allowed=("program_admin",),
+        data=lambda w: {
+            "name": "Walk IOP",
+            "kind": "iop",
+            "time_zone": "America/Chicago",
+            "crisis_line": "413-555-0142",
+            "office_opens_at": "09:00",
+            "office_closes_at": "17:00",
+            "office_days": "0",
+        },
+    ),
+    "program:staff": Post(
+        allowed=("program_admin",),
+        data=lambda w: {
+            "first_name": "Nia",
+            "last_name": "Newhire",
+            "email": "nia.walk@example.org",
+            "role": "front_desk",
+            "programs": w["iop"],
+        },
+    ),
+    "program:staff_detail": Post(
+        allowed=("program_admin",),
+        kwargs=lambda w: {"staff_id": w["uri_staff"]},
+        data=lambda w: {"action": "role", "role": "clinical_lead", "programs": w["iop"]},
     ),
     "program:care_team": Post(
         allowed=("clinical_lead",),

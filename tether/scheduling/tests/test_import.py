@@ -263,3 +263,21 @@ def test_a_1000_row_file(cast: Any, client_as: Any, capsys: Any) -> None:
             f"{len(import_queries)} queries"
         )
     assert len(preview_queries) < 30 and len(import_queries) < 40
+
+
+def test_a_patient_booked_twice_at_once_is_named_on_the_later_row(
+    cast: Any, client_as: Any
+) -> None:
+    day = _day(cast).isoformat()
+    data = _csv(
+        [
+            f"MRN-maria.g,{day},10:00,50,individual,{DANA},Office 4,",
+            f"MRN-maria.g,{day},10:30,50,family,uri.clinician@example.org,Office 7,",
+        ]
+    )
+    response = _upload(client_as(cast.front_desk), cast, data)
+    assert response.status_code == 400
+    assert "The patient is already booked for “row 2 of this file” at this time." in (
+        response.content.decode()
+    )
+    assert not Appointment.objects.exists()
