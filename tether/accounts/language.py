@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils import translation
@@ -41,7 +42,12 @@ class UserLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        language = getattr(user, "language", "") if user is not None else ""
+        try:
+            language = getattr(user, "language", "") if user is not None else ""
+        except (OperationalError, InterfaceError):
+            # The database is down: the cookie or the browser's language decides, and
+            # the crisis page's outage handler (tether/crisis/offline.py) still answers.
+            language = ""
         if language and user is not None and user.is_authenticated:
             translation.activate(language)
             request.LANGUAGE_CODE = language
