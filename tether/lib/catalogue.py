@@ -39,6 +39,7 @@ PATIENT_PYTHON = [
     "accounts/onboarding.py",
     "accounts/notices.py",
     "checkins/views.py",
+    "checkins/languages.py",
     "crisis/forms.py",
     "crisis/resources.py",
     "crisis/offline.py",
