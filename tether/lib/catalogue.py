@@ -41,7 +41,6 @@ PATIENT_PYTHON = [
     "checkins/views.py",
     "checkins/languages.py",
     "crisis/forms.py",
-    "crisis/resources.py",
     "crisis/offline.py",
     "messaging/forms.py",
     "messaging/views.py",
@@ -56,6 +55,10 @@ PATIENT_PYTHON = [
     "lib/forms.py",
     "privacy/plain_words.py",
     "privacy/views/my_record.py",
+    "consent/selectors.py",
+    "consent/forms.py",
+    "consent/views.py",
+    "crisis/resources.py",
 ]
 
 _TRANSLATE_CALLS = {
