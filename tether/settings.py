@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tether.accounts.language.UserLanguageMiddleware",
     "tether.privacy.middleware.AuditContextMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "tether.accounts.middleware.SessionTimeoutMiddleware",
@@ -314,7 +315,9 @@ TETHER_PHONE_REGION = env_str("PHONE_REGION", "US")
 if TETHER_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise ImproperlyConfigured(f"PHONE_REGION={TETHER_PHONE_REGION!r} is not a region code.")
 LANGUAGE_CODE = "en-us"
-LANGUAGES = [("en", _("English"))]
+# Patients and families choose their language (User.language, the switch at
+# /accounts/language/); docs/I18N.md says how to add a string or a language.
+LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "tether" / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"  # storage; each program's time zone decides "today" for its patients

@@ -42,6 +42,15 @@ class User(AbstractUser):
         Organization, on_delete=models.PROTECT, related_name="users", null=True, blank=True
     )
     has_seen_welcome = models.BooleanField(default=False)
+
+    class Language(models.TextChoices):
+        # Each name in its own language: it is what a reader looks for in the switch.
+        ENGLISH = "en", "English"
+        SPANISH = "es", "Español"
+
+    # The language this person reads Tether in (set at intake, changed by them at
+    # /accounts/language/). Blank: not chosen, the browser's language decides.
+    language = models.CharField(max_length=8, choices=Language.choices, blank=True, default="")
     # When this person proved they read ``email`` (they followed a reset link sent there).
     # Only a verified address may carry a one-time code that confirms a reset.
     email_verified_at = models.DateTimeField(null=True, blank=True)

@@ -522,3 +522,25 @@ def enrolment_link_use(*, link_id: int, user: User) -> bool:
     link.used_at = timezone.now()
     link.save(update_fields=["used_at"])
     return True
+
+
+def user_language_set(*, request: HttpRequest | None, user: User, language: str) -> None:
+    """The language this person reads Tether in, chosen by them (or for a patient by
+    staff at intake). Audited by code only; raises ValueError on an unknown code."""
+    if language not in User.Language.values:
+        raise ValueError(f"Unknown language code {language!r}")
+    with transaction.atomic():
+        if user.language == language:
+            return
+        user.language = language
+        user.save(update_fields=["language"])
+        audit.record(
+            request=request,
+            actor=user,
+            patient=_patient_of(user),
+            action=Action.UPDATE,
+            category=Category.GENERAL,
+            purpose=Purpose.PATIENT_REQUEST if user.is_patient else Purpose.OPERATIONS,
+            outcome=AuditEvent.Outcome.ALLOWED,
+            obj=user,
+        )

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from tether.accounts import mfa, notices, onboarding, pauses, reset, staff_two_step, views
+from tether.accounts import language, mfa, notices, onboarding, pauses, reset, staff_two_step, views
 
 app_name = "accounts"
 urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="login"),
     path("sign-out/", views.sign_out, name="logout"),
     path("timed-out/", views.session_timed_out, name="timed_out"),
+    # English / Español, signed in (saved on the account) or out (a cookie)
+    path("language/", language.set_language, name="language"),
     # Something about their own account a person must read at sign-in
     path("notice/", notices.account_notice, name="account_notice"),
     # Multi-factor (TOTP)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tether.accounts import lockout
+from tether.accounts import language, lockout
 from tether.accounts.forms import SignInForm
 from tether.consent import shared_device
 
@@ -35,6 +35,14 @@ class SignInView(LoginView):
         return {**super().get_initial(), "quick_view": shared_device.is_shared(self.request)}
 
     def form_valid(self, form: SignInForm) -> HttpResponse:  # type: ignore[override]
+        response = self._signed_in(form)
+        user = form.get_user()
+        if getattr(user, "language", ""):
+            # The account's language from now on, on this device, signed in or out.
+            language.remember(response, user.language)
+        return response
+
+    def _signed_in(self, form: SignInForm) -> HttpResponse:
         response = super().form_valid(form)
         user = form.get_user()
         if not getattr(user, "is_patient", False):

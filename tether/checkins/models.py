@@ -111,6 +111,14 @@ class Response(models.Model):
         max_length=32,
         choices=[(c.value, c.label) for c in RESPONSE_CATEGORIES],
     )
+    # The language the questions were shown in when it was sent (checkins/languages.py):
+    # a Spanish reader of a validated measure with no published Spanish answered in English.
+    language = models.CharField(
+        _("language answered in"),
+        max_length=8,
+        choices=[("en", _("English")), ("es", _("Spanish"))],
+        default="en",
+    )
 
     class Meta:
         verbose_name = _("check-in or measure response")

@@ -215,7 +215,7 @@ class Submitted:
 
 
 def response_submit(
-    *, actor: User, response: Response, allow_incomplete: bool = False
+    *, actor: User, response: Response, allow_incomplete: bool = False, language: str = "en"
 ) -> Submitted:
     """Send the response to the care team, once. Scored exactly as published;
     with required answers missing it is stored incomplete (only if allowed)."""
@@ -237,7 +237,8 @@ def response_submit(
         locked.total = result.total if complete else None
         locked.band = result.band.code if complete and result.band else ""
         locked.submitted_at = now
-        locked.save(update_fields=["status", "total", "band", "submitted_at"])
+        locked.language = language
+        locked.save(update_fields=["status", "total", "band", "submitted_at", "language"])
         _audit(actor, locked, Action.UPDATE)
         evaluate_soon(locked.patient_id)  # the program's flag rules, after the commit
     return Submitted(locked, already=False)

@@ -15,11 +15,12 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tether.accounts.models import User
-from tether.checkins import engine, services
+from tether.checkins import engine, languages, services
 from tether.checkins.charts import chart_for
 from tether.checkins.models import Response
 from tether.checkins.selectors import (
@@ -211,14 +212,25 @@ def question(request: HttpRequest, key: uuid.UUID, position: int) -> HttpRespons
             "back": back,
             "error": error,
             "is_last": position == len(items),
+            "shown_in": _shown_in(response),
+            "wording_blocked": languages.is_blocked(
+                instrument_code=response.instrument.code, language=get_language()
+            ),
         },
         status=status,
     )
 
 
+def _shown_in(response: Response) -> str:
+    """The language this response's questions are shown in for the current reader."""
+    return languages.shown_in(instrument_code=response.instrument.code, language=get_language())
+
+
 def _submit(request: HttpRequest, response: Response, user: User) -> HttpResponse:
     try:
-        result = services.response_submit(actor=user, response=response)
+        result = services.response_submit(
+            actor=user, response=response, language=_shown_in(response)
+        )
     except services.MissingAnswers:
         return _go(request, reverse("checkins:finish", kwargs={"key": response.key}))
     except services.ResponseExpired:
@@ -272,7 +284,10 @@ def finish(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
         allow_incomplete = request.POST.get("send_as_is") == "1"
         try:
             result = services.response_submit(
-                actor=user, response=response, allow_incomplete=allow_incomplete
+                actor=user,
+                response=response,
+                allow_incomplete=allow_incomplete,
+                language=_shown_in(response),
             )
         except services.MissingAnswers:
             pass

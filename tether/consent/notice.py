@@ -30,3 +30,8 @@ PART2_NOTICE_SHORT = "42 CFR part 2 prohibits unauthorized use or disclosure of 
 
 # FHIR / HL7 security labels a Part 2 disclosure carries in meta.security.
 PART2_SECURITY_LABELS = ("42CFRPart2", "ETH", "NORDSCLCD", "R")
+
+# The §2.32 notice in Spanish, shown beside the authoritative English above: only a
+# text taken from ../shared/reference/ may go here, never our own translation. None is
+# there yet, so every disclosure carries the English only (BLOCKED: docs/I18N.md).
+PART2_NOTICE_SPANISH: str | None = None

@@ -50,6 +50,15 @@ class CrisisLinesForm(forms.Form):
     after_hours_line = PhoneField(
         label=_("After-hours on-call number (optional)"), required=False, allow_short_codes=True
     )
+    spanish_spoken = CheckboxField(
+        label=_("Spanish spoken on the crisis line"),
+        checked_value="1",
+        required=False,
+        help_text=_(
+            "Tick only if a Spanish speaker calling the crisis line is understood. "
+            "Patients see “Spanish spoken” beside the number."
+        ),
+    )
 
 
 class ClosureForm(forms.Form):

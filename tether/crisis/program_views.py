@@ -37,6 +37,7 @@ def _lines_initial(program: Program) -> dict[str, object]:
         "crisis_line": display_phone(program.crisis_line),
         "crisis_line_takes_texts": program.crisis_line_takes_texts,
         "after_hours_line": display_phone(program.after_hours_line),
+        "spanish_spoken": program.spanish_spoken,
     }
 
 
@@ -64,6 +65,7 @@ def program_settings(request: HttpRequest) -> HttpResponse:
                     crisis_line=data["crisis_line"],
                     after_hours_line=data["after_hours_line"],
                     takes_texts=data["crisis_line_takes_texts"],
+                    spanish_spoken=data["spanish_spoken"],
                     user=user,
                 )
                 flash.success(request, _("Crisis lines saved."))

@@ -67,7 +67,10 @@ def program_contacts(program: Program, *, hide_name: bool = False) -> list[Crisi
             if hidden
             else _("%(program)s crisis line") % {"program": program.name},
             display_phone(program.crisis_line),
-            _("Your program's crisis line."),
+            " ".join(
+                [str(_("Your program's crisis line."))]
+                + ([str(_("Spanish spoken."))] if program.spanish_spoken else [])
+            ),
             dial=program.crisis_line,
             # Only when the program says texts reach a person: a text to a landline is lost.
             can_text=program.crisis_line_takes_texts,

@@ -95,7 +95,7 @@ class AssignForm(forms.Form):
         label=_("For the family (a family-therapy assignment)"),
         required=False,
         help_text=_(
-            "Family members with the \u201cfamily-therapy assignments\u201d scope can read "
+            "Family members with the “family-therapy assignments” scope can read "
             "the assignment, its instructions and your note, but never the patient's "
             "answers. Keep the note free of clinical details. Not available in a program "
             "that treats substance use."

@@ -289,9 +289,7 @@ def builtin_definitions() -> list[dict[str, Any]]:
                 {
                     "title": _s(_("Plan")),
                     "help": _s(
-                        _(
-                            "Small and specific works best: \u201cwalk to the corner shop on Tuesday\u201d."
-                        )
+                        _("Small and specific works best: “walk to the corner shop on Tuesday”.")
                     ),
                     "fields": [
                         {
@@ -561,7 +559,7 @@ def builtin_definitions() -> list[dict[str, Any]]:
                     "title": _s(_("When things get tense")),
                     "help": _s(
                         _(
-                            "Agree on a signal that means \u201cI need a break\u201d, and "
+                            "Agree on a signal that means “I need a break”, and "
                             "what each of you will do then."
                         )
                     ),

@@ -242,7 +242,7 @@ def staff_assign(request: HttpRequest, patient_id: int) -> HttpResponse:
                     _(
                         "This patient's program treats substance use: family members cannot "
                         "see anything from it without the patient's written consent. Untick "
-                        "\u201cFor the family\u201d to assign it to the patient only."
+                        "“For the family” to assign it to the patient only."
                     ),
                 )
             else:

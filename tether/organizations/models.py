@@ -60,6 +60,13 @@ class Program(models.Model):
         ),
     )
     after_hours_line = models.CharField(_("after-hours on-call number"), max_length=32, blank=True)
+    # Whether a Spanish speaker is understood on the program's crisis line: patients see
+    # it beside the number, and the care team knows what to offer (docs/I18N.md).
+    spanish_spoken = models.BooleanField(
+        _("Spanish spoken on the crisis line"),
+        default=False,
+        help_text=_("Tick only if a Spanish speaker calling the crisis line is understood."),
+    )
     main_line = models.CharField(_("front desk number"), max_length=32, blank=True)
     treats_substance_use = models.BooleanField(
         _("treats substance use (42 CFR Part 2 program)"), default=False

@@ -46,14 +46,20 @@ def program_crisis_lines_set(
     after_hours_line: str,
     takes_texts: bool,
     user: User,
+    spanish_spoken: bool | None = None,
 ) -> Program:
-    """Change the numbers patients see on the crisis page and the safety plan."""
+    """Change the numbers patients see on the crisis page and the safety plan
+    (``spanish_spoken``: None leaves that setting as it is)."""
     with transaction.atomic():
         locked = Program.objects.select_for_update(no_key=True).get(pk=program.pk)
         locked.crisis_line = crisis_line
         locked.after_hours_line = after_hours_line
         locked.crisis_line_takes_texts = takes_texts
-        locked.save(update_fields=["crisis_line", "after_hours_line", "crisis_line_takes_texts"])
+        fields = ["crisis_line", "after_hours_line", "crisis_line_takes_texts"]
+        if spanish_spoken is not None:
+            locked.spanish_spoken = spanish_spoken
+            fields.append("spanish_spoken")
+        locked.save(update_fields=fields)
         _audit(user=user, action=Action.UPDATE, obj=locked)
     return locked
 

@@ -63,6 +63,7 @@ ACCESS: dict[str, Rule] = {
     "accounts:login": PUBLIC,
     "accounts:logout": PUBLIC,
     "accounts:timed_out": PUBLIC,
+    "accounts:language": PUBLIC,  # POST only: a cookie, and for a signed-in person their own account
     "accounts:mfa_setup": PUBLIC,
     "accounts:mfa_verify": PUBLIC,
     # A staff member's one-time set-up link (tether/accounts/tests/test_staff_enrolment.py).
@@ -1112,6 +1113,9 @@ PUBLIC_POSTS = frozenset(
         # The signed-in person's own notice that their password was reset ("I have read
         # it"): no patient and no one else's record; tether/staff/tests.
         "accounts:account_notice",
+        # The language switch: a cookie, and for a signed-in person their own account's
+        # language only (no id taken); tether/accounts/tests/test_language.py.
+        "accounts:language",
     }
 )
 
