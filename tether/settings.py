@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "tether.consent",
     "tether.family",
     "tether.fieldkeys",
+    "tether.outreach",
 ]
 
 MIDDLEWARE = [
@@ -374,3 +375,23 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Outreach: texts, push, e-mail reminders (tether/outreach, docs/OUTREACH.md) -------
+# "console" keeps every message in the outbox table only (demo, tests: nothing leaves);
+# "twilio" sends texts through Twilio's REST API. Secrets also from NAME_FILE.
+TETHER_SMS_BACKEND = env_str("TETHER_SMS_BACKEND", "console")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+# The public base URL Twilio posts to (behind a proxy: what Twilio sees, not the
+# internal address); signatures are validated against it.
+TETHER_PUBLIC_BASE_URL = env_str("TETHER_PUBLIC_BASE_URL", SITE_URL).rstrip("/")
+# The name of the messaging programme as texts and HELP say it (CTIA): a neutral brand,
+# never the treatment program's name, which could disclose care on a lock screen.
+TETHER_SMS_BRAND = env_str("TETHER_SMS_BRAND", "Tether")
+TETHER_SMS_HELP_PHONE = env_str("TETHER_SMS_HELP_PHONE", "")
+TETHER_PUSH_BACKEND = env_str("TETHER_PUSH_BACKEND", "console")
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY", "")
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY", "")
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:no-reply@localhost")
+TETHER_OUTREACH_LINK_MINUTES = env_int("TETHER_OUTREACH_LINK_MINUTES", 60 * 24, minimum=5)

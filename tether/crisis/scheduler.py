@@ -16,6 +16,7 @@ from django.tasks import Task
 from tether.checkins.tasks import close_expired_checkins
 from tether.crisis.tasks import escalate_urgent_requests
 from tether.flags.tasks import sweep_flags
+from tether.outreach.tasks import sweep_reminders
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(escalate_urgent_requests, dt.timedelta(minutes=1)),
     Periodic(close_expired_checkins, dt.timedelta(minutes=15)),
     Periodic(sweep_flags, dt.timedelta(minutes=15)),
+    Periodic(sweep_reminders, dt.timedelta(minutes=5)),
 )
 
 

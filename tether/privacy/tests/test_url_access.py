@@ -118,6 +118,15 @@ ACCESS: dict[str, Rule] = {
     ),
     "checkins:finish": Rule(kwargs={"key": NO_DRAFT}, denied=(*STAFF, "parent", "patient")),
     "checkins:done": Rule(kwargs={"key": NO_DRAFT}, denied=(*STAFF, "parent", "patient")),
+    # Outreach (issue 16): the patient's own reminders, the push subscription, a
+    # reminder's signed link (a forged one: 410 for the patient, 404 for everyone else).
+    # Twilio's webhooks are public but answer only signed requests (403 otherwise:
+    # tether/outreach/tests/test_twilio_inbound.py).
+    "outreach:reminders": Rule(allowed=("patient", "adolescent"), denied=(*STAFF, "parent")),
+    "outreach:push": Rule(method="post", denied=(*STAFF, "parent")),
+    "outreach:link": Rule(kwargs={"token": "not-a-real-token"}, denied=(*STAFF, "parent")),
+    "outreach:twilio_inbound": PUBLIC,
+    "outreach:twilio_status": PUBLIC,
     # The staff area.
     "staff:dashboard": Rule(allowed=STAFF, denied=NOT_STAFF),
     "staff:patient_create": Rule(
@@ -1096,6 +1105,25 @@ POSTS: dict[str, Post] = {
             "role": "case_manager",
         },
     ),
+    # Issue 16: each patient changes only their own preferences and subscriptions.
+    "outreach:reminders": Post(
+        allowed=PATIENTS,
+        data=lambda w: {
+            "sms_phone": "413-555-0142",
+            "by_sms": "on",
+            "checkin_due": "on",
+            "quiet_from": "21:00",
+            "quiet_until": "08:00",
+        },
+    ),
+    "outreach:push": Post(
+        allowed=PATIENTS,
+        data=lambda w: {
+            "endpoint": "https://push.example/send/abc",
+            "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+            "auth": "tBHItJI5svbpez7KI4CCXg",
+        },
+    ),
 }
 
 # POST endpoints of the signed-out flows (sign-in, two-step, password reset, invitation):
@@ -1116,6 +1144,10 @@ PUBLIC_POSTS = frozenset(
         # The language switch: a cookie, and for a signed-in person their own account's
         # language only (no id taken); tether/accounts/tests/test_language.py.
         "accounts:language",
+        # Twilio's webhooks (issue 16): signed by Twilio, not by a person; a wrong or
+        # missing signature is a 403 that stores nothing (tether/outreach/tests).
+        "outreach:twilio_inbound",
+        "outreach:twilio_status",
     }
 )
 

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from tether.outreach.models import ContactPreference, OutboundMessage
+from tether.outreach.tests.conftest import MARIA_PHONE, signed_post
+
+
+@pytest.fixture
+def sent(cast, texting):
+    return OutboundMessage.objects.create(
+        organization=cast.organization,
+        patient=cast.patient.patient,
+        channel="sms",
+        kind="checkin_due",
+        to=MARIA_PHONE,
+        body="Tether: You have a check-in waiting",
+        status="sent",
+        provider_id="SMstatus1",
+        created_at=timezone.now(),
+    )
+
+
+def _status(client, status, sid="SMstatus1"):
+    return signed_post(
+        client,
+        "outreach:twilio_status",
+        {"MessageSid": sid, "MessageStatus": status, "ErrorCode": "30003"},
+    )
+
+
+@pytest.mark.django_db
+def test_an_undelivered_text_marks_the_number_as_failing_for_staff(client, sent):
+    assert _status(client, "undelivered").status_code == 204
+    sent.refresh_from_db()
+    assert sent.status == "undelivered" and sent.error_code == "30003"
+    assert ContactPreference.objects.get().sms_failing_since is not None
+    assert _status(client, "undelivered").status_code == 204  # again: nothing changes
+
+
+@pytest.mark.django_db
+def test_a_delivered_text_clears_the_failing_mark(client, sent):
+    ContactPreference.objects.update(sms_failing_since=timezone.now())
+    _status(client, "delivered")
+    assert ContactPreference.objects.get().sms_failing_since is None
+
+
+@pytest.mark.django_db
+def test_a_forged_status_is_refused(client, sent):
+    response = client.post(
+        "/outreach/twilio/status/", {"MessageSid": "SMstatus1", "MessageStatus": "failed"}
+    )
+    assert response.status_code == 403
+    sent.refresh_from_db()
+    assert sent.status == "sent"
