@@ -1081,17 +1081,54 @@ SECTIONS = (
 )
 
 
+def _adoption(scope: Scope, names: Names) -> list[Table]:
+    return [*funnel(scope, names), weekly(scope)]
+
+
+def _attendance(scope: Scope, names: Names) -> list[Table]:
+    return [*attendance(scope, names), retention(scope)]
+
+
+def _outcomes(scope: Scope, names: Names) -> list[Table]:
+    return [
+        *outcomes(scope, names, at_discharge=False),
+        *outcomes(scope, names, at_discharge=True),
+    ]
+
+
+BUILDERS: dict[str, Callable[[Scope, Names], list[Table]]] = {
+    "adoption": _adoption,
+    "engagement": engagement,
+    "review": review,
+    "responsiveness": responsiveness,
+    "attendance": _attendance,
+    "outcomes": _outcomes,
+}
+# Which section makes each table (for one table's CSV: only its section is computed).
+TABLE_PREFIXES = {
+    "funnel": "adoption",
+    "weekly": "adoption",
+    "engagement": "engagement",
+    "review": "review",
+    "messages": "responsiveness",
+    "flags": "responsiveness",
+    "urgent": "responsiveness",
+    "attendance": "attendance",
+    "dropout": "attendance",
+    "retention": "attendance",
+    "outcomes": "outcomes",
+}
+
+
+def section_of(table_key: str) -> str | None:
+    return TABLE_PREFIXES.get(table_key.split("-")[0])
+
+
+def section_tables(scope: Scope, section: str) -> list[Table]:
+    return BUILDERS[section](scope, Names.for_scope(scope))
+
+
 def all_tables(scope: Scope) -> dict[str, list[Table]]:
     """Every table of the dashboard, by section, before suppression."""
     names = Names.for_scope(scope)
-    return {
-        "adoption": [*funnel(scope, names), weekly(scope)],
-        "engagement": engagement(scope, names),
-        "review": review(scope, names),
-        "responsiveness": responsiveness(scope, names),
-        "attendance": [*attendance(scope, names), retention(scope)],
-        "outcomes": [
-            *outcomes(scope, names, at_discharge=False),
-            *outcomes(scope, names, at_discharge=True),
-        ],
-    }
+    return {section: build(scope, names) for section, build in BUILDERS.items()}

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from tether.organizations.models import Program, StaffMember
 from tether.privacy.policy import Action, Category, Relation, allowed
+from tether.reports.tables import SMALLEST_SHOWN
 
 REPORT_ROLES = {
     StaffMember.Role.CLINICAL_LEAD: Relation.PROGRAM_LEAD,
@@ -128,3 +129,25 @@ def scope_from_query(
         clinician_id=clinician_id,
         part2_left_out=tuple(p.name for p in left_out),
     )
+
+
+SMALL_GROUP_REFUSAL = "too_few_patients"
+
+
+def check_not_isolating(scope: Scope) -> None:
+    """A clinician filter that leaves 1 to 10 episodes would make every figure a figure
+    about those few people: refused, whatever the suppression would hide."""
+    if scope.clinician_id is None:
+        return
+    from tether.reports.figures import scope_episodes
+
+    count = scope_episodes(scope).count()
+    if 1 <= count < SMALLEST_SHOWN:
+        raise ScopeRefused(
+            _(
+                "This clinician has fewer than 11 patients in the period: their figures "
+                "would be about identifiable people. Choose a longer period or the whole "
+                "program."
+            ),
+            SMALL_GROUP_REFUSAL,
+        )
