@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "tether.family",
     "tether.fieldkeys",
     "tether.outreach",
+    "tether.reports",
 ]
 
 MIDDLEWARE = [

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("tether.patients.urls")),
     path("", include("tether.organizations.urls")),
     path("", include("tether.outreach.urls")),
+    path("", include("tether.reports.urls")),
 ]
 
 # On a staff patient page, a clinician's 404 offers emergency (break-glass) access.

@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Avg, Count, Q
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +26,39 @@ from tether.scheduling.models import Attendance
 # Reliable change (clinical reference: IAPT conventions).
 RELIABLE_CHANGE = {"phq9": 6, "gad7": 4}
 MEASURE_NAMES = {"phq9": "PHQ-9", "gad7": "GAD-7"}
+# Opening the review is recorded as an audit event of its own (this object type), apart
+# from the gate's read of the self-report record that every page makes, so that the
+# reports can count the sessions a clinician prepared for (tether/reports: the
+# pre-session review rate). Its purpose of use stays treatment (v3-ActReason TREAT).
+PRE_SESSION_REVIEW = "staff.pre_session_review"
+
+
+def record_review_opened(request: HttpRequest, *, patient: Patient) -> None:
+    """Record that the signed-in clinician opened this patient's pre-session review."""
+    from tether.privacy import audit
+    from tether.privacy.gate import decide
+    from tether.privacy.models import Purpose
+    from tether.privacy.policy import Action, Relation
+
+    user = request.user
+    decision = decide(user, patient, category=Category.SELF_REPORT, action=Action.VIEW)  # type: ignore[arg-type]
+    if not decision.allowed:
+        return
+    emergency = decision.relation == Relation.BREAK_GLASS
+    audit.append_many(
+        [
+            audit.event_for(
+                request=request,
+                actor=user,  # type: ignore[arg-type]
+                patient=patient,
+                action=Action.VIEW,
+                category=Category.SELF_REPORT,
+                purpose=Purpose.EMERGENCY if emergency else Purpose.TREATMENT,
+                object_type=PRE_SESSION_REVIEW,
+                relation=decision.relation,
+            )
+        ]
+    )
 
 
 def review_data(

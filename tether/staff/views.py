@@ -213,6 +213,7 @@ def review(request: HttpRequest, patient_id: int) -> HttpResponse:
         action=Action.VIEW,
         purpose=Purpose.TREATMENT,
     )
+    staff_review.record_review_opened(request, patient=patient)
     part2 = decide(request.user, patient, category=Category.PART2, action=Action.VIEW)  # type: ignore[arg-type]
     data = staff_review.review_data(patient=patient, include_part2=part2.allowed)
     # The latest lines the patient wrote (shared records): asked of the gate and audited

@@ -167,6 +167,16 @@ ACCESS: dict[str, Rule] = {
         ),
     ),
     "flags:rule_edit": Rule(kwargs={"rule_id": "999999"}, denied=EVERYONE),
+    # Program reports (issue 17): aggregates for clinical leads and program admins.
+    "reports:dashboard": Rule(
+        allowed=("clinical_lead", "program_admin"),
+        denied=tuple(p for p in EVERYONE if p not in ("clinical_lead", "program_admin")),
+    ),
+    "reports:table_csv": Rule(
+        allowed=("clinical_lead", "program_admin"),
+        denied=tuple(p for p in EVERYONE if p not in ("clinical_lead", "program_admin")),
+        kwargs={"table_key": "attendance-by-program"},
+    ),
     "staff:patient_detail": Rule(
         needs_patient=True,
         allowed=("assigned_clinician", "clinical_lead", "on_call", "front_desk", "program_admin"),
