@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "tether.consent",
     "tether.family",
     "tether.fieldkeys",
+    "tether.fhir",
 ]
 
 MIDDLEWARE = [

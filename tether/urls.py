@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("tether.scheduling.urls")),
     path("", include("tether.patients.urls")),
     path("", include("tether.organizations.urls")),
+    path("fhir/R4/", include("tether.fhir.urls")),
 ]
 
 # On a staff patient page, a clinician's 404 offers emergency (break-glass) access.
