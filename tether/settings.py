@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "tether.fieldkeys",
     "tether.outreach",
     "tether.reports",
+    "tether.fhir",
 ]
 
 MIDDLEWARE = [

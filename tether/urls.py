@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("tether.organizations.urls")),
     path("", include("tether.outreach.urls")),
     path("", include("tether.reports.urls")),
+    path("fhir/R4/", include("tether.fhir.urls")),
 ]
 
 # On a staff patient page, a clinician's 404 offers emergency (break-glass) access.

@@ -175,6 +175,7 @@ class Disclosure(models.Model):
         PROGRESS_SUMMARY = "progress_summary", _("Progress summary")
         DISCHARGE_SUMMARY = "discharge_summary", _("Discharge summary")
         MEASURE_HISTORY = "measure_history", _("Measure history export (PHQ-9, GAD-7)")
+        FHIR_API = "fhir_api", _("Records read by the recipient's system (FHIR API)")
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="disclosures")
@@ -187,13 +188,24 @@ class Disclosure(models.Model):
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     content = EncryptedTextField()
     notice = models.TextField()
+    # A person sent it, or (FHIR API) the recipient's registered system fetched it.
     disclosed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    fhir_client = models.ForeignKey(
+        "fhir.FhirClient", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     disclosed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-disclosed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(disclosed_by__isnull=False)
+                | models.Q(fhir_client__isnull=False),
+                name="disclosure_has_a_discloser",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"disclosure #{self.pk}"

@@ -78,9 +78,24 @@ def client_address(request: HttpRequest) -> str | None:
     return chain.normalize_address(real_client_address(request))
 
 
+@dataclass(frozen=True)
+class SystemActor:
+    """A system acting without a person behind it (a FHIR client): its events carry no
+    user, the system's role (``actor_role``) and its reference (``acting_as``, for
+    example ``fhir_client:12``), in its organization's chain."""
+
+    role: str
+    reference: str
+    organization_id: int
+    pk: None = None
+    is_authenticated: bool = False
+
+
 def _actor_role(user: Any) -> str:
     if user is None:
         return "system"
+    if isinstance(user, SystemActor):
+        return user.role
     if not user.is_authenticated:
         return "anonymous"
     if user.is_staff_member and hasattr(user, "staff_member"):
@@ -123,10 +138,13 @@ def _event(
     relation: Relation | str,
 ) -> AuditEvent:
     is_person = acting_user is not None and bool(acting_user.is_authenticated)
+    is_system = isinstance(acting_user, SystemActor)
+    if is_system:
+        acting_as = acting_as or acting_user.reference
     organization_id = (
         patient.organization_id
         if patient is not None
-        else (getattr(acting_user, "organization_id", None) if is_person else None)
+        else (getattr(acting_user, "organization_id", None) if is_person or is_system else None)
     )
     event = AuditEvent(
         organization_id=organization_id,
@@ -158,7 +176,7 @@ def _actor_and_address(request: HttpRequest | None, actor: Any) -> tuple[Any, st
 def record(
     *,
     request: HttpRequest | None,
-    actor: User | None,
+    actor: User | SystemActor | None,
     patient: Patient | None,
     action: Action,
     category: Category,
@@ -198,7 +216,7 @@ def record(
 def event_for(
     *,
     request: HttpRequest | None,
-    actor: User | None,
+    actor: User | SystemActor | None,
     patient: Patient | None,
     action: Action,
     category: Category,
@@ -246,7 +264,7 @@ def append_many(events: list[AuditEvent]) -> list[AuditEvent]:
 def record_many(
     *,
     request: HttpRequest | None,
-    actor: User | None,
+    actor: User | SystemActor | None,
     patients: list[Patient],
     action: Action,
     category: Category,

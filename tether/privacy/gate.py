@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
@@ -539,3 +539,53 @@ def proxy_scopes(user: User, patient: Patient) -> frozenset[str]:
         patient=patient, user_id=user.pk, is_active=True, organization_id=user.organization_id
     ).first()
     return proxy.scopes if proxy is not None else frozenset()
+
+
+# --- Systems outside the program (the FHIR API's registered clients) --------------------
+
+# What a registered system (an EHR, a payer: a consent ``Recipient``) may receive without
+# a consent: HIPAA lets a covered entity disclose for treatment, payment and operations
+# without the patient's authorization, so general, mental-health and self-report records
+# go to the client its program registered. Part 2 records go only under a §2.31 consent
+# in force naming that recipient (``consented_patient_ids``); psychotherapy notes never.
+SYSTEM_RELEASE_WITHOUT_CONSENT = frozenset(
+    {Category.GENERAL, Category.MENTAL_HEALTH, Category.SELF_REPORT, Category.SHARED}
+)
+
+
+def part2_patient_ids() -> QuerySet[Episode, int]:
+    """Patients who are, or were, in a program that treats substance use: everything
+    sent outside about them is Part 2 (``disclosure_category_for``), even their name."""
+    return Episode.objects.filter(program__treats_substance_use=True).values_list(
+        "patient_id", flat=True
+    )
+
+
+def consented_patient_ids(recipient: Recipient, category: Category) -> QuerySet[Any, int]:
+    """The patients with a consent in force now that lets ``recipient`` receive
+    ``category`` (the set form of ``consent_for``, for a search or an export)."""
+    from tether.consent import models as consent_models
+
+    if not recipient.is_active or category == Category.PSYCHOTHERAPY_NOTE:
+        return consent_models.ConsentDirective.objects.none().values_list("patient_id", flat=True)
+    names = Q(recipient=recipient)
+    if recipient.kind in _TPO_KINDS:
+        names |= Q(recipient__isnull=True) & ~Q(recipient_class="")
+    return (
+        consent_models.ConsentDirective.objects.filter(
+            names,
+            organization_id=recipient.organization_id,
+            category=category.value,
+            revoked_at__isnull=True,
+        )
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate()))
+        .values_list("patient_id", flat=True)
+    )
+
+
+def system_release_condition(recipient: Recipient, *, patient_field: str = "patient") -> Q:
+    """The condition on rows (of a model with ``patient_field``) that a registered system
+    may receive: not a Part 2 patient's, or covered by a Part 2 consent to ``recipient``."""
+    return ~Q(**{f"{patient_field}__in": part2_patient_ids()}) | Q(
+        **{f"{patient_field}__in": consented_patient_ids(recipient, Category.PART2)}
+    )

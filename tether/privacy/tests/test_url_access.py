@@ -35,6 +35,9 @@ class Rule:
     method: str = "get"
     needs_patient: bool = False  # the URL takes the cast patient's id
     public: bool = False  # reachable by anyone, signed in or not (no patient data)
+    # A bearer-token API (the FHIR API): a session is never enough, so every signed-in
+    # person and anyone signed out gets 401 (tether/fhir/tests test the tokens themselves).
+    bearer: bool = False
     kwargs: dict[str, str] = field(default_factory=dict)
 
 
@@ -572,6 +575,15 @@ ACCESS: dict[str, Rule] = {
         ),
     ),
     "patients:aftercare": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    # The FHIR R4 API (issue 18): the CapabilityStatement and the token endpoint are open
+    # (no patient data; the token endpoint takes only POSTed client assertions); the
+    # resources need a bearer token, which no session gives (tether/fhir/tests).
+    "fhir:metadata": PUBLIC,
+    "fhir:token": PUBLIC,
+    "fhir:search": Rule(bearer=True, denied=EVERYONE, kwargs={"resource_type": "Patient"}),
+    "fhir:read": Rule(
+        bearer=True, denied=EVERYONE, kwargs={"resource_type": "Patient", "resource_id": "1"}
+    ),
 }
 
 
@@ -616,7 +628,8 @@ def test_it_turns_away_the_wrong_people(name, cast, client_as):
     for persona in rule.denied:
         client = client_as(getattr(cast, persona))
         response = getattr(client, rule.method)(url)
-        assert response.status_code == 404, f"{persona} reached {name}: {response.status_code}"
+        expected = 401 if rule.bearer else 404
+        assert response.status_code == expected, f"{persona} reached {name}: {response.status_code}"
 
 
 @pytest.mark.parametrize("name", PROTECTED)
@@ -636,6 +649,9 @@ def test_it_lets_the_right_people_in(name, cast, client_as):
 def test_it_sends_anonymous_people_to_sign_in(name, cast, client):
     rule = ACCESS[name]
     response = getattr(client, rule.method)(_url(name, rule, cast))
+    if rule.bearer:
+        assert response.status_code == 401
+        return
     assert response.status_code in (302, 404)
     if response.status_code == 302:
         assert response["Location"].startswith(reverse("accounts:login"))
@@ -1158,6 +1174,9 @@ PUBLIC_POSTS = frozenset(
         # missing signature is a 403 that stores nothing (tether/outreach/tests).
         "outreach:twilio_inbound",
         "outreach:twilio_status",
+        # The FHIR token endpoint: a system's signed client assertion, no session, no
+        # person (tether/fhir/tests/test_api.py: forged, expired, replayed assertions).
+        "fhir:token",
     }
 )
 

@@ -1,0 +1,199 @@
+"""The FHIR R4 API (bearer tokens, no sessions) and its token endpoint.
+
+Thin views: authenticate the bearer token, check the scope, ask ``search`` for the rows
+the client may receive, build the resources, record the release (``release``), answer
+in ``application/fhir+json``. Every refusal is an ``OperationOutcome`` with the FHIR
+status code, and audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from fhir.resources.R4B.resource import Resource
+
+from tether.fhir import auth, capability, release, resources, search, services
+from tether.privacy.policy import Action, Category
+
+FHIR_JSON = "application/fhir+json"
+
+
+def fhir_response(resource: Resource, status: int = 200, **headers: str) -> HttpResponse:
+    response = HttpResponse(
+        resource.model_dump_json(exclude_none=True), status=status, content_type=FHIR_JSON
+    )
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def outcome(status: int, code: str, text: str, **headers: str) -> HttpResponse:
+    severity = "information" if status < 400 else "error"
+    return fhir_response(resources.operation_outcome(severity, code, text), status, **headers)
+
+
+def base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("fhir:metadata")).removesuffix("/metadata")
+
+
+def _unauthorized() -> HttpResponse:
+    return outcome(
+        401,
+        "login",
+        "A valid bearer access token is required.",
+        WWW_Authenticate='Bearer realm="fhir", error="invalid_token"',
+    )
+
+
+def api(mode: str = "read") -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Bearer token required, and a scope for the resource type (``resource_type`` kwarg)."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            caller = auth.bearer(request)
+            if caller is None:
+                release.record_refused(request=request, client=None)
+                return _unauthorized()
+            resource_type = kwargs.get("resource_type", "Patient")
+            if resource_type not in search.KINDS:
+                return outcome(404, "not-supported", "This resource type is not served here.")
+            if not caller.may(resource_type, mode):
+                release.record_refused(request=request, client=caller.client)
+                return outcome(403, "forbidden", "The token's scopes do not cover this.")
+            request.fhir_caller = caller  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@require_GET
+def metadata(request: HttpRequest) -> HttpResponse:
+    return fhir_response(capability.capability_statement(base_url(request)))
+
+
+@csrf_exempt
+@require_POST
+def token(request: HttpRequest) -> HttpResponse:
+    """SMART Backend Services token endpoint (form-encoded, RFC 6749 errors)."""
+    try:
+        issued = services.token_request(
+            grant_type=request.POST.get("grant_type", ""),
+            assertion_type=request.POST.get("client_assertion_type", ""),
+            assertion=request.POST.get("client_assertion", ""),
+            scope=request.POST.get("scope", ""),
+            audience=request.build_absolute_uri(reverse("fhir:token")),
+        )
+    except auth.TokenRefused as refused:
+        release.record_refused(request=request, client=refused.client, action=Action.CREATE)
+        status = 400 if refused.error != "invalid_client" else 401
+        return JsonResponse(
+            {"error": refused.error, "error_description": refused.description}, status=status
+        )
+    return JsonResponse(
+        {
+            "access_token": issued.token,
+            "token_type": "bearer",
+            "expires_in": issued.expires_in,
+            "scope": " ".join(issued.scopes),
+        }
+    )
+
+
+def _params(request: HttpRequest) -> dict[str, list[str]]:
+    return {key: request.GET.getlist(key) for key in request.GET}
+
+
+def _page_url(request: HttpRequest, params: dict[str, list[str]], offset: int) -> str:
+    query = {k: v for k, v in params.items() if k != "_offset"}
+    query["_offset"] = [str(offset)]
+    return request.build_absolute_uri(request.path) + "?" + urlencode(query, doseq=True)
+
+
+def _filter_codes(found: list[Resource], params: dict[str, list[str]]) -> list[Resource]:
+    if not params.get("code"):
+        return found
+    codes = search.observation_codes(params["code"])
+    return [
+        r
+        for r in found
+        if any(c.code in codes for c in (getattr(r, "code", None).coding or []))  # type: ignore[union-attr]
+    ]
+
+
+@require_GET
+@api("read")
+def search_type(request: HttpRequest, resource_type: str) -> HttpResponse:
+    caller: auth.Caller = request.fhir_caller  # type: ignore[attr-defined]
+    kind = search.KINDS[resource_type]
+    params = _params(request)
+    try:
+        page, _ = search.search(kind, caller.client, params)
+    except search.BadSearch as bad:
+        release.record_refused(request=request, client=caller.client)
+        return outcome(400, "invalid", f"{bad.parameter}: {bad.message}")
+    part2 = search.part2_ids({search.patient_of(row) for row in page.rows})
+    base = base_url(request)
+    found = _filter_codes(kind.build(page.rows, part2, base), params)
+    release.release(
+        request=request,
+        client=caller.client,
+        resources=found,
+        part2=part2,
+        base_category=kind.category,
+    )
+    next_offset = page.offset + page.count
+    withheld = None
+    if page.withheld:
+        release.record_refused(request=request, client=caller.client, category=Category.PART2)
+        withheld = resources.operation_outcome(
+            "information",
+            "suppressed",
+            "Some results were withheld by policy.",
+        )
+    bundle = resources.searchset(
+        resources=found,
+        total=page.total if resource_type != "Observation" else None,  # type: ignore[arg-type]
+        self_url=request.build_absolute_uri(),
+        next_url=_page_url(request, params, next_offset)
+        if next_offset < page.total and page.count
+        else None,
+        base=base,
+        outcome=withheld,
+    )
+    return fhir_response(bundle)
+
+
+@require_GET
+@api("read")
+def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+    caller: auth.Caller = request.fhir_caller  # type: ignore[attr-defined]
+    kind = search.KINDS[resource_type]
+    row_id = resource_id.split("-", 1)[0] if resource_type == "Observation" else resource_id
+    if not row_id.isdigit() or len(row_id) > 18:
+        return outcome(404, "not-found", "No such resource.")
+    page, _ = search.search(kind, caller.client, {"_id": [row_id]})
+    part2 = search.part2_ids({search.patient_of(row) for row in page.rows})
+    found = [r for r in kind.build(page.rows, part2, base_url(request)) if r.id == resource_id]
+    if not found:
+        # Unknown, another program's, or withheld by policy: the same answer.
+        release.record_refused(request=request, client=caller.client)
+        return outcome(404, "not-found", "No such resource.")
+    release.release(
+        request=request,
+        client=caller.client,
+        resources=found,
+        part2=part2,
+        base_category=kind.category,
+    )
+    return fhir_response(found[0])
