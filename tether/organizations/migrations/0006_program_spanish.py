@@ -1,6 +1,4 @@
 # Issue 19: whether Spanish is spoken on the program's crisis line.
-# Named 0007 as the issue asks; it follows 0005 here (a sibling branch may add a 0006:
-# then make this one depend on it).
 
 from django.db import migrations, models
 
