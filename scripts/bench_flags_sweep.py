@@ -29,6 +29,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", required=True)
     parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument(
+        "--existing",
+        action="store_true",
+        help="load nothing: time the sweeps on the database as it is (a copy of a big one)",
+    )
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.database
     os.environ.setdefault("DEBUG", "1")
@@ -49,6 +54,19 @@ def main() -> None:
     from tether.patients.models import Episode, LevelOfCare, Patient
 
     now = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
+    if args.existing:
+        from django.db.models import Max
+
+        from tether.checkins.models import Response
+
+        latest = Response.objects.aggregate(at=Max("submitted_at"))["at"]
+        if latest is not None:
+            now = latest + dt.timedelta(hours=1)
+        print(f"existing data: {Patient.objects.count()} patients, sweeping at {now}")
+        _time_sweeps(
+            now, Flag.objects.all(), Patient.objects.all(), flags_sweep, flags_evaluate_patient
+        )
+        return
     t0 = time.perf_counter()
     sync_instruments()
     org = Organization.objects.create(name="Bench", slug=f"bench-{int(time.time())}")
@@ -177,6 +195,16 @@ def main() -> None:
         )
         cursor.execute("ANALYZE")
     print(f"loaded {n} patients in {time.perf_counter() - t0:.0f} s")
+    _time_sweeps(
+        now,
+        Flag.objects.filter(organization=org),
+        Patient.objects.filter(organization=org),
+        flags_sweep,
+        flags_evaluate_patient,
+    )
+
+
+def _time_sweeps(now, flags, patients, flags_sweep, flags_evaluate_patient) -> None:  # type: ignore[no-untyped-def]
     t1 = time.perf_counter()
     raised = flags_sweep(now=now)
     first = time.perf_counter() - t1
@@ -185,10 +213,10 @@ def main() -> None:
     second = time.perf_counter() - t2
     print(f"first sweep: {first:.1f} s, raised {sum(raised.values())} flags {raised}")
     print(f"steady-state sweep (no new flags): {second:.1f} s, raised {sum(again.values())}")
-    print(f"open flags: {Flag.objects.filter(organization=org, status='open').count()}")
+    print(f"open flags: {flags.filter(status='open').count()}")
     # The evaluation that runs when one patient's data arrives: the same queries,
     # restricted to that patient (tether.flags.tasks.evaluate_patient_flags).
-    sample = list(Patient.objects.filter(organization=org).values_list("pk", flat=True)[:20])
+    sample = list(patients.order_by("pk").values_list("pk", flat=True)[:20])
     times = []
     for pk in sample:
         t3 = time.perf_counter()

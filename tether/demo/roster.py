@@ -208,7 +208,9 @@ PATIENTS: tuple[PatientSpec, ...] = (
     PatientSpec("derek.l", "Derek", "Lawson", 36, "iop", 33, "demo.clinician", 0.94,
                 slipping_since_days_ago=14, last_login_days_ago=4.1),
     PatientSpec("tanya.b", "Tanya", "Brooks", 29, "iop", 26, "demo.clinician", 0.9,
-                stopped_attending_days_ago=10, last_login_days_ago=10.2),
+                stopped_attending_days_ago=10, last_login_days_ago=10.2,
+                # Her check-ins thinned out before she went silent (a fade, not a trip).
+                slipping_since_days_ago=18),
     PatientSpec("hannah.w", "Hannah", "Wu", 25, "iop", 40, "owen.castillo", 0.9,
                 last_login_days_ago=1.0),
     PatientSpec("luis.o", "Luis", "Ortega", 47, "iop", 19, "demo.clinician", 0.85,

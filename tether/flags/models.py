@@ -179,6 +179,9 @@ class Flag(models.Model):
         indexes = [
             models.Index(fields=["patient", "status"]),
             models.Index(fields=["organization", "status", "severity"]),
+            # The sweep's "a flag of this rule for this patient since …" lookups
+            # (flags/0007, built CONCURRENTLY on PostgreSQL).
+            models.Index(fields=["rule", "patient", "raised_at"], name="flag_rule_patient_raised"),
         ]
 
     def __str__(self) -> str:

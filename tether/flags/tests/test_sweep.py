@@ -95,7 +95,8 @@ def test_it_raises_again_on_a_newer_score_that_is_still_up_not_on_the_same_one(q
     flag = Flag.objects.get()
     flag_resolve(actor=quiet.clinical_lead, flag=flag, action="called", now=NOW)
     assert flags_sweep(now=NOW + dt.timedelta(days=3)) == {}
-    add_response(quiet.patient.patient, "phq9", NOW + dt.timedelta(days=5), total=15)
+    # Three scores: the baseline is now the mean of the first two (8 and 16), 12.
+    add_response(quiet.patient.patient, "phq9", NOW + dt.timedelta(days=5), total=20)
     assert flags_sweep(now=NOW + dt.timedelta(days=5, hours=1)) == {"phq9_deterioration": 1}
     assert Flag.objects.filter(status="open").count() == 1
 
