@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 
 from tether.accounts import language, lockout
 from tether.accounts.forms import SignInForm
+from tether.accounts.models import User
+from tether.accounts.services import user_language_set
 from tether.consent import shared_device
 
 
@@ -37,6 +39,10 @@ class SignInView(LoginView):
     def form_valid(self, form: SignInForm) -> HttpResponse:  # type: ignore[override]
         response = self._signed_in(form)
         user = form.get_user()
+        chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if isinstance(user, User) and not user.language and chosen in User.Language.values:
+            # Chosen with the switch before signing in: kept on the account from now on.
+            user_language_set(request=self.request, user=user, language=chosen)
         if getattr(user, "language", ""):
             # The account's language from now on, on this device, signed in or out.
             language.remember(response, user.language)

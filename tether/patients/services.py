@@ -59,8 +59,10 @@ def patient_register(
     level_of_care: str,
     admitted_on: dt.date,
     primary_therapist: StaffMember | None,
+    language: str = "",
 ) -> Patient:
-    """Create the patient, their login (no password yet) and their first episode."""
+    """Create the patient, their login (no password yet) and their first episode.
+    ``language``: the one they read Tether in ("" lets their phone decide)."""
     if program.organization_id != registered_by.organization_id:
         raise ValueError("Program belongs to another organization.")
     organization = registered_by.organization
@@ -71,6 +73,7 @@ def patient_register(
         email=email,
         kind=User.Kind.PATIENT,
         organization=organization,
+        language=language,
     )
     user.set_unusable_password()
     user.save()

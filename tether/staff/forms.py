@@ -36,6 +36,11 @@ class PatientIntakeForm(forms.Form):
     primary_therapist: forms.ModelChoiceField[StaffMember] = forms.ModelChoiceField(
         label=_("Primary therapist"), queryset=StaffMember.objects.none(), required=False
     )
+    language = forms.ChoiceField(
+        label=_("Language the patient reads Tether in"),
+        choices=[("", _("Not chosen: their phone's language")), *User.Language.choices],
+        required=False,
+    )
 
     def __init__(self, *args: Any, staff: StaffMember, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -91,6 +91,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
             level_of_care=data["level_of_care"],
             admitted_on=data["admitted_on"],
             primary_therapist=data["primary_therapist"],
+            language=data["language"],
         )
         return redirect("staff:patient_detail", patient_id=patient.pk)
     return render(request, "staff/patient_create.html", _context(request, nav="intake", form=form))

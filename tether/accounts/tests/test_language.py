@@ -71,3 +71,19 @@ def test_staff_pages_follow_the_staff_members_own_language(cast, client_as):
     response = client.get(reverse("staff:dashboard"), headers={"accept-language": "es"})
     body = response.content.decode()
     assert '<html lang="en' in body
+
+
+def test_a_choice_made_before_signing_in_is_kept_on_the_account(cast, client):
+    client.post(SWITCH, {"language": "es", "next": "/"})
+    sign_in_with_password(client, "maria.g")
+    cast.patient.refresh_from_db()
+    assert cast.patient.language == "es"
+
+
+def test_signing_in_never_overrides_a_language_already_chosen(cast, client):
+    User.objects.filter(pk=cast.patient.pk).update(language="en")
+    client.post(SWITCH, {"language": "es", "next": "/"})
+    response = sign_in_with_password(client, "maria.g")
+    cast.patient.refresh_from_db()
+    assert cast.patient.language == "en"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"

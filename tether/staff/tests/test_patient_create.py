@@ -169,3 +169,18 @@ def test_it_stores_the_mobile_number_in_e164_and_refuses_one_that_cannot_be_dial
     assert "MRN-2041" in body and not Patient.objects.filter(record_number="MRN-2041").exists()
     client.post(URL, _form(cast, mobile_phone="(413) 555-0142"))
     assert Patient.objects.get(record_number="MRN-2041").mobile_phone == "+14135550142"
+
+
+def test_it_records_the_language_the_patient_reads_tether_in(cast, client_as):
+    client = client_as(cast.front_desk)
+    client.post(URL, _form(cast, language="es"))
+    patient = Patient.objects.get(record_number="MRN-2041")
+    assert patient.user is not None and patient.user.language == "es"
+    page = client.get(reverse("staff:patient_detail", args=[patient.pk])).content.decode()
+    assert "Reads Tether in Español" in page
+
+
+def test_the_language_may_be_left_to_the_patients_phone(cast, client_as):
+    client_as(cast.front_desk).post(URL, _form(cast))
+    patient = Patient.objects.get(record_number="MRN-2041")
+    assert patient.user is not None and patient.user.language == ""
