@@ -34,7 +34,7 @@ class PreferenceForm(forms.Form):
     quiet_until = forms.TimeField(label=_("until"), widget=forms.TimeInput(attrs={"type": "time"}))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if (data.get("by_sms") or data.get("daily_checkin_by_text")) and not data.get("sms_phone"):
             self.add_error("sms_phone", _("Texts need your mobile number."))
         return data

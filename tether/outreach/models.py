@@ -105,13 +105,14 @@ class ContactPreference(models.Model):
         )
 
     def wants(self, kind: str) -> bool:
-        return {
+        switches: dict[str, bool] = {
             Kind.CHECKIN_DUE: self.checkin_due,
             Kind.SESSION_TOMORROW: self.session_reminder,
             Kind.SESSION_SOON: self.session_reminder,
             Kind.HOMEWORK_DUE: self.homework_due,
             Kind.CARE_TEAM_MESSAGE: self.care_team_message,
-        }.get(kind, True)
+        }
+        return switches.get(kind, True)
 
 
 class SmsConsentEvent(models.Model):

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import re
 import zoneinfo
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -344,8 +345,22 @@ def deliver(ids: Iterable[int]) -> int:
         if result.gone and push is not None:
             gone.append(int(message.to))
         sent += result.status == OutboundMessage.Status.SENT
+    # Rows without a provider id (console, push, mail) are updated a status at a time;
+    # only Twilio's rows carry one each.
+    plain: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for message in messages:
+        if not message.provider_id:
+            plain[(message.status, message.error_code)].append(message.pk)
+    stamp = timezone.now()
+    for (status, error_code), pks in plain.items():
+        for start in range(0, len(pks), 5000):
+            OutboundMessage.objects.filter(pk__in=pks[start : start + 5000]).update(
+                status=status, error_code=error_code, sent_at=stamp
+            )
     OutboundMessage.objects.bulk_update(
-        messages, ["status", "provider_id", "error_code", "sent_at"], batch_size=1000
+        [m for m in messages if m.provider_id],
+        ["status", "provider_id", "error_code", "sent_at"],
+        batch_size=500,
     )
     if gone:
         PushSubscription.objects.filter(pk__in=gone).delete()  # expired (RFC 8030 §7.3)

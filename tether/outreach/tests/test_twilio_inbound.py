@@ -9,10 +9,11 @@ from tether.checkins.models import Answer, Response
 from tether.crisis.models import UrgentContactRequest
 from tether.outreach.models import ContactPreference, InboundMessage, OutboundMessage
 from tether.outreach.tests.conftest import MARIA_PHONE, signed_post, text
+from tether.patients.models import Patient
 from tether.privacy.models import AuditEvent
 
 
-def _mood_answers(patient):
+def _mood_answers(patient: Patient) -> list[int | None]:
     return list(
         Answer.objects.filter(
             response__patient=patient, response__instrument__code="daily", item_code="mood"

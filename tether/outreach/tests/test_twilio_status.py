@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from django.http import HttpResponse
+from django.test import Client
 from django.utils import timezone
 
 from tether.outreach.models import ContactPreference, OutboundMessage
@@ -22,12 +24,13 @@ def sent(cast, texting):
     )
 
 
-def _status(client, status, sid="SMstatus1"):
-    return signed_post(
+def _status(client: Client, status: str, sid: str = "SMstatus1") -> HttpResponse:
+    response: HttpResponse = signed_post(
         client,
         "outreach:twilio_status",
         {"MessageSid": sid, "MessageStatus": status, "ErrorCode": "30003"},
     )
+    return response
 
 
 @pytest.mark.django_db

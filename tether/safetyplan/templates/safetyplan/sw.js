@@ -60,3 +60,28 @@ self.addEventListener("fetch", (event) => {
     })
   );
 });
+
+// Web Push (tether/outreach, docs/OUTREACH.md): the payload carries only a neutral
+// title, a lock-screen-safe sentence and a same-origin link that still needs sign-in.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (error) {
+    data = {};
+  }
+  const title = typeof data.title === "string" ? data.title : "Tether";
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: typeof data.body === "string" ? data.body : "",
+      data: { url: typeof data.url === "string" ? data.url : "/me/" },
+    })
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL(event.notification.data && event.notification.data.url || "/me/", self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  event.waitUntil(self.clients.openWindow(target.pathname));
+});

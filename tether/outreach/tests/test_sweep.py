@@ -1,0 +1,98 @@
+"""The reminder sweep: what each patient chose, outside quiet hours, never twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+
+from tether.flags.models import Flag
+from tether.outreach.models import ContactPreference, OutboundMessage
+from tether.outreach.services import in_quiet_hours
+from tether.outreach.sweep import reminders_sweep
+
+NY = zoneinfo.ZoneInfo("America/New_York")
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(NY).date()
+
+
+def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=NY)
+
+
+@pytest.mark.django_db
+def test_a_due_check_in_is_reminded_once_by_text(
+    daily_on, texting, django_capture_on_commit_callbacks
+):
+    evening = _at(_today(), 18)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders_sweep(now=evening) == {"checkin_due": 1}
+    assert reminders_sweep(now=evening + dt.timedelta(minutes=5)) == {}
+    message = OutboundMessage.objects.get()
+    assert message.to == texting.sms_phone and message.status == "sent"
+    assert "check-in waiting" in message.body and "/o/" in message.body
+    assert "IOP" not in message.body
+
+
+@pytest.mark.django_db
+def test_nothing_is_sent_in_quiet_hours_or_after_stop(daily_on, texting):
+    late = _at(_today(), 22)
+    assert reminders_sweep(now=late) == {}
+    ContactPreference.objects.update(sms_stopped_at=late)
+    assert reminders_sweep(now=_at(_today(), 18)) == {}
+
+
+@pytest.mark.django_db
+def test_a_patient_without_preferences_or_consent_gets_nothing(daily_on):
+    assert reminders_sweep(now=_at(_today(), 18)) == {}
+    ContactPreference.objects.create(
+        organization=daily_on.organization,
+        patient=daily_on.patient.patient,
+        sms_phone="+14135550142",
+        by_sms=True,  # but no opt-in recorded
+    )
+    assert reminders_sweep(now=_at(_today(), 18)) == {}
+
+
+@pytest.mark.django_db
+def test_a_disengaged_patient_is_not_nagged(daily_on, texting):
+    maria = daily_on.patient.patient
+    Flag.objects.create(
+        organization_id=maria.organization_id,
+        patient=maria,
+        episode=maria.episodes.get(),
+        kind="disengagement",
+        severity=2,
+        reason="no_login",
+        source_type="patients.patient",
+        source_id=maria.pk,
+        raised_at=_at(_today(), 9),
+    )
+    assert reminders_sweep(now=_at(_today(), 18)) == {}
+
+
+@pytest.mark.django_db
+def test_a_parent_never_receives_the_teens_check_in(daily_on, texting):
+    """Reminders go to the patient's own number only: the teen without texts turned on
+    gets nothing, and nothing goes to any number of their family member."""
+    reminders_sweep(now=_at(_today(), 18))
+    teen = daily_on.adolescent.patient
+    assert not OutboundMessage.objects.filter(patient=teen).exists()
+    assert set(OutboundMessage.objects.values_list("to", flat=True)) == {texting.sms_phone}
+
+
+def test_quiet_hours_follow_the_patients_clock_across_a_daylight_saving_change():
+    def quiet(now: dt.datetime) -> bool:
+        return in_quiet_hours(quiet_from=dt.time(21), quiet_until=dt.time(8), tz=NY, now=now)
+
+    # 12:30 UTC is 08:30 the day before the clocks go back (EDT), 07:30 on that day (EST).
+    before = dt.datetime(2026, 10, 31, 12, 30, tzinfo=dt.UTC)
+    after = dt.datetime(2026, 11, 1, 12, 30, tzinfo=dt.UTC)
+    assert not quiet(before)
+    assert quiet(after)
+    # And in spring: 00:30 UTC is 20:30 EST before, 21:30 EDT after.
+    assert not quiet(dt.datetime(2026, 3, 8, 1, 30, tzinfo=dt.UTC))
+    assert quiet(dt.datetime(2026, 3, 9, 1, 30, tzinfo=dt.UTC))
