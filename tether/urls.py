@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("tether.patients.urls")),
     path("", include("tether.organizations.urls")),
     path("fhir/R4/", include("tether.fhir.urls")),
+    path("", include("tether.fhir.staff_urls")),
 ]
 
 # On a staff patient page, a clinician's 404 offers emergency (break-glass) access.

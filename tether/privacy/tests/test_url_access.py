@@ -547,6 +547,9 @@ ACCESS: dict[str, Rule] = {
     # (no patient data; the token endpoint takes only POSTed client assertions); the
     # resources need a bearer token, which no session gives (tether/fhir/tests).
     "fhir:metadata": PUBLIC,
+    "fhir_staff:clients": Rule(
+        allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
+    ),
     "fhir:token": PUBLIC,
     "fhir:search": Rule(bearer=True, denied=EVERYONE, kwargs={"resource_type": "Patient"}),
     "fhir:read": Rule(
@@ -1072,7 +1075,27 @@ POSTS: dict[str, Post] = {
             "role": "case_manager",
         },
     ),
+    # Registering a FHIR client (issue 18; tether/fhir/tests/test_clients.py).
+    "fhir_staff:clients": Post(
+        allowed=("program_admin",),
+        data=lambda w: {
+            "program": w["iop"],
+            "recipient": w["pcp"],
+            "jwks": _public_jwks(),
+            "scopes": "system/Patient.read",
+        },
+    ),
 }
+
+
+def _public_jwks() -> str:
+    import json
+
+    from joserfc.jwk import ECKey
+
+    key = ECKey.generate_key("P-384", private=True, auto_kid=True)
+    return json.dumps({"keys": [key.as_dict(private=False)]})
+
 
 # POST endpoints of the signed-out flows (sign-in, two-step, password reset, invitation):
 # no one is a "wrong person" there; their own tests cover them (tether/accounts/tests).
