@@ -22,10 +22,8 @@ from tether.fhir.tests.helpers import (
     register,
     token_post,
 )
-from tether.organizations.models import Program
 from tether.patients.models import Episode, LevelOfCare, Patient
 from tether.privacy.models import AuditEvent
-from tether.testing.cast import make_patient
 
 pytestmark = pytest.mark.django_db
 PHQ9 = [2, 2, 1, 1, 1, 1, 1, 0, 1]  # total 10, item 9 "Several days"
@@ -37,26 +35,6 @@ def validate(data: dict[str, Any]) -> None:
     for entry in data.get("entry", []):
         resource = entry["resource"]
         get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-
-
-@pytest.fixture
-def recovery(cast):
-    program = Program.objects.create(
-        organization=cast.organization,
-        name="Recovery IOP",
-        kind=Program.Kind.IOP,
-        crisis_line="555-0120",
-        treats_substance_use=True,
-    )
-    user = make_patient(
-        cast.organization,
-        program,
-        "rae.recovery",
-        first_name="Rae",
-        last_name="Reed",
-        born=dt.date(1990, 3, 4),
-    )
-    return program, user.patient
 
 
 def test_it_serves_a_capability_statement_without_a_token():

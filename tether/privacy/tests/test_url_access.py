@@ -552,6 +552,11 @@ ACCESS: dict[str, Rule] = {
     ),
     "fhir:token": PUBLIC,
     "fhir:search": Rule(bearer=True, denied=EVERYONE, kwargs={"resource_type": "Patient"}),
+    "fhir:export": Rule(bearer=True, denied=EVERYONE, kwargs={"group_id": "1"}),
+    "fhir:export_status": Rule(bearer=True, denied=EVERYONE, kwargs={"key": NO_DRAFT}),
+    "fhir:export_file": Rule(
+        bearer=True, denied=EVERYONE, kwargs={"key": NO_DRAFT, "file_type": "Patient"}
+    ),
     "fhir:read": Rule(
         bearer=True, denied=EVERYONE, kwargs={"resource_type": "Patient", "resource_id": "1"}
     ),
