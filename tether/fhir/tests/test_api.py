@@ -24,6 +24,7 @@ from tether.fhir.tests.helpers import (
 )
 from tether.patients.models import Episode, LevelOfCare, Patient
 from tether.privacy.models import AuditEvent
+from tether.testing.cast import make_patient
 
 pytestmark = pytest.mark.django_db
 PHQ9 = [2, 2, 1, 1, 1, 1, 1, 0, 1]  # total 10, item 9 "Several days"
@@ -244,3 +245,25 @@ def test_the_patient_list_is_the_programs_patients(cast):
         Patient.objects.exclude(organization=cast.organization).values_list("pk", flat=True)
     )
     assert LevelOfCare.IOP  # the cast's episodes
+
+
+def _queries(http: Client, url: str, auth: dict[str, Any]) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert http.get(url, **auth).status_code == 200
+    return len(queries)
+
+
+def test_a_search_page_takes_the_same_queries_for_more_patients(cast):
+    reg = register(cast.iop, cast.program_admin)
+    http = Client()
+    auth = bearer(http, reg)
+    add_measure(cast.patient.patient, "phq9", PHQ9)
+    few = _queries(http, f"{BASE}/Observation", auth)
+    for n in range(4):
+        user = make_patient(cast.organization, cast.iop, f"p{n}", first_name="P", last_name=f"N{n}")
+        add_measure(user.patient, "phq9", PHQ9)
+    many = _queries(http, f"{BASE}/Observation", auth)
+    assert many == few
