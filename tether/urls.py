@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("tether.outreach.urls")),
     path("", include("tether.reports.urls")),
     path("fhir/R4/", include("tether.fhir.urls")),
+    path("", include("tether.fhir.staff_urls")),
 ]
 
 # On a staff patient page, a clinician's 404 offers emergency (break-glass) access.

@@ -19,7 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from fhir.resources.R4B.resource import Resource
 
-from tether.fhir import auth, capability, release, resources, search, services
+from tether.fhir import auth, capability, export, release, resources, search, services
+from tether.fhir.models import ExportFile, ExportJob
 from tether.privacy.policy import Action, Category
 
 FHIR_JSON = "application/fhir+json"
@@ -63,7 +64,10 @@ def api(mode: str = "read") -> Callable[[Callable[..., HttpResponse]], Callable[
             if caller is None:
                 release.record_refused(request=request, client=None)
                 return _unauthorized()
-            resource_type = kwargs.get("resource_type", "Patient")
+            resource_type = kwargs.get("resource_type")
+            if resource_type is None:  # $export: the types are checked by the export
+                request.fhir_caller = caller  # type: ignore[attr-defined]
+                return view(request, *args, **kwargs)
             if resource_type not in search.KINDS:
                 return outcome(404, "not-supported", "This resource type is not served here.")
             if not caller.may(resource_type, mode):
@@ -197,3 +201,81 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
         base_category=kind.category,
     )
     return fhir_response(found[0])
+
+
+@require_GET
+@api("read")
+def export_kick_off(request: HttpRequest, group_id: str) -> HttpResponse:
+    """``Group/<program id>/$export``: 202 and a status URL (Bulk Data IG kick-off)."""
+    caller: auth.Caller = request.fhir_caller  # type: ignore[attr-defined]
+    if "respond-async" not in request.headers.get("Prefer", ""):
+        return outcome(400, "invalid", "Send Prefer: respond-async.")
+    output_format = request.GET.get("_outputFormat", "application/fhir+ndjson")
+    if output_format not in ("application/fhir+ndjson", "application/ndjson", "ndjson"):
+        return outcome(400, "not-supported", "Only NDJSON is written.")
+    since = request.GET.get("_since")
+    if since:
+        return outcome(400, "not-supported", "_since is not supported yet.")
+    types = [t for raw in request.GET.getlist("_type") for t in raw.split(",") if t]
+    try:
+        job = export.export_kick_off(
+            client=caller.client,
+            scopes=caller.scopes,
+            group_id=group_id,
+            types=types,
+            request_url=request.build_absolute_uri(),
+        )
+    except export.ExportRefused as refused:
+        release.record_refused(request=request, client=caller.client, action=Action.EXPORT)
+        if str(refused) == "group":
+            return outcome(404, "not-found", "No such group.")
+        return outcome(403, "forbidden", "A type is not served or not in the token's scopes.")
+    status_url = request.build_absolute_uri(reverse("fhir:export_status", args=[job.key]))
+    return outcome(202, "informational", "Export accepted.", Content_Location=status_url)
+
+
+def _own_job(request: HttpRequest, key: str) -> ExportJob | None:
+    caller: auth.Caller = request.fhir_caller  # type: ignore[attr-defined]
+    return ExportJob.objects.filter(key=key, client=caller.client).first()
+
+
+@require_GET
+@api("read")
+def export_status(request: HttpRequest, key: str) -> HttpResponse:
+    job = _own_job(request, key)
+    if job is None:
+        return outcome(404, "not-found", "No such export.")
+    if job.status in (ExportJob.Status.ACCEPTED, ExportJob.Status.RUNNING):
+        response = HttpResponse(status=202)
+        response["X-Progress"] = str(job.get_status_display())
+        response["Retry-After"] = "10"
+        return response
+    if job.status == ExportJob.Status.FAILED:
+        return outcome(500, "exception", "The export failed; kick off a new one.")
+    manifest = {
+        "transactionTime": job.requested_at.isoformat(),
+        "request": job.request_url,
+        "requiresAccessToken": True,
+        "output": [
+            {
+                "type": f.resource_type,
+                "url": request.build_absolute_uri(
+                    reverse("fhir:export_file", args=[job.key, f.resource_type])
+                ),
+                "count": f.count,
+            }
+            for f in job.files.order_by("resource_type")
+        ],
+        "error": [],
+    }
+    return JsonResponse(manifest)
+
+
+@require_GET
+@api("read")
+def export_file(request: HttpRequest, key: str, file_type: str) -> HttpResponse:
+    job = _own_job(request, key)
+    found = ExportFile.objects.filter(job=job, resource_type=file_type).first() if job else None
+    if found is None:
+        return outcome(404, "not-found", "No such file.")
+    return HttpResponse(found.content, content_type="application/fhir+ndjson")

@@ -22,7 +22,6 @@ from tether.fhir.tests.helpers import (
     register,
     token_post,
 )
-from tether.organizations.models import Program
 from tether.patients.models import Episode, LevelOfCare, Patient
 from tether.privacy.models import AuditEvent
 from tether.testing.cast import make_patient
@@ -37,26 +36,6 @@ def validate(data: dict[str, Any]) -> None:
     for entry in data.get("entry", []):
         resource = entry["resource"]
         get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-
-
-@pytest.fixture
-def recovery(cast):
-    program = Program.objects.create(
-        organization=cast.organization,
-        name="Recovery IOP",
-        kind=Program.Kind.IOP,
-        crisis_line="555-0120",
-        treats_substance_use=True,
-    )
-    user = make_patient(
-        cast.organization,
-        program,
-        "rae.recovery",
-        first_name="Rae",
-        last_name="Reed",
-        born=dt.date(1990, 3, 4),
-    )
-    return program, user.patient
 
 
 def test_it_serves_a_capability_statement_without_a_token():
@@ -266,3 +245,25 @@ def test_the_patient_list_is_the_programs_patients(cast):
         Patient.objects.exclude(organization=cast.organization).values_list("pk", flat=True)
     )
     assert LevelOfCare.IOP  # the cast's episodes
+
+
+def _queries(http: Client, url: str, auth: dict[str, Any]) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert http.get(url, **auth).status_code == 200
+    return len(queries)
+
+
+def test_a_search_page_takes_the_same_queries_for_more_patients(cast):
+    reg = register(cast.iop, cast.program_admin)
+    http = Client()
+    auth = bearer(http, reg)
+    add_measure(cast.patient.patient, "phq9", PHQ9)
+    few = _queries(http, f"{BASE}/Observation", auth)
+    for n in range(4):
+        user = make_patient(cast.organization, cast.iop, f"p{n}", first_name="P", last_name=f"N{n}")
+        add_measure(user.patient, "phq9", PHQ9)
+    many = _queries(http, f"{BASE}/Observation", auth)
+    assert many == few

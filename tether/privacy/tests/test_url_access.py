@@ -579,8 +579,16 @@ ACCESS: dict[str, Rule] = {
     # (no patient data; the token endpoint takes only POSTed client assertions); the
     # resources need a bearer token, which no session gives (tether/fhir/tests).
     "fhir:metadata": PUBLIC,
+    "fhir_staff:clients": Rule(
+        allowed=("program_admin",), denied=tuple(p for p in EVERYONE if p != "program_admin")
+    ),
     "fhir:token": PUBLIC,
     "fhir:search": Rule(bearer=True, denied=EVERYONE, kwargs={"resource_type": "Patient"}),
+    "fhir:export": Rule(bearer=True, denied=EVERYONE, kwargs={"group_id": "1"}),
+    "fhir:export_status": Rule(bearer=True, denied=EVERYONE, kwargs={"key": NO_DRAFT}),
+    "fhir:export_file": Rule(
+        bearer=True, denied=EVERYONE, kwargs={"key": NO_DRAFT, "file_type": "Patient"}
+    ),
     "fhir:read": Rule(
         bearer=True, denied=EVERYONE, kwargs={"resource_type": "Patient", "resource_id": "1"}
     ),
@@ -1148,9 +1156,27 @@ POSTS: dict[str, Post] = {
             "endpoint": "https://push.example/send/abc",
             "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
             "auth": "tBHItJI5svbpez7KI4CCXg",
+    # Registering a FHIR client (issue 18; tether/fhir/tests/test_clients.py).
+    "fhir_staff:clients": Post(
+        allowed=("program_admin",),
+        data=lambda w: {
+            "program": w["iop"],
+            "recipient": w["pcp"],
+            "jwks": _public_jwks(),
+            "scopes": "system/Patient.read",
         },
     ),
 }
+
+
+def _public_jwks() -> str:
+    import json
+
+    from joserfc.jwk import ECKey
+
+    key = ECKey.generate_key("P-384", private=True, auto_kid=True)
+    return json.dumps({"keys": [key.as_dict(private=False)]})
+
 
 # POST endpoints of the signed-out flows (sign-in, two-step, password reset, invitation):
 # no one is a "wrong person" there; their own tests cover them (tether/accounts/tests).
