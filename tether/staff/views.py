@@ -40,7 +40,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         sort = request.GET.get("sort", "sessions")
         if sort not in caseload.SORTS:
             sort = "sessions"
-        rows = caseload.caseload_for(user=request.user, sort=sort)  # type: ignore[arg-type]
+        board = caseload.caseload_page(
+            user=request.user,  # type: ignore[arg-type]
+            sort=sort,
+            page=request.GET.get("page"),
+        )
+        rows = board.rows
         for category, shown in (
             (Category.SELF_REPORT, [r for r in rows if not r.shows_part2]),
             (Category.PART2, [r for r in rows if r.shows_part2]),
@@ -55,7 +60,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "staff/caseload.html",
-            _context(request, nav="dashboard", rows=rows, sort=sort),
+            _context(request, nav="dashboard", rows=rows, sort=sort, board=board),
         )
     patients = list(selectors.patient_list_for(user=request.user))  # type: ignore[arg-type]
     record_list(
