@@ -164,7 +164,7 @@ def caseload_page(
         number = 1
     shown = ordered[(number - 1) * size : number * size]
     position = {pk: i for i, pk in enumerate(shown)}
-    rows = (
+    rows: list[Any] = (
         list(
             _columns(
                 Patient.objects.filter(pk__in=shown),
