@@ -5,6 +5,7 @@ patients")."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -24,7 +25,7 @@ def small_pages(monkeypatch):
     monkeypatch.setattr(caseload, "PER_PAGE", 2)
 
 
-def _add_patients(cast, count, *, start=0):
+def _add_patients(cast: Any, count: int, *, start: int = 0) -> None:
     for index in range(start, start + count):
         make_patient(
             cast.organization,
@@ -36,13 +37,15 @@ def _add_patients(cast, count, *, start=0):
         )
 
 
-def _names(body):
+def _names(body: str) -> list[str]:
     return re.findall(r"Zed\d\d", body)
 
 
-def _all_pages(client, url, sort=""):
+def _all_pages(client: Any, url: str, sort: str = "") -> tuple[int, list[str]]:
     first = client.get(url + sort).content.decode()
-    pages = int(re.search(r"Page 1 of (\d+)", first).group(1))
+    found = re.search(r"Page 1 of (\d+)", first)
+    assert found is not None
+    pages = int(found.group(1))
     seen = []
     for number in range(1, pages + 1):
         joiner = "&" if sort else "?"
