@@ -34,7 +34,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tether.accounts.models import User
-from tether.checkins.models import Response
+from tether.checkins.models import Instrument, Response
 from tether.flags.models import Flag, Severity, awake
 from tether.homework.models import Assignment
 from tether.homework.selectors import counted_assignments
@@ -96,11 +96,13 @@ class CaseloadPage:
         return self.number < self.pages
 
 
-def _scores(readable: QuerySet[Response], code: str, offset: int) -> Subquery:
+def _scores(readable: QuerySet[Response], instruments: list[int], offset: int) -> Subquery:
+    # The instrument's ids as values, so the lookup runs on the index
+    # response_latest_by_instrument (patient, instrument, newest first).
     rows = readable.filter(
         patient=OuterRef("pk"),
         episode__status="active",
-        instrument__code=code,
+        instrument_id__in=instruments,
         status=Response.Status.COMPLETE,
         total__isnull=False,
     ).order_by("-submitted_at", "-pk")
@@ -258,13 +260,19 @@ def _columns(
         Q(record_category=Category.PART2) & ~Q(patient__in=list(part2_ids))
     )
     thread = Thread.objects.filter(patient=OuterRef("pk"))
+    instruments: dict[str, list[int]] = {"phq9": [], "gad7": []}
+    if only is None or {"phq9_latest", "gad7_latest"} & only:
+        for pk, code in Instrument.objects.filter(code__in=list(instruments)).values_list(
+            "pk", "code"
+        ):
+            instruments[code].append(pk)
     columns: dict[str, Any] = {
         "next_session_at": Subquery(next_session.values("appointment__starts_at")[:1]),
         "last_checkin_at": Subquery(checkins.values("submitted_at")[:1]),
-        "phq9_latest": _scores(readable, "phq9", 0),
-        "phq9_previous": _scores(readable, "phq9", 1),
-        "gad7_latest": _scores(readable, "gad7", 0),
-        "gad7_previous": _scores(readable, "gad7", 1),
+        "phq9_latest": _scores(readable, instruments["phq9"], 0),
+        "phq9_previous": _scores(readable, instruments["phq9"], 1),
+        "gad7_latest": _scores(readable, instruments["gad7"], 0),
+        "gad7_previous": _scores(readable, instruments["gad7"], 1),
         "homework_due": _count(due),
         "homework_done": _count(due.filter(status=Assignment.Status.DONE)),
         "open_flags": _count(open_flags),
