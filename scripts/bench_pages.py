@@ -43,9 +43,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = Path(__file__).resolve().parent
+# --app-dir: serve (and count the queries of) another checkout of the code, for a
+# before/after comparison on the same database (git archive COMMIT | tar -x -C DIR).
+_APP = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--app-dir=")), "")
+ROOT = Path(_APP).resolve() if _APP else SCRIPTS.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(SCRIPTS))
 
 import bench_env  # noqa: E402 - after the path is set
 
@@ -197,7 +201,7 @@ def run(args: argparse.Namespace) -> None:
     env = {**os.environ}
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [
-            str(ROOT / ".venv/bin/gunicorn"),
+            str(SCRIPTS.parent / ".venv/bin/gunicorn"),
             "tether.wsgi:application",
             "--workers",
             str(args.workers),
@@ -306,6 +310,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--pages", default="", help="comma-separated page names")
     parser.add_argument("--max-page-seconds", type=float, default=60.0)
+    parser.add_argument("--app-dir", default="", help="=DIR: the code to serve (default: this)")
     parser.add_argument("--no-queries", action="store_true", help="skip counting queries")
     run(parser.parse_args())
 

@@ -147,6 +147,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         **DATABASES["default"].get("OPTIONS", {}),
     }
+elif not env_bool("DATABASE_JIT", False):
+    # PostgreSQL's JIT compiles a query when its estimated cost crosses jit_above_cost:
+    # worth it for long analytical queries, seconds lost on a page's short ones
+    # (docs/BENCHMARKS.md, "Staff pages at 10,000 patients"). Off on every connection
+    # unless DATABASE_JIT=1 (a batch process may turn it back on).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and authentication ---------------------------------------------

@@ -139,7 +139,16 @@ class Response(models.Model):
                 name="response_is_labelled",
             ),
         ]
-        indexes = [models.Index(fields=["patient", "status", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["patient", "status", "submitted_at"]),
+            # "A patient's latest score on this instrument" (the caseload board's columns
+            # and sorts) reads one entry, not the patient's whole year of check-ins.
+            models.Index(
+                fields=["patient", "instrument", "-submitted_at"],
+                condition=Q(status="complete"),
+                name="response_latest_by_instrument",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"response #{self.pk}"

@@ -1,9 +1,17 @@
 """The caseload board: a clinician's patients with what they need before a session,
-in a fixed number of queries whatever the caseload (every column is a subquery)."""
+in a fixed number of queries whatever the caseload (every column is a subquery).
+
+At a program's size (a lead sees thousands of patients) the board is paged
+(``PER_PAGE``) and built in two steps: the gate's patient sets are read once, as id
+lists, then the order is computed for every visible patient with only the sort's own
+columns, and the board's columns for the one page shown. No column nests the gate's
+subqueries (they made PostgreSQL estimate the board at 10^10 and spend seconds in its
+JIT: docs/BENCHMARKS.md)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +22,7 @@ from django.db.models import (
     F,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -25,13 +34,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tether.accounts.models import User
-from tether.checkins.models import Response
+from tether.checkins.models import Instrument, Response
 from tether.flags.models import Flag, Severity, awake
-from tether.flags.selectors import without_hidden_part2
 from tether.homework.models import Assignment
 from tether.homework.selectors import counted_assignments
 from tether.messaging.models import Thread
-from tether.patients.models import Episode
+from tether.patients.models import Episode, Patient
 from tether.privacy.gate import patients_visible_to
 from tether.privacy.policy import Action, Category
 from tether.scheduling.models import Attendance
@@ -51,21 +59,50 @@ SORTS: dict[str, list[Any]] = {
 }
 
 
-def _readable_responses(user: User) -> QuerySet[Response]:
+PER_PAGE = 60
+
+
+def _readable_responses(part2_ids: Collection[int]) -> QuerySet[Response]:
     """Check-ins the user may read: self-report, and Part 2 ones (a substance-use
-    program's) only for patients whose Part 2 record the gate opens to this user."""
-    part2 = patients_visible_to(user, category=Category.PART2, action=Action.VIEW)
+    program's) only for patients whose Part 2 record the gate opens to this user
+    (``part2_ids``, read once from the gate)."""
     return Response.objects.filter(
         Q(record_category=Category.SELF_REPORT.value)
-        | Q(record_category=Category.PART2.value, patient__in=part2.values("pk"))
+        | Q(record_category=Category.PART2.value, patient__in=list(part2_ids))
     )
 
 
-def _scores(readable: QuerySet[Response], code: str, offset: int) -> Subquery:
+def _ids(user: User, category: Category) -> set[int]:
+    return set(
+        patients_visible_to(user, category=category, action=Action.VIEW).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+@dataclass
+class CaseloadPage:
+    rows: list[Any]
+    number: int
+    pages: int
+    total: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def _scores(readable: QuerySet[Response], instruments: list[int], offset: int) -> Subquery:
+    # The instrument's ids as values, so the lookup runs on the index
+    # response_latest_by_instrument (patient, instrument, newest first).
     rows = readable.filter(
         patient=OuterRef("pk"),
         episode__status="active",
-        instrument__code=code,
+        instrument_id__in=instruments,
         status=Response.Status.COMPLETE,
         total__isnull=False,
     ).order_by("-submitted_at", "-pk")
@@ -86,8 +123,123 @@ def _count(qs: QuerySet[Any], field: str = "patient") -> Coalesce:
 def caseload_for(
     *, user: User, sort: str = "sessions", now: dt.datetime | None = None
 ) -> list[Any]:
-    """The patients whose self-report this user may see, with the board's columns."""
+    """Every patient whose self-report this user may see, with the board's columns
+    (unpaged: for one clinician's caseload and tests; the board uses ``caseload_page``)."""
+    return caseload_page(user=user, sort=sort, now=now, per_page=None).rows
+
+
+def caseload_page(
+    *,
+    user: User,
+    sort: str = "sessions",
+    page: int | str | None = 1,
+    now: dt.datetime | None = None,
+    per_page: int | None = PER_PAGE,
+) -> CaseloadPage:
+    """One page of the board. Seven queries whatever the caseload: three gate sets,
+    the order, the page's rows, and the two a snoozed-flag filter and a count need."""
     now = now or timezone.now()
+    visible = _ids(user, Category.SELF_REPORT)
+    part2_ids = _ids(user, Category.PART2) & visible
+    shared_ids = _ids(user, Category.SHARED) & visible
+    sort = sort if sort in SORTS else "sessions"
+    if sort == "sessions":
+        ordered = _by_next_session(visible, now=now)
+    else:
+        ordered = list(
+            _columns(
+                Patient.objects.filter(pk__in=list(visible)),
+                now=now,
+                part2_ids=part2_ids,
+                shared_ids=shared_ids,
+                only=_SORT_COLUMNS[sort],
+            )
+            .order_by(*SORTS[sort], "pk")
+            .values_list("pk", flat=True)
+        )
+    total = len(ordered)
+    size = per_page or max(total, 1)
+    pages = max(1, -(-total // size))
+    try:
+        number = min(max(int(page or 1), 1), pages)
+    except (TypeError, ValueError):
+        number = 1
+    shown = ordered[(number - 1) * size : number * size]
+    position = {pk: i for i, pk in enumerate(shown)}
+    rows: list[Any] = (
+        list(
+            _columns(
+                Patient.objects.filter(pk__in=shown),
+                now=now,
+                part2_ids=part2_ids & set(shown),
+                shared_ids=shared_ids & set(shown),
+                only=None,
+            )
+        )
+        if shown
+        else []
+    )
+    rows.sort(key=lambda row: position[row.pk])
+    today = timezone.localdate(now)
+    for row in rows:
+        row.session_day = _day(row.next_session_at, today)
+        row.phq9_trend = _trend(row.phq9_latest, row.phq9_previous)
+        row.gad7_trend = _trend(row.gad7_latest, row.gad7_previous)
+    return CaseloadPage(rows=rows, number=number, pages=pages, total=total)
+
+
+def _by_next_session(visible: set[int], *, now: dt.datetime) -> list[int]:
+    """The default order (``SORTS["sessions"]``) for every visible patient from one
+    grouped read of the upcoming sessions and one of the names: a per-patient subquery
+    over a year of attendance costs seconds for a lead's thousands of patients."""
+    today = timezone.localdate(now)
+    day_after_tomorrow = timezone.make_aware(
+        dt.datetime.combine(today + dt.timedelta(days=2), dt.time.min)
+    )
+    upcoming = dict(
+        Attendance.objects.filter(
+            patient_id__in=list(visible),
+            appointment__starts_at__gte=now,
+            appointment__is_cancelled=False,
+        )
+        .values("patient_id")
+        .annotate(at=Min("appointment__starts_at"))
+        .values_list("patient_id", "at")
+    )
+    names = Patient.objects.filter(pk__in=list(visible)).values_list(
+        "pk", "last_name", "first_name"
+    )
+
+    def key(row: tuple[int, str, str]) -> tuple[Any, ...]:
+        pk, last, first = row
+        at = upcoming.get(pk)
+        soon = 0 if at is not None and at < day_after_tomorrow else 1
+        return (soon, at is None, at or now, last, first, pk)
+
+    return [row[0] for row in sorted(names, key=key)]
+
+
+# The columns each sort needs to order every visible patient (the rest are computed
+# for the shown page only).
+_SORT_COLUMNS: dict[str, frozenset[str]] = {
+    "sessions": frozenset({"next_session_at", "soon"}),
+    "name": frozenset(),
+    "flags": frozenset({"open_flags", "top_severity"}),
+    "phq9": frozenset({"phq9_latest"}),
+    "checkin": frozenset({"last_checkin_at"}),
+    "login": frozenset({"last_login"}),
+}
+
+
+def _columns(
+    patients: QuerySet[Patient],
+    *,
+    now: dt.datetime,
+    part2_ids: set[int],
+    shared_ids: set[int],
+    only: frozenset[str] | None,
+) -> QuerySet[Patient]:
+    """The board's columns as subqueries on ``patients`` (``only``: just these)."""
     today = timezone.localdate(now)
     day_after_tomorrow = timezone.make_aware(
         dt.datetime.combine(today + dt.timedelta(days=2), dt.time.min)
@@ -97,102 +249,100 @@ def caseload_for(
         appointment__starts_at__gte=now,
         appointment__is_cancelled=False,
     ).order_by("appointment__starts_at")
-    readable = _readable_responses(user)
-    part2_visible = patients_visible_to(user, category=Category.PART2, action=Action.VIEW)
+    readable = _readable_responses(part2_ids)
     checkins = readable.filter(patient=OuterRef("pk"), status=Response.Status.COMPLETE).order_by(
         "-submitted_at"
     )
     due = counted_assignments(today=today)  # the one homework window (homework.selectors)
-    # A snoozed flag stays quiet until its date (flags.services.flag_snooze).
-    open_flags = without_hidden_part2(
-        Flag.objects.filter(awake(today), status=Flag.Status.OPEN), user=user
+    # A snoozed flag stays quiet until its date (flags.services.flag_snooze); Part 2 flags
+    # only of patients whose Part 2 record the gate opens (flags.selectors).
+    open_flags = Flag.objects.filter(awake(today), status=Flag.Status.OPEN).exclude(
+        Q(record_category=Category.PART2) & ~Q(patient__in=list(part2_ids))
     )
     thread = Thread.objects.filter(patient=OuterRef("pk"))
-    shared = patients_visible_to(user, category=Category.SHARED, action=Action.VIEW)
-    rows = (
-        patients_visible_to(user, category=Category.SELF_REPORT, action=Action.VIEW)
-        .annotate(
-            next_session_at=Subquery(next_session.values("appointment__starts_at")[:1]),
-            last_checkin_at=Subquery(checkins.values("submitted_at")[:1]),
-            phq9_latest=_scores(readable, "phq9", 0),
-            phq9_previous=_scores(readable, "phq9", 1),
-            gad7_latest=_scores(readable, "gad7", 0),
-            gad7_previous=_scores(readable, "gad7", 1),
-            homework_due=_count(due),
-            homework_done=_count(due.filter(status=Assignment.Status.DONE)),
-            open_flags=_count(open_flags),
-            # Safety flags and high ones: marked apart on the board (a new item-9 flag
-            # must not look like any other).
-            urgent_flags=_count(
-                open_flags.filter(Q(severity=Severity.HIGH) | Q(kind=Flag.Kind.SAFETY))
-            ),
-            top_severity=Subquery(
-                open_flags.filter(patient=OuterRef("pk"))
-                .order_by()
-                .values("patient")
-                .annotate(m=Max("severity"))
-                .values("m")[:1]
-            ),
-            unread=Case(
-                When(
-                    Q(pk__in=shared.values("pk"))
-                    & Exists(
-                        thread.filter(last_patient_message_at__isnull=False).filter(
-                            Q(team_read_at__isnull=True)
-                            | Q(team_read_at__lt=F("last_patient_message_at"))
-                        )
-                    ),
-                    then=Value(1),
+    instruments: dict[str, list[int]] = {"phq9": [], "gad7": []}
+    if only is None or {"phq9_latest", "gad7_latest"} & only:
+        for pk, code in Instrument.objects.filter(code__in=list(instruments)).values_list(
+            "pk", "code"
+        ):
+            instruments[code].append(pk)
+    columns: dict[str, Any] = {
+        "next_session_at": Subquery(next_session.values("appointment__starts_at")[:1]),
+        "last_checkin_at": Subquery(checkins.values("submitted_at")[:1]),
+        "phq9_latest": _scores(readable, instruments["phq9"], 0),
+        "phq9_previous": _scores(readable, instruments["phq9"], 1),
+        "gad7_latest": _scores(readable, instruments["gad7"], 0),
+        "gad7_previous": _scores(readable, instruments["gad7"], 1),
+        "homework_due": _count(due),
+        "homework_done": _count(due.filter(status=Assignment.Status.DONE)),
+        "open_flags": _count(open_flags),
+        # Safety flags and high ones: marked apart on the board (a new item-9 flag must
+        # not look like any other).
+        "urgent_flags": _count(
+            open_flags.filter(Q(severity=Severity.HIGH) | Q(kind=Flag.Kind.SAFETY))
+        ),
+        "top_severity": Subquery(
+            open_flags.filter(patient=OuterRef("pk"))
+            .order_by()
+            .values("patient")
+            .annotate(m=Max("severity"))
+            .values("m")[:1]
+        ),
+        "unread": Case(
+            When(
+                Q(pk__in=list(shared_ids))
+                & Exists(
+                    thread.filter(last_patient_message_at__isnull=False).filter(
+                        Q(team_read_at__isnull=True)
+                        | Q(team_read_at__lt=F("last_patient_message_at"))
+                    )
                 ),
-                default=Value(0),
-                output_field=IntegerField(),
+                then=Value(1),
             ),
-            last_login=Subquery(
-                User.objects.filter(pk=OuterRef("user_id")).values("last_login")[:1]
-            ),
-            # Whether the row shows Part 2 records (scores or flags labelled so), for the
-            # category of the list's audit rows.
-            shows_part2=Exists(
-                readable.filter(patient=OuterRef("pk"), record_category=Category.PART2.value)
-            )
-            | Exists(
-                open_flags.filter(patient=OuterRef("pk"), record_category=Category.PART2.value)
-            ),
-            # In a Part 2 program and the gate keeps its records from this user: the
-            # check-in and score columns are hidden, not empty (never a false "Never").
-            part2_hidden=Case(
-                When(
-                    Q(
-                        Exists(
-                            Episode.objects.filter(
-                                patient=OuterRef("pk"),
-                                status=Episode.Status.ACTIVE,
-                                program__treats_substance_use=True,
-                            )
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+        "last_login": Subquery(
+            User.objects.filter(pk=OuterRef("user_id")).values("last_login")[:1]
+        ),
+        # Whether the row shows Part 2 records (scores or flags labelled so), for the
+        # category of the list's audit rows.
+        "shows_part2": Exists(
+            readable.filter(patient=OuterRef("pk"), record_category=Category.PART2.value)
+        )
+        | Exists(open_flags.filter(patient=OuterRef("pk"), record_category=Category.PART2.value)),
+        # In a Part 2 program and the gate keeps its records from this user: the check-in
+        # and score columns are hidden, not empty (never a false "Never").
+        "part2_hidden": Case(
+            When(
+                Q(
+                    Exists(
+                        Episode.objects.filter(
+                            patient=OuterRef("pk"),
+                            status=Episode.Status.ACTIVE,
+                            program__treats_substance_use=True,
                         )
                     )
-                    & ~Q(pk__in=part2_visible.values("pk")),
-                    then=Value(1),
-                ),
-                default=Value(0),
-                output_field=IntegerField(),
+                )
+                & ~Q(pk__in=list(part2_ids)),
+                then=Value(1),
             ),
-        )
-        .annotate(
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+    }
+    if only is not None:
+        columns = {name: value for name, value in columns.items() if name in only}
+    patients = patients.annotate(**columns)
+    if only is None or "soon" in only:
+        patients = patients.annotate(
             soon=Case(
                 When(next_session_at__lt=day_after_tomorrow, then=Value(0)),
                 default=Value(1),
                 output_field=IntegerField(),
             )
         )
-        .order_by(*SORTS.get(sort, SORTS["sessions"]))
-    )
-    result: list[Any] = list(rows)
-    for row in result:
-        row.session_day = _day(row.next_session_at, today)
-        row.phq9_trend = _trend(row.phq9_latest, row.phq9_previous)
-        row.gad7_trend = _trend(row.gad7_latest, row.gad7_previous)
-    return result
+    return patients
 
 
 @dataclass(frozen=True)

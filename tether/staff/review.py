@@ -161,6 +161,8 @@ def review_data(
         response__status=Response.Status.COMPLETE,
         item_code="mood",
         value__isnull=False,
+        # Only the two windows averaged below: never the whole daily history.
+        response__submitted_at__gt=since - dt.timedelta(days=7),
     ).aggregate(
         recent=Avg("value", filter=Q(response__submitted_at__gt=since)),
         recent_n=Count("pk", filter=Q(response__submitted_at__gt=since)),

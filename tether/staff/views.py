@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -40,7 +41,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         sort = request.GET.get("sort", "sessions")
         if sort not in caseload.SORTS:
             sort = "sessions"
-        rows = caseload.caseload_for(user=request.user, sort=sort)  # type: ignore[arg-type]
+        board = caseload.caseload_page(
+            user=request.user,  # type: ignore[arg-type]
+            sort=sort,
+            page=request.GET.get("page"),
+            per_page=caseload.PER_PAGE,
+        )
+        rows = board.rows
         for category, shown in (
             (Category.SELF_REPORT, [r for r in rows if not r.shows_part2]),
             (Category.PART2, [r for r in rows if r.shows_part2]),
@@ -55,9 +62,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "staff/caseload.html",
-            _context(request, nav="dashboard", rows=rows, sort=sort),
+            _context(request, nav="dashboard", rows=rows, sort=sort, board=board),
         )
-    patients = list(selectors.patient_list_for(user=request.user))  # type: ignore[arg-type]
+    # Paged: a program's list grows with every admission (one count, one page of rows).
+    listing = Paginator(
+        selectors.patient_list_for(user=request.user),  # type: ignore[arg-type]
+        caseload.PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    patients = list(listing.object_list)
     record_list(
         request,
         patients=patients,
@@ -66,7 +78,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         obj_type="patients.patient",
     )
     return render(
-        request, "staff/dashboard.html", _context(request, nav="dashboard", patients=patients)
+        request,
+        "staff/dashboard.html",
+        _context(request, nav="dashboard", patients=patients, listing=listing),
     )
 
 
