@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tether.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -40,7 +40,8 @@ def main() -> None:
         .order_by("-n")
         .first()
     )
-    assert top is not None
+    if top is None:
+        raise SystemExit("the database has no episodes")
     org_id, program_id = top["program__organization_id"], top["program_id"]
     admin = User.objects.filter(organization_id=org_id, kind=User.Kind.STAFF).first()
     recipient = Recipient.objects.create(

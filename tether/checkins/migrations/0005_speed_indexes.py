@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("checkins", "0003_response_record_category"),
+        ("checkins", "0004_response_language"),
     ]
 
     operations = [

@@ -1156,6 +1156,8 @@ POSTS: dict[str, Post] = {
             "endpoint": "https://push.example/send/abc",
             "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
             "auth": "tBHItJI5svbpez7KI4CCXg",
+        },
+    ),
     # Registering a FHIR client (issue 18; tether/fhir/tests/test_clients.py).
     "fhir_staff:clients": Post(
         allowed=("program_admin",),
