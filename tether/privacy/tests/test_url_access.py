@@ -14,6 +14,7 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -1047,7 +1048,7 @@ POSTS: dict[str, Post] = {
         data=lambda w: {
             "kind": "individual",
             "day": (timezone.localdate() + dt.timedelta(days=5)).isoformat(),
-            "starts_at_time": "10:00",
+            "starts_at_time": _clear_of_the_daily_group(w, hours=3),
             "minutes": "50",
             "clinician": w["uri_staff"],
             "location": "Office 99",
@@ -1062,7 +1063,8 @@ POSTS: dict[str, Post] = {
             "content": base64.b64encode(
                 (
                     "record_number,date,start,minutes,kind,clinician_email,room,video_link\n"
-                    f"MRN-maria.g,{timezone.localdate() + dt.timedelta(days=6)},09:00,50,"
+                    f"MRN-maria.g,{timezone.localdate() + dt.timedelta(days=6)},"
+                    f"{_clear_of_the_daily_group(w, hours=4)},50,"
                     "individual,uri.clinician@example.org,Office 98,\n"
                 ).encode()
             ).decode(),
@@ -1169,6 +1171,17 @@ POSTS: dict[str, Post] = {
         },
     ),
 }
+
+
+def _clear_of_the_daily_group(world: Any, *, hours: int) -> str:
+    """A clock time (HH:MM, the program's zone) the world's daily group never covers: it
+    meets from an hour ago for 90 minutes every day, and a patient on its roster cannot be
+    booked into a second session at the same time (issue 15). A fixed time would clash
+    whenever the suite happened to run at that hour."""
+    from tether.organizations.models import Program
+
+    tz = Program.objects.get(pk=world["iop"]).tzinfo
+    return (timezone.now().astimezone(tz) + dt.timedelta(hours=hours)).strftime("%H:%M")
 
 
 def _public_jwks() -> str:
