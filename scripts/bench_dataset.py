@@ -383,6 +383,7 @@ def build(args: argparse.Namespace) -> None:
                 "kind",
                 "organization_id",
                 "has_seen_welcome",
+                "language",
             ],
         ).load(
             row(
@@ -400,6 +401,7 @@ def build(args: argparse.Namespace) -> None:
                 "patient",
                 org,
                 True,
+                "",
             )
             for i in range(n)
         )
@@ -534,6 +536,7 @@ def build(args: argparse.Namespace) -> None:
                 "total",
                 "band",
                 "record_category",
+                "language",
             ],
         )
         answer_loader = Loader(
@@ -580,7 +583,7 @@ def build(args: argparse.Namespace) -> None:
                 sub = ts(submitted)
                 responses.append(
                     f"{response_id}\t{org}\t{patient}\t{episode}\t{daily_id}\t{uuid.UUID(int=getrandbits(128), version=4)}"
-                    f"\tdaily:{day.isoformat()}\tcomplete\t{sub}\t{ts(day_ends[day])}\t{sub}\t\\N\t\t{category}\n"
+                    f"\tdaily:{day.isoformat()}\tcomplete\t{sub}\t{ts(day_ends[day])}\t{sub}\t\\N\t\t{category}\ten\n"
                 )
                 answers.append(f"{answer_id}\t{org}\t{response_id}\tmood\t{mood}\t\\N\t{sub}\n")
                 answers.append(
@@ -615,7 +618,7 @@ def build(args: argparse.Namespace) -> None:
                         total = sum(values)
                     responses.append(
                         f"{response_id}\t{org}\t{patient}\t{episode}\t{instrument}\t{uuid.UUID(int=getrandbits(128), version=4)}"
-                        f"\tweekly:{year}-W{week:02d}\tcomplete\t{sub}\t{closes}\t{sub}\t{total}\t{_band(total, bands)}\t{category}\n"
+                        f"\tweekly:{year}-W{week:02d}\tcomplete\t{sub}\t{closes}\t{sub}\t{total}\t{_band(total, bands)}\t{category}\ten\n"
                     )
                     for item, value in enumerate(values, start=1):
                         answers.append(
