@@ -38,7 +38,7 @@ def _stories(cast: Any) -> None:
     Episode.objects.update(admitted_on=(now - dt.timedelta(days=30)).date())
     User.objects.filter(kind="patient").update(last_login=now - dt.timedelta(hours=3))
     User.objects.filter(pk=cast.adolescent.pk).update(last_login=now - dt.timedelta(days=10))
-    for days, total in ((28, 10), (14, 13), (1, 17)):
+    for days, total in ((28, 10), (14, 10), (1, 17)):
         add_response(cast.patient.patient, "phq9", now - dt.timedelta(days=days), total=total)
     # The single-signal sign-in rule is off by default (the combined disengagement rule
     # replaces it); this program has turned it on.
@@ -56,9 +56,7 @@ def test_the_clinician_opens_the_board_and_the_review_and_sees_why(desktop, cast
     desktop.click(page.get_by_role("link", name="Garcia, Maria"))
     assert page.get_by_role("heading", name="Pre-session review: Maria Garcia").is_visible()
     flags = page.locator("section", has=page.get_by_role("heading", name="Open flags"))
-    assert flags.get_by_text(
-        "PHQ-9 is 7 points above the first score of this episode."
-    ).is_visible()
+    assert flags.get_by_text("PHQ-9 is 7 points above the baseline of this episode.").is_visible()
     assert page.get_by_text("Reliable deterioration").first.is_visible()
     note = page.get_by_label("Plain text, ready to paste").input_value()
     assert "reliable deterioration" in note

@@ -113,10 +113,10 @@ def test_submitting_a_deteriorating_phq9_raises_the_flag_without_a_sweep(
     draft.refresh_from_db()
     assert (draft.status, draft.total) == ("complete", 16)
     flag = Flag.objects.get(patient=quiet.patient.patient, reason="phq9_deterioration")
-    assert flag.why == "PHQ-9 is 12 points above the first score of this episode."
+    assert flag.why == "PHQ-9 is 12 points above the baseline of this episode."
     # The clinical lead sees it in the queue straight away.
     body = client_as(quiet.clinical_lead).get(reverse("flags:queue")).content.decode()
-    assert "PHQ-9 is 12 points above the first score of this episode." in body
+    assert "PHQ-9 is 12 points above the baseline of this episode." in body
 
 
 def test_a_crisis_phrase_message_raises_one_crisis_language_flag_at_once(

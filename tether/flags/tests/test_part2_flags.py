@@ -24,7 +24,7 @@ from tether.privacy.models import AuditEvent
 
 QUEUE = reverse("flags:queue")
 BOARD = reverse("staff:dashboard")
-WHY = "PHQ-9 is 10 points above the first score of this episode."
+WHY = "PHQ-9 is 10 points above the baseline of this episode."
 
 
 @pytest.fixture

@@ -81,7 +81,7 @@ def test_it_flags_reliable_deterioration_once_and_says_why(quiet):
     assert flags_sweep(now=NOW) == {"phq9_deterioration": 1}
     flag = Flag.objects.get()
     assert flag.patient == patient and flag.kind == "deterioration"
-    assert flag.why == "PHQ-9 is 8 points above the first score of this episode."
+    assert flag.why == "PHQ-9 is 8 points above the baseline of this episode."
     assert flag.evidence == "scores"
     assert flags_sweep(now=NOW + dt.timedelta(minutes=15)) == {}
     assert AuditEvent.objects.filter(object_type="flags.flag", action="create").count() == 1

@@ -62,7 +62,7 @@ def test_it_shows_change_reliable_deterioration_item9_and_flags(cast, client_as)
     assert "Since the last attended session" in body
     assert "+7" in body and "Reliable deterioration" in body
     assert "item 9" in body
-    assert "PHQ-9 is 9 points above the first score of this episode." in body
+    assert "PHQ-9 is 8 points above the baseline of this episode." in body
     assert "<textarea" in body and "readonly" in body
 
 
