@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from tether.accounts.models import User
 from tether.crisis.health import scheduler_beat
+from tether.patients.models import Episode
 from tether.testing.cast import Cast, sign_in
 
 
@@ -739,6 +740,15 @@ def _maria(world: World) -> dict[str, str]:
     return {"patient_id": world["maria"]}
 
 
+def _maria_program_today(world: World) -> str:
+    """Today where Maria's program is: a discharge "today" by the server's UTC date is in
+    the program's future for some hours of every night (the service refuses it)."""
+    episode = Episode.objects.select_related("program").filter(patient_id=world["maria"]).last()
+    assert episode is not None
+    program = episode.program
+    return timezone.now().astimezone(program.tzinfo).date().isoformat()
+
+
 def _in_a_week() -> str:
     return (timezone.localdate() + dt.timedelta(days=7)).isoformat()
 
@@ -1075,7 +1085,7 @@ POSTS: dict[str, Post] = {
         kwargs=_maria,
         data=lambda w: {
             "action": "discharge",
-            "discharged_on": timezone.localdate().isoformat(),
+            "discharged_on": _maria_program_today(w),
             "reason": "completed",
             "next_appointments": "Outpatient therapy",
             "keeps_safety_plan": "on",
