@@ -5,6 +5,7 @@ sees the plan and the final PHQ-9 and GAD-7 on a phone. axe on every page."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -12,9 +13,16 @@ from django.utils import timezone
 
 from tether.browser_tests.test_journey_schedule import _sign_in
 from tether.checkins.sync import sync_instruments
+from tether.organizations.models import Program
 from tether.patients.models import Episode, LevelOfCareChange
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _program_today() -> dt.date:
+    """Today on the cast program's clock (the services' "today"), not UTC's: the two
+    differ every evening in the program's time zone."""
+    return timezone.now().astimezone(Program.objects.get(name="Adult IOP").tzinfo).date()
 
 
 def test_step_down_then_discharge_and_the_patient_sees_the_aftercare_plan(
@@ -42,7 +50,7 @@ def test_step_down_then_discharge_and_the_patient_sees_the_aftercare_plan(
         page.get_by_label("Next appointments after discharge").input_value()
         == "Riverside clinic, Monday 9:00"
     )
-    page.get_by_label("Discharge date").fill(timezone.localdate().isoformat())
+    page.get_by_label("Discharge date").fill(_program_today().isoformat())
     browser.click(page.get_by_role("button", name="Discharge", exact=True))
     assert page.get_by_text("Stopped attending (unplanned)").is_visible()
     browser.assert_every_page_checked()

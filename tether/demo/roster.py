@@ -252,7 +252,7 @@ PATIENTS: tuple[PatientSpec, ...] = (
                 has_email=False),
     PatientSpec("kevin.t", "Kevin", "Tran", 28, "iop", 42, "owen.castillo", 0.8,
                 stopped_attending_days_ago=27, discharged_days_ago=18,
-                discharge_reason=D.LEFT_EARLY, last_login_days_ago=27.5),
+                discharge_reason=D.STOPPED_ATTENDING, last_login_days_ago=27.5),
     PatientSpec("mia.h", "Mia", "Hoffman", 35, "php", 20, "marcus.bell", 0.75,
                 discharged_days_ago=14, discharge_reason=D.TRANSFERRED,
                 last_login_days_ago=15.0),

@@ -166,10 +166,33 @@ def read_csv(data: bytes, *, program: Program) -> list[ProposedSession]:
                 _("Minutes must be a whole number from 10 to %(max)d.") % {"max": MAX_MINUTES}
             )
         elif day is not None and start is not None:
-            row.starts_at = dt.datetime.combine(day, start, tzinfo=program.tzinfo)
-            row.ends_at = row.starts_at + dt.timedelta(minutes=int(minutes))
+            starts_at = _existing(dt.datetime.combine(day, start, tzinfo=program.tzinfo), row)
+            if starts_at is not None:
+                row.starts_at = starts_at
+                row.ends_at = starts_at + dt.timedelta(minutes=int(minutes))
         rows.append(row)
     return rows
+
+
+def _existing(moment: dt.datetime, row: ProposedSession) -> dt.datetime | None:
+    """``moment`` if its wall-clock time exists in its time zone; None, with the reason
+    on the row, for a time the clocks skip when they go forward (02:30 on the spring
+    change in most of the US): that session would silently move by an hour."""
+    there = moment.astimezone(dt.UTC).astimezone(moment.tzinfo)
+    if there.replace(tzinfo=None) != moment.replace(tzinfo=None):
+        row.problems.append(
+            _(
+                "%(time)s does not exist on %(day)s in %(zone)s: the clocks go forward "
+                "then. Choose another time."
+            )
+            % {
+                "time": moment.strftime("%H:%M"),
+                "day": moment.date().isoformat(),
+                "zone": str(moment.tzinfo),
+            }
+        )
+        return None
+    return moment
 
 
 def _when(value: Any, program: Program, row: ProposedSession, what: str) -> dt.datetime | None:
@@ -187,8 +210,9 @@ def _when(value: Any, program: Program, row: ProposedSession, what: str) -> dt.d
                 % {"what": what, "zone": zone}
             )
             return None
-        return moment.replace(tzinfo=program.tzinfo)  # floating time: the program's clock
-    return moment
+        # A floating time: the program's clock.
+        return _existing(moment.replace(tzinfo=program.tzinfo), row)
+    return _existing(moment, row)
 
 
 def read_ics(data: bytes, *, program: Program) -> list[ProposedSession]:

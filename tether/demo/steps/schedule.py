@@ -1,6 +1,12 @@
 """Group sessions, weekly individual sessions (alternating with family sessions for
 teens), and who came: eight weeks of attendance, two weeks of bookings.
 
+The two weeks ahead are booked through the scheduling services, as the front desk
+would: each program's recurring group (``series_create``) with its roster
+(``roster_add``), each individual or family session (``session_book``), and the
+holidays in those weeks (``program_closure_add``). The eight weeks behind are written
+as rows with their attendance, because the services refuse to book in the past.
+
 Attendance follows each person's story with exact rates, not coin flips: a
 patient whose spec says 90% attended 90% of their past sessions (rounded), with
 the misses placed at random. So the stories hold on whatever day the demo is
@@ -12,11 +18,17 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from tether.demo import roster
 from tether.demo.clinic_calendar import is_open
 from tether.demo.context import DemoContext
-from tether.scheduling.models import Appointment, Attendance
+from tether.organizations.services import program_closure_add
+from tether.scheduling.models import Appointment, Attendance, GroupSeries
+from tether.scheduling.services import roster_add, series_create, session_book
+
+if TYPE_CHECKING:
+    from tether.accounts.models import User
 
 Status = Attendance.Status
 _SLIPPING_ATTENDANCE = 0.35  # the share still attended once a patient starts to slip
@@ -109,18 +121,74 @@ def _past_statuses(
     )
 
 
+def _closures_ahead(ctx: DemoContext, user: User) -> None:
+    """The holidays in the booked weeks, entered as the admin would (the recurring
+    groups leave them out)."""
+    last = ctx.today + dt.timedelta(days=roster.BOOKED_AHEAD_DAYS)
+    for program in ctx.programs.values():
+        closed = set(program.closures.values_list("date", flat=True))
+        day = ctx.today
+        while day <= last:
+            if day.weekday() < 5 and not is_open(day) and day not in closed:
+                program_closure_add(program=program, date=day, reason="Holiday", user=user)
+            day += dt.timedelta(days=1)
+
+
+def _groups_ahead(ctx: DemoContext, user: User) -> dict[str, GroupSeries]:
+    """Each program's recurring group from its next meeting to the end of the booked
+    weeks, through ``series_create``; the patients in that program today go on its
+    roster through ``roster_add``."""
+    last = ctx.today + dt.timedelta(days=roster.BOOKED_AHEAD_DAYS)
+    series_of: dict[str, GroupSeries] = {}
+    for spec in roster.PROGRAMS:
+        program = ctx.programs[spec.key]
+        group = spec.group
+        first = ctx.today
+        if dt.datetime.combine(first, group.starts, tzinfo=program.tzinfo) <= ctx.now:
+            first += dt.timedelta(days=1)  # today's meeting has started: it is history
+        series_of[spec.key] = series_create(
+            program=program,
+            title=group.title,
+            weekdays="".join(str(day) for day in group.weekdays),
+            starts_at_time=group.starts,
+            minutes=group.minutes,
+            first_day=first,
+            last_day=last,
+            facilitator=ctx.staff[group.facilitator],
+            location=group.location,
+            video_url="",
+            user=user,
+            now=ctx.now,
+        )
+    for patient_spec in roster.PATIENTS:
+        timeline = ctx.timelines[patient_spec.username]
+        if timeline.discharged_on is not None:
+            continue
+        roster_add(
+            series=series_of[timeline.current_program],
+            patient=ctx.patients[patient_spec.username],
+            user=user,
+            now=ctx.now,
+        )
+    return series_of
+
+
 def run(ctx: DemoContext) -> None:
+    """History (every session that has started) is written as rows, with who came:
+    the services refuse to book in the past, rightly. What is still to come is booked
+    through the services the front desk uses."""
     org = ctx.org
+    desk = ctx.users["demo.frontdesk"]
     first_day = ctx.today - dt.timedelta(days=roster.HISTORY_DAYS)
     offices = {spec.username: spec.office for spec in roster.STAFF}
 
-    # Who is in which program's group on which day.
+    # Who was in which program's group on which day, up to the meetings already begun.
     group_members: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
     for spec in roster.PATIENTS:
         for segment in ctx.timelines[spec.username].segments:
             weekdays = roster.PROGRAMS_BY_KEY[segment.program].group.weekdays
             day = max(segment.starts_on, first_day)
-            while day <= segment.ends_on:
+            while day <= min(segment.ends_on, ctx.today):
                 if day.weekday() in weekdays and is_open(day):
                     group_members[(segment.program, day)].append(spec.username)
                 day += dt.timedelta(days=1)
@@ -131,6 +199,8 @@ def run(ctx: DemoContext) -> None:
         program = roster.PROGRAMS_BY_KEY[program_key]
         local_time = ctx.programs[program_key].tzinfo  # sessions run on the program's clock
         starts_at = dt.datetime.combine(day, program.group.starts, tzinfo=local_time)
+        if starts_at > ctx.now:
+            continue  # still to come: the recurring group below
         appointment = Appointment(
             organization=org,
             program=ctx.programs[program_key],
@@ -146,6 +216,7 @@ def run(ctx: DemoContext) -> None:
             sessions_of[username].append(appointment)
 
     slots = _individual_slots(ctx)
+    bookings: list[tuple[roster.PatientSpec, str, str, dt.datetime]] = []
     for spec in roster.PATIENTS:
         timeline = ctx.timelines[spec.username]
         weekday, time = slots[spec.username]
@@ -158,18 +229,22 @@ def run(ctx: DemoContext) -> None:
                 family = spec.program == "teen" and week % 2 == 1
                 local_time = ctx.programs[in_program.program].tzinfo
                 starts_at = dt.datetime.combine(day, time, tzinfo=local_time)
-                appointment = Appointment(
-                    organization=org,
-                    program=ctx.programs[in_program.program],
-                    kind=Appointment.Kind.FAMILY if family else Appointment.Kind.INDIVIDUAL,
-                    title="Family session" if family else "Individual session",
-                    starts_at=starts_at,
-                    ends_at=starts_at + dt.timedelta(minutes=roster.INDIVIDUAL_MINUTES),
-                    clinician=ctx.staff[spec.primary],
-                    location=offices[spec.primary],
-                )
-                appointments.append(appointment)
-                sessions_of[spec.username].append(appointment)
+                kind: str = Appointment.Kind.FAMILY if family else Appointment.Kind.INDIVIDUAL
+                if starts_at > ctx.now:
+                    bookings.append((spec, in_program.program, kind, starts_at))
+                else:
+                    appointment = Appointment(
+                        organization=org,
+                        program=ctx.programs[in_program.program],
+                        kind=kind,
+                        title="Family session" if family else "Individual session",
+                        starts_at=starts_at,
+                        ends_at=starts_at + dt.timedelta(minutes=roster.INDIVIDUAL_MINUTES),
+                        clinician=ctx.staff[spec.primary],
+                        location=offices[spec.primary],
+                    )
+                    appointments.append(appointment)
+                    sessions_of[spec.username].append(appointment)
             day += dt.timedelta(days=7)
             week += 1
     Appointment.objects.bulk_create(appointments)
@@ -178,7 +253,7 @@ def run(ctx: DemoContext) -> None:
     for spec in roster.PATIENTS:
         sessions = sorted(sessions_of[spec.username], key=lambda a: a.starts_at)
         past = [appointment for appointment in sessions if appointment.ends_at <= ctx.now]
-        upcoming = [appointment for appointment in sessions if appointment.ends_at > ctx.now]
+        under_way = [appointment for appointment in sessions if appointment.ends_at > ctx.now]
         statuses = _past_statuses(ctx, spec, past)
         patient, episode = ctx.patients[spec.username], ctx.episodes[spec.username]
         for appointment, status in zip(past, statuses, strict=True):
@@ -193,7 +268,7 @@ def run(ctx: DemoContext) -> None:
                     recorded_at=appointment.ends_at + _RECORDED_AFTER,
                 )
             )
-        for appointment in upcoming:
+        for appointment in under_way:  # begun, not yet over: nobody has marked it yet
             attendance.append(
                 Attendance(
                     organization=org,
@@ -204,5 +279,24 @@ def run(ctx: DemoContext) -> None:
                 )
             )
     Attendance.objects.bulk_create(attendance, batch_size=500)
-    ctx.counts["appointments"] = len(appointments)
-    ctx.counts["attendance records"] = len(attendance)
+
+    # Still to come, through the services.
+    _closures_ahead(ctx, ctx.users["demo.admin"])
+    series_of = _groups_ahead(ctx, desk)
+    for spec, program_key, kind, starts_at in bookings:
+        session_book(
+            program=ctx.programs[program_key],
+            patient=ctx.patients[spec.username],
+            kind=kind,
+            starts_at=starts_at,
+            minutes=roster.INDIVIDUAL_MINUTES,
+            clinician=ctx.staff[spec.primary],
+            location=offices[spec.primary],
+            video_url="",
+            user=desk,
+            now=ctx.now,
+        )
+    ahead = Appointment.objects.filter(program__organization=org, starts_at__gt=ctx.now)
+    ctx.counts["appointments"] = len(appointments) + ahead.count()
+    ctx.counts["attendance records"] = Attendance.objects.filter(organization=org).count()
+    ctx.counts["recurring groups"] = len(series_of)

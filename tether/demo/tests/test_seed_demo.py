@@ -81,7 +81,7 @@ def test_it_builds_a_clinic_of_about_thirty_patients(seeded):
             "discharge_reason", flat=True
         )
     )
-    assert {Episode.DischargeReason.COMPLETED, Episode.DischargeReason.LEFT_EARLY} <= reasons
+    assert {Episode.DischargeReason.COMPLETED, Episode.DischargeReason.STOPPED_ATTENDING} <= reasons
     assert LevelOfCareChange.objects.filter(from_level="php", to_level="iop").count() >= 3
 
 

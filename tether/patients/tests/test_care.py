@@ -11,9 +11,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tether.checkins.sync import sync_instruments
+from tether.organizations.models import Program
 from tether.patients.models import Episode, LevelOfCareChange
 
 pytestmark = pytest.mark.django_db
+
+
+def _program_today() -> dt.date:
+    """Today on the cast program's clock (the services' "today"), not UTC's: the two
+    differ every evening in the program's time zone."""
+    return timezone.now().astimezone(Program.objects.get(name="Adult IOP").tzinfo).date()
 
 
 def _url(cast: Any) -> str:
@@ -23,7 +30,7 @@ def _url(cast: Any) -> str:
 def _discharge_form(**overrides: Any) -> dict[str, Any]:
     data = {
         "action": "discharge",
-        "discharged_on": timezone.localdate().isoformat(),
+        "discharged_on": _program_today().isoformat(),
         "reason": "stopped_attending",
         "next_appointments": "Community clinic, Monday 9:00",
         "who_to_call": "Our front desk",
@@ -83,7 +90,7 @@ def test_the_wrong_people_cannot_change_the_level(cast: Any, client_as: Any, per
     data = {
         "action": "level",
         "to_level": "op",
-        "changed_on": timezone.localdate().isoformat(),
+        "changed_on": _program_today().isoformat(),
         "reason": "improved",
     }
     assert client_as(getattr(cast, persona)).post(_url(cast), data).status_code == 404
@@ -119,7 +126,7 @@ def test_the_lead_steps_a_patient_down(cast: Any, client_as: Any) -> None:
     data = {
         "action": "level",
         "to_level": "op",
-        "changed_on": timezone.localdate().isoformat(),
+        "changed_on": _program_today().isoformat(),
         "reason": "improved",
     }
     assert client_as(cast.clinical_lead).post(_url(cast), data).status_code == 302

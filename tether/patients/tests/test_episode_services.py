@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from tether.checkins.models import Response
 from tether.checkins.sync import sync_instruments
+from tether.organizations.models import Program
 from tether.patients import services
 from tether.patients.models import AftercarePlan, Episode, LevelOfCareChange
 from tether.privacy.models import AuditEvent
@@ -21,6 +22,12 @@ from tether.scheduling.tests.conftest import started_group
 pytestmark = pytest.mark.django_db
 
 
+def _program_today() -> dt.date:
+    """Today on the cast program's clock (the services' "today"), not UTC's: the two
+    differ every evening in the program's time zone."""
+    return timezone.now().astimezone(Program.objects.get(name="Adult IOP").tzinfo).date()
+
+
 def _episode(cast: Any) -> Episode:
     return Episode.objects.get(patient=cast.patient.patient, status="active")
 
@@ -28,7 +35,7 @@ def _episode(cast: Any) -> Episode:
 def _discharge(cast: Any, **overrides: Any) -> AftercarePlan:
     args = {
         "episode": _episode(cast),
-        "discharged_on": timezone.localdate(),
+        "discharged_on": _program_today(),
         "reason": "stopped_attending",
         "next_appointments": "Dr. Rivera, outpatient therapy, Tuesday 10:00",
         "who_to_call": "Front desk 555-0100",
@@ -48,7 +55,7 @@ def test_a_step_down_records_the_day_the_reason_and_the_new_level(cast: Any) -> 
     change = services.level_of_care_change(
         episode=episode,
         to_level="iop",
-        changed_on=timezone.localdate(),
+        changed_on=_program_today(),
         reason="improved",
         staff=cast.assigned_clinician.staff_member,
         user=cast.assigned_clinician,
@@ -85,7 +92,7 @@ def test_a_discharge_keeps_the_plan_releases_bookings_and_offers_final_measures(
     episode = Episode.objects.get(pk=plan.episode_id)
     assert (episode.status, episode.discharge_reason) == ("discharged", "stopped_attending")
     assert episode.ended_as_planned is False
-    assert episode.access_until == timezone.localdate() + dt.timedelta(days=30)
+    assert episode.access_until == _program_today() + dt.timedelta(days=30)
     assert plan.next_appointments.startswith("Dr. Rivera")
     assert plan.record_category == "shared"
     # No place kept in groups to come; what happened before stays.
@@ -130,14 +137,14 @@ def test_a_readmission_cannot_come_before_the_last_discharge(cast: Any) -> None:
             patient=cast.patient.patient,
             program=cast.iop,
             level_of_care="iop",
-            admitted_on=timezone.localdate() - dt.timedelta(days=3),
+            admitted_on=_program_today() - dt.timedelta(days=3),
             user=cast.front_desk,
         )
     episode = services.episode_admit(
         patient=cast.patient.patient,
         program=cast.iop,
         level_of_care="op",
-        admitted_on=timezone.localdate(),
+        admitted_on=_program_today(),
         user=cast.front_desk,
     )
     assert episode.status == "active"
@@ -150,10 +157,10 @@ def test_a_discharge_before_the_last_step_down_is_refused(cast: Any) -> None:
     services.level_of_care_change(
         episode=episode,
         to_level="iop",
-        changed_on=timezone.localdate(),
+        changed_on=_program_today(),
         reason="improved",
         staff=cast.assigned_clinician.staff_member,
         user=cast.assigned_clinician,
     )
     with pytest.raises(services.EpisodeError, match="before the last change of level"):
-        _discharge(cast, discharged_on=timezone.localdate() - dt.timedelta(days=1))
+        _discharge(cast, discharged_on=_program_today() - dt.timedelta(days=1))

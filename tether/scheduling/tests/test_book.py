@@ -79,3 +79,28 @@ def test_neither_room_nor_link_is_refused(cast, client_as):
         _url(cast), _form(cast, day, location="", video_url="")
     )
     assert "Give a room, a video link, or both." in response.content.decode()
+
+
+def test_a_double_booked_clinician_or_room_is_refused_on_the_form_and_nothing_is_saved(
+    cast, client_as
+):
+    day = timezone.now().astimezone(cast.iop.tzinfo).date() + dt.timedelta(days=3)
+    client = client_as(cast.front_desk)
+    assert client.post(_url(cast), _form(cast, day)).status_code == 302
+    other = reverse("scheduling:book", args=[cast.other_patient.patient.pk])
+    # Same clinician, same time, another room: the clinician is named.
+    response = client.post(other, _form(cast, day, location="Office 9", starts_at_time="10:30"))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "already runs “Individual session” then." in body
+    assert 'value="Office 9"' in body  # what was typed is kept
+    # Another clinician, same room: the room is named.
+    response = client.post(
+        other,
+        _form(cast, day, clinician=cast.unassigned_clinician.staff_member.pk, video_url=""),
+    )
+    assert response.status_code == 400
+    assert "the room Office 4 is already booked for “Individual session”." in (
+        response.content.decode()
+    )
+    assert Appointment.objects.count() == 1

@@ -121,6 +121,83 @@ def test_a_file_that_is_not_utf8_is_refused_with_a_clear_message(cast: Any, clie
     assert "This file is not UTF-8 text." in response.content.decode()
 
 
+def test_a_csv_saved_by_a_spreadsheet_with_a_byte_order_mark_is_read(
+    cast: Any, client_as: Any
+) -> None:
+    response = _upload(client_as(cast.front_desk), cast, b"\xef\xbb\xbf" + _good(cast))
+    assert response.status_code == 200
+    assert "Every row is right." in response.content.decode()
+
+
+def test_an_ics_file_that_is_not_utf8_is_refused(cast: Any, client_as: Any) -> None:
+    day = _day(cast).strftime("%Y%m%d")
+    event = _event(
+        "a",
+        [
+            f"DTSTART:{day}T090000",
+            "DURATION:PT50M",
+            "DESCRIPTION:MRN: MRN-maria.g",
+            f"ORGANIZER:mailto:{DANA}",
+            "LOCATION:Büro 4",
+        ],
+    )
+    data = _ics([event]).decode().encode("latin-1")
+    response = _upload(client_as(cast.front_desk), cast, data, "export.ics")
+    assert response.status_code == 400
+    assert "This file is not UTF-8 text." in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def _spring_forward(cast: Any) -> dt.date:
+    """The next day the program's clocks skip an hour (02:00 to 03:00)."""
+    day = _day(cast)
+    while True:
+        day += dt.timedelta(days=1)
+        before = dt.datetime.combine(day, dt.time(1), tzinfo=cast.iop.tzinfo).utcoffset()
+        after = dt.datetime.combine(day, dt.time(4), tzinfo=cast.iop.tzinfo).utcoffset()
+        if before is not None and after is not None and after > before:
+            return day
+
+
+def test_a_time_the_clocks_skip_is_named_on_its_row_and_nothing_is_saved(
+    cast: Any, client_as: Any
+) -> None:
+    day = _spring_forward(cast)
+    data = _csv(
+        [
+            f"MRN-maria.g,{_day(cast).isoformat()},10:00,50,individual,{DANA},Office 4,",
+            f"MRN-tom.b,{day.isoformat()},02:30,50,individual,{DANA},Office 4,",
+        ]
+    )
+    client = client_as(cast.front_desk)
+    response = _upload(client, cast, data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "1 row needs fixing" in body
+    assert f"02:30 does not exist on {day.isoformat()} in {cast.iop.time_zone}" in body
+    assert _confirm(client, cast, data).status_code == 400
+    assert not Appointment.objects.exists()
+    # The same in a calendar export that names its zone.
+    stamp = day.strftime("%Y%m%d")
+    ics = _ics(
+        [
+            _event(
+                "a",
+                [
+                    f"DTSTART;TZID={cast.iop.time_zone}:{stamp}T023000",
+                    "DURATION:PT50M",
+                    "DESCRIPTION:MRN: MRN-tom.b",
+                    f"ORGANIZER:mailto:{DANA}",
+                ],
+            )
+        ]
+    )
+    response = _upload(client, cast, ics, "export.ics")
+    assert response.status_code == 400
+    assert "does not exist on" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
 def test_a_csv_without_the_header_is_refused(cast: Any, client_as: Any) -> None:
     response = _upload(client_as(cast.front_desk), cast, b"MRN-maria.g,2030-01-01,10:00\n")
     assert "The first row must name the columns" in response.content.decode()
