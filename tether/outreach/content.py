@@ -43,8 +43,10 @@ TEMPLATES: dict[str, Promise] = {
     ),
     Kind.HOMEWORK_DUE: _("%(brand)s: You have something to finish by %(day)s: %(link)s"),
     Kind.CARE_TEAM_MESSAGE: _("%(brand)s: You have a new message: %(link)s"),
-    Kind.SMS_CHECKIN: _(
-        "%(brand)s: How is your mood today, 0-10? Reply with a number. Reply STOP to stop texts."
+    # The daily question itself is the instrument's first item (conversation.py).
+    Kind.SMS_MEASURE: _(
+        "%(brand)s: You have a few questions waiting. Reply with any word to answer them "
+        "here by text, one at a time. Reply STOP to stop texts."
     ),
 }
 

@@ -43,6 +43,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from tether.checkins.models import Instrument, ProgramInstrument, Response
 from tether.checkins.schedule import window_for
@@ -52,7 +53,15 @@ from tether.homework.models import Assignment
 from tether.messaging.models import Thread
 from tether.organizations.models import Program
 from tether.outreach import content
-from tether.outreach.models import Channel, Kind, OutboundMessage, PushSubscription
+from tether.outreach.conversation import DAILY, MEASURES, question
+from tether.outreach.models import (
+    Channel,
+    ContactPreference,
+    Kind,
+    OutboundMessage,
+    ProgramTextSetting,
+    PushSubscription,
+)
 from tether.outreach.services import Draft, forbidden_names, in_quiet_hours, queue_many
 from tether.patients.models import Episode, Patient
 from tether.privacy.models import Purpose
@@ -95,6 +104,8 @@ class Found:
     program: Program
     kind: str
     rows: list[dict[str, Any]]
+    body: str = ""  # a text with no link, the same for every row (SMS only)
+    offer: str = ""  # a questionnaire offered by text: remembered on the preference
 
 
 def _reachable(kind: str) -> Q:
@@ -112,6 +123,8 @@ def _reachable(kind: str) -> Q:
         & ~Q(patient__user__email="")
         & Q(patient__user__isnull=False)
     )
+    if kind not in SWITCH:  # the question itself: asked for by "answer by text"
+        return sms & Q(**{_PREF + "daily_checkin_by_text": True})
     return Q(**{_PREF + SWITCH[kind]: True}) & (sms | push | email)
 
 
@@ -173,15 +186,70 @@ def _checkins(program: Program, now: dt.datetime) -> list[Found]:
         started = Response.objects.filter(
             patient_id=OuterRef("patient_id"), instrument_id=instrument_id, window=window.key
         )
-        rows = _due(
-            Episode.objects.filter(program=program, status=Episode.Status.ACTIVE).filter(
-                ~Exists(started)
-            ),
-            Kind.CHECKIN_DUE,
-            Value(key, output_field=CharField()),
+        episodes = Episode.objects.filter(program=program, status=Episode.Status.ACTIVE).filter(
+            ~Exists(started)
         )
+        if _asked_by_text(program, schedule.instrument_code):
+            # Those who answer by text get the question itself instead of a link.
+            texted = Exists(
+                ContactPreference.objects.filter(patient_id=OuterRef("patient_id")).filter(_TEXTING)
+            )
+            found.append(_texted(program, schedule.instrument_code, window.key, episodes, now))
+            episodes = episodes.filter(~texted)
+        rows = _due(episodes, Kind.CHECKIN_DUE, Value(key, output_field=CharField()))
         found.append(Found(program, Kind.CHECKIN_DUE, rows))
     return found
+
+
+# Answers check-ins by text and may be texted.
+_TEXTING = Q(
+    daily_checkin_by_text=True,
+    by_sms=True,
+    sms_opted_in_at__isnull=False,
+    sms_stopped_at__isnull=True,
+) & ~Q(sms_phone="")
+
+
+def _asked_by_text(program: Program, code: str) -> bool:
+    if code == DAILY:
+        return True
+    if code not in MEASURES:
+        return False
+    setting = ProgramTextSetting.objects.filter(program=program).first()
+    return setting is not None and setting.measures_by == ProgramTextSetting.MeasuresBy.TEXT
+
+
+def _texted(
+    program: Program, code: str, window_key: str, episodes: QuerySet[Any], now: dt.datetime
+) -> Found:
+    """The daily check-in's first question (its own words), or a neutral offer of a
+    questionnaire, to those who answer by text: one per window."""
+    kind = Kind.SMS_CHECKIN if code == DAILY else Kind.SMS_MEASURE
+    texting = Exists(
+        ContactPreference.objects.filter(patient_id=OuterRef("patient_id")).filter(_TEXTING)
+    )
+    rows = _due(
+        episodes.filter(texting),
+        kind,
+        Value(f"{kind}:{window_key}", output_field=CharField()),
+    )
+    if kind == Kind.SMS_CHECKIN:
+        items = [
+            i
+            for i in Instrument.objects.get(code=DAILY, is_current=True).spec.items_for(
+                {"treats_substance_use": program.treats_substance_use}
+            )
+        ]
+        body = (
+            question(DAILY, items[0], number=1, of=len(items))
+            + " "
+            + gettext("Reply STOP to stop texts.")
+        )
+    else:
+        body = content.render(kind)
+    for row in rows:  # texts only
+        row["o_push"], row["o_email"] = False, ""
+    return Found(program, kind, rows, body=body, offer=code if kind == Kind.SMS_MEASURE else "")
 
 
 def _sessions(program: Program, now: dt.datetime) -> list[Found]:
@@ -338,6 +406,20 @@ def _drafts(found: Iterable[Found], now: dt.datetime) -> list[Draft]:
             seen.add((pid, row["dedupe_key"]))
             org = row["o_org"]
             values = _values(f, row, now)
+            if f.body:
+                if (org, f.kind, values) not in templates:
+                    if org not in names:
+                        names[org] = forbidden_names(org)
+                    content.check_body(f.body, names=names[org])
+                    templates[(org, f.kind, values)] = (f.body, "")
+                if row["o_sms_ok"] and row["o_phone"]:
+                    patient = Patient(pk=pid, organization_id=org)
+                    drafts.append(
+                        Draft(
+                            patient, Channel.SMS, f.kind, row["o_phone"], f.body, row["dedupe_key"]
+                        )
+                    )
+                continue
             if (org, f.kind, values) not in templates:
                 if org not in names:
                     names[org] = forbidden_names(org)
@@ -374,6 +456,14 @@ def reminders_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     found += _messages(now, programs)
     drafts = _drafts((f for f in found if f.rows), now)
     queued = queue_many(drafts, now=now, purpose=Purpose.TREATMENT, checked=True)
+    offered: dict[str, set[int]] = defaultdict(set)
+    keys = {(f.kind, r["dedupe_key"]): f.offer for f in found if f.offer for r in f.rows}
+    for message in queued:
+        offer = keys.get((message.kind, message.dedupe_key))
+        if offer and message.patient_id is not None:
+            offered[offer].add(message.patient_id)
+    for code, patient_ids in offered.items():  # the reply starts it (conversation.py)
+        ContactPreference.objects.filter(patient_id__in=patient_ids).update(text_offer=code)
     counts: dict[str, int] = defaultdict(int)
     for message in queued:
         counts[message.kind] += 1
