@@ -231,3 +231,39 @@ def test_a_reply_after_the_check_in_was_sent_is_answered_kindly(client, daily_on
     late = text(client, "4")
     assert "nothing was saved" in late.content.decode()
     assert _mood_answers(daily_on.patient.patient) == [6]
+
+
+@pytest.mark.django_db
+def test_phq9_by_text_one_item_per_message_and_item_9_starts_the_crisis_pathway(
+    client, daily_on, texting
+):
+    from tether.checkins.models import ProgramInstrument
+
+    maria = daily_on.patient.patient
+    ProgramInstrument.objects.filter(program=daily_on.iop).delete()
+    ProgramInstrument.objects.create(
+        organization=daily_on.organization,
+        program=daily_on.iop,
+        instrument_code="phq9",
+        schedule=ProgramInstrument.Schedule.WEEKLY,
+    )
+    ContactPreference.objects.filter(pk=texting.pk).update(text_offer="phq9")
+    first = text(client, "ok").content.decode()
+    assert "Over the last 2 weeks" in first and "Question 1 of 10:" in first
+    assert "Little interest or pleasure in doing things" in first
+    for _ in range(7):
+        text(client, "not at all")
+    ninth = text(client, "several days").content.decode()  # item 8
+    assert "Question 9 of 10:" in ninth
+    assert not UrgentContactRequest.objects.filter(patient=maria).exists()
+    answer9 = text(client, "1").content.decode()
+    # The crisis numbers in the same answer, and the request already raised.
+    assert "988" in answer9 and "911" in answer9
+    assert UrgentContactRequest.objects.filter(patient=maria).exists()
+    assert "Question 10 of 10:" in answer9
+    done = text(client, "0").content.decode()
+    assert "answers are saved" in done
+    response = Response.objects.get(patient=maria, instrument__code="phq9")
+    assert response.status == "complete" and response.total == 2
+    # No score reached the phone.
+    assert not any("/27" in m.body for m in OutboundMessage.objects.filter(patient=maria))
