@@ -1,8 +1,6 @@
-"""The daily check-in by text, through the same services as the web flow.
+"""Crisis language in a text (the check-in answered by text: ``conversation.py``).
 
-A number replied to the daily question is saved as the daily check-in's ``mood``
-answer with ``tether.checkins.services`` (the same instrument, window, audit and alert
-rules as a tap on the page). Crisis language in a text goes where it goes in the app:
+Crisis language in a text goes where it goes in the app:
 the words are posted to the patient's care-team thread by
 ``tether.messaging.services.message_send_by_patient``, which raises the urgent-contact
 request (flag rules, escalation clock) exactly as a message typed in the portal does.
@@ -19,22 +17,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from tether.checkins import engine
-from tether.checkins.selectors import current_episode, due_for
-from tether.checkins.services import (
-    ResponseClosed,
-    ResponseExpired,
-    answer_save,
-    items_for,
-    response_start,
-)
 from tether.organizations.models import Program
 from tether.patients.models import Patient
 
 logger = logging.getLogger(__name__)
-
-DAILY = "daily"
-MOOD = "mood"
 
 
 @dataclass(frozen=True)
@@ -91,38 +77,3 @@ def crisis_in(patient: Patient, text: str, *, message_sid: str, now: dt.datetime
         except Exception:
             logger.exception("Urgent-contact request from a text failed for patient %s", patient.pk)
     return CrisisOutcome(True, program)
-
-
-@dataclass(frozen=True)
-class MoodOutcome:
-    saved: bool
-    risky: bool = False
-
-
-def record_mood(*, patient: Patient, value: int, now: dt.datetime) -> MoodOutcome:
-    """Save ``value`` as today's daily mood, if the daily check-in is open for this
-    patient's program now; else nothing is saved (the reply says so)."""
-    episode = current_episode(patient=patient)
-    if episode is None or patient.user is None:
-        return MoodOutcome(False)
-    due = next(
-        (
-            d
-            for d in due_for(patient=patient, episode=episode, now=now)
-            if d.instrument.code == DAILY and d.is_daily
-        ),
-        None,
-    )
-    if due is None:
-        return MoodOutcome(False)
-    response = due.draft or response_start(
-        actor=patient.user, patient=patient, episode=episode, due=due
-    )
-    item = next((i for i in items_for(response) if i.code == MOOD), None)
-    if item is None:
-        return MoodOutcome(False)
-    try:
-        saved = answer_save(actor=patient.user, response=response, item=item, raw=str(value))
-    except (ResponseClosed, ResponseExpired, engine.InvalidAnswer):
-        return MoodOutcome(False)
-    return MoodOutcome(True, risky=bool(saved.alerts))

@@ -43,8 +43,10 @@ TEMPLATES: dict[str, Promise] = {
     ),
     Kind.HOMEWORK_DUE: _("%(brand)s: You have something to finish by %(day)s: %(link)s"),
     Kind.CARE_TEAM_MESSAGE: _("%(brand)s: You have a new message: %(link)s"),
-    Kind.SMS_CHECKIN: _(
-        "%(brand)s: How is your mood today, 0-10? Reply with a number. Reply STOP to stop texts."
+    # The daily question itself is the instrument's first item (conversation.py).
+    Kind.SMS_MEASURE: _(
+        "%(brand)s: You have a few questions waiting. Reply with any word to answer them "
+        "here by text, one at a time. Reply STOP to stop texts."
     ),
 }
 
@@ -167,6 +169,7 @@ def _pattern(words: Iterable[str]) -> re.Pattern[str]:
 
 _FORBIDDEN = _pattern(FORBIDDEN_WORDS)
 _URL = re.compile(r"https?://\S+")
+_RESULT_WORDS = _pattern(("score*", "phq*", "gad*", "diagnos*", "iop", "php"))
 _SCORE = re.compile(r"\b\d{1,2}\s*/\s*(?:21|27|40)\b")
 
 
@@ -184,6 +187,23 @@ def problems(body: str, *, names: Iterable[str] = ()) -> list[str]:
         if name.strip() and re.search(rf"\b{re.escape(name.strip())}\b", text, re.IGNORECASE):
             found.append(name)
     return found
+
+
+def check_question(body: str, *, names: Iterable[str] = ()) -> str:
+    """The next question of a check-in answered by text (a reply to the patient's own
+    text, in the instrument's own words, which may name a symptom or a substance): never
+    a score, a result or a program's name."""
+    text = _URL.sub(" ", body)
+    found = [m.group(0) for m in _SCORE.finditer(text)]
+    found += [
+        name
+        for name in names
+        if name.strip() and re.search(rf"\b{re.escape(name.strip())}\b", text, re.IGNORECASE)
+    ]
+    found += [m.group(0) for m in _RESULT_WORDS.finditer(text)]
+    if found:
+        raise UnsafeContent(f"{len(found)} forbidden word(s) in a question by text")
+    return body
 
 
 def check_body(body: str, *, names: Iterable[str] = ()) -> str:

@@ -44,3 +44,9 @@ class PushForm(forms.Form):
     endpoint = forms.URLField(max_length=600)
     p256dh = forms.CharField(max_length=200)
     auth = forms.CharField(max_length=100)
+
+
+class PhoneReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your reply"), max_length=1600, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -38,6 +38,8 @@ class Kind(models.TextChoices):
     HOMEWORK_DUE = "homework_due", _("Homework due")
     CARE_TEAM_MESSAGE = "care_team_message", _("A message from the care team")
     SMS_CHECKIN = "sms_checkin", _("The daily question by text")
+    SMS_MEASURE = "sms_measure", _("Questions waiting, to answer by text")
+    CHECKIN_QUESTION = "checkin_question", _("The next question of a check-in by text")
     CHECKIN_REPLY = "checkin_reply", _("An answer to a text check-in")
     CRISIS_NUMBERS = "crisis_numbers", _("Crisis numbers")
     KEYWORD_REPLY = "keyword_reply", _("An answer to STOP, START or HELP")
@@ -89,6 +91,13 @@ class ContactPreference(models.Model):
     sms_stopped_at = models.DateTimeField(null=True, blank=True)
     # Texts to this number fail (shown to staff; set from delivery status).
     sms_failing_since = models.DateTimeField(null=True, blank=True)
+    # The check-in being answered by text now (one question per message), the question
+    # already asked again once, and a questionnaire offered by text awaiting a reply.
+    text_response = models.ForeignKey(
+        "checkins.Response", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text_clarified_item = models.CharField(max_length=16, blank=True)
+    text_offer = models.CharField(max_length=16, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -238,3 +247,26 @@ class PushSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"push subscription {self.pk}"
+
+
+class ProgramTextSetting(models.Model):
+    """How a program sends its questionnaires (PHQ-9, GAD-7) to patients who answer
+    check-ins by text: a link to the portal (the default), or one item per message."""
+
+    class MeasuresBy(models.TextChoices):
+        LINK = "link", _("A link to the portal")
+        TEXT = "text", _("One question per text message")
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    program = models.OneToOneField(
+        "organizations.Program", on_delete=models.CASCADE, related_name="text_setting"
+    )
+    measures_by = models.CharField(
+        _("questionnaires by text"),
+        max_length=8,
+        choices=MeasuresBy.choices,
+        default=MeasuresBy.LINK,
+    )
+
+    def __str__(self) -> str:
+        return f"text setting {self.pk}"

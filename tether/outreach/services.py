@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -25,7 +25,8 @@ from tether.lib.phones import InvalidPhoneNumber, display_phone, parse_phone
 from tether.organizations.models import Program
 from tether.outreach import content
 from tether.outreach.channels import PushTarget, backend_for
-from tether.outreach.checkin_by_text import crisis_in, record_mood
+from tether.outreach.checkin_by_text import crisis_in
+from tether.outreach.conversation import answer_by_text
 from tether.outreach.models import (
     Channel,
     ContactPreference,
@@ -215,19 +216,27 @@ class Draft:
 
 
 def queue_many(
-    drafts: Sequence[Draft], *, now: dt.datetime, purpose: Purpose = Purpose.TREATMENT
+    drafts: Sequence[Draft],
+    *,
+    now: dt.datetime,
+    purpose: Purpose = Purpose.TREATMENT,
+    checked: bool = False,
 ) -> list[OutboundMessage]:
     """Store the messages and their audit events (two bulk inserts each), skipping any
-    already sent for the same window (``dedupe_key``). Delivered after the commit."""
+    already sent for the same window (``dedupe_key``). Delivered after the commit.
+
+    ``checked``: the caller (the sweep) has already passed every body's template through
+    ``content.check_body`` and dropped the keys already sent, in SQL; the unique
+    constraint still stops a second sweep running at the same moment."""
     if not drafts:
         return []
     names: dict[int, list[str]] = {}
-    for draft in drafts:
+    for draft in drafts if not checked else ():
         org = draft.patient.organization_id
         if org not in names:
             names[org] = forbidden_names(org)
         content.check_body(draft.body, names=names[org])
-    keyed = [d for d in drafts if d.dedupe_key]
+    keyed = [d for d in drafts if d.dedupe_key] if not checked else []
     done: set[tuple[int, str, str]] = set()
     if keyed:
         done = set(
@@ -287,10 +296,19 @@ def queue_one(
     now: dt.datetime,
     status: str = OutboundMessage.Status.QUEUED,
     purpose: Purpose = Purpose.PATIENT_REQUEST,
+    lock_screen_rule: bool = True,
 ) -> OutboundMessage:
     """One message (a reply to a text). ``status=sent`` when it goes back in the webhook
-    answer itself (TwiML), not through a backend."""
-    content.check_body(body, names=forbidden_names(patient.organization_id if patient else None))
+    answer itself (TwiML), not through a backend.
+
+    ``lock_screen_rule=False`` only for the next question of a check-in the patient is
+    answering by text (a reply to their own text, in the instrument's own words): it is
+    still checked for scores and program names (``content.check_question``)."""
+    names = forbidden_names(patient.organization_id if patient else None)
+    if lock_screen_rule:
+        content.check_body(body, names=names)
+    else:
+        content.check_question(body, names=names)
     with transaction.atomic():
         message = OutboundMessage.objects.create(
             organization_id=patient.organization_id if patient else None,
@@ -328,8 +346,8 @@ def deliver(ids: Iterable[int]) -> int:
         if message.channel == Channel.PUSH:
             sub = subscriptions.get(message.to)
             push = PushTarget(sub.endpoint, sub.p256dh, sub.auth) if sub else None
-        url = ""
-        if message.kind in content.LINK_TARGETS and message.patient_id:
+        url = ""  # the push notification's target (a text carries its link in the body)
+        if push is not None and message.kind in content.LINK_TARGETS and message.patient_id:
             url = content.make_link(patient_id=message.patient_id, kind=message.kind)
         try:
             result = backend_for(message.channel).send(
@@ -400,28 +418,6 @@ def delivery_status(*, message_sid: str, status: str, error_code: str = "") -> b
 
 # --- Texts that arrive -----------------------------------------------------------
 
-_WORD_NUMBERS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-}  # fmt: skip
-_OUT_OF_TEN = re.compile(r"(\d+)\s*(?:/|out of|of)\s*10\b", re.IGNORECASE)
-_INTEGER = re.compile(r"(?<![\d.,])\d+(?![\d.,]\d)")
-
-
-def parse_mood(text: str) -> int | None:
-    """A mood from 0 to 10 in a reply: "7", "7/10", "seven", "I'm a 7"; None when there
-    is no single clear number in range (then the patient is asked once more)."""
-    if len(text) > 160:
-        return None
-    out_of = _OUT_OF_TEN.findall(text)
-    numbers = [int(n) for n in out_of] or [int(n) for n in _INTEGER.findall(text)]
-    words = [_WORD_NUMBERS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _WORD_NUMBERS]
-    found = numbers + words
-    if len(set(found)) != 1:
-        return None
-    value = found[0]
-    return value if 0 <= value <= 10 else None
-
 
 @dataclass(frozen=True)
 class Handled:
@@ -429,7 +425,15 @@ class Handled:
     replies: list[str]
 
 
-def _reply(patient: Patient | None, to: str, kind: str, body: str, now: dt.datetime) -> str:
+def _reply(
+    patient: Patient | None,
+    to: str,
+    kind: str,
+    body: str,
+    now: dt.datetime,
+    *,
+    checked: bool = True,
+) -> str:
     queue_one(
         patient=patient,
         channel=Channel.SMS,
@@ -438,8 +442,18 @@ def _reply(patient: Patient | None, to: str, kind: str, body: str, now: dt.datet
         body=body,
         now=now,
         status=OutboundMessage.Status.SENT,  # goes back in the webhook's answer
+        lock_screen_rule=checked,
     )
     return body
+
+
+def _crisis_reply(patient: Patient, to: str, program: Program | None, now: dt.datetime) -> str:
+    line = ""
+    if program is not None and program.crisis_line:
+        line = " " + gettext("Your program's line: %(line)s.") % {
+            "line": display_phone(program.crisis_line)
+        }
+    return _reply(patient, to, Kind.CRISIS_NUMBERS, content.reply("crisis", line=line), now)
 
 
 def sms_inbound(
@@ -500,51 +514,34 @@ def _handle(
     crisis = crisis_in(patient, text, message_sid=inbound.message_sid, now=now)
     if crisis.raised:
         inbound.handling = InboundMessage.Handling.CRISIS
-        line = ""
-        if crisis.program is not None and crisis.program.crisis_line:
-            line = " " + gettext("Your program's line: %(line)s.") % {
-                "line": display_phone(crisis.program.crisis_line)
-            }
-        replies.append(
-            _reply(patient, number, Kind.CRISIS_NUMBERS, content.reply("crisis", line=line), now)
-        )
-    mood = parse_mood(text)
-    if pref.daily_checkin_by_text and mood is not None:
-        outcome = record_mood(patient=patient, value=mood, now=now)
+        replies.append(_crisis_reply(patient, number, crisis.program, now))
+    turn = answer_by_text(pref=pref, patient=patient, text=text, now=now)
+    if turn is not None and crisis.raised and turn.clarify:
+        turn.replies = []  # the crisis answer is what matters, not "we did not understand"
+    if turn is not None:
         if inbound.handling != InboundMessage.Handling.CRISIS:
             inbound.handling = (
-                InboundMessage.Handling.CHECKIN if outcome.saved else InboundMessage.Handling.CLOSED
+                InboundMessage.Handling.CHECKIN
+                if turn.saved
+                else InboundMessage.Handling.CLOSED
+                if turn.closed
+                else InboundMessage.Handling.CLARIFY
+                if turn.clarify
+                else InboundMessage.Handling.CHECKIN
             )
-        if outcome.risky and not replies:
+        if turn.risky and not replies:
+            # An answer that raised a safety alert (PHQ-9 item 9 above 0): the urgent
+            # request is already raised with the answer; the numbers go in this answer.
+            replies.append(_crisis_reply(patient, number, crisis.program, now))
+        for body in turn.replies:
+            replies.append(_reply(patient, number, Kind.CHECKIN_QUESTION, body, now, checked=False))
+        if turn.closed:
             replies.append(
-                _reply(patient, number, Kind.CRISIS_NUMBERS, content.reply("crisis"), now)
+                _reply(patient, number, Kind.CHECKIN_REPLY, content.reply("closed"), now)
             )
-        replies.append(
-            _reply(
-                patient,
-                number,
-                Kind.CHECKIN_REPLY,
-                content.reply("saved" if outcome.saved else "closed"),
-                now,
-            )
-        )
     elif not replies:
-        if not pref.daily_checkin_by_text:
-            inbound.handling = InboundMessage.Handling.CLOSED
-            replies.append(
-                _reply(patient, number, Kind.CHECKIN_REPLY, content.reply("not_read"), now)
-            )
-        else:
-            inbound.handling = InboundMessage.Handling.CLARIFY
-            asked_today = InboundMessage.objects.filter(
-                patient=patient,
-                handling=InboundMessage.Handling.CLARIFY,
-                received_at__gte=now - dt.timedelta(hours=12),
-            ).exists()
-            if not asked_today:  # one clarifying reply, not an argument
-                replies.append(
-                    _reply(patient, number, Kind.CHECKIN_REPLY, content.reply("clarify"), now)
-                )
+        inbound.handling = InboundMessage.Handling.CLOSED
+        replies.append(_reply(patient, number, Kind.CHECKIN_REPLY, content.reply("not_read"), now))
     if pref.sms_stopped_at is not None:
         replies = []  # after STOP nothing is sent; the request to the team still stands
     inbound.save(update_fields=["patient", "organization", "body", "handling"])
@@ -630,3 +627,52 @@ def push_unsubscribe(*, patient: Patient, actor: User, endpoint: str) -> int:
         if deleted:
             _audit_write(patient, None, actor=actor, purpose=Purpose.PATIENT_REQUEST)
     return deleted
+
+
+# --- The demo's phone -------------------------------------------------------------
+
+
+def demo_phone_on() -> bool:
+    """The demo's phone page exists only in a demo (``TETHER_DEMO`` or ``DEBUG``) whose
+    texts go nowhere (the console backend): there it stands in for the patient's phone."""
+    return bool(
+        (getattr(settings, "TETHER_DEMO", False) or settings.DEBUG)
+        and settings.TETHER_SMS_BACKEND == "console"
+    )
+
+
+def daily_question_text(patient: Patient, *, now: dt.datetime | None = None) -> str | None:
+    """Text the daily check-in's first question now (the demo's "text me now"; the sweep
+    sends the same words at its hour). None when no daily check-in is open or texts are
+    not allowed."""
+    from tether.outreach.conversation import first_question
+
+    now = now or timezone.now()
+    pref = ContactPreference.objects.filter(patient=patient).first()
+    if pref is None or not pref.sms_allowed or not pref.daily_checkin_by_text:
+        return None
+    body = first_question(patient, now=now)
+    if body is None:
+        return None
+    queue_one(
+        patient=patient,
+        channel=Channel.SMS,
+        kind=Kind.SMS_CHECKIN,
+        to=pref.sms_phone,
+        body=body,
+        now=now,
+        purpose=Purpose.TREATMENT,
+    )
+    return body
+
+
+def demo_reply(*, patient: Patient, body: str) -> Handled | None:
+    """A reply typed on the demo's phone page, handled exactly as a signed Twilio webhook
+    is (``sms_inbound``: keywords, the check-in, crisis routing), from the patient's own
+    number. The replies are stored in the outbox like TwiML answers."""
+    import uuid
+
+    pref = ContactPreference.objects.filter(patient=patient).first()
+    if pref is None or not pref.sms_phone:
+        return None
+    return sms_inbound(message_sid=f"DEMO{uuid.uuid4().hex}", from_number=pref.sms_phone, body=body)

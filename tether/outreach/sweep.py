@@ -9,22 +9,41 @@ patient. What it finds:
 - homework due tomorrow and not done, from ``HOMEWORK_FROM`` the day before;
 - a care-team message the patient has not read an hour after it was sent.
 
-Each candidate is kept only if the patient chose that kind and a channel, is outside
-their quiet hours (their own clock), and, for check-ins and homework, has no open
-disengagement flag: a patient who has stopped engaging is not nagged; the flag puts a
-person on it instead. At most one reminder per kind per window per channel: the
-``dedupe_key`` (unique with the patient and channel) makes a second sweep, or two at
-once, send nothing new.
+Every finder is ONE query that already keeps only the patients who chose that kind and
+can be reached (a channel with consent), who, for check-ins and homework, have no open
+disengagement flag (a patient who has stopped engaging is not nagged; the flag puts a
+person on it instead), and who have NOT been reminded in this window yet (``NOT EXISTS``
+on the outbox's ``dedupe_key``). Only what is left is rendered, signed and checked, so a
+sweep with nothing new costs a handful of index probes, not a link per patient. Quiet
+hours are read on each patient's own clock (once per time zone, not per patient). At most
+one reminder per kind per window: the ``dedupe_key`` is unique with the patient and
+channel, so two sweeps at once still send nothing twice (the loser's insert fails).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from tether.checkins.models import Instrument, ProgramInstrument, Response
 from tether.checkins.schedule import window_for
@@ -34,9 +53,17 @@ from tether.homework.models import Assignment
 from tether.messaging.models import Thread
 from tether.organizations.models import Program
 from tether.outreach import content
-from tether.outreach.models import Channel, ContactPreference, Kind, PushSubscription
-from tether.outreach.services import Draft, in_quiet_hours, queue_many, tz_of
-from tether.patients.models import Episode
+from tether.outreach.conversation import DAILY, MEASURES, question
+from tether.outreach.models import (
+    Channel,
+    ContactPreference,
+    Kind,
+    OutboundMessage,
+    ProgramTextSetting,
+    PushSubscription,
+)
+from tether.outreach.services import Draft, forbidden_names, in_quiet_hours, queue_many
+from tether.patients.models import Episode, Patient
 from tether.privacy.models import Purpose
 from tether.scheduling.models import Attendance
 
@@ -47,17 +74,98 @@ SESSION_SOON = dt.timedelta(hours=2)
 MESSAGE_UNREAD_FOR = dt.timedelta(hours=1)
 PAUSED_BY_DISENGAGEMENT = frozenset({Kind.CHECKIN_DUE, Kind.HOMEWORK_DUE})
 
+# Which preference switch answers for a kind.
+SWITCH: dict[str, str] = {
+    Kind.CHECKIN_DUE: "checkin_due",
+    Kind.SESSION_TOMORROW: "session_reminder",
+    Kind.SESSION_SOON: "session_reminder",
+    Kind.HOMEWORK_DUE: "homework_due",
+    Kind.CARE_TEAM_MESSAGE: "care_team_message",
+}
+
+# The preference's columns read for each row found (through the patient).
+_PREF = "patient__contact_preference__"
+_PREF_FIELDS = {
+    "o_org": "patient__organization_id",
+    "o_phone": _PREF + "sms_phone",
+    "o_sms_ok": None,  # annotated below
+    "o_push": _PREF + "by_push",
+    "o_email": None,  # annotated below
+    "o_tz": _PREF + "time_zone",
+    "o_quiet_from": _PREF + "quiet_from",
+    "o_quiet_until": _PREF + "quiet_until",
+}
+
 
 @dataclass(frozen=True)
-class Candidate:
-    patient_id: int
+class Found:
+    """One query's rows: patients due a reminder of ``kind`` in ``program``."""
+
     program: Program
     kind: str
-    dedupe_key: str
-    values: tuple[tuple[str, str], ...] = ()
+    rows: list[dict[str, Any]]
+    body: str = ""  # a text with no link, the same for every row (SMS only)
+    offer: str = ""  # a questionnaire offered by text: remembered on the preference
 
 
-def _checkins(program: Program, now: dt.datetime) -> list[Candidate]:
+def _reachable(kind: str) -> Q:
+    """Chose the kind and has a channel with consent (SMS opt-in not stopped; push with a
+    subscription; e-mail with an address on the account)."""
+    has_push = Exists(PushSubscription.objects.filter(patient_id=OuterRef("patient_id")))
+    sms = (
+        Q(**{_PREF + "by_sms": True, _PREF + "sms_opted_in_at__isnull": False})
+        & Q(**{_PREF + "sms_stopped_at__isnull": True})
+        & ~Q(**{_PREF + "sms_phone": ""})
+    )
+    push = Q(**{_PREF + "by_push": True}) & Q(has_push)
+    email = (
+        Q(**{_PREF + "by_email": True})
+        & ~Q(patient__user__email="")
+        & Q(patient__user__isnull=False)
+    )
+    if kind not in SWITCH:  # the question itself: asked for by "answer by text"
+        return sms & Q(**{_PREF + "daily_checkin_by_text": True})
+    return Q(**{_PREF + SWITCH[kind]: True}) & (sms | push | email)
+
+
+def _due(qs: QuerySet[Any], kind: str, key: Any, *extra: str) -> list[dict[str, Any]]:
+    """Keep, in SQL, the rows whose patient wants ``kind``, can be reached, is not paused by
+    a disengagement flag and has not had this reminder (``key``: its ``dedupe_key``)."""
+    reminded = OutboundMessage.objects.filter(
+        patient_id=OuterRef("patient_id"), dedupe_key=OuterRef("dedupe_key")
+    )
+    qs = qs.annotate(dedupe_key=key).filter(_reachable(kind)).filter(~Exists(reminded))
+    if kind in PAUSED_BY_DISENGAGEMENT:
+        flagged = Flag.objects.filter(
+            patient_id=OuterRef("patient_id"),
+            kind=FlagKind.DISENGAGEMENT,
+            status=Flag.Status.OPEN,
+        )
+        qs = qs.filter(~Exists(flagged))
+    sms_ok = Q(**{_PREF + "by_sms": True, _PREF + "sms_opted_in_at__isnull": False}) & Q(
+        **{_PREF + "sms_stopped_at__isnull": True}
+    )
+    qs = qs.annotate(
+        o_sms_ok=_case(sms_ok),
+        o_email=_case(Q(**{_PREF + "by_email": True}), F("patient__user__email")),
+        **{name: F(path) for name, path in _PREF_FIELDS.items() if path},
+    )
+    return list(qs.values("patient_id", "dedupe_key", *_PREF_FIELDS, *extra).distinct())
+
+
+def _case(condition: Q, then: Any = None) -> Any:
+    if then is None:
+        return Case(
+            When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+    return Case(When(condition, then=then), default=Value(""), output_field=CharField())
+
+
+def _key(prefix: str, field: str) -> Concat:
+    return Concat(Value(prefix), Cast(field, CharField()), output_field=CharField())
+
+
+def _checkins(program: Program, now: dt.datetime) -> list[Found]:
     local = now.astimezone(program.tzinfo)
     if local.time() < CHECKIN_FROM:
         return []
@@ -73,64 +181,111 @@ def _checkins(program: Program, now: dt.datetime) -> list[Candidate]:
         instrument_id = current.get(schedule.instrument_code)
         if window is None or instrument_id is None:
             continue
+        # One reminder per window, whatever the number of questionnaires due in it.
+        key = f"checkin:{window.key}"
         started = Response.objects.filter(
             patient_id=OuterRef("patient_id"), instrument_id=instrument_id, window=window.key
         )
-        ids = (
-            Episode.objects.filter(program=program, status=Episode.Status.ACTIVE)
-            .filter(~Exists(started))
-            .values_list("patient_id", flat=True)
+        episodes = Episode.objects.filter(program=program, status=Episode.Status.ACTIVE).filter(
+            ~Exists(started)
         )
-        # One reminder per window, whatever the number of questionnaires due in it.
-        found += [Candidate(pid, program, Kind.CHECKIN_DUE, f"checkin:{window.key}") for pid in ids]
+        if _asked_by_text(program, schedule.instrument_code):
+            # Those who answer by text get the question itself instead of a link.
+            texted = Exists(
+                ContactPreference.objects.filter(patient_id=OuterRef("patient_id")).filter(_TEXTING)
+            )
+            found.append(_texted(program, schedule.instrument_code, window.key, episodes, now))
+            episodes = episodes.filter(~texted)
+        rows = _due(episodes, Kind.CHECKIN_DUE, Value(key, output_field=CharField()))
+        found.append(Found(program, Kind.CHECKIN_DUE, rows))
     return found
 
 
-def _sessions(program: Program, now: dt.datetime) -> list[Candidate]:
+# Answers check-ins by text and may be texted.
+_TEXTING = Q(
+    daily_checkin_by_text=True,
+    by_sms=True,
+    sms_opted_in_at__isnull=False,
+    sms_stopped_at__isnull=True,
+) & ~Q(sms_phone="")
+
+
+def _asked_by_text(program: Program, code: str) -> bool:
+    if code == DAILY:
+        return True
+    if code not in MEASURES:
+        return False
+    setting = ProgramTextSetting.objects.filter(program=program).first()
+    return setting is not None and setting.measures_by == ProgramTextSetting.MeasuresBy.TEXT
+
+
+def _texted(
+    program: Program, code: str, window_key: str, episodes: QuerySet[Any], now: dt.datetime
+) -> Found:
+    """The daily check-in's first question (its own words), or a neutral offer of a
+    questionnaire, to those who answer by text: one per window."""
+    kind = Kind.SMS_CHECKIN if code == DAILY else Kind.SMS_MEASURE
+    texting = Exists(
+        ContactPreference.objects.filter(patient_id=OuterRef("patient_id")).filter(_TEXTING)
+    )
+    rows = _due(
+        episodes.filter(texting),
+        kind,
+        Value(f"{kind}:{window_key}", output_field=CharField()),
+    )
+    if kind == Kind.SMS_CHECKIN:
+        items = [
+            i
+            for i in Instrument.objects.get(code=DAILY, is_current=True).spec.items_for(
+                {"treats_substance_use": program.treats_substance_use}
+            )
+        ]
+        body = (
+            question(DAILY, items[0], number=1, of=len(items))
+            + " "
+            + gettext("Reply STOP to stop texts.")
+        )
+    else:
+        body = content.render(kind)
+    for row in rows:  # texts only
+        row["o_push"], row["o_email"] = False, ""
+    return Found(program, kind, rows, body=body, offer=code if kind == Kind.SMS_MEASURE else "")
+
+
+def _sessions(program: Program, now: dt.datetime) -> list[Found]:
     tz = program.tzinfo
     local = now.astimezone(tz)
-    found: list[Candidate] = []
+    found: list[Found] = []
     base = Attendance.objects.filter(
         appointment__program=program,
         appointment__is_cancelled=False,
         status=Attendance.Status.SCHEDULED,
-    ).values_list("patient_id", "appointment_id", "appointment__starts_at")
+    )
     if local.time() >= SESSION_DAY_BEFORE_FROM:
-        tomorrow = local.date() + dt.timedelta(days=1)
-        start = dt.datetime.combine(tomorrow, dt.time.min, tzinfo=tz)
-        end = start + dt.timedelta(days=1)
-        for pid, appointment_id, starts_at in base.filter(
-            appointment__starts_at__gte=start, appointment__starts_at__lt=end
-        ):
-            found.append(
-                Candidate(
-                    pid,
-                    program,
-                    Kind.SESSION_TOMORROW,
-                    f"session_tomorrow:{appointment_id}",
-                    (("time", _time(starts_at, program)),),
-                )
-            )
-    for pid, appointment_id, starts_at in base.filter(
-        appointment__starts_at__gt=now, appointment__starts_at__lte=now + SESSION_SOON
-    ):
-        found.append(
-            Candidate(
-                pid,
-                program,
-                Kind.SESSION_SOON,
-                f"session_soon:{appointment_id}",
-                (("time", _time(starts_at, program)),),
-            )
+        start = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        rows = _due(
+            base.filter(
+                appointment__starts_at__gte=start,
+                appointment__starts_at__lt=start + dt.timedelta(days=1),
+            ).annotate(starts_at=F("appointment__starts_at")),
+            Kind.SESSION_TOMORROW,
+            _key("session_tomorrow:", "appointment_id"),
+            "starts_at",
         )
+        found.append(Found(program, Kind.SESSION_TOMORROW, rows))
+    rows = _due(
+        base.filter(
+            appointment__starts_at__gt=now, appointment__starts_at__lte=now + SESSION_SOON
+        ).annotate(starts_at=F("appointment__starts_at")),
+        Kind.SESSION_SOON,
+        _key("session_soon:", "appointment_id"),
+        "starts_at",
+    )
+    found.append(Found(program, Kind.SESSION_SOON, rows))
     return found
 
 
-def _time(moment: dt.datetime, program: Program) -> str:
-    return formats.time_format(moment.astimezone(program.tzinfo), "g:i A")
-
-
-def _homework(program: Program, now: dt.datetime) -> list[Candidate]:
+def _homework(program: Program, now: dt.datetime) -> list[Found]:
     local = now.astimezone(program.tzinfo)
     if local.time() < HOMEWORK_FROM:
         return []
@@ -138,94 +293,177 @@ def _homework(program: Program, now: dt.datetime) -> list[Candidate]:
     active = Episode.objects.filter(
         program=program, status=Episode.Status.ACTIVE, patient_id=OuterRef("patient_id")
     )
-    rows = (
+    rows = _due(
         Assignment.objects.filter(due_on=tomorrow)
         .exclude(status=Assignment.Status.DONE)
-        .filter(Exists(active))
-        .values_list("patient_id", "pk")
+        .filter(Exists(active)),
+        Kind.HOMEWORK_DUE,
+        _key("homework:", "pk"),
     )
-    day = formats.date_format(tomorrow, "l")
-    return [
-        Candidate(pid, program, Kind.HOMEWORK_DUE, f"homework:{pk}", (("day", day),))
-        for pid, pk in rows
-    ]
+    return [Found(program, Kind.HOMEWORK_DUE, rows)]
 
 
-def _messages(now: dt.datetime, programs: dict[int, Program]) -> list[Candidate]:
-    rows = (
+def _messages(now: dt.datetime, programs: dict[int, Program]) -> list[Found]:
+    """Unread care-team messages: few rows (threads written to in the last two days), so
+    the key, which carries the message's time, is made in Python; known keys are dropped
+    in one query before anything is rendered."""
+    rows = list(
         Thread.objects.filter(
             kind=Thread.Kind.PATIENT,
             last_team_message_at__lte=now - MESSAGE_UNREAD_FOR,
             last_team_message_at__gt=now - dt.timedelta(days=2),
+            patient__episodes__status=Episode.Status.ACTIVE,
         )
         .filter(Q(patient_read_at__isnull=True) | Q(patient_read_at__lt=F("last_team_message_at")))
-        .filter(patient__episodes__status=Episode.Status.ACTIVE)
-        .values_list("patient_id", "pk", "last_team_message_at", "patient__episodes__program_id")
+        .filter(_reachable(Kind.CARE_TEAM_MESSAGE))
+        .annotate(
+            program_id=F("patient__episodes__program_id"),
+            at=F("last_team_message_at"),
+            o_sms_ok=_case(
+                Q(**{_PREF + "by_sms": True, _PREF + "sms_opted_in_at__isnull": False})
+                & Q(**{_PREF + "sms_stopped_at__isnull": True})
+            ),
+            o_email=_case(Q(**{_PREF + "by_email": True}), F("patient__user__email")),
+            **{name: F(path) for name, path in _PREF_FIELDS.items() if path},
+        )
+        .values("patient_id", "pk", "at", "program_id", *_PREF_FIELDS)
     )
-    return [
-        Candidate(pid, programs[prog], Kind.CARE_TEAM_MESSAGE, f"message:{tid}:{at:%Y%m%d%H%M%S}")
-        for pid, tid, at, prog in rows
-        if prog in programs
-    ]
+    for row in rows:
+        row["dedupe_key"] = f"message:{row['pk']}:{row['at']:%Y%m%d%H%M%S}"
+    known = set(
+        OutboundMessage.objects.filter(
+            patient_id__in={r["patient_id"] for r in rows},
+            dedupe_key__in={r["dedupe_key"] for r in rows},
+        ).values_list("patient_id", "dedupe_key")
+    )
+    by_program: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["program_id"] in programs and (row["patient_id"], row["dedupe_key"]) not in known:
+            by_program[row["program_id"]].append(row)
+    return [Found(programs[p], Kind.CARE_TEAM_MESSAGE, r) for p, r in by_program.items()]
+
+
+def _time(moment: dt.datetime, program: Program) -> str:
+    return formats.time_format(moment.astimezone(program.tzinfo), "g:i A")
+
+
+def _values(found: Found, row: dict[str, Any], now: dt.datetime) -> tuple[tuple[str, str], ...]:
+    if found.kind in (Kind.SESSION_TOMORROW, Kind.SESSION_SOON):
+        return (("time", _time(row["starts_at"], found.program)),)
+    if found.kind == Kind.HOMEWORK_DUE:
+        tomorrow = now.astimezone(found.program.tzinfo).date() + dt.timedelta(days=1)
+        return (("day", formats.date_format(tomorrow, "l")),)
+    return ()
+
+
+class _Clock:
+    """Quiet hours per time zone: the local time is computed once per zone, not per row."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.zones: dict[str, zoneinfo.ZoneInfo] = {}
+
+    def quiet(self, row: dict[str, Any], program: Program) -> bool:
+        name = row["o_tz"] or program.time_zone or "UTC"
+        if name not in self.zones:
+            try:
+                self.zones[name] = zoneinfo.ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                self.zones[name] = zoneinfo.ZoneInfo("UTC")
+        return in_quiet_hours(
+            quiet_from=row["o_quiet_from"],
+            quiet_until=row["o_quiet_until"],
+            tz=self.zones[name],
+            now=self.now,
+        )
+
+
+_LINK = "\x00link\x00"
+
+
+def _drafts(found: Iterable[Found], now: dt.datetime) -> list[Draft]:
+    """Render only what is due, new and outside quiet hours. A body is checked once per
+    template and values (the link is left out of the check anyway), then the patient's
+    own signed link is put in."""
+    found = list(found)
+    clock = _Clock(now)
+    pushers = {r["patient_id"] for f in found for r in f.rows if r["o_push"]}
+    pushes: dict[int, list[int]] = defaultdict(list)
+    if pushers:
+        for sub_id, pid in PushSubscription.objects.filter(patient_id__in=pushers).values_list(
+            "pk", "patient_id"
+        ):
+            pushes[pid].append(sub_id)
+    names: dict[int, list[str]] = {}
+    templates: dict[tuple[int, str, tuple[tuple[str, str], ...]], tuple[str, str]] = {}
+    drafts: list[Draft] = []
+    seen: set[tuple[int, str]] = set()
+    for f in found:
+        for row in f.rows:
+            pid = row["patient_id"]
+            if (pid, row["dedupe_key"]) in seen or clock.quiet(row, f.program):
+                continue
+            seen.add((pid, row["dedupe_key"]))
+            org = row["o_org"]
+            values = _values(f, row, now)
+            if f.body:
+                if (org, f.kind, values) not in templates:
+                    if org not in names:
+                        names[org] = forbidden_names(org)
+                    content.check_body(f.body, names=names[org])
+                    templates[(org, f.kind, values)] = (f.body, "")
+                if row["o_sms_ok"] and row["o_phone"]:
+                    patient = Patient(pk=pid, organization_id=org)
+                    drafts.append(
+                        Draft(
+                            patient, Channel.SMS, f.kind, row["o_phone"], f.body, row["dedupe_key"]
+                        )
+                    )
+                continue
+            if (org, f.kind, values) not in templates:
+                if org not in names:
+                    names[org] = forbidden_names(org)
+                sample = content.render(f.kind, link=_LINK, **dict(values))
+                content.check_body(sample.replace(_LINK, "https://x.invalid/"), names=names[org])
+                before, _, after = sample.partition(_LINK)
+                templates[(org, f.kind, values)] = (before, after)
+            before, after = templates[(org, f.kind, values)]
+            body = before + content.make_link(patient_id=pid, kind=f.kind) + after
+            patient = Patient(pk=pid, organization_id=org)
+            targets: list[tuple[str, str]] = []
+            if row["o_sms_ok"] and row["o_phone"]:
+                targets.append((Channel.SMS, row["o_phone"]))
+            if row["o_push"]:
+                targets += [(Channel.PUSH, str(sub)) for sub in pushes.get(pid, [])]
+            if row["o_email"]:
+                targets.append((Channel.EMAIL, row["o_email"]))
+            for channel, to in targets:
+                key = row["dedupe_key"] if channel != Channel.PUSH else f"{row['dedupe_key']}:{to}"
+                drafts.append(Draft(patient, channel, f.kind, to, body, key))
+    return drafts
 
 
 def reminders_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Find what is due, keep what each patient chose, queue it; returns counts by kind."""
+    """Find what is due and new, keep what each patient chose, queue it; returns counts
+    by kind."""
     now = now or timezone.now()
     programs = {p.pk: p for p in Program.objects.filter(is_active=True)}
-    candidates: list[Candidate] = []
+    found: list[Found] = []
     for program in programs.values():
-        candidates += _checkins(program, now)
-        candidates += _sessions(program, now)
-        candidates += _homework(program, now)
-    candidates += _messages(now, programs)
-    if not candidates:
-        return {}
-    patient_ids = {c.patient_id for c in candidates}
-    prefs = {
-        p.patient_id: p
-        for p in ContactPreference.objects.filter(patient_id__in=patient_ids).select_related(
-            "patient", "patient__user"
-        )
-    }
-    disengaged = set(
-        Flag.objects.filter(
-            patient_id__in=prefs.keys(), kind=FlagKind.DISENGAGEMENT, status=Flag.Status.OPEN
-        ).values_list("patient_id", flat=True)
-    )
-    pushes: dict[int, list[int]] = defaultdict(list)
-    for sub_id, pid in PushSubscription.objects.filter(patient_id__in=prefs.keys()).values_list(
-        "pk", "patient_id"
-    ):
-        pushes[pid].append(sub_id)
-    drafts: list[Draft] = []
-    for c in candidates:
-        pref = prefs.get(c.patient_id)
-        if pref is None or not pref.wants(c.kind):
-            continue
-        if c.kind in PAUSED_BY_DISENGAGEMENT and c.patient_id in disengaged:
-            continue
-        if in_quiet_hours(
-            quiet_from=pref.quiet_from,
-            quiet_until=pref.quiet_until,
-            tz=tz_of(pref, c.program),
-            now=now,
-        ):
-            continue
-        link = content.make_link(patient_id=c.patient_id, kind=c.kind)
-        body = content.render(c.kind, link=link, **dict(c.values))
-        targets: list[tuple[str, str]] = []
-        if pref.sms_allowed:
-            targets.append((Channel.SMS, pref.sms_phone))
-        if pref.by_push:
-            targets += [(Channel.PUSH, str(sub)) for sub in pushes.get(c.patient_id, [])]
-        user = pref.patient.user
-        if pref.by_email and user is not None and user.email:
-            targets.append((Channel.EMAIL, user.email))
-        for channel, to in targets:
-            key = c.dedupe_key if channel != Channel.PUSH else f"{c.dedupe_key}:{to}"
-            drafts.append(Draft(pref.patient, channel, c.kind, to, body, key))
-    queued = queue_many(drafts, now=now, purpose=Purpose.TREATMENT)
+        found += _checkins(program, now)
+        found += _sessions(program, now)
+        found += _homework(program, now)
+    found += _messages(now, programs)
+    drafts = _drafts((f for f in found if f.rows), now)
+    queued = queue_many(drafts, now=now, purpose=Purpose.TREATMENT, checked=True)
+    offered: dict[str, set[int]] = defaultdict(set)
+    keys = {(f.kind, r["dedupe_key"]): f.offer for f in found if f.offer for r in f.rows}
+    for message in queued:
+        offer = keys.get((message.kind, message.dedupe_key))
+        if offer and message.patient_id is not None:
+            offered[offer].add(message.patient_id)
+    for code, patient_ids in offered.items():  # the reply starts it (conversation.py)
+        ContactPreference.objects.filter(patient_id__in=patient_ids).update(text_offer=code)
     counts: dict[str, int] = defaultdict(int)
     for message in queued:
         counts[message.kind] += 1

@@ -7,6 +7,9 @@
   only (``RequestValidator`` against ``TETHER_PUBLIC_BASE_URL``): 403 and an audit
   event otherwise, nothing stored.
 - ``/me/reminders/push/`` (POST): subscribe or unsubscribe the installed app.
+- ``/me/phone/``: the demo's phone (demo with the console backend only; 404 otherwise):
+  the texts sent to the signed-in patient's number, and a box to reply as the patient,
+  handled by the same service as a signed Twilio webhook.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from django.views.decorators.http import require_POST
 
 from tether.lib.phones import display_phone
 from tether.outreach import content, services
-from tether.outreach.forms import PreferenceForm, PushForm
-from tether.outreach.models import OutboundMessage, PushSubscription
+from tether.outreach.forms import PhoneReplyForm, PreferenceForm, PushForm
+from tether.outreach.models import Channel, InboundMessage, OutboundMessage, PushSubscription
 from tether.privacy import audit
 from tether.privacy.gate import access_own_record
 from tether.privacy.models import AuditEvent, Purpose
@@ -74,6 +77,7 @@ def reminders(request: HttpRequest) -> HttpResponse:
             "recent": recent,
             "push_count": PushSubscription.objects.filter(patient=patient).count(),
             "vapid_public_key": settings.VAPID_PUBLIC_KEY,
+            "demo_phone": services.demo_phone_on(),
         },
         status=status,
     )
@@ -103,6 +107,50 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
     if patient.pk != target.patient_id:
         raise Http404  # someone else's link: existence never leaks
     return redirect(content.LINK_TARGETS[target.kind])
+
+
+@login_required
+def phone(request: HttpRequest) -> HttpResponse:
+    """The demo's phone: what the console backend "sent" to this patient's number, and
+    replies typed as the patient (``services.demo_reply`` -> ``sms_inbound``)."""
+    if not services.demo_phone_on():
+        raise Http404
+    action = Action.UPDATE if request.method == "POST" else Action.VIEW
+    patient = access_own_record(request, category=Category.GENERAL, action=action)
+    pref = services.preference_for(patient)
+    form = PhoneReplyForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("action") == "ask":
+            if services.daily_question_text(patient) is None:
+                flash.info(request, _("No check-in is waiting to be texted right now."))
+            return redirect("outreach:phone")
+        if form.is_valid() and pref.sms_phone:
+            services.demo_reply(patient=patient, body=form.cleaned_data["body"])
+            return redirect("outreach:phone")
+    sent = OutboundMessage.objects.filter(patient=patient, channel=Channel.SMS).order_by(
+        "-created_at", "-pk"
+    )[:PHONE_SHOWN]
+    received = InboundMessage.objects.filter(patient=patient).order_by("-received_at", "-pk")[
+        :PHONE_SHOWN
+    ]
+    texts = sorted(
+        [(m.created_at, 1, m.pk, "in", m.body) for m in sent]
+        + [(m.received_at, 0, m.pk, "out", m.body or "") for m in received],
+    )[-PHONE_SHOWN:]
+    return render(
+        request,
+        "outreach/phone.html",
+        {
+            "nav": "reminders",
+            "pref": pref,
+            "form": form,
+            "texts": [{"at": at, "way": way, "body": body} for at, _o, _pk, way, body in texts],
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+PHONE_SHOWN = 40
 
 
 # --- Twilio -----------------------------------------------------------------------

@@ -18,6 +18,7 @@ from tether.consent import selectors as consent_selectors
 from tether.homework import selectors as homework_selectors
 from tether.lib.qr import qr_svg
 from tether.messaging import selectors as messaging_selectors
+from tether.outreach.models import ContactPreference
 from tether.patients.services import patient_register
 from tether.privacy.gate import access_patient, decide, record_category_for
 from tether.privacy.list_audit import record_list
@@ -130,6 +131,12 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             care_work=homework_selectors.staff_summary(request=request, patient=patient),
             reach=messaging_selectors.staff_reach_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
             consent=consent_selectors.staff_summary(user=request.user, patient=patient),  # type: ignore[arg-type]
+            # Read for the patient the gate just opened (issue 16: a failing number).
+            texts_failing_since=ContactPreference.objects.filter(
+                patient=patient, sms_failing_since__isnull=False
+            )
+            .values_list("sms_failing_since", flat=True)
+            .first(),
             **selectors.patient_overview(patient=patient),
         ),
     )

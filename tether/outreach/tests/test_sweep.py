@@ -15,6 +15,14 @@ from tether.outreach.sweep import reminders_sweep
 NY = zoneinfo.ZoneInfo("America/New_York")
 
 
+@pytest.fixture
+def texting(texting):
+    """Here Maria gets reminders with a link (she does not answer check-ins by text)."""
+    texting.daily_checkin_by_text = False
+    texting.save()
+    return texting
+
+
 def _today() -> dt.date:
     return dt.datetime.now(NY).date()
 
@@ -96,3 +104,80 @@ def test_quiet_hours_follow_the_patients_clock_across_a_daylight_saving_change()
     # And in spring: 00:30 UTC is 20:30 EST before, 21:30 EDT after.
     assert not quiet(dt.datetime(2026, 3, 8, 1, 30, tzinfo=dt.UTC))
     assert quiet(dt.datetime(2026, 3, 9, 1, 30, tzinfo=dt.UTC))
+
+
+@pytest.mark.django_db
+def test_a_sweep_with_nothing_new_signs_and_renders_nothing(
+    daily_on, texting, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Patients already reminded in this window are dropped in SQL, before any link is
+    signed or body rendered (the cause of the slow steady state at 100,000 patients)."""
+    from tether.outreach import content
+
+    signed: list[int] = []
+    real = content.make_link
+
+    def counting(*, patient_id: int, kind: str) -> str:
+        signed.append(patient_id)
+        return real(patient_id=patient_id, kind=kind)
+
+    monkeypatch.setattr(content, "make_link", counting)
+    evening = _at(_today(), 18)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders_sweep(now=evening) == {"checkin_due": 1}
+    assert signed == [texting.patient_id]
+    signed.clear()
+    assert reminders_sweep(now=evening + dt.timedelta(minutes=5)) == {}
+    assert reminders_sweep(now=evening + dt.timedelta(hours=4)) == {}  # quiet hours too
+    assert signed == []
+
+
+@pytest.mark.django_db
+def test_a_texted_reminder_is_not_sent_again_when_the_patient_adds_e_mail(
+    daily_on, texting, django_capture_on_commit_callbacks
+):
+    """One reminder per kind per window, whatever channels are added after it went out."""
+    evening = _at(_today(), 18)
+    assert reminders_sweep(now=evening) == {"checkin_due": 1}
+    ContactPreference.objects.filter(pk=texting.pk).update(by_email=True)
+    assert reminders_sweep(now=evening + dt.timedelta(minutes=5)) == {}
+    assert OutboundMessage.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_patient_who_answers_by_text_gets_the_first_question_not_a_link(
+    daily_on, texting, django_capture_on_commit_callbacks
+):
+    ContactPreference.objects.filter(pk=texting.pk).update(daily_checkin_by_text=True)
+    evening = _at(_today(), 18)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders_sweep(now=evening) == {"sms_checkin": 1}
+    assert reminders_sweep(now=evening + dt.timedelta(minutes=5)) == {}
+    body = OutboundMessage.objects.get().body
+    # The daily check-in's own first item, nothing clinical, no link.
+    assert "How is your mood today?" in body and "/o/" not in body and "STOP" in body
+
+
+@pytest.mark.django_db
+def test_a_program_that_texts_questionnaires_offers_them_neutrally(
+    daily_on, texting, django_capture_on_commit_callbacks
+):
+    from tether.checkins.models import ProgramInstrument
+    from tether.outreach.models import ProgramTextSetting
+
+    ContactPreference.objects.filter(pk=texting.pk).update(daily_checkin_by_text=True)
+    ProgramInstrument.objects.filter(program=daily_on.iop).delete()
+    ProgramInstrument.objects.create(
+        organization=daily_on.organization,
+        program=daily_on.iop,
+        instrument_code="phq9",
+        schedule=ProgramInstrument.Schedule.WEEKLY,
+    )
+    ProgramTextSetting.objects.create(
+        organization=daily_on.organization, program=daily_on.iop, measures_by="text"
+    )
+    evening = _at(_today(), 18)
+    assert reminders_sweep(now=evening) == {"sms_measure": 1}
+    body = OutboundMessage.objects.get().body
+    assert "questions waiting" in body and "PHQ" not in body
+    assert ContactPreference.objects.get(pk=texting.pk).text_offer == "phq9"

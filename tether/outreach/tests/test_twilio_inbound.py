@@ -26,7 +26,8 @@ def test_it_records_a_texted_7_as_the_daily_mood_of_the_right_patient(client, da
     maria, other = daily_on.patient.patient, daily_on.other_patient.patient
     response = text(client, "7")
     assert response.status_code == 200
-    assert "answer is saved" in response.content.decode()
+    # The next question of the same check-in, in the instrument's own words.
+    assert "How did you sleep last night?" in response.content.decode()
     assert _mood_answers(maria) == [7]
     assert _mood_answers(other) == []
     draft = Response.objects.get(patient=maria)
@@ -37,6 +38,50 @@ def test_it_records_a_texted_7_as_the_daily_mood_of_the_right_patient(client, da
     ).exists()
     inbound = InboundMessage.objects.get()
     assert inbound.patient == maria and inbound.body == "7" and inbound.handling == "checkin"
+
+
+@pytest.mark.django_db
+def test_the_texted_daily_check_in_is_submitted_and_scored_like_the_web_one(
+    client, daily_on, texting
+):
+    """Item by item through the check-in services: mood, sleep, the optional note; the
+    last reply submits the response, which is then complete exactly as on the page."""
+    maria = daily_on.patient.patient
+    text(client, "6")
+    asked = text(client, "well").content.decode()  # an option's own label
+    assert "Anything you want your care team to know?" in asked
+    done = text(client, "skip").content.decode()
+    assert "answers are saved" in done
+    response = Response.objects.get(patient=maria)
+    assert response.status == "complete" and response.submitted_at is not None
+    assert dict(Answer.objects.filter(response=response).values_list("item_code", "value")) == {
+        "mood": 6,
+        "sleep": 3,
+        "note": None,
+    }
+    assert ContactPreference.objects.get().text_response is None
+    # A reply after it was sent gets a kind answer and changes nothing.
+    late = text(client, "2").content.decode()
+    assert "nothing was saved" in late
+    assert _mood_answers(maria) == [6]
+
+
+@pytest.mark.django_db
+def test_a_substance_use_program_asks_craving_by_text_too(client, daily_on, texting):
+    from tether.checkins.models import ProgramInstrument
+    from tether.organizations.models import Program
+
+    maria = daily_on.patient.patient
+    Program.objects.filter(pk=maria.episodes.get().program_id).update(treats_substance_use=True)
+    assert ProgramInstrument.objects.filter(program=daily_on.iop).exists()
+    text(client, "5")
+    asked = text(client, "2").content.decode()
+    assert "How strong were your cravings today?" in asked
+    text(client, "3")
+    text(client, "none")
+    answers = dict(Answer.objects.filter(response__patient=maria).values_list("item_code", "value"))
+    assert answers == {"mood": 5, "sleep": 2, "craving": 3, "note": None}
+    assert Response.objects.get(patient=maria).status == "complete"
 
 
 @pytest.mark.django_db
@@ -53,7 +98,8 @@ def test_a_reply_it_cannot_read_gets_one_clarifying_answer(client, daily_on, tex
     first = text(client, "banana 🍌")
     second = text(client, "11")
     third = text(client, "x" * 2000)
-    assert "reply with one number" in first.content.decode()
+    assert "did not understand" in first.content.decode()
+    assert "How is your mood today?" in first.content.decode()
     assert "<Message>" not in second.content.decode()
     assert "<Message>" not in third.content.decode()
     assert _mood_answers(daily_on.patient.patient) == []
@@ -185,3 +231,39 @@ def test_a_reply_after_the_check_in_was_sent_is_answered_kindly(client, daily_on
     late = text(client, "4")
     assert "nothing was saved" in late.content.decode()
     assert _mood_answers(daily_on.patient.patient) == [6]
+
+
+@pytest.mark.django_db
+def test_phq9_by_text_one_item_per_message_and_item_9_starts_the_crisis_pathway(
+    client, daily_on, texting
+):
+    from tether.checkins.models import ProgramInstrument
+
+    maria = daily_on.patient.patient
+    ProgramInstrument.objects.filter(program=daily_on.iop).delete()
+    ProgramInstrument.objects.create(
+        organization=daily_on.organization,
+        program=daily_on.iop,
+        instrument_code="phq9",
+        schedule=ProgramInstrument.Schedule.WEEKLY,
+    )
+    ContactPreference.objects.filter(pk=texting.pk).update(text_offer="phq9")
+    first = text(client, "ok").content.decode()
+    assert "Over the last 2 weeks" in first and "Question 1 of 10:" in first
+    assert "Little interest or pleasure in doing things" in first
+    for _ in range(7):
+        text(client, "not at all")
+    ninth = text(client, "several days").content.decode()  # item 8
+    assert "Question 9 of 10:" in ninth
+    assert not UrgentContactRequest.objects.filter(patient=maria).exists()
+    answer9 = text(client, "1").content.decode()
+    # The crisis numbers in the same answer, and the request already raised.
+    assert "988" in answer9 and "911" in answer9
+    assert UrgentContactRequest.objects.filter(patient=maria).exists()
+    assert "Question 10 of 10:" in answer9
+    done = text(client, "0").content.decode()
+    assert "answers are saved" in done
+    response = Response.objects.get(patient=maria, instrument__code="phq9")
+    assert response.status == "complete" and response.total == 2
+    # No score reached the phone.
+    assert not any("/27" in m.body for m in OutboundMessage.objects.filter(patient=maria))

@@ -57,3 +57,32 @@ def test_a_forged_status_is_refused(client, sent):
     assert response.status_code == 403
     sent.refresh_from_db()
     assert sent.status == "sent"
+
+
+@pytest.mark.django_db
+def test_staff_see_that_texts_to_the_number_fail(cast, client_as, texting):
+    from django.urls import reverse
+
+    from tether.outreach.models import OutboundMessage
+
+    OutboundMessage.objects.create(
+        organization=cast.organization,
+        patient=cast.patient.patient,
+        channel="sms",
+        kind="checkin_due",
+        to=texting.sms_phone,
+        body="x",
+        provider_id="SMfail1",
+        status="sent",
+        created_at=texting.sms_opted_in_at,
+    )
+    from tether.outreach.services import delivery_status
+
+    assert delivery_status(message_sid="SMfail1", status="undelivered", error_code="30006")
+    url = reverse("staff:patient_detail", args=[cast.patient.patient.pk])
+    page = client_as(cast.assigned_clinician).get(url)
+    assert page.status_code == 200 and "Texts to this number fail" in page.content.decode()
+    other = client_as(cast.assigned_clinician).get(
+        reverse("staff:patient_detail", args=[cast.other_patient.patient.pk])
+    )
+    assert "Texts to this number fail" not in other.content.decode()

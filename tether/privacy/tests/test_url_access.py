@@ -132,6 +132,9 @@ ACCESS: dict[str, Rule] = {
     "outreach:link": Rule(kwargs={"token": "not-a-real-token"}, denied=(*STAFF, "parent")),
     "outreach:twilio_inbound": PUBLIC,
     "outreach:twilio_status": PUBLIC,
+    # The demo's phone: only in a demo with the console backend (off here, so 404 for
+    # everyone); the patient's own phone with demo on: tether/outreach/tests/test_phone.py.
+    "outreach:phone": Rule(denied=(*STAFF, "parent", "patient")),
     # The staff area.
     "staff:dashboard": Rule(allowed=STAFF, denied=NOT_STAFF),
     "staff:patient_create": Rule(
@@ -1169,6 +1172,15 @@ POSTS: dict[str, Post] = {
             "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
             "auth": "tBHItJI5svbpez7KI4CCXg",
         },
+    ),
+    "outreach:phone": Post(
+        allowed=PATIENTS,
+        data=lambda w: {"action": "reply", "body": "7"},
+        control=False,
+        why_no_control=(
+            "the demo's phone exists only with TETHER_DEMO and the console backend; the "
+            "patient's own reply: tether/outreach/tests/test_phone.py"
+        ),
     ),
     # Registering a FHIR client (issue 18; tether/fhir/tests/test_clients.py).
     "fhir_staff:clients": Post(
