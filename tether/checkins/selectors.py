@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.db.models import Min, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -258,6 +259,9 @@ class Series:
     item: engine.Item | None  # for a daily check-in item chart; None for a measure total
     points: list[Point] = field(default_factory=list)
     incomplete: int = 0
+    # The episode's first score when it lies before the period shown (``history`` with a
+    # period): changes are measured from it, it is not drawn.
+    first: Point | None = None
 
     @property
     def spec(self) -> engine.Definition:
@@ -273,6 +277,8 @@ class Series:
 
     @property
     def baseline(self) -> Point | None:
+        if self.first is not None:
+            return self.first
         return self.points[0] if self.points else None
 
     @property
@@ -291,20 +297,51 @@ class Series:
 
 
 def history(
-    *, patient: Patient, episode: Episode | None, categories: frozenset[str]
+    *,
+    patient: Patient,
+    episode: Episode | None,
+    categories: frozenset[str],
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> list[Series]:
     """Every closed response of the episode labelled with one of ``categories``, as
-    series to chart. Two queries."""
+    series to chart; with ``since``/``until``, only those sent in that period (a page
+    that must not grow with the history), changes still measured from the episode's
+    first score. Two queries, three with a period."""
     if episode is None or not categories:
         return []
-    responses = list(
+    closed = (
         Response.objects.filter(patient=patient, episode=episode, record_category__in=categories)
         .exclude(status=Response.Status.DRAFT)
         .select_related("instrument")
-        .order_by("submitted_at", "id")
     )
+    shown = closed
+    if since is not None:
+        shown = shown.filter(submitted_at__gte=since)
+    if until is not None:
+        shown = shown.filter(submitted_at__lt=until)
+    responses = list(shown.order_by("submitted_at", "id"))
+    firsts: dict[int, Response] = {}
+    if since is not None:
+        # The episode's first score of each measure, when it is before the period: one
+        # read of the scored responses' dates per measure (response_latest_by_instrument).
+        earliest = (
+            closed.filter(
+                status=Response.Status.COMPLETE, total__isnull=False, submitted_at__lt=since
+            )
+            .order_by()
+            .values("instrument_id")
+            .annotate(at=Min("submitted_at"))
+        )
+        dates = Q()
+        for row in earliest:
+            dates |= Q(instrument_id=row["instrument_id"], submitted_at=row["at"])
+        if dates:
+            for response in closed.filter(dates, status=Response.Status.COMPLETE).order_by("id"):
+                firsts.setdefault(response.instrument_id, response)
     answers: dict[int, dict[str, int | str | None]] = defaultdict(dict)
-    for answer in Answer.objects.filter(response__in=[r.pk for r in responses]).order_by("id"):
+    read = [r.pk for r in responses] + [r.pk for r in firsts.values()]
+    for answer in Answer.objects.filter(response__in=read).order_by("id"):
         answers[answer.response_id][answer.item_code] = (
             answer.value if answer.value is not None else answer.text
         )
@@ -312,6 +349,26 @@ def history(
     # Only the items the patient's program asks: no craving chart for a patient of a
     # program that does not treat substance use (engine.Item.only_if_program).
     flags = program_flags(episode)
+
+    def scored_point(response: Response) -> Point:
+        spec = response.instrument.spec
+        given = answers.get(response.pk, {})
+        total = response.total or 0
+        return Point(
+            response,
+            response.submitted_at or response.started_at,
+            response.total,
+            given,
+            band=spec.band_for(total),
+            item_values=[given.get(item.code) for item in spec.scored_items],
+        )
+
+    for response in firsts.values():
+        spec = response.instrument.spec
+        if spec.is_scored:
+            series.setdefault(spec.code, Series(response.instrument, None)).first = scored_point(
+                response
+            )
     for response in responses:
         spec = response.instrument.spec
         when = response.submitted_at or response.started_at
@@ -321,17 +378,11 @@ def history(
             if response.status != Response.Status.COMPLETE or response.total is None:
                 s.incomplete += 1
                 continue
-            point = Point(
-                response,
-                when,
-                response.total,
-                given,
-                band=spec.band_for(response.total),
-                item_values=[given.get(item.code) for item in spec.scored_items],
-            )
-            if s.points:
+            point = scored_point(response)
+            baseline = s.baseline
+            if baseline is not None:
                 point.change = engine.change(
-                    spec, baseline=s.points[0].value or 0, current=response.total
+                    spec, baseline=baseline.value or 0, current=response.total
                 )
             s.points.append(point)
         else:
@@ -342,7 +393,9 @@ def history(
                 value = given.get(item.code)
                 if isinstance(value, int):
                     s.points.append(Point(response, when, value, given))
-    return sorted(series.values(), key=lambda s: (s.item is None, s.instrument.code))
+    # A measure whose first score is before the period and nothing in it: no card.
+    drawn = [s for s in series.values() if s.points or s.incomplete]
+    return sorted(drawn, key=lambda s: (s.item is None, s.instrument.code))
 
 
 @dataclass

@@ -7,6 +7,7 @@ the same POST with ``fetch`` and gets the next address back as JSON.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.contrib import messages
@@ -36,7 +37,7 @@ from tether.crisis.resources import NATIONAL_CONTACTS, program_contacts
 from tether.crisis.selectors import open_request_for
 from tether.crisis.services import expected_contact_by
 from tether.lib.text import normalize_newlines
-from tether.patients.models import Patient
+from tether.patients.models import Episode, Patient
 from tether.privacy import audit
 from tether.privacy.gate import access_own_record, access_patient
 from tether.privacy.models import Purpose
@@ -335,12 +336,38 @@ def done(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
     )
 
 
-def _cards(patient: Patient, categories: frozenset[str]) -> tuple[list[dict[str, object]], object]:
+def _cards(
+    patient: Patient,
+    categories: frozenset[str],
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> tuple[list[dict[str, object]], Episode | None]:
     episode = current_episode(patient=patient)
     cards = []
-    for series in history(patient=patient, episode=episode, categories=categories):
+    for series in history(
+        patient=patient, episode=episode, categories=categories, since=since, until=until
+    ):
         cards.append({"series": series, "chart": chart_for(series), "line": patient_line(series)})
     return cards, episode
+
+
+# The progress page shows one period at a time (the latest by default, then Earlier /
+# Later), so its HTML does not grow with the history (issue #20: at most 60 KB).
+PROGRESS_DAYS = 90
+
+
+def _period_end(value: str, today: dt.date) -> dt.date:
+    """The last day of the period asked for (``?until=YYYY-MM-DD``), never after today."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return today
+    return min(day, today)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 @login_required
@@ -348,11 +375,37 @@ def _cards(patient: Patient, categories: frozenset[str]) -> tuple[list[dict[str,
 def progress(request: HttpRequest) -> HttpResponse:
     patient = _patient(request, Action.VIEW)
     categories = readable_categories(request, patient=patient, purpose=Purpose.PATIENT_REQUEST)
-    cards, episode = _cards(patient, categories)
+    today = timezone.localdate()
+    last_day = _period_end(request.GET.get("until", ""), today)
+    first_day = last_day - dt.timedelta(days=PROGRESS_DAYS - 1)
+    cards, episode = _cards(
+        patient,
+        categories,
+        since=_midnight(first_day),
+        until=_midnight(last_day + dt.timedelta(days=1)),
+    )
+    earlier = (
+        first_day - dt.timedelta(days=1)
+        if episode is not None and episode.admitted_on < first_day
+        else None
+    )
+    later = last_day + dt.timedelta(days=PROGRESS_DAYS) if last_day < today else None
     return render(
         request,
         "checkins/progress.html",
-        {"nav": "progress", "patient": patient, "cards": cards, "episode": episode},
+        {
+            "nav": "progress",
+            "patient": patient,
+            "cards": cards,
+            "episode": episode,
+            "period": {
+                "first": first_day,
+                "last": last_day,
+                "earlier": earlier,
+                "later": later,
+                "later_is_latest": later is not None and later >= today,
+            },
+        },
     )
 
 

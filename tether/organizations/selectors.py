@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import OuterRef, Subquery
+
 from tether.organizations.models import Program, ProgramClosure, StaffMember
 from tether.patients.models import Episode, Proxy
 
@@ -13,13 +15,16 @@ def time_zone_for(user: Any) -> str | None:
     kind = getattr(user, "kind", None)
     programs = Program.objects.all()
     if kind == "staff":
-        zone = (
-            StaffMember.objects.filter(user=user)
-            .values_list("programs__time_zone", flat=True)
-            .order_by("programs__name")
-            .first()
+        # One query for the staff row and its zone; the row is kept on the user, so the
+        # staff pages (``staff_required``) do not read it again.
+        first_zone = (
+            Program.objects.filter(staff=OuterRef("pk")).order_by("name").values("time_zone")[:1]
         )
-        return zone or None
+        staff = StaffMember.objects.filter(user=user).annotate(zone=Subquery(first_zone)).first()
+        if staff is None:
+            return None
+        user.staff_member = staff
+        return staff.zone or None
     episodes = Episode.objects.filter(status=Episode.Status.ACTIVE)
     if kind == "patient":
         episodes = episodes.filter(patient__user=user)

@@ -69,6 +69,36 @@ def current_context() -> AuditContext | None:
     return _context.get()
 
 
+# A page view's own reads (its ``access_patient`` and the sections it shows) are allowed
+# events recorded outside any transaction. Inside ``written_together`` (the middleware
+# opens it around every GET and HEAD request) they are kept and written in two inserts
+# when the block ends, whatever the number of them, and also when it ends with an
+# exception. An event recorded inside a transaction still joins it at once (a change and
+# its event commit together), and a denial is still committed at once.
+_together: ContextVar[list[AuditEvent] | None] = ContextVar("tether_audit_together", default=None)
+
+
+def _in_transaction() -> bool:
+    """Inside a transaction a caller opened (not the one a test case wraps around
+    everything: Django marks those, as it does for its durable check)."""
+    connection = transaction.get_connection()
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+@contextmanager
+def written_together() -> Iterator[None]:
+    """Write the allowed events recorded in autocommit inside this block together, at its
+    end (``append_many``: two inserts)."""
+    kept: list[AuditEvent] = []
+    token = _together.set(kept)
+    try:
+        yield
+    finally:
+        _together.reset(token)
+        if kept:
+            append_many(kept)
+
+
 def client_address(request: HttpRequest) -> str | None:
     """The client's address, the same one sign-in limits count by: REMOTE_ADDR, or behind
     ``PROXY_COUNT`` trusted proxies (``PROXY_TRUSTED_IPS``) the address the outermost of
@@ -208,6 +238,10 @@ def record(
         # Durable: committed now, whatever the request does next; refuses to nest.
         with transaction.atomic(durable=True):
             return _append(event)
+    kept = _together.get()
+    if kept is not None and not _in_transaction():
+        kept.append(event)  # a page view's read: written with the others at its end
+        return event
     # Joins the caller's transaction (no savepoint: if this fails, the change fails).
     with transaction.atomic(savepoint=False):
         return _append(event)
@@ -251,6 +285,10 @@ def append_many(events: list[AuditEvent]) -> list[AuditEvent]:
         return []
     if any(event.outcome != AuditEvent.Outcome.ALLOWED for event in events):
         raise ValueError("append_many writes allowed events; record a denial with record()")
+    kept = _together.get()
+    if kept is not None and not _in_transaction():
+        kept.extend(events)  # a list page's rows: written with the page's other reads
+        return events
     for event in events:
         _prepare(event)
     with transaction.atomic(savepoint=False):

@@ -19,7 +19,9 @@ The rules themselves are the table in ``tether.privacy.policy``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -62,46 +64,52 @@ def _staff(user: User) -> StaffMember | None:
     return staff if staff.is_active else None
 
 
-def _relation_conditions(user: User) -> dict[Relation, Q]:
-    """For each relation the user can have, the condition on Patient rows."""
+def _relation_conditions(user: User, *, per_row: bool = True) -> dict[Relation, Q]:
+    """For each relation the user can have, the condition on Patient rows.
+
+    ``per_row``: each condition asks about the row's own patient (a correlated
+    ``EXISTS``), cheapest for one patient or a page of them. Otherwise it is membership
+    of a set read once (``pk IN (SELECT patient_id ...)``, which PostgreSQL hashes once per
+    query): for the visible-patients set that lists and their summaries join, so no
+    query runs a subquery per row for each of thousands of patients (docs/BENCHMARKS.md)."""
     conditions: dict[Relation, Q] = {}
     if not user.is_authenticated or not user.is_active or user.organization_id is None:
         return conditions
     now = timezone.now()
+
+    def related(rows: QuerySet[Any], patient_field: str) -> Q:
+        if per_row:
+            return Q(Exists(rows.filter(**{patient_field: OuterRef("pk")})))
+        return Q(pk__in=rows.values(patient_field))
+
     if user.is_patient:
         conditions[Relation.SELF] = Q(user_id=user.pk)
     elif user.is_proxy:
-        conditions[Relation.PROXY] = Q(
-            Exists(Proxy.objects.filter(patient=OuterRef("pk"), user_id=user.pk, is_active=True))
+        conditions[Relation.PROXY] = related(
+            Proxy.objects.filter(user_id=user.pk, is_active=True), "patient"
         )
     staff = _staff(user)
     if staff is None:
         return conditions
     if staff.is_clinical:
-        conditions[Relation.CARE_TEAM] = Q(
-            Exists(
-                CareTeamMember.objects.filter(
-                    episode__patient=OuterRef("pk"), staff_member=staff, ended_on__isnull=True
-                )
-            )
+        conditions[Relation.CARE_TEAM] = related(
+            CareTeamMember.objects.filter(staff_member=staff, ended_on__isnull=True),
+            "episode__patient",
         )
-        conditions[Relation.BREAK_GLASS] = Q(
-            Exists(
-                BreakGlassGrant.objects.filter(
-                    patient=OuterRef("pk"), user_id=user.pk, started_at__lte=now, expires_at__gt=now
-                )
-            )
+        conditions[Relation.BREAK_GLASS] = related(
+            BreakGlassGrant.objects.filter(
+                user_id=user.pk, started_at__lte=now, expires_at__gt=now
+            ),
+            "patient",
         )
     program_relation = _PROGRAM_RELATION_BY_ROLE.get(StaffMember.Role(staff.role))
     if program_relation is not None:
-        conditions[program_relation] = Q(
-            Exists(
-                Episode.objects.filter(
-                    patient=OuterRef("pk"),
-                    status=Episode.Status.ACTIVE,
-                    program__in=staff.programs.all(),
-                )
-            )
+        conditions[program_relation] = related(
+            Episode.objects.filter(
+                status=Episode.Status.ACTIVE,
+                program__in=staff.programs.all(),
+            ),
+            "patient",
         )
     return conditions
 
@@ -148,7 +156,7 @@ def patients_visible_to(
     """The patients whose records of ``category`` the user may ``action``."""
     condition = Q()
     matched = False
-    for relation, q in _relation_conditions(user).items():
+    for relation, q in _relation_conditions(user, per_row=False).items():
         if not allowed(relation, category, action):
             continue
         if relation == Relation.PROXY and not _proxy_scope_allows(user, category, action):
@@ -160,23 +168,72 @@ def patients_visible_to(
     return Patient.objects.filter(condition, organization_id=user.organization_id)
 
 
+# Decided once per request: a page asks the gate about the same patient several times
+# (its own category, then the categories of the sections it shows), and each answer is
+# the same set of relations. Inside ``decisions_once`` (the middleware opens it around
+# every GET and HEAD request) the relations of a (user, patient) pair are read from the
+# database once and remembered until the request ends. A request that may change them
+# (a POST: break-glass, care team, proxy scopes, discharge) never remembers them.
+_remembered: ContextVar[dict[tuple[int, int], tuple[Relation, ...]] | None] = ContextVar(
+    "gate_relations", default=None
+)
+
+
+@contextmanager
+def decisions_once() -> Iterator[None]:
+    """Remember each (user, patient) pair's relations until the block ends (one request
+    that changes nothing)."""
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
+def _remember(user: User, patient_id: int, relations: list[Relation]) -> None:
+    memo = _remembered.get()
+    if memo is not None and user.pk is not None:
+        memo[(user.pk, patient_id)] = tuple(relations)
+
+
+def _recalled(user: User, patient_id: int) -> list[Relation] | None:
+    memo = _remembered.get()
+    if memo is None or user.pk is None:
+        return None
+    found = memo.get((user.pk, patient_id))
+    return list(found) if found is not None else None
+
+
+def _relations_in_row(row: Any, relations: Iterable[Relation]) -> list[Relation]:
+    """The relations flagged on a row annotated by ``_with_relations``, strongest first."""
+    held = set(relations)
+    return [rel for rel in Relation if rel in held and getattr(row, f"rel_{rel.value}", False)]
+
+
+def _with_relations(
+    user: User, patients: QuerySet[Patient]
+) -> tuple[QuerySet[Patient], list[Relation]]:
+    conditions = _relation_conditions(user)
+    return (
+        patients.annotate(**{f"rel_{relation.value}": q for relation, q in conditions.items()}),
+        list(conditions),
+    )
+
+
 def relations_to(user: User, patient: Patient) -> list[Relation]:
     """Every relation the user has to this patient, strongest first."""
     if user.organization_id != patient.organization_id:
         return []
-    conditions = _relation_conditions(user)
-    if not conditions:
+    recalled = _recalled(user, patient.pk)
+    if recalled is not None:
+        return recalled
+    if not _relation_conditions(user):
         return []
-    annotations = {relation.value: q for relation, q in conditions.items()}
-    row = (
-        Patient.objects.filter(pk=patient.pk)
-        .annotate(**{f"rel_{k}": v for k, v in annotations.items()})
-        .values(*[f"rel_{k}" for k in annotations])
-        .first()
-    )
-    if row is None:
-        return []
-    return [rel for rel in Relation if row.get(f"rel_{rel.value}")]
+    rows, held = _with_relations(user, Patient.objects.filter(pk=patient.pk).only("pk"))
+    row = rows.first()
+    found = _relations_in_row(row, held) if row is not None else []
+    _remember(user, patient.pk, found)
+    return found
 
 
 def list_relations(
@@ -216,7 +273,18 @@ def decide(
     scope: str | None = None,
 ) -> Decision:
     """``scope`` (a ``Proxy.Scope``) only matters to a proxy: what part of the account."""
-    for relation in relations_to(user, patient):
+    return _decision(user, patient, relations_to(user, patient), category, action, scope)
+
+
+def _decision(
+    user: User,
+    patient: Patient,
+    relations: list[Relation],
+    category: Category,
+    action: Action,
+    scope: str | None,
+) -> Decision:
+    for relation in relations:
         if not allowed(relation, category, action):
             continue
         if relation == Relation.PROXY and not _proxy_scope_allows(
@@ -243,14 +311,20 @@ def access_patient(
             request, patient=None, category=category, action=action, purpose=purpose
         )
         raise Http404
+    # One query: the patient and every relation the user has to them.
     try:
-        patient = Patient.objects.get(pk=int(patient_id), organization_id=user.organization_id)
+        rows, held = _with_relations(
+            user, Patient.objects.filter(pk=int(patient_id), organization_id=user.organization_id)
+        )
+        patient = rows.get()
     except (Patient.DoesNotExist, ValueError, TypeError):
         audit.record_denied(
             request, patient=None, category=category, action=action, purpose=purpose
         )
         raise Http404 from None
-    decision = decide(user, patient, category=category, action=action, scope=scope)
+    relations = _relations_in_row(patient, held)
+    _remember(user, patient.pk, relations)
+    decision = _decision(user, patient, relations, category, action, scope)
     if not decision.allowed:
         audit.record_denied(
             request, patient=patient, category=category, action=action, purpose=purpose

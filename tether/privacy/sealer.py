@@ -24,7 +24,7 @@ import datetime as dt
 import logging
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import DateTimeField, Min, OuterRef, Subquery
 from django.utils import timezone
 
 from tether.privacy import chain
@@ -125,9 +125,13 @@ def seal_pending(*, batch_size: int = BATCH_SIZE) -> int:
 
 def oldest_unsealed_at() -> dt.datetime | None:
     """When the oldest event still waiting for the sealer occurred (None: none waits)."""
-    oldest: dt.datetime | None = AuditPending.objects.aggregate(oldest=Min("event__occurred_at"))[
-        "oldest"
-    ]
+    # Each waiting event looked up by its key (the queue is short while the sealer runs):
+    # a join let PostgreSQL walk the whole trail's index when its statistics of the queue
+    # were stale (1.5 s on a 500,000-event trail; docs/BENCHMARKS.md).
+    occurred = AuditEvent.objects.filter(pk=OuterRef("event_id")).values("occurred_at")[:1]
+    oldest: dt.datetime | None = AuditPending.objects.annotate(
+        at=Subquery(occurred, output_field=DateTimeField())
+    ).aggregate(oldest=Min("at"))["oldest"]
     return oldest
 
 

@@ -8,16 +8,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tether.checkins.models import Answer, Response
-from tether.crisis.selectors import crisis_pathway_use_count
+from tether.crisis.selectors import patient_asked_events
 from tether.flags.models import Flag
 from tether.flags.selectors import visible_flags
-from tether.homework.selectors import WINDOW_DAYS, window_completion
+from tether.homework.models import Assignment
+from tether.homework.selectors import WINDOW_DAYS, counted_assignments, late_condition
 from tether.messaging.models import Message
 from tether.patients.models import Episode, Patient
 from tether.privacy.policy import Category
@@ -61,32 +63,51 @@ def record_review_opened(request: HttpRequest, *, patient: Patient) -> None:
     )
 
 
+def _count(rows: QuerySet[Any], field: str = "patient") -> Coalesce:
+    """How many of ``rows`` belong to the outer patient (a scalar subquery)."""
+    counted = (
+        rows.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk"))
+    )
+    return Coalesce(Subquery(counted.values("n")[:1], output_field=IntegerField()), Value(0))
+
+
+def _mean(values: list[int]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
 def review_data(
     *, patient: Patient, now: dt.datetime | None = None, include_part2: bool = False
 ) -> dict[str, Any]:
     """Since the last attended session. ``include_part2``: the viewer may see the
     patient's Part 2 record (else Part 2 flags — raised from a Part 2 program's data,
-    or revealing substance use — are left out)."""
+    or revealing substance use — are left out).
+
+    Five queries whatever the history: the episode with the last attended session, the
+    scores, the answers the review quotes (item 9, daily mood), every count in one
+    statement, and the open flags."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     # Check-ins carry their record category from capture (tether.checkins): a Part 2
     # program's are Part 2 records, left out unless the viewer may see Part 2.
     categories = [Category.SELF_REPORT.value] + ([Category.PART2.value] if include_part2 else [])
-    episode = (
-        Episode.objects.filter(patient=patient, status=Episode.Status.ACTIVE)
-        .select_related("program")
-        .first()
-    )
-    last_attended = (
+    attended = (
         Attendance.objects.filter(
             patient=patient,
             status__in=Attendance.ATTENDED_STATUSES,
             appointment__starts_at__lt=now,
         )
         .order_by("-appointment__starts_at")
-        .values_list("appointment__starts_at", flat=True)
+        .values("appointment__starts_at")[:1]
+    )
+    episode = (
+        Episode.objects.filter(patient=patient, status=Episode.Status.ACTIVE)
+        .annotate(last_attended=Subquery(attended))
         .first()
     )
+    if episode is not None:
+        last_attended = episode.last_attended
+    else:
+        last_attended = attended.values_list("appointment__starts_at", flat=True).first()
     if last_attended is not None:
         since = last_attended
     elif episode is not None:
@@ -141,61 +162,74 @@ def review_data(
             }
         )
 
-    item9 = list(
+    # The answers the review quotes, in one read: PHQ-9 item 9 above 0 since the session,
+    # and the daily mood of the two windows averaged below (never the whole daily history).
+    week_before = since - dt.timedelta(days=7)
+    quoted = list(
         Answer.objects.filter(
             response__patient=patient,
             response__record_category__in=categories,
-            response__instrument__code="phq9",
             response__status=Response.Status.COMPLETE,
-            response__submitted_at__gt=since,
-            item_code="9",
-            value__gt=0,
         )
-        .order_by("answered_at")
-        .values_list("answered_at", "value")
+        .filter(
+            Q(
+                response__instrument__code="phq9",
+                response__submitted_at__gt=since,
+                item_code="9",
+                value__gt=0,
+            )
+            | Q(
+                response__instrument__code="daily",
+                response__submitted_at__gt=week_before,
+                item_code="mood",
+                value__isnull=False,
+            )
+        )
+        .order_by("answered_at", "pk")
+        .values_list("response__instrument__code", "answered_at", "value", "response__submitted_at")
     )
-    mood = Answer.objects.filter(
-        response__patient=patient,
-        response__record_category__in=categories,
-        response__instrument__code="daily",
-        response__status=Response.Status.COMPLETE,
-        item_code="mood",
-        value__isnull=False,
-        # Only the two windows averaged below: never the whole daily history.
-        response__submitted_at__gt=since - dt.timedelta(days=7),
-    ).aggregate(
-        recent=Avg("value", filter=Q(response__submitted_at__gt=since)),
-        recent_n=Count("pk", filter=Q(response__submitted_at__gt=since)),
-        before=Avg(
-            "value",
-            filter=Q(
-                response__submitted_at__lte=since,
-                response__submitted_at__gt=since - dt.timedelta(days=7),
+    item9 = [(at, value) for code, at, value, _sent in quoted if code == "phq9"]
+    mood = [
+        (value, sent) for code, _at, value, sent in quoted if code == "daily" and value is not None
+    ]
+    recent_mood = [value for value, sent in mood if sent > since]
+    earlier_mood = [value for value, sent in mood if sent <= since]
+
+    # Every count in one statement (scalar subqueries on this one patient's row).
+    due = counted_assignments(today=today)  # the one homework window (homework.selectors)
+    between = Attendance.objects.filter(
+        appointment__starts_at__gt=since, appointment__starts_at__lt=now
+    )
+    counts = (
+        Patient.objects.filter(pk=patient.pk)
+        .annotate(
+            homework_due=_count(due),
+            homework_done=_count(due.filter(status=Assignment.Status.DONE)),
+            homework_late=_count(due.filter(late_condition(today))),
+            messages_sent=_count(
+                Message.objects.filter(
+                    author_kind=Message.AuthorKind.PATIENT, created_at__gt=since
+                ),
+                "thread__patient",
             ),
-        ),
-    )
-    # The one homework window (homework.selectors): the same figure as the board and the
-    # homework page, not a second definition tied to the last session.
-    homework_done = window_completion(patient=patient, today=today)
-    homework = {
-        "due": homework_done.counted,
-        "done": homework_done.done,
-        "late": homework_done.late,
-    }
-    messages_sent = Message.objects.filter(
-        thread__patient=patient,
-        author_kind=Message.AuthorKind.PATIENT,
-        created_at__gt=since,
-    ).count()
-    attendance = dict(
-        Attendance.objects.filter(
-            patient=patient,
-            appointment__starts_at__gt=since,
-            appointment__starts_at__lt=now,
+            crisis_uses=_count(
+                patient_asked_events().filter(occurred_at__gte=since), "request__patient"
+            ),
+            attended=_count(between.filter(status__in=Attendance.ATTENDED_STATUSES)),
+            absent=_count(between.filter(status=Attendance.Status.ABSENT)),
+            excused=_count(between.filter(status=Attendance.Status.EXCUSED)),
         )
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("pk"))
+        .values(
+            "homework_due",
+            "homework_done",
+            "homework_late",
+            "messages_sent",
+            "crisis_uses",
+            "attended",
+            "absent",
+            "excused",
+        )
+        .get()
     )
     open_flags = visible_flags(
         Flag.objects.filter(patient=patient, status=Flag.Status.OPEN), include_part2=include_part2
@@ -210,24 +244,22 @@ def review_data(
         "scores": scores,
         "item9": [{"at": at, "value": value} for at, value in item9],
         "mood": {
-            "recent_mean": round(mood["recent"], 1) if mood["recent"] is not None else None,
-            "recent_count": mood["recent_n"],
-            "before_mean": round(mood["before"], 1) if mood["before"] is not None else None,
+            "recent_mean": _mean(recent_mood),
+            "recent_count": len(recent_mood),
+            "before_mean": _mean(earlier_mood),
         },
         "homework": {
-            "due": homework["due"],
-            "done": homework["done"],
-            "late": homework["late"],
+            "due": counts["homework_due"],
+            "done": counts["homework_done"],
+            "late": counts["homework_late"],
             "window_days": WINDOW_DAYS,
         },
-        "messages_sent": messages_sent,
-        "crisis_pathway_uses": crisis_pathway_use_count(patient_id=patient.pk, since=since),
+        "messages_sent": counts["messages_sent"],
+        "crisis_pathway_uses": counts["crisis_uses"],
         "attendance": {
-            "attended": attendance.get(Attendance.Status.ATTENDED, 0)
-            + attendance.get(Attendance.Status.LATE, 0)
-            + attendance.get(Attendance.Status.LEFT_EARLY, 0),
-            "absent": attendance.get(Attendance.Status.ABSENT, 0),
-            "excused": attendance.get(Attendance.Status.EXCUSED, 0),
+            "attended": counts["attended"],
+            "absent": counts["absent"],
+            "excused": counts["excused"],
         },
         "flags": [
             {

@@ -20,10 +20,11 @@ from tether.lib.qr import qr_svg
 from tether.messaging import selectors as messaging_selectors
 from tether.outreach.models import ContactPreference
 from tether.patients.services import patient_register
+from tether.privacy import audit
 from tether.privacy.gate import access_patient, decide, record_category_for
 from tether.privacy.list_audit import record_list
 from tether.privacy.models import Purpose
-from tether.privacy.policy import Action, Category
+from tether.privacy.policy import Action, Category, Relation
 from tether.staff import caseload, selectors
 from tether.staff import review as staff_review
 from tether.staff.access import can_register_patients, staff_required
@@ -235,19 +236,26 @@ def review(request: HttpRequest, patient_id: int) -> HttpResponse:
         action=Action.VIEW,
         purpose=Purpose.TREATMENT,
     )
+    # The gate has this patient's relations already (access_patient, above): these
+    # decisions cost no query, and the page's audit rows are written together at its end.
     staff_review.record_review_opened(request, patient=patient)
     part2 = decide(request.user, patient, category=Category.PART2, action=Action.VIEW)  # type: ignore[arg-type]
     data = staff_review.review_data(patient=patient, include_part2=part2.allowed)
     # The latest lines the patient wrote (shared records): asked of the gate and audited
     # as a look at the shared record; not part of the note text.
     latest_lines = None
-    if decide(request.user, patient, category=Category.SHARED, action=Action.VIEW).allowed:  # type: ignore[arg-type]
-        access_patient(
+    shared = decide(request.user, patient, category=Category.SHARED, action=Action.VIEW)  # type: ignore[arg-type]
+    if shared.allowed:
+        audit.record_access(
             request,
-            patient.pk,
+            patient=patient,
             category=Category.SHARED,
             action=Action.VIEW,
-            purpose=Purpose.TREATMENT,
+            # Under a break-glass grant every look is emergency treatment (42 CFR 2.51).
+            purpose=Purpose.EMERGENCY
+            if shared.relation == Relation.BREAK_GLASS
+            else Purpose.TREATMENT,
+            relation=shared.relation,
         )
         latest_lines = messaging_selectors.latest_patient_lines(
             patient=patient, include_part2=part2.allowed

@@ -147,3 +147,23 @@ def test_a_mental_health_patient_sees_no_craving_chart(cast, client_as):
     cast.iop.treats_substance_use = True
     cast.iop.save(update_fields=["treats_substance_use"])
     assert "craving" in client_as(cast.patient).get(PROGRESS).content.decode().lower()
+
+
+def test_it_shows_ninety_days_with_earlier_and_later(cast, client_as):
+    """The page does not grow with the history: one period at a time (issue #20)."""
+    patient = cast.patient.patient
+    episode = patient.episodes.get()
+    episode.admitted_on = timezone.localdate() - dt.timedelta(days=200)
+    episode.save(update_fields=["admitted_on"])
+    add_phq9(patient, [21], start_days_ago=150)
+    add_phq9(patient, [12, 10], start_days_ago=20)
+    client = client_as(cast.patient)
+    page = client.get(PROGRESS).content.decode()
+    assert "Earlier" in page and ">Later<" not in page
+    # Measured from the episode's first score, which is before the period shown.
+    assert "Your PHQ-9 went from 21 to 10 since you started" in page
+    assert "<td>21</td>" not in page
+    earlier = (timezone.localdate() - dt.timedelta(days=90)).isoformat()
+    older = client.get(f"{PROGRESS}?until={earlier}").content.decode()
+    assert "<td>21</td>" in older and "<td>10</td>" not in older
+    assert "Later" in older
