@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def main() -> None:
@@ -32,9 +33,21 @@ def main() -> None:
     parser.add_argument(
         "--existing",
         action="store_true",
-        help="load nothing: time the sweeps on the database as it is (a copy of a big one)",
+        help="load nothing: time the sweeps on the database as it is (a copy of a big one, "
+        "built by scripts/bench_dataset.py: served with the benchmark environment)",
+    )
+    parser.add_argument(
+        "--page-views",
+        action="store_true",
+        help="with --existing: while the first sweep runs, request an audited staff page "
+        "(demo.clinician's patient overview) over and over from another thread, and report "
+        "how long each took and whether any waited on a lock",
     )
     args = parser.parse_args()
+    if args.existing:
+        import bench_env
+
+        bench_env.apply(args.database, debug=False)
     os.environ["DATABASE_URL"] = args.database
     os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tether.settings")
@@ -63,8 +76,14 @@ def main() -> None:
         if latest is not None:
             now = latest + dt.timedelta(hours=1)
         print(f"existing data: {Patient.objects.count()} patients, sweeping at {now}")
+        watcher = PageViews() if args.page_views else None
         _time_sweeps(
-            now, Flag.objects.all(), Patient.objects.all(), flags_sweep, flags_evaluate_patient
+            now,
+            Flag.objects.all(),
+            Patient.objects.all(),
+            flags_sweep,
+            flags_evaluate_patient,
+            watcher=watcher,
         )
         return
     t0 = time.perf_counter()
@@ -204,10 +223,133 @@ def main() -> None:
     )
 
 
-def _time_sweeps(now, flags, patients, flags_sweep, flags_evaluate_patient) -> None:  # type: ignore[no-untyped-def]
+class PageViews:
+    """An audited staff page requested again and again from its own thread (its own
+    database connection) while the first sweep runs; a third thread samples
+    pg_stat_activity for sessions waiting on a lock (``wait_event_type = 'Lock'``)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from tether.accounts.models import User
+        from tether.patients.models import CareTeamMember
+
+        self.user = User.objects.get(username="demo.clinician")
+        patient_id = (
+            CareTeamMember.objects.filter(
+                staff_member__user=self.user, ended_on__isnull=True, episode__status="active"
+            )
+            .order_by("pk")
+            .values_list("episode__patient_id", flat=True)
+            .first()
+        )
+        if patient_id is None:
+            raise SystemExit("demo.clinician has no patient in this database")
+        self.path = f"/staff/patients/{patient_id}/"
+        self.stop = threading.Event()
+        self.samples: list[float] = []
+        self.baseline: list[float] = []
+        self.lock_waits: list[tuple[str, float]] = []
+        self._threads: list[threading.Thread] = []
+
+    def _client(self):  # type: ignore[no-untyped-def]
+        from django.test import Client
+
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(self.user)
+        return client
+
+    def _view(self, client, into: list[float]) -> None:  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        page = client.get(self.path, secure=True)
+        into.append(time.perf_counter() - t0)
+        if page.status_code != 200:
+            raise SystemExit(f"{self.path}: {page.status_code}")
+
+    def measure_baseline(self, rounds: int = 5) -> None:
+        from django.db import connection
+
+        client = self._client()
+        for _ in range(rounds):
+            self._view(client, self.baseline)
+        connection.close()
+
+    def _loop(self) -> None:
+        from django.db import connection
+
+        client = self._client()
+        try:
+            while not self.stop.is_set():
+                self._view(client, self.samples)
+        finally:
+            connection.close()
+
+    def _watch_locks(self) -> None:
+        from django.db import connection
+
+        try:
+            with connection.cursor() as cursor:
+                while not self.stop.is_set():
+                    cursor.execute(
+                        "SELECT left(query, 60), extract(epoch FROM now() - query_start) "
+                        "FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock'"
+                    )
+                    self.lock_waits.extend(cursor.fetchall())
+                    time.sleep(0.05)
+        finally:
+            connection.close()
+
+    def start(self) -> None:
+        import threading
+
+        self._threads = [
+            threading.Thread(target=self._loop, daemon=True),
+            threading.Thread(target=self._watch_locks, daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def finish(self) -> None:
+        self.stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def report(self) -> None:
+        def line(values: list[float]) -> str:
+            values = sorted(values)
+            if not values:
+                return "no samples"
+            return (
+                f"{len(values)} views, median {values[len(values) // 2] * 1000:.0f} ms, "
+                f"max {values[-1] * 1000:.0f} ms"
+            )
+
+        print(f"page view {self.path} before the sweep: {line(self.baseline)}")
+        print(f"page view {self.path} during the first sweep: {line(self.samples)}")
+        longest = max((float(w) for _q, w in self.lock_waits), default=0.0)
+        print(
+            f"sessions seen waiting on a lock during the first sweep: {len(self.lock_waits)} "
+            f"samples, longest {longest:.2f} s"
+            + (f" ({self.lock_waits[0][0]!r} ...)" if self.lock_waits else "")
+        )
+
+
+def _time_sweeps(  # type: ignore[no-untyped-def]
+    now, flags, patients, flags_sweep, flags_evaluate_patient, watcher=None
+) -> None:
+    if watcher is not None:
+        watcher.measure_baseline()
+        watcher.start()
     t1 = time.perf_counter()
-    raised = flags_sweep(now=now)
+    try:
+        raised = flags_sweep(now=now)
+    finally:
+        if watcher is not None:
+            watcher.finish()
     first = time.perf_counter() - t1
+    if watcher is not None:
+        watcher.report()
     t2 = time.perf_counter()
     again = flags_sweep(now=now + dt.timedelta(minutes=15))
     second = time.perf_counter() - t2

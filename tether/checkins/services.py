@@ -16,7 +16,7 @@ from tether.checkins import engine
 from tether.checkins.models import Answer, Response
 from tether.checkins.selectors import Due, program_flags
 from tether.flags.models import Flag
-from tether.flags.services import evaluate_soon, flag_raise
+from tether.flags.services import evaluate_in_transaction, flag_raise
 from tether.patients.models import Episode, Patient
 from tether.privacy import audit
 from tether.privacy.gate import record_category_for
@@ -215,30 +215,64 @@ class Submitted:
 
 
 def response_submit(
-    *, actor: User, response: Response, allow_incomplete: bool = False, language: str = "en"
+    *,
+    actor: User,
+    response: Response,
+    allow_incomplete: bool = False,
+    language: str = "en",
+    locked: bool = False,
 ) -> Submitted:
     """Send the response to the care team, once. Scored exactly as published;
-    with required answers missing it is stored incomplete (only if allowed)."""
+    with required answers missing it is stored incomplete (only if allowed).
+
+    ``locked=True``: the caller already holds the response's row lock in its own open
+    transaction (``lock_for_submit``), and the submit joins that transaction (the
+    check-in's finish page: one commit for the access event, the response and its
+    events). Otherwise the submit opens its own transaction and locks the row.
+    """
     now = timezone.now()
     if response.status == Response.Status.DRAFT and now >= response.expires_at:
         response_close_expired(response=response, now=now)
         raise ResponseExpired
+    if locked:
+        return _submit_locked(actor, response, allow_incomplete, language, now)
     with transaction.atomic():
-        locked = Response.objects.select_for_update(no_key=True).get(pk=response.pk)
-        if locked.status != Response.Status.DRAFT:
-            return Submitted(locked, already=True)
-        answers = answers_of(locked)
-        missing = missing_items(locked, answers)
-        if missing and not allow_incomplete:
-            raise MissingAnswers(missing)
-        result = engine.score(locked.instrument.spec, answers)
-        complete = not missing and result.complete
-        locked.status = Response.Status.COMPLETE if complete else Response.Status.INCOMPLETE
-        locked.total = result.total if complete else None
-        locked.band = result.band.code if complete and result.band else ""
-        locked.submitted_at = now
-        locked.language = language
-        locked.save(update_fields=["status", "total", "band", "submitted_at", "language"])
-        _audit(actor, locked, Action.UPDATE)
-        evaluate_soon(locked.patient_id)  # the program's flag rules, after the commit
+        return _submit_locked(
+            actor, lock_for_submit(pk=response.pk), allow_incomplete, language, now
+        )
+
+
+def lock_for_submit(**lookup: object) -> Response:
+    """The response with its row locked until the transaction ends, with what a submit
+    reads (instrument, episode and program, patient), in one query.
+    ``Response.DoesNotExist`` when there is none."""
+    return (
+        Response.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("instrument", "episode__program", "patient")
+        .get(**lookup)
+    )
+
+
+def _submit_locked(
+    actor: User, locked: Response, allow_incomplete: bool, language: str, now: dt.datetime
+) -> Submitted:
+    """The submit proper, in the caller's transaction, with ``locked``'s row locked.
+    Raises ``MissingAnswers`` before it writes anything."""
+    if locked.status != Response.Status.DRAFT:
+        return Submitted(locked, already=True)
+    answers = answers_of(locked)
+    missing = missing_items(locked, answers)
+    if missing and not allow_incomplete:
+        raise MissingAnswers(missing)
+    result = engine.score(locked.instrument.spec, answers)
+    complete = not missing and result.complete
+    locked.status = Response.Status.COMPLETE if complete else Response.Status.INCOMPLETE
+    locked.total = result.total if complete else None
+    locked.band = result.band.code if complete and result.band else ""
+    locked.submitted_at = now
+    locked.language = language
+    locked.save(update_fields=["status", "total", "band", "submitted_at", "language"])
+    _audit(actor, locked, Action.UPDATE)
+    # The program's flag rules: the worker's task is stored in this transaction.
+    evaluate_in_transaction(locked.patient_id)
     return Submitted(locked, already=False)

@@ -39,7 +39,7 @@ from tether.crisis.services import expected_contact_by
 from tether.lib.text import normalize_newlines
 from tether.patients.models import Episode, Patient
 from tether.privacy import audit
-from tether.privacy.gate import access_own_record, access_patient
+from tether.privacy.gate import access_own_record, access_patient, own_record_write
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
 from tether.staff.access import staff_required
@@ -270,35 +270,61 @@ def support(request: HttpRequest, key: uuid.UUID, position: int) -> HttpResponse
     )
 
 
+class _NotTheirs(Exception):
+    """The key is not one of this patient's responses (refused after the transaction)."""
+
+
+def _send(request: HttpRequest, key: uuid.UUID) -> HttpResponse | Response:
+    """The finish page's POST: submit the response, in one transaction and one commit
+    with the access's audit event (``own_record_write``). The response itself when
+    answers are missing (nothing was written): the page is shown again, listing them."""
+    user: User = request.user  # type: ignore[assignment]
+    # The idempotency key is the response's own key: a second POST finds it sent.
+    allow_incomplete = request.POST.get("send_as_is") == "1"
+    try:
+        with own_record_write(
+            request, category=Category.SELF_REPORT, action=Action.UPDATE
+        ) as patient:
+            try:
+                response = services.lock_for_submit(key=key, patient=patient)
+            except Response.DoesNotExist:
+                raise _NotTheirs from None
+            if response.status == Response.Status.DRAFT and timezone.now() < response.expires_at:
+                result = services.response_submit(
+                    actor=user,
+                    response=response,
+                    allow_incomplete=allow_incomplete,
+                    language=_shown_in(response),
+                    locked=True,
+                )
+                if result.already:
+                    _closed_message(request, result.response)
+                return redirect("checkins:done", key=key)
+    except services.MissingAnswers:
+        return Response.objects.select_related("instrument", "episode__program", "patient").get(
+            key=key, patient=patient
+        )
+    except _NotTheirs:
+        _response(request, patient, key)  # records the refusal, raises Http404
+        raise
+    # Already sent, or its window has closed (closed now, in its own transaction).
+    _expired(request, response)
+    _closed_message(request, response)
+    return redirect("checkins:done", key=key)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def finish(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
-    patient = _patient(request, Action.UPDATE if request.method == "POST" else Action.VIEW)
-    response = _response(request, patient, key)
-    if response.status != Response.Status.DRAFT or _expired(request, response):
-        if request.method == "POST":
-            _closed_message(request, response)
-        return redirect("checkins:done", key=key)
-    user: User = request.user  # type: ignore[assignment]
     if request.method == "POST":
-        # The idempotency key is the response's own key: a second POST finds it sent.
-        allow_incomplete = request.POST.get("send_as_is") == "1"
-        try:
-            result = services.response_submit(
-                actor=user,
-                response=response,
-                allow_incomplete=allow_incomplete,
-                language=_shown_in(response),
-            )
-        except services.MissingAnswers:
-            pass
-        except services.ResponseExpired:
-            response.refresh_from_db()
-            _closed_message(request, response)
-            return redirect("checkins:done", key=key)
-        else:
-            if result.already:
-                _closed_message(request, result.response)
+        sent = _send(request, key)
+        if isinstance(sent, HttpResponse):
+            return sent
+        response = sent  # answers are missing: the page again, listing them
+    else:
+        patient = _patient(request, Action.VIEW)
+        response = _response(request, patient, key)
+        if response.status != Response.Status.DRAFT or _expired(request, response):
             return redirect("checkins:done", key=key)
     answers = services.answers_of(response)
     items = services.items_for(response)

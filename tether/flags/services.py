@@ -269,6 +269,40 @@ def evaluate_soon(patient_id: int) -> None:
     transaction.on_commit(enqueue, robust=True)
 
 
+def evaluate_in_transaction(patient_id: int) -> None:
+    """``evaluate_soon``, with the task stored in the caller's transaction when the
+    tasks backend is the database (the project's: ``django_tasks_db``, the same
+    database): an outbox row that commits with the data or not at all, visible to the
+    worker only after the commit, with no second commit. Any other backend (the
+    in-process one in tests) falls back to ``evaluate_soon``'s after-commit enqueue.
+
+    One task per patient per transaction. Unlike ``evaluate_soon`` a failure to store
+    the task fails the submission, which the patient can send again (the database
+    refused a write; nothing was stored).
+    """
+    from django.conf import settings
+
+    from tether.crisis.health import DATABASE_BACKEND
+
+    connection = transaction.get_connection()
+    if (
+        not connection.in_atomic_block
+        or settings.TASKS.get("default", {}).get("BACKEND") != DATABASE_BACKEND
+    ):
+        evaluate_soon(patient_id)
+        return
+    pending = connection.run_on_commit
+    if any(getattr(func, "flags_patient_id", None) == patient_id for _s, func, _r in pending):
+        return  # this transaction already stored (or will enqueue) one
+
+    def stored() -> None:  # a marker only: the task was stored with the data
+        stored.flags_patient_id = None  # type: ignore[attr-defined]
+
+    _enqueue_evaluation(patient_id)
+    stored.flags_patient_id = patient_id  # type: ignore[attr-defined]
+    transaction.on_commit(stored)
+
+
 # The clinical lead's steps -------------------------------------------------------
 
 ACTING_ROLES = frozenset({"clinical_lead", "clinician", "on_call"})
@@ -414,6 +448,7 @@ def flag_snooze(
 
 __all__ = [
     "RULES",
+    "evaluate_in_transaction",
     "evaluate_soon",
     "flag_acknowledge",
     "flag_assign",

@@ -53,6 +53,8 @@ class AuditContext:
 
 
 _context: ContextVar[AuditContext | None] = ContextVar("tether_audit_context", default=None)
+# Allowed events recorded inside ``held()``: written together when the block ends.
+_held: ContextVar[list[AuditEvent] | None] = ContextVar("tether_audit_held", default=None)
 
 
 @contextmanager
@@ -238,6 +240,11 @@ def record(
         # Durable: committed now, whatever the request does next; refuses to nest.
         with transaction.atomic(durable=True):
             return _append(event)
+    waiting = _held.get()
+    if waiting is not None:
+        # Inside held(): written with the block's other events, in its transaction.
+        waiting.append(event)
+        return event
     kept = _together.get()
     if kept is not None and not _in_transaction():
         kept.append(event)  # a page view's read: written with the others at its end
@@ -245,6 +252,31 @@ def record(
     # Joins the caller's transaction (no savepoint: if this fails, the change fails).
     with transaction.atomic(savepoint=False):
         return _append(event)
+
+
+@contextmanager
+def held() -> Iterator[list[AuditEvent]]:
+    """Allowed events recorded inside this block are written together when it ends
+    (``append_many``: two inserts, whatever their number) instead of two inserts each.
+
+    For a write path that records several events in one transaction (the check-in
+    submit: the gate's access event and the service's own). Use it *inside* the
+    ``transaction.atomic()`` block of the write, so the events commit with the change
+    or not at all; if the block raises, nothing held is written (the caller's
+    transaction rolls back anyway). A denied event is never held: it is committed at
+    once, as always.
+    """
+    if _held.get() is not None:  # already holding: the outer block writes them all
+        yield []
+        return
+    waiting: list[AuditEvent] = []
+    token = _held.set(waiting)
+    try:
+        yield waiting
+    finally:
+        _held.reset(token)
+    # Reached only when the block ended normally.
+    append_many(waiting)
 
 
 def event_for(

@@ -13,6 +13,9 @@ Two ways in:
 - ``access_as_proxy(request, patient_id, scope=..., action=...)`` — a family member
   reaching one scope of a patient's account (``Proxy.Scope``); ``Http404`` and a
   denied event without that scope. The scope is checked here, never in a view.
+- ``own_record_write(request, category=..., action=...)`` — the signed-in patient's
+  own record for a write made in the same transaction (the check-in submit): the
+  access event commits together with the change, in one commit.
 
 The rules themselves are the table in ``tether.privacy.policy``.
 """
@@ -25,6 +28,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -496,6 +500,70 @@ def access_own_record(request: HttpRequest, *, category: Category, action: Actio
     return access_patient(
         request, patient_id, category=category, action=action, purpose=Purpose.PATIENT_REQUEST
     )
+
+
+@contextmanager
+def own_record_write(
+    request: HttpRequest, *, category: Category, action: Action
+) -> Iterator[Patient]:
+    """``access_own_record`` for a write done inside the block: one transaction, one
+    commit for this access's audit event, the change and the service's own events.
+
+    The decision is the same as ``access_own_record``'s (the patient row whose user is
+    the signed-in patient, relation ``self``, the policy table), in one query. A refusal
+    is recorded at once, on its own, and raises ``Http404`` before the block runs.
+    Inside, one transaction is open and every allowed event recorded in it is written
+    at its end in two inserts (``audit.held``). If the block raises, the transaction
+    rolls back and this access's event is then recorded on its own before the
+    exception goes on: an allowed access is never left out of the trail.
+    """
+    user = request.user
+    if not user.is_authenticated or not getattr(user, "is_patient", False):
+        raise Http404
+    patient = Patient.objects.filter(user_id=user.pk).first()
+    if patient is None:
+        raise Http404
+    purpose = Purpose.PATIENT_REQUEST
+    if (
+        not user.is_active
+        or user.organization_id is None
+        or user.organization_id != patient.organization_id
+        or not allowed(Relation.SELF, category, action)
+    ):
+        # The same refusal access_patient records (with no patient for another
+        # organization, as its lookup there finds none).
+        same_org = (
+            user.organization_id is not None and user.organization_id == patient.organization_id
+        )
+        audit.record_denied(
+            request,
+            patient=patient if same_org else None,
+            category=category,
+            action=action,
+            purpose=purpose,
+        )
+        raise Http404
+    try:
+        with transaction.atomic(), audit.held():
+            audit.record_access(
+                request,
+                patient=patient,
+                category=category,
+                action=action,
+                purpose=purpose,
+                relation=Relation.SELF,
+            )
+            yield patient
+    except BaseException:
+        audit.record_access(
+            request,
+            patient=patient,
+            category=category,
+            action=action,
+            purpose=purpose,
+            relation=Relation.SELF,
+        )
+        raise
 
 
 # --- Consent (42 CFR Part 2) ------------------------------------------------------------
