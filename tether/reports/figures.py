@@ -29,6 +29,7 @@ from typing import Any
 
 from django.db.models import (
     BooleanField,
+    Count,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -37,6 +38,7 @@ from django.db.models import (
     Subquery,
     Window,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -386,6 +388,7 @@ def _active_cte(scope: Scope) -> tuple[str, Sql]:
         )
         .values(e=F("episode_id"), week=TruncWeek("submitted_at"))
         .order_by()
+        .distinct()
     )
     messages = (
         Message.objects.filter(
@@ -395,6 +398,7 @@ def _active_cte(scope: Scope) -> tuple[str, Sql]:
         )
         .values(pid=F("thread__patient_id"), week=TruncWeek("created_at"))
         .order_by()
+        .distinct()
     )
     r_sql, r_params = compiled(responses)
     m_sql, m_params = compiled(messages)
@@ -402,7 +406,7 @@ def _active_cte(scope: Scope) -> tuple[str, Sql]:
         "active",
         (
             f"SELECT ep.pat AS pid, r.week, ep.prog, ep.clin FROM ({r_sql}) r "
-            "JOIN ep ON ep.ep = r.e UNION ALL "
+            "JOIN ep ON ep.ep = r.e UNION "
             f"SELECT m.pid, m.week, mine.prog, mine.clin FROM ({m_sql}) m "
             "JOIN mine ON mine.pat = m.pid",
             [*r_params, *m_params],
@@ -609,7 +613,8 @@ def engagement(scope: Scope, names: Names) -> list[Table]:
             submitted_at__gte=scope.start_at,
             submitted_at__lt=scope.end_at,
         )
-        .values(e=F("episode_id"), day=F("window"))
+        .values(e=F("episode_id"))
+        .annotate(days=Count("window", distinct=True))
         .order_by()
     )
     done = Query(
@@ -619,14 +624,13 @@ def engagement(scope: Scope, names: Names) -> list[Table]:
             (
                 "base",
                 (
-                    "SELECT ep.prog, ep.clin, CAST(r.e AS TEXT) || ':' || r.day AS day_key "
-                    "FROM r JOIN ep ON ep.ep = r.e",
+                    "SELECT ep.prog, ep.clin, r.days FROM r JOIN ep ON ep.ep = r.e",
                     [],
                 ),
             ),
         ],
         # Days with a completed daily check-in (two daily instruments on one day: one day).
-        aggregates={"days_done": (count(distinct="day_key"), [])},
+        aggregates={"days_done": ("COALESCE(SUM(days), 0)", [])},
         groupings=groupings,
     ).run()
     assignments = (
@@ -1026,6 +1030,7 @@ def attendance(scope: Scope, names: Names) -> list[Table]:
         )
         .exclude(status=Attendance.Status.SCHEDULED)
         .values(e=F("episode_id"), state=F("status"))
+        .annotate(n=Count("pk"))  # per episode and mark, then summed
         .order_by()
     )
     groupings = _groupings("program", "clinician")
@@ -1033,13 +1038,22 @@ def attendance(scope: Scope, names: Names) -> list[Table]:
         ctes=[
             *episode_ctes(scope),
             ("a", compiled(marks)),
-            ("base", ("SELECT ep.prog, ep.clin, a.state FROM a JOIN ep ON ep.ep = a.e", [])),
+            ("base", ("SELECT ep.prog, ep.clin, a.state, a.n FROM a JOIN ep ON ep.ep = a.e", [])),
         ],
         aggregates={
-            "marked": (count(), []),
-            "attended": (count(f"state IN {_in(ATTENDED)}"), ATTENDED),
-            "no_show": (count("state = %s"), [Attendance.Status.ABSENT]),
-            "excused": (count("state = %s"), [Attendance.Status.EXCUSED]),
+            "marked": ("COALESCE(SUM(n), 0)", []),
+            "attended": (
+                f"COALESCE({aggregate('SUM', 'n', f'state IN {_in(ATTENDED)}')}, 0)",
+                ATTENDED,
+            ),
+            "no_show": (
+                f"COALESCE({aggregate('SUM', 'n', 'state = %s')}, 0)",
+                [Attendance.Status.ABSENT],
+            ),
+            "excused": (
+                f"COALESCE({aggregate('SUM', 'n', 'state = %s')}, 0)",
+                [Attendance.Status.EXCUSED],
+            ),
         },
         groupings=groupings,
     ).run()
@@ -1188,40 +1202,38 @@ def _measures_ctes(scope: Scope, episodes: str) -> list[tuple[str, Sql]]:
     """Per episode of ``episodes``: first and last PHQ-9 and GAD-7 total before the end
     of the period, and how many of each: one pass over the responses, ranked by time
     with window functions, then one row per episode."""
+    partition = [F("episode_id"), F("instrument__code")]
     rows = (
         Response.objects.filter(
             instrument__code__in=["phq9", "gad7"],
             status=Response.Status.COMPLETE,
             total__isnull=False,
             submitted_at__lt=scope.end_at,
+            episode_id__in=RawSQL(f"SELECT ep FROM {episodes}", []),  # noqa: S611 - fixed text
         )
         .values(e=F("episode_id"), code=F("instrument__code"), score=F("total"))
         .annotate(
+            # One ordering: the first is rank 1, the last is rank n.
             up=Window(
                 RowNumber(),
-                partition_by=[F("episode_id"), F("instrument__code")],
+                partition_by=partition,
                 order_by=[F("submitted_at").asc(), F("pk").asc()],
             ),
-            down=Window(
-                RowNumber(),
-                partition_by=[F("episode_id"), F("instrument__code")],
-                order_by=[F("submitted_at").desc(), F("pk").desc()],
-            ),
+            n=Window(Count("pk"), partition_by=partition),
         )
         .order_by()
     )
-    sql, params = compiled(rows)
 
     def pick(code: str, rank: str) -> str:
-        return f"MAX(CASE WHEN code = '{code}' AND {rank} = 1 THEN score END)"
+        return f"MAX(CASE WHEN code = '{code}' AND up = {rank} THEN score END)"
 
     return [
-        ("m", (f"SELECT * FROM ({sql}) ranked WHERE e IN (SELECT ep FROM {episodes})", params)),
+        ("m", compiled(rows)),
         (
             "per",
             (
-                f"SELECT e, {pick('phq9', 'up')} AS phq_first, {pick('phq9', 'down')} AS phq_last, "
-                f"{pick('gad7', 'up')} AS gad_first, {pick('gad7', 'down')} AS gad_last, "
+                f"SELECT e, {pick('phq9', '1')} AS phq_first, {pick('phq9', 'n')} AS phq_last, "
+                f"{pick('gad7', '1')} AS gad_first, {pick('gad7', 'n')} AS gad_last, "
                 "SUM(CASE WHEN code = 'phq9' THEN 1 ELSE 0 END) AS phq_n, "
                 "SUM(CASE WHEN code = 'gad7' THEN 1 ELSE 0 END) AS gad_n FROM m GROUP BY e",
                 [],
