@@ -39,7 +39,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import RowNumber, TruncWeek
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,7 +48,7 @@ from tether.checkins.models import Instrument, ProgramInstrument, Response
 from tether.crisis.models import UrgentContactRequest
 from tether.flags.models import Flag
 from tether.homework.models import Assignment
-from tether.messaging.models import Message
+from tether.messaging.models import Message, Thread
 from tether.organizations.models import Program, StaffMember
 from tether.patients.models import CareTeamMember, Episode, LevelOfCare
 from tether.privacy.models import AuditEvent
@@ -366,58 +366,50 @@ def _as_date(value: Any) -> dt.date:
 
 
 def _weeks_cte(scope: Scope) -> tuple[str, Sql]:
+    """One row per week the period touches: its Monday and Sunday, the first day of it
+    in the period, and the moments it starts and ends within the period."""
     selects, params = [], []
     for monday in weeks_of(scope):
-        selects.append("SELECT %s AS monday, %s AS sunday, %s AS first_day")
+        first_day = max(monday, scope.start)
+        next_monday = monday + dt.timedelta(days=7)
+        from_at = timezone.make_aware(dt.datetime.combine(first_day, dt.time.min))
+        to_at = min(
+            timezone.make_aware(dt.datetime.combine(next_monday, dt.time.min)), scope.end_at
+        )
+        selects.append(
+            "SELECT %s AS monday, %s AS sunday, %s AS first_day, %s AS from_at, %s AS to_at"
+        )
         params += [
             date_param(monday),
             date_param(monday + dt.timedelta(days=6)),
-            date_param(max(monday, scope.start)),
+            date_param(first_day),
+            moment_param(from_at),
+            moment_param(to_at),
         ]
     return ("weeks", (" UNION ALL ".join(selects), params))
 
 
-def _active_cte(scope: Scope) -> tuple[str, Sql]:
-    """(patient, week, program, clinician) for each completed check-in or message to
-    the team in the period; the week as the database's TruncWeek gives it."""
-    responses = (
-        Response.objects.filter(
-            status=Response.Status.COMPLETE,
-            submitted_at__gte=scope.start_at,
-            submitted_at__lt=scope.end_at,
-        )
-        .values(e=F("episode_id"), week=TruncWeek("submitted_at"))
-        .order_by()
-        .distinct()
-    )
-    messages = (
-        Message.objects.filter(
-            author_kind=Message.AuthorKind.PATIENT,
-            created_at__gte=scope.start_at,
-            created_at__lt=scope.end_at,
-        )
-        .values(pid=F("thread__patient_id"), week=TruncWeek("created_at"))
-        .order_by()
-        .distinct()
-    )
-    r_sql, r_params = compiled(responses)
-    m_sql, m_params = compiled(messages)
+def _active_in_week() -> Sql:
+    """1 when the patient completed a check-in or wrote to the team that week: two
+    index look-ups per patient-week in treatment (responses by patient, status and time;
+    messages by thread and time), never a scan of the year's responses."""
+    responses, messages = Response._meta.db_table, Message._meta.db_table
+    threads = Thread._meta.db_table
     return (
-        "active",
-        (
-            f"SELECT ep.pat AS pid, r.week, ep.prog, ep.clin FROM ({r_sql}) r "
-            "JOIN ep ON ep.ep = r.e UNION "
-            f"SELECT m.pid, m.week, mine.prog, mine.clin FROM ({m_sql}) m "
-            "JOIN mine ON mine.pat = m.pid",
-            [*r_params, *m_params],
-        ),
+        f"CASE WHEN EXISTS (SELECT 1 FROM {responses} r WHERE r.patient_id = ep.pat "
+        "AND r.status = %s AND r.submitted_at >= weeks.from_at AND r.submitted_at < weeks.to_at) "
+        f"OR EXISTS (SELECT 1 FROM {messages} m JOIN {threads} t ON t.id = m.thread_id "
+        "WHERE t.patient_id = ep.pat AND m.author_kind = %s AND m.created_at >= weeks.from_at "
+        "AND m.created_at < weeks.to_at) THEN 1 ELSE 0 END",
+        [Response.Status.COMPLETE, Message.AuthorKind.PATIENT],
     )
 
 
 def weekly_tables(scope: Scope, names: Names) -> list[Table]:
     """Week by week: the program(s) as a whole, then each program and each clinician
-    (the trend of each), in two queries whatever the number of weeks or groups."""
+    (the trend of each), in one query whatever the number of weeks or groups."""
     weeks = weeks_of(scope)
+    active_sql, active_params = _active_in_week()
     counted = Query(
         ctes=[
             *episode_ctes(scope),
@@ -425,15 +417,18 @@ def weekly_tables(scope: Scope, names: Names) -> list[Table]:
             (
                 "base",
                 (
-                    "SELECT weeks.monday, weeks.sunday, weeks.first_day, ep.* FROM ep "
+                    "SELECT weeks.monday, weeks.sunday, weeks.first_day, ep.pat, ep.prog, "
+                    "ep.clin, ep.adm, ep.dis, ep.reason, "
+                    f"{active_sql} AS is_active FROM ep "
                     "JOIN weeks ON ep.adm <= weeks.sunday "
                     "AND (ep.dis IS NULL OR ep.dis >= weeks.monday)",
-                    [],
+                    active_params,
                 ),
             ),
         ],
         aggregates={
             "in_treatment": (count(distinct="pat"), []),
+            "active": (count("is_active = 1", distinct="pat"), []),
             "admitted": (count("adm >= first_day AND adm <= sunday"), []),
             "unplanned": (
                 count(f"dis >= monday AND dis <= sunday AND reason NOT IN {_in(NOT_UNPLANNED)}"),
@@ -442,16 +437,6 @@ def weekly_tables(scope: Scope, names: Names) -> list[Table]:
         },
         groupings=_groupings("program", "clinician", prefix=["monday"]),
     ).run()
-    active = Query(
-        ctes=[*episode_ctes(scope), _active_cte(scope)],
-        aggregates={"active": (count(distinct="pid"), [])},
-        groupings={
-            "total": ["week"],
-            "program": ["week", "prog"],
-            "clinician": ["week", "clin"],
-        },
-        source="active",
-    ).run()
 
     def keyed(
         results: dict[str, list[dict[str, Any]]], grouping: str
@@ -459,12 +444,11 @@ def weekly_tables(scope: Scope, names: Names) -> list[Table]:
         return {(_as_date(row["keys"][0]), *row["keys"][1:]): row for row in results[grouping]}
 
     by_week = keyed(counted, "total")
-    active_by_week = keyed(active, "total")
     rows = [
         {
             "group": monday.isoformat(),
             "in_treatment": by_week.get((monday,), {}).get("in_treatment", 0),
-            "active": active_by_week.get((monday,), {}).get("active", 0),
+            "active": by_week.get((monday,), {}).get("active", 0),
             "admitted": by_week.get((monday,), {}).get("admitted", 0),
             "unplanned": by_week.get((monday,), {}).get("unplanned", 0),
         }
@@ -496,7 +480,7 @@ def weekly_tables(scope: Scope, names: Names) -> list[Table]:
         )
     ]
     for grouping in ("program", "clinician"):
-        tables.append(_weekly_by(grouping, weeks, rows, counted, active, names, keyed))
+        tables.append(_weekly_by(grouping, weeks, rows, counted, names, keyed))
     return tables
 
 
@@ -514,15 +498,14 @@ def _weekly_by(
     weeks: list[dt.date],
     week_rows: list[dict[str, Any]],
     counted: dict[str, list[dict[str, Any]]],
-    active: dict[str, list[dict[str, Any]]],
     names: Names,
     keyed: Callable[..., dict[tuple[Any, ...], dict[str, Any]]],
 ) -> Table:
     """Each group's trend: per week, one row per group and the week's own row (what the
     groups add up to, for the small-number rule: a block per week)."""
-    counts, actives = keyed(counted, grouping), keyed(active, grouping)
+    counts = keyed(counted, grouping)
     groups = sorted(
-        {key[1] for key in counts} | {key[1] for key in actives},
+        {key[1] for key in counts},
         key=lambda g: names.label(grouping, g),
     )
     rows: list[dict[str, Any]] = []
@@ -535,7 +518,7 @@ def _weekly_by(
                 "week": monday.isoformat(),
                 "group": names.label(grouping, group),
                 "in_treatment": found.get("in_treatment", 0),
-                "active": actives.get((monday, group), {}).get("active", 0),
+                "active": found.get("active", 0),
                 "admitted": found.get("admitted", 0),
                 "unplanned": found.get("unplanned", 0),
             }

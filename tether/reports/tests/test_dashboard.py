@@ -246,3 +246,18 @@ def test_it_shows_the_week_by_week_trend_of_each_clinician(cast: Cast, client_as
     page = client.get(URL)
     assert 'id="table-weekly-by-clinician"' in page.content.decode()
     assert 'id="table-weekly-by-program"' in page.content.decode()
+
+
+def test_a_table_too_long_for_the_page_is_offered_as_its_csv(
+    cast: Cast, client_as, monkeypatch
+) -> None:
+    from tether.reports import views
+
+    monkeypatch.setattr(views, "ROWS_ON_THE_PAGE", 5)  # weeks by clinicians: more than 5
+    page = client_as(cast.clinical_lead).get(URL)
+    text = page.content.decode()
+    section = text[text.index('id="table-weekly-by-clinician"') :]
+    section = section[: section.index("</div>\n  \n")] if "</div>\n  \n" in section else section
+    assert "rows: too long for the page" in section
+    assert reverse("reports:table_csv", args=["weekly-by-clinician"]) in section
+    assert 'aria-labelledby="weekly-by-clinician-h"><table>' not in text
