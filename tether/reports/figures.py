@@ -1,40 +1,45 @@
 """Every figure of the reports, computed by the database: grouped aggregate queries,
 never a loop over patients in Python.
 
-Each figure set is one base queryset (episodes, sessions, messages, flags...) narrowed
-to the scope, and a dict of aggregates; ``_grouped`` runs it three times: grouped by
-program, grouped by clinician, and once for the total. A clinician is the episode's
-primary therapist (the care-team row with that role), except where the figure is the
-clinician's own work: the pre-session review (the session's clinician) and message
-replies (the author). Episodes are the unit: a patient readmitted within the period
-counts once per episode.
+Each table is one query (``sql.Query``): the rows it counts are built once as a derived
+table (a CTE), and every grouping the table shows (by program, by clinician, by level of
+care, by week, and the total) is a GROUP BY over those rows, joined with UNION ALL. So
+the number of queries is fixed, and whatever is expensive per row (an episode's primary
+therapist, its first and last PHQ-9) is computed once per row, never per aggregate.
+
+The episodes of the scope (``ep_all``: the programs, open at some time in the period;
+``ep``: narrowed to the chosen clinician) come from the ORM; so do the rows of each
+other table (sessions, messages, flags...), with their filters. A clinician is the
+episode's primary therapist (the care-team row with that role), except where the figure
+is the clinician's own work: the pre-session review (the session's clinician) and
+message replies (the author). Rows that name only the patient (homework, messages,
+urgent requests) belong to the patient's latest episode in scope (``latest``). Episodes
+are the unit: a patient readmitted within the period counts once per episode.
 """
+
+# The SQL here is fixed text and compiled querysets; every outside value is a parameter.
+# ruff: noqa: S608
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
-    Avg,
-    CharField,
+    BooleanField,
     Count,
-    DurationField,
-    Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Sum,
-    Value,
+    Window,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Least, TruncWeek
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,15 +48,15 @@ from tether.checkins.models import Instrument, ProgramInstrument, Response
 from tether.crisis.models import UrgentContactRequest
 from tether.flags.models import Flag
 from tether.homework.models import Assignment
-from tether.messaging.models import Message
+from tether.messaging.models import Message, Thread
 from tether.organizations.models import Program, StaffMember
 from tether.patients.models import CareTeamMember, Episode, LevelOfCare
 from tether.privacy.models import AuditEvent
 from tether.privacy.policy import Category
-from tether.reports.aggregates import Median
 from tether.reports.scope import Scope
+from tether.reports.sql import Query, Sql, V, aggregate, compiled, count, date_param, moment_param
 from tether.reports.tables import Column, Table
-from tether.safetyplan.models import SafetyPlanVersion
+from tether.safetyplan.models import SafetyPlan, SafetyPlanVersion
 from tether.scheduling.models import Appointment, Attendance
 from tether.staff.review import PRE_SESSION_REVIEW
 
@@ -64,6 +69,13 @@ INDIVIDUAL_SESSIONS = (
     Appointment.Kind.PSYCHIATRY,
 )
 NO_CLINICIAN = "—"
+PLANNED = sorted(Episode.PLANNED_ENDINGS)
+NOT_UNPLANNED = [*PLANNED, ""]
+ATTENDED = sorted(Attendance.ATTENDED_STATUSES)
+
+
+def _in(values: Sequence[Any]) -> str:
+    return "(" + ", ".join(["%s"] * len(values)) + ")"
 
 
 def _primary_therapist(episode: str = "pk") -> Subquery:
@@ -92,15 +104,43 @@ def scope_episodes(scope: Scope, *, by_clinician: bool = True) -> QuerySet[Episo
     return episodes
 
 
-def _episode_of(scope: Scope, patient: str, field: str) -> Subquery:
-    """A field of the patient's (latest) episode in scope, for rows that name only the
-    patient (homework, messages, urgent requests)."""
-    return Subquery(
+def episode_ctes(scope: Scope) -> list[tuple[str, Sql]]:
+    """``ep_all`` (the scope's episodes, one row each, with its primary therapist), ``ep``
+    (narrowed to the chosen clinician), ``latest`` (each patient's latest episode in
+    scope) and ``mine`` (those, narrowed to the chosen clinician)."""
+    rows = (
         scope_episodes(scope, by_clinician=False)
-        .filter(patient=OuterRef(patient))
-        .order_by("-admitted_on", "-pk")
-        .values(field)[:1]
+        .values(
+            ep=F("pk"),
+            pat=F("patient_id"),
+            prog=F("program_id"),
+            lvl=F("level_of_care"),
+            clin=F("clinician"),
+            adm=F("admitted_on"),
+            dis=F("discharged_on"),
+            reason=F("discharge_reason"),
+            uid=F("patient__user_id"),
+            login=F("patient__user__last_login"),
+        )
+        .order_by()
     )
+    chosen: Sql = ("", [])
+    if scope.clinician_id is not None:
+        chosen = (" WHERE clin = %s", [scope.clinician_id])
+    return [
+        ("ep_all", compiled(rows)),
+        ("ep", ("SELECT * FROM ep_all" + chosen[0], chosen[1])),
+        (
+            "latest",
+            (
+                "SELECT pat, prog, clin FROM (SELECT pat, prog, clin, ROW_NUMBER() OVER "
+                "(PARTITION BY pat ORDER BY adm DESC, ep DESC) AS rn FROM ep_all) ranked "
+                "WHERE rn = 1",
+                [],
+            ),
+        ),
+        ("mine", ("SELECT * FROM latest" + chosen[0], chosen[1])),
+    ]
 
 
 @dataclass(frozen=True)
@@ -121,72 +161,67 @@ class Names:
         }
         return cls(programs, clinicians)
 
+    def label(self, grouping: str, key: str | None) -> str:
+        if key is None or key == "":
+            return NO_CLINICIAN
+        if grouping == "level_of_care":
+            return str(LevelOfCare(key).label)
+        lookup = self.programs if grouping == "program" else self.clinicians
+        return lookup.get(int(key), NO_CLINICIAN)
 
-GROUPINGS = {
-    "program": _("program"),
-    "clinician": _("clinician"),
+
+GROUP_LABELS = {
+    "program": (_("Program"), _("by program")),
+    "clinician": (_("Clinician"), _("by clinician")),
+    "level_of_care": (_("Level of care"), _("by level of care")),
 }
+GROUP_COLUMNS = {"program": ["prog"], "clinician": ["clin"], "level_of_care": ["lvl"]}
 
 
-def _normalise(row: dict[str, Any]) -> dict[str, Any]:
-    """Durations to hours (the columns say their unit); None counts stay None."""
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, dt.timedelta):
-            value = value.total_seconds() / 3600
-        out[key] = value
-    return out
+def _groupings(*names: str, prefix: Sequence[str] = ()) -> dict[str, list[str]]:
+    return {
+        "total": [*prefix],
+        **{name: [*prefix, *GROUP_COLUMNS[name]] for name in names},
+    }
 
 
-def _grouped(
+def _as_number(value: Any) -> Any:
+    """Numbers from the database as int / float (PostgreSQL's AVG gives a Decimal)."""
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    return float(value)
+
+
+def _tables(
     *,
     key: str,
     title: str,
     what: str,
-    queryset: QuerySet[Any],
-    groups: dict[str, Any],
-    aggregates: dict[str, Any],
+    results: dict[str, list[dict[str, Any]]],
+    groupings: Sequence[str],
     columns: list[Column],
     names: Names,
     partitions: list[tuple[str, ...]] | None = None,
     derive: Callable[[dict[str, Any]], None] | None = None,
     note: str = "",
 ) -> list[Table]:
-    """One table per grouping (``groups``: name → expression of the group's id), each
-    with the total row: one query per grouping and one for the total."""
-    total = _normalise(queryset.aggregate(**aggregates))
-    if derive is not None:
-        derive(total)
+    """One table per grouping, each with the total row, from one ``Query.run``."""
+
+    def clean(row: dict[str, Any]) -> dict[str, Any]:
+        out = {k: _as_number(v) for k, v in row.items() if k != "keys"}
+        if derive is not None:
+            derive(out)
+        return out
+
+    total = clean(results["total"][0])
     tables = []
-    for grouping, expression in groups.items():
-        rows = []
-        lookup = names.programs if grouping == "program" else names.clinicians
-        for row in (
-            queryset.annotate(group_id=expression)
-            .values("group_id")
-            .annotate(**aggregates)
-            .order_by("group_id")
-        ):
-            row = _normalise(row)
-            if derive is not None:
-                derive(row)
-            group_id = row.pop("group_id")
-            if grouping == "level_of_care":
-                label = str(LevelOfCare(group_id).label) if group_id else NO_CLINICIAN
-            else:
-                label = lookup.get(group_id, NO_CLINICIAN) if group_id else NO_CLINICIAN
-            rows.append({"group": label, **row})
+    for grouping in groupings:
+        rows = [
+            {"group": names.label(grouping, row["keys"][0]), **clean(row)}
+            for row in results[grouping]
+        ]
         rows.sort(key=lambda r: str(r["group"]))
-        label = {
-            "program": _("Program"),
-            "clinician": _("Clinician"),
-            "level_of_care": _("Level of care"),
-        }[grouping]
-        group_title = {
-            "program": _("by program"),
-            "clinician": _("by clinician"),
-            "level_of_care": _("by level of care"),
-        }[grouping]
+        label, group_title = GROUP_LABELS[grouping]
         tables.append(
             Table(
                 key=f"{key}-by-{grouping.replace('_', '-')}",
@@ -207,68 +242,76 @@ def _grouped(
 
 def funnel(scope: Scope, names: Names) -> list[Table]:
     """Episodes admitted in the period: invited → set up → first check-in → active."""
-    cutoff = scope.end_at - ACTIVE_AFTER
-    episodes = (
-        scope_episodes(scope)
-        .filter(admitted_on__gte=scope.start)
-        .annotate(
-            invited_at=Subquery(
-                Invite.objects.filter(user_id=OuterRef("patient__user_id"))
-                .order_by("created_at")
-                .values("created_at")[:1]
+    cutoff = moment_param(scope.end_at - ACTIVE_AFTER)
+    after = ACTIVE_AFTER.total_seconds()
+    ctes = [
+        *episode_ctes(scope),
+        ("admitted", ("SELECT * FROM ep WHERE adm >= %s", [date_param(scope.start)])),
+        (
+            "inv",
+            (
+                "SELECT user_id AS uid, MIN(created_at) AS invited_at, MIN(used_at) AS set_up_at "
+                f"FROM {Invite._meta.db_table} WHERE user_id IN (SELECT uid FROM admitted) "
+                "GROUP BY user_id",
+                [],
             ),
-            set_up_at=Subquery(
-                Invite.objects.filter(user_id=OuterRef("patient__user_id"), used_at__isnull=False)
-                .order_by("used_at")
-                .values("used_at")[:1]
+        ),
+        (
+            # First and last completed check-in: "checked in 14 days after set-up" is
+            # "the last one is 14 days after set-up".
+            "resp",
+            (
+                "SELECT episode_id AS e, MIN(submitted_at) AS first_at, MAX(submitted_at) "
+                f"AS last_at FROM {Response._meta.db_table} WHERE status = %s AND "
+                "episode_id IN (SELECT ep FROM admitted) GROUP BY episode_id",
+                [Response.Status.COMPLETE],
             ),
-            first_checkin_at=Subquery(
-                Response.objects.filter(episode=OuterRef("pk"), status=Response.Status.COMPLETE)
-                .order_by("submitted_at")
-                .values("submitted_at")[:1]
+        ),
+        (
+            "base",
+            (
+                "SELECT a.prog, a.clin, a.login, inv.invited_at, inv.set_up_at, "
+                "resp.first_at, resp.last_at FROM admitted a "
+                "LEFT JOIN inv ON inv.uid = a.uid LEFT JOIN resp ON resp.e = a.ep",
+                [],
             ),
-        )
-        .annotate(
-            checked_in_later=Exists(
-                Response.objects.filter(
-                    episode=OuterRef("pk"),
-                    status=Response.Status.COMPLETE,
-                    submitted_at__gte=OuterRef("set_up_at") + ACTIVE_AFTER,
-                )
-            )
-        )
+        ),
+    ]
+    active = (
+        f"set_up_at < %s AND ({V.seconds('login', 'set_up_at')} >= {after} "
+        f"OR {V.seconds('last_at', 'set_up_at')} >= {after})"
     )
-    eligible = Q(set_up_at__lt=cutoff)
-    aggregates = {
-        "admitted": Count("pk"),
-        "invited": Count("pk", filter=Q(invited_at__isnull=False)),
-        "set_up": Count("pk", filter=Q(set_up_at__isnull=False)),
-        "checked_in": Count("pk", filter=Q(first_checkin_at__isnull=False)),
-        "eligible": Count("pk", filter=eligible),
-        "active": Count(
-            "pk",
-            filter=eligible
-            & (
-                Q(patient__user__last_login__gte=F("set_up_at") + ACTIVE_AFTER)
-                | Q(checked_in_later=True)
+    query = Query(
+        ctes=ctes,
+        aggregates={
+            "admitted": (count(), []),
+            "invited": (count("invited_at IS NOT NULL"), []),
+            "set_up": (count("set_up_at IS NOT NULL"), []),
+            "checked_in": (count("first_at IS NOT NULL"), []),
+            "eligible": (count("set_up_at < %s"), [cutoff]),
+            "active": (count(active), [cutoff]),
+            "days_to_set_up": (
+                V.median(
+                    V.seconds("set_up_at", "invited_at"),
+                    "set_up_at IS NOT NULL AND invited_at IS NOT NULL",
+                ),
+                [],
             ),
-        ),
-        "days_to_set_up": Median(
-            ExpressionWrapper(F("set_up_at") - F("invited_at"), output_field=DurationField()),
-            duration=True,
-            filter=Q(set_up_at__isnull=False, invited_at__isnull=False),
-        ),
-        "days_to_check_in": Median(
-            ExpressionWrapper(F("first_checkin_at") - F("set_up_at"), output_field=DurationField()),
-            duration=True,
-            filter=Q(first_checkin_at__isnull=False, set_up_at__isnull=False),
-        ),
-    }
+            "days_to_check_in": (
+                V.median(
+                    V.seconds("first_at", "set_up_at"),
+                    "first_at IS NOT NULL AND set_up_at IS NOT NULL",
+                ),
+                [],
+            ),
+        },
+        groupings=_groupings("program", "clinician"),
+    )
 
     def derive(row: dict[str, Any]) -> None:
         for key in ("days_to_set_up", "days_to_check_in"):
             if row.get(key) is not None:
-                row[key] = row[key] / 24
+                row[key] = row[key] / 86400
 
     columns = [
         Column("admitted", _("Admitted")),
@@ -288,13 +331,12 @@ def funnel(scope: Scope, names: Names) -> list[Table]:
             base="checked_in",
         ),
     ]
-    return _grouped(
+    return _tables(
         key="funnel",
         title=_("Onboarding"),
         what=_("Onboarding funnel of the episodes admitted in the period"),
-        queryset=episodes,
-        groups={"program": F("program_id"), "clinician": F("clinician")},
-        aggregates=aggregates,
+        results=query.run(),
+        groupings=("program", "clinician"),
         columns=columns,
         names=names,
         derive=derive,
@@ -323,71 +365,94 @@ def _as_date(value: Any) -> dt.date:
     return value  # type: ignore[no-any-return]
 
 
-def _active_by_week(scope: Scope, episodes: QuerySet[Episode]) -> dict[dt.date, int]:
-    """Patients who completed a check-in or wrote to the team, per week: one query
-    (a UNION of the two tables, counted distinct by the database)."""
-    responses = (
-        Response.objects.filter(
-            episode__in=episodes.values("pk"),
-            status=Response.Status.COMPLETE,
-            submitted_at__gte=scope.start_at,
-            submitted_at__lt=scope.end_at,
+def _weeks_cte(scope: Scope) -> tuple[str, Sql]:
+    """One row per week the period touches: its Monday and Sunday, the first day of it
+    in the period, and the moments it starts and ends within the period."""
+    selects, params = [], []
+    for monday in weeks_of(scope):
+        first_day = max(monday, scope.start)
+        next_monday = monday + dt.timedelta(days=7)
+        from_at = timezone.make_aware(dt.datetime.combine(first_day, dt.time.min))
+        to_at = min(
+            timezone.make_aware(dt.datetime.combine(next_monday, dt.time.min)), scope.end_at
         )
-        .annotate(pid=F("patient_id"), week=TruncWeek("submitted_at"))
-        .values("pid", "week")
-        .order_by()
-    )
-    messages = (
-        Message.objects.filter(
-            thread__patient__in=episodes.values("patient_id"),
-            author_kind=Message.AuthorKind.PATIENT,
-            created_at__gte=scope.start_at,
-            created_at__lt=scope.end_at,
+        selects.append(
+            "SELECT %s AS monday, %s AS sunday, %s AS first_day, %s AS from_at, %s AS to_at"
         )
-        .annotate(pid=F("thread__patient_id"), week=TruncWeek("created_at"))
-        .values("pid", "week")
-        .order_by()
-    )
-    r_sql, r_params = responses.query.sql_with_params()
-    m_sql, m_params = messages.query.sql_with_params()
-    sql = (
-        "SELECT u.week, COUNT(DISTINCT u.pid) FROM "  # noqa: S608 - both parts are compiled querysets
-        f"({r_sql} UNION {m_sql}) u GROUP BY u.week"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*r_params, *m_params))
-        return {_as_date(week): count for week, count in cursor.fetchall()}
+        params += [
+            date_param(monday),
+            date_param(monday + dt.timedelta(days=6)),
+            date_param(first_day),
+            moment_param(from_at),
+            moment_param(to_at),
+        ]
+    return ("weeks", (" UNION ALL ".join(selects), params))
 
 
-def weekly(scope: Scope) -> Table:
-    episodes = scope_episodes(scope)
+def _active_in_week() -> Sql:
+    """1 when the patient completed a check-in or wrote to the team that week: two
+    index look-ups per patient-week in treatment (responses by patient, status and time;
+    messages by thread and time), never a scan of the year's responses."""
+    responses, messages = Response._meta.db_table, Message._meta.db_table
+    threads = Thread._meta.db_table
+    return (
+        f"CASE WHEN EXISTS (SELECT 1 FROM {responses} r WHERE r.patient_id = ep.pat "
+        "AND r.status = %s AND r.submitted_at >= weeks.from_at AND r.submitted_at < weeks.to_at) "
+        f"OR EXISTS (SELECT 1 FROM {messages} m JOIN {threads} t ON t.id = m.thread_id "
+        "WHERE t.patient_id = ep.pat AND m.author_kind = %s AND m.created_at >= weeks.from_at "
+        "AND m.created_at < weeks.to_at) THEN 1 ELSE 0 END",
+        [Response.Status.COMPLETE, Message.AuthorKind.PATIENT],
+    )
+
+
+def weekly_tables(scope: Scope, names: Names) -> list[Table]:
+    """Week by week: the program(s) as a whole, then each program and each clinician
+    (the trend of each), in one query whatever the number of weeks or groups."""
     weeks = weeks_of(scope)
-    aggregates: dict[str, Any] = {}
-    for i, monday in enumerate(weeks):
-        sunday = monday + dt.timedelta(days=6)
-        in_week = Q(admitted_on__lte=sunday) & (
-            Q(discharged_on__isnull=True) | Q(discharged_on__gte=monday)
-        )
-        aggregates[f"in_treatment_{i}"] = Count("patient", distinct=True, filter=in_week)
-        aggregates[f"admitted_{i}"] = Count(
-            "pk", filter=Q(admitted_on__gte=max(monday, scope.start), admitted_on__lte=sunday)
-        )
-        aggregates[f"unplanned_{i}"] = Count(
-            "pk",
-            filter=Q(discharged_on__gte=monday, discharged_on__lte=sunday)
-            & ~Q(discharge_reason__in=[*Episode.PLANNED_ENDINGS, ""]),
-        )
-    counts = episodes.aggregate(**aggregates)
-    active = _active_by_week(scope, episodes)
+    active_sql, active_params = _active_in_week()
+    counted = Query(
+        ctes=[
+            *episode_ctes(scope),
+            _weeks_cte(scope),
+            (
+                "base",
+                (
+                    "SELECT weeks.monday, weeks.sunday, weeks.first_day, ep.pat, ep.prog, "
+                    "ep.clin, ep.adm, ep.dis, ep.reason, "
+                    f"{active_sql} AS is_active FROM ep "
+                    "JOIN weeks ON ep.adm <= weeks.sunday "
+                    "AND (ep.dis IS NULL OR ep.dis >= weeks.monday)",
+                    active_params,
+                ),
+            ),
+        ],
+        aggregates={
+            "in_treatment": (count(distinct="pat"), []),
+            "active": (count("is_active = 1", distinct="pat"), []),
+            "admitted": (count("adm >= first_day AND adm <= sunday"), []),
+            "unplanned": (
+                count(f"dis >= monday AND dis <= sunday AND reason NOT IN {_in(NOT_UNPLANNED)}"),
+                NOT_UNPLANNED,
+            ),
+        },
+        groupings=_groupings("program", "clinician", prefix=["monday"]),
+    ).run()
+
+    def keyed(
+        results: dict[str, list[dict[str, Any]]], grouping: str
+    ) -> dict[tuple[Any, ...], dict[str, Any]]:
+        return {(_as_date(row["keys"][0]), *row["keys"][1:]): row for row in results[grouping]}
+
+    by_week = keyed(counted, "total")
     rows = [
         {
             "group": monday.isoformat(),
-            "in_treatment": counts[f"in_treatment_{i}"],
-            "active": active.get(monday, 0),
-            "admitted": counts[f"admitted_{i}"],
-            "unplanned": counts[f"unplanned_{i}"],
+            "in_treatment": by_week.get((monday,), {}).get("in_treatment", 0),
+            "active": by_week.get((monday,), {}).get("active", 0),
+            "admitted": by_week.get((monday,), {}).get("admitted", 0),
+            "unplanned": by_week.get((monday,), {}).get("unplanned", 0),
         }
-        for i, monday in enumerate(weeks)
+        for monday in weeks
     ]
     total = {
         "group": _("All weeks"),
@@ -396,151 +461,233 @@ def weekly(scope: Scope) -> Table:
         "admitted": sum(r["admitted"] for r in rows),
         "unplanned": sum(r["unplanned"] for r in rows),
     }
+    tables = [
+        Table(
+            key="weekly",
+            title=_("Week by week"),
+            caption=_("Patients in treatment, active, admitted and discharged unplanned, per week"),
+            columns=[
+                Column("group", _("Week of"), kind="text"),
+                *WEEKLY_COLUMNS,
+            ],
+            rows=rows,
+            total=total,
+            additive=("admitted", "unplanned"),
+            note=_(
+                "Active: completed a check-in or sent the care team a message that week. "
+                "Sign-ins are not counted week by week: only the latest sign-in is stored."
+            ),
+        )
+    ]
+    for grouping in ("program", "clinician"):
+        tables.append(_weekly_by(grouping, weeks, rows, counted, names, keyed))
+    return tables
+
+
+WEEKLY_COLUMNS = [
+    Column("in_treatment", _("In treatment")),
+    Column("active", _("Active (checked in or wrote)")),
+    Column("active_rate", _("Active share"), "rate", "active", "in_treatment"),
+    Column("admitted", _("Admitted")),
+    Column("unplanned", _("Unplanned discharges")),
+]
+
+
+def _weekly_by(
+    grouping: str,
+    weeks: list[dt.date],
+    week_rows: list[dict[str, Any]],
+    counted: dict[str, list[dict[str, Any]]],
+    names: Names,
+    keyed: Callable[..., dict[tuple[Any, ...], dict[str, Any]]],
+) -> Table:
+    """Each group's trend: per week, one row per group and the week's own row (what the
+    groups add up to, for the small-number rule: a block per week)."""
+    counts = keyed(counted, grouping)
+    groups = sorted(
+        {key[1] for key in counts},
+        key=lambda g: names.label(grouping, g),
+    )
+    rows: list[dict[str, Any]] = []
+    blocks: list[tuple[int, ...]] = []
+    for monday, week_row in zip(weeks, week_rows, strict=True):
+        first = len(rows)
+        for group in groups:
+            found = counts.get((monday, group), {})
+            row = {
+                "week": monday.isoformat(),
+                "group": names.label(grouping, group),
+                "in_treatment": found.get("in_treatment", 0),
+                "active": found.get("active", 0),
+                "admitted": found.get("admitted", 0),
+                "unplanned": found.get("unplanned", 0),
+            }
+            if any(row[k] for k in ("in_treatment", "active", "admitted", "unplanned")):
+                rows.append(row)
+        rows.append({**week_row, "week": week_row["group"], "group": _("All")})
+        blocks.append(tuple(range(first, len(rows))))
+    label, group_title = GROUP_LABELS[grouping]
     return Table(
-        key="weekly",
-        title=_("Week by week"),
-        caption=_("Patients in treatment, active, admitted and discharged unplanned, per week"),
+        key=f"weekly-by-{grouping}",
+        title=_("Week by week") + f" {group_title}",
+        caption=_("Patients in treatment, active, admitted and discharged unplanned, per week")
+        + f" {group_title}",
         columns=[
-            Column("group", _("Week of"), kind="text"),
-            Column("in_treatment", _("In treatment")),
-            Column("active", _("Active (checked in or wrote)")),
-            Column("active_rate", _("Active share"), "rate", "active", "in_treatment"),
-            Column("admitted", _("Admitted")),
-            Column("unplanned", _("Unplanned discharges")),
+            Column("week", _("Week of"), kind="text"),
+            Column("group", label, kind="text"),
+            *WEEKLY_COLUMNS,
         ],
         rows=rows,
-        total=total,
-        additive=("admitted", "unplanned"),
+        total=None,
+        additive=(),
+        blocks=blocks,
         note=_(
-            "Active: completed a check-in or sent the care team a message that week. "
-            "Sign-ins are not counted week by week: only the latest sign-in is stored."
-        ),
+            "Each week, one row per %(group)s and the week's row for all of them. A "
+            "patient counts with the primary therapist of the episode (or, for a message, "
+            "of their latest episode)."
+        )
+        % {"group": label.lower()},
     )
+
+
+def weekly(scope: Scope) -> Table:
+    return weekly_tables(scope, Names.for_scope(scope))[0]
 
 
 # --- Check-ins, homework, safety plans -------------------------------------------------
 
 
-def _days_in_period(scope: Scope) -> ExpressionWrapper[Any]:
-    return ExpressionWrapper(
-        Least(Coalesce("discharged_on", Value(scope.end)), Value(scope.end))
-        - Greatest("admitted_on", Value(scope.start)),
-        output_field=DurationField(),
-    )
-
-
 def engagement(scope: Scope, names: Names) -> list[Table]:
-    episodes = scope_episodes(scope).annotate(
-        has_daily=Exists(
-            ProgramInstrument.objects.filter(
-                program=OuterRef("program"),
-                schedule=ProgramInstrument.Schedule.DAILY,
-                is_active=True,
-            )
-        ),
-        has_plan=Exists(SafetyPlanVersion.objects.filter(plan__patient=OuterRef("patient"))),
-    )
-    episode_tables = _grouped(
-        key="episodes",
-        title="",
-        what="",
-        queryset=episodes,
-        groups={"program": F("program_id"), "clinician": F("clinician")},
-        aggregates={
-            "in_treatment": Count("pk"),
-            # Days from the first to the last day in the period, plus one each (below).
-            "days_due": Sum(_days_in_period(scope), filter=Q(has_daily=True)),
-            "daily_episodes": Count("pk", filter=Q(has_daily=True)),
-            "safety_plan": Count("pk", filter=Q(has_plan=True)),
-        },
-        columns=[],
-        names=names,
-    )
-    responses = Response.objects.filter(
-        episode__in=scope_episodes(scope).values("pk"),
-        status=Response.Status.COMPLETE,
-        window__startswith="daily:",
-        submitted_at__gte=scope.start_at,
-        submitted_at__lt=scope.end_at,
-    )
-    response_tables = _grouped(
-        key="responses",
-        title="",
-        what="",
-        queryset=responses,
-        groups={"program": F("episode__program_id"), "clinician": _primary_therapist("episode")},
-        aggregates={
-            # Days with a completed daily check-in (two daily instruments on one day: one day).
-            "days_done": Count(
-                Concat(Cast("episode_id", CharField()), Value(":"), "window"), distinct=True
-            )
-        },
-        columns=[],
-        names=names,
-    )
-    homework = Assignment.objects.filter(
-        organization_id=scope.organization_id,
-        due_on__gte=scope.start,
-        due_on__lte=scope.end,
-    ).annotate(
-        episode_program=_episode_of(scope, "patient", "program_id"),
-        episode_clinician=_episode_of(scope, "patient", "clinician"),
-    )
-    homework = homework.filter(episode_program__isnull=False)
-    if scope.clinician_id is not None:
-        homework = homework.filter(episode_clinician=scope.clinician_id)
-    homework_tables = _grouped(
-        key="homework",
-        title="",
-        what="",
-        queryset=homework,
-        groups={"program": F("episode_program"), "clinician": F("episode_clinician")},
-        aggregates={
-            "homework_due": Count("pk"),
-            "homework_done": Count("pk", filter=Q(status=Assignment.Status.DONE)),
-            "homework_late": Count(
-                "pk",
-                filter=Q(status=Assignment.Status.DONE, completed_at__date__gt=F("due_on")),
+    start, end = date_param(scope.start), date_param(scope.end)
+    groupings = _groupings("program", "clinician")
+    daily = ProgramInstrument._meta.db_table
+    plans, versions = SafetyPlan._meta.db_table, SafetyPlanVersion._meta.db_table
+    episodes = Query(
+        ctes=[
+            *episode_ctes(scope),
+            (
+                "base",
+                (
+                    # Days open in the period, both ends counted; in a program with an
+                    # active daily check-in; with a safety plan.
+                    "SELECT prog, clin, "
+                    f"{V.days(V.least('COALESCE(dis, %s)', '%s'), V.greatest('adm', '%s'))} + 1 "
+                    "AS days_open, "
+                    f"CASE WHEN EXISTS (SELECT 1 FROM {daily} d WHERE d.program_id = ep.prog "
+                    "AND d.schedule = %s AND d.is_active = %s) THEN 1 ELSE 0 END AS has_daily, "
+                    f"CASE WHEN EXISTS (SELECT 1 FROM {versions} v JOIN {plans} p "
+                    "ON p.id = v.plan_id WHERE p.patient_id = ep.pat) THEN 1 ELSE 0 END "
+                    "AS has_plan FROM ep",
+                    [end, end, start, ProgramInstrument.Schedule.DAILY, True],
+                ),
             ),
+        ],
+        aggregates={
+            "in_treatment": (count(), []),
+            "days_due": (f"COALESCE({aggregate('SUM', 'days_open', 'has_daily = 1')}, 0)", []),
+            "safety_plan": (count("has_plan = 1"), []),
         },
-        columns=[],
-        names=names,
+        groupings=groupings,
+    ).run()
+    responses = (
+        Response.objects.filter(
+            status=Response.Status.COMPLETE,
+            window__startswith="daily:",
+            submitted_at__gte=scope.start_at,
+            submitted_at__lt=scope.end_at,
+        )
+        .values(e=F("episode_id"))
+        .annotate(days=Count("window", distinct=True))
+        .order_by()
     )
+    done = Query(
+        ctes=[
+            *episode_ctes(scope),
+            ("r", compiled(responses)),
+            (
+                "base",
+                (
+                    "SELECT ep.prog, ep.clin, r.days FROM r JOIN ep ON ep.ep = r.e",
+                    [],
+                ),
+            ),
+        ],
+        # Days with a completed daily check-in (two daily instruments on one day: one day).
+        aggregates={"days_done": ("COALESCE(SUM(days), 0)", [])},
+        groupings=groupings,
+    ).run()
+    assignments = (
+        Assignment.objects.filter(
+            organization_id=scope.organization_id,
+            due_on__gte=scope.start,
+            due_on__lte=scope.end,
+        )
+        .annotate(
+            done_flag=ExpressionWrapper(
+                Q(status=Assignment.Status.DONE), output_field=BooleanField()
+            ),
+            late_flag=ExpressionWrapper(
+                Q(status=Assignment.Status.DONE, completed_at__date__gt=F("due_on")),
+                output_field=BooleanField(),
+            ),
+        )
+        .values(pid=F("patient_id"), done=F("done_flag"), late=F("late_flag"))
+        .order_by()
+    )
+    homework = Query(
+        ctes=[
+            *episode_ctes(scope),
+            ("a", compiled(assignments)),
+            (
+                "base",
+                (
+                    "SELECT mine.prog, mine.clin, CASE WHEN a.done THEN 1 ELSE 0 END AS done, "
+                    "CASE WHEN a.late THEN 1 ELSE 0 END AS late "
+                    "FROM a JOIN mine ON mine.pat = a.pid",
+                    [],
+                ),
+            ),
+        ],
+        aggregates={
+            "homework_due": (count(), []),
+            "homework_done": (count("done = 1"), []),
+            "homework_late": (count("late = 1"), []),
+        },
+        groupings=groupings,
+    ).run()
     tables = []
-    for grouping_index, grouping in enumerate(("program", "clinician")):
+    for grouping in ("program", "clinician"):
         merged: dict[str, dict[str, Any]] = {}
-        for part in (episode_tables, response_tables, homework_tables):
-            for row in part[grouping_index].rows:
-                merged.setdefault(row["group"], {}).update(row)
+        for part in (episodes, done, homework):
+            for row in part[grouping]:
+                merged.setdefault(names.label(grouping, row["keys"][0]), {}).update(
+                    {k: _as_number(v) for k, v in row.items() if k != "keys"}
+                )
         total: dict[str, Any] = {}
-        for part in (episode_tables, response_tables, homework_tables):
-            total.update(part[grouping_index].total or {})
+        for part in (episodes, done, homework):
+            total.update({k: _as_number(v) for k, v in part["total"][0].items() if k != "keys"})
         rows = []
-        for row in [*sorted(merged.values(), key=lambda r: str(r["group"])), total]:
-            days = row.get("days_due")
-            row["days_due"] = (
-                round(days / 24) + row.pop("daily_episodes", 0)
-                if days is not None
-                else row.pop("daily_episodes", 0)
-            )
-            for key in ("in_treatment", "days_done", "safety_plan", "homework_due"):
-                row.setdefault(key, 0)
-            row.setdefault("homework_done", 0)
-            row.setdefault("homework_late", 0)
+        for group, row in [*sorted(merged.items()), (_("All"), total)]:
+            row = {"group": group, **row}
+            for key in (
+                "in_treatment",
+                "days_due",
+                "days_done",
+                "safety_plan",
+                "homework_due",
+                "homework_done",
+                "homework_late",
+            ):
+                row[key] = int(row.get(key) or 0)
             rows.append(row)
+        label, group_title = GROUP_LABELS[grouping]
         tables.append(
             Table(
                 key=f"engagement-by-{grouping}",
-                title=_("Check-ins, homework and safety plans")
-                + " "
-                + (_("by program") if grouping == "program" else _("by clinician")),
-                caption=_("Between-session engagement")
-                + " "
-                + (_("by program") if grouping == "program" else _("by clinician")),
+                title=_("Check-ins, homework and safety plans") + " " + group_title,
+                caption=_("Between-session engagement") + " " + group_title,
                 columns=[
-                    Column(
-                        "group", _("Program") if grouping == "program" else _("Clinician"), "text"
-                    ),
+                    Column("group", label, "text"),
                     Column("in_treatment", _("Episodes in treatment")),
                     Column("days_due", _("Daily check-ins due (patient-days)")),
                     Column("days_done", _("Daily check-ins answered")),
@@ -580,36 +727,68 @@ def review(scope: Scope, names: Names) -> list[Table]:
     """Sessions held with one clinician (individual, family, medication) where that
     clinician opened the patient's pre-session review in the 24 hours before."""
     sessions = Attendance.objects.filter(
-        episode__in=scope_episodes(scope, by_clinician=False).values("pk"),
-        status__in=list(Attendance.ATTENDED_STATUSES),
+        status__in=ATTENDED,
         appointment__kind__in=INDIVIDUAL_SESSIONS,
         appointment__is_cancelled=False,
         appointment__clinician__isnull=False,
         appointment__starts_at__gte=scope.start_at,
         appointment__starts_at__lt=scope.end_at,
     )
-    reviewed = Exists(
-        AuditEvent.objects.filter(
-            patient=OuterRef("patient"),
-            actor_id=OuterRef("appointment__clinician__user_id"),
-            object_type=PRE_SESSION_REVIEW,
-            outcome=AuditEvent.Outcome.ALLOWED,
-            occurred_at__gte=OuterRef("appointment__starts_at") - REVIEW_WINDOW,
-            occurred_at__lte=OuterRef("appointment__starts_at"),
-        )
-    )
     if scope.clinician_id is not None:
         sessions = sessions.filter(appointment__clinician_id=scope.clinician_id)
-    return _grouped(
+    session_rows = sessions.values(
+        sid=F("pk"),
+        e=F("episode_id"),
+        pid=F("patient_id"),
+        staff=F("appointment__clinician_id"),
+        who=F("appointment__clinician__user_id"),
+        starts=F("appointment__starts_at"),
+    ).order_by()
+    opened = (
+        AuditEvent.objects.filter(
+            organization_id=scope.organization_id,
+            object_type=PRE_SESSION_REVIEW,
+            outcome=AuditEvent.Outcome.ALLOWED,
+            occurred_at__gte=scope.start_at - REVIEW_WINDOW,
+            occurred_at__lt=scope.end_at,
+        )
+        .values(pid=F("patient_id"), who=F("actor_id"), at=F("occurred_at"))
+        .order_by()
+    )
+    window = REVIEW_WINDOW.total_seconds()
+    gap = V.seconds("s.starts", "o.at")
+    results = Query(
+        ctes=[
+            *episode_ctes(scope),
+            ("s", compiled(session_rows)),
+            ("o", compiled(opened)),
+            (
+                "reviewed",
+                (
+                    "SELECT DISTINCT s.sid FROM s JOIN o ON o.pid = s.pid AND o.who = s.who "
+                    f"WHERE {gap} >= 0 AND {gap} <= {window}",
+                    [],
+                ),
+            ),
+            (
+                "base",
+                (
+                    "SELECT ep_all.prog, s.staff AS clin, CASE WHEN reviewed.sid IS NULL "
+                    "THEN 0 ELSE 1 END AS was_reviewed FROM s "
+                    "JOIN ep_all ON ep_all.ep = s.e LEFT JOIN reviewed ON reviewed.sid = s.sid",
+                    [],
+                ),
+            ),
+        ],
+        aggregates={"held": (count(), []), "reviewed": (count("was_reviewed = 1"), [])},
+        groupings=_groupings("program", "clinician"),
+    ).run()
+    return _tables(
         key="review",
         title=_("Pre-session review"),
         what=_("Sessions held and reviewed beforehand"),
-        queryset=sessions,
-        groups={"program": F("episode__program_id"), "clinician": F("appointment__clinician_id")},
-        aggregates={
-            "held": Count("pk"),
-            "reviewed": Count("pk", filter=Q(reviewed)),
-        },
+        results=results,
+        groupings=("program", "clinician"),
         columns=[
             Column("held", _("Sessions held")),
             Column("reviewed", _("Review opened in the 24 hours before")),
@@ -629,31 +808,52 @@ def review(scope: Scope, names: Names) -> list[Table]:
 
 
 def responsiveness(scope: Scope, names: Names) -> list[Table]:
-    episodes = scope_episodes(scope, by_clinician=False)
-    replies = Message.objects.filter(
-        thread__patient__in=episodes.values("patient_id"),
-        author_kind=Message.AuthorKind.STAFF,
-        response_seconds__isnull=False,
-        created_at__gte=scope.start_at,
-        created_at__lt=scope.end_at,
-    ).annotate(
-        episode_program=_episode_of(scope, "thread__patient", "program_id"),
-        target_seconds=_episode_of(scope, "thread__patient", "program__message_response_hours")
-        * 3600,
+    groupings = _groupings("program", "clinician")
+    replies = (
+        Message.objects.filter(
+            author_kind=Message.AuthorKind.STAFF,
+            response_seconds__isnull=False,
+            created_at__gte=scope.start_at,
+            created_at__lt=scope.end_at,
+        )
+        .values(pid=F("thread__patient_id"), writer=F("author_id"), secs=F("response_seconds"))
+        .order_by()
     )
+    chosen: Sql = ("", [])
     if scope.clinician_id is not None:
-        replies = replies.filter(author__staff_member__id=scope.clinician_id)
-    tables = _grouped(
+        chosen = (" WHERE staff.id = %s", [scope.clinician_id])
+    messages = Query(
+        ctes=[
+            *episode_ctes(scope),
+            ("m", compiled(replies)),
+            (
+                # The program of the patient's latest episode in scope, and its stated
+                # time to answer; the clinician who replied.
+                "base",
+                (
+                    "SELECT latest.prog, staff.id AS clin, m.secs, "
+                    "p.message_response_hours * 3600 AS target FROM m "
+                    "JOIN latest ON latest.pat = m.pid "
+                    f"JOIN {Program._meta.db_table} p ON p.id = latest.prog "
+                    f"LEFT JOIN {StaffMember._meta.db_table} staff ON staff.user_id = m.writer"
+                    + chosen[0],
+                    chosen[1],
+                ),
+            ),
+        ],
+        aggregates={
+            "replies": (count(), []),
+            "within_target": (count("secs <= target"), []),
+            "median_hours": (V.median("secs"), []),
+        },
+        groupings=groupings,
+    ).run()
+    tables = _tables(
         key="messages",
         title=_("Message replies"),
         what=_("Time for the care team to answer a patient's message"),
-        queryset=replies,
-        groups={"program": F("episode_program"), "clinician": F("author__staff_member__id")},
-        aggregates={
-            "replies": Count("pk"),
-            "within_target": Count("pk", filter=Q(response_seconds__lte=F("target_seconds"))),
-            "median_hours": Median("response_seconds"),
-        },
+        results=messages,
+        groupings=("program", "clinician"),
         columns=[
             Column("replies", _("Replies")),
             Column("within_target", _("Within the program's stated time")),
@@ -666,29 +866,40 @@ def responsiveness(scope: Scope, names: Names) -> list[Table]:
         ),
         note=_("By the clinician who replied."),
     )
-    flags = Flag.objects.filter(
-        episode__in=scope_episodes(scope).values("pk"),
-        raised_at__gte=scope.start_at,
-        raised_at__lt=scope.end_at,
-    ).exclude(record_category=Category.PART2)
-    tables += _grouped(
+    flag_rows = (
+        Flag.objects.filter(raised_at__gte=scope.start_at, raised_at__lt=scope.end_at)
+        .exclude(record_category=Category.PART2)
+        .values(
+            e=F("episode_id"),
+            raised=F("raised_at"),
+            ack=F("acknowledged_at"),
+            state=F("status"),
+        )
+        .order_by()
+    )
+    flags = Query(
+        ctes=[
+            *episode_ctes(scope),
+            ("f", compiled(flag_rows)),
+            ("base", ("SELECT ep.prog, ep.clin, f.* FROM f JOIN ep ON ep.ep = f.e", [])),
+        ],
+        aggregates={
+            "raised": (count(), []),
+            "acknowledged": (count("ack IS NOT NULL"), []),
+            "resolved": (count("state = %s"), [Flag.Status.CLOSED]),
+            "hours_to_acknowledge": (
+                V.median(V.seconds("ack", "raised"), "ack IS NOT NULL"),
+                [],
+            ),
+        },
+        groupings=groupings,
+    ).run()
+    tables += _tables(
         key="flags",
         title=_("Flags"),
         what=_("Flags raised, acknowledged and resolved"),
-        queryset=flags,
-        groups={"program": F("episode__program_id"), "clinician": _primary_therapist("episode")},
-        aggregates={
-            "raised": Count("pk"),
-            "acknowledged": Count("pk", filter=Q(acknowledged_at__isnull=False)),
-            "resolved": Count("pk", filter=Q(status=Flag.Status.CLOSED)),
-            "hours_to_acknowledge": Median(
-                ExpressionWrapper(
-                    F("acknowledged_at") - F("raised_at"), output_field=DurationField()
-                ),
-                duration=True,
-                filter=Q(acknowledged_at__isnull=False),
-            ),
-        },
+        results=flags,
+        groupings=("program", "clinician"),
         columns=[
             Column("raised", _("Raised")),
             Column("acknowledged", _("Acknowledged")),
@@ -702,38 +913,65 @@ def responsiveness(scope: Scope, names: Names) -> list[Table]:
             ),
         ],
         names=names,
+        derive=lambda row: row.update(
+            hours_to_acknowledge=None
+            if row.get("hours_to_acknowledge") is None
+            else row["hours_to_acknowledge"] / 3600
+        ),
     )
-    urgent = UrgentContactRequest.objects.filter(
-        organization_id=scope.organization_id,
-        program_id__in=scope.program_ids,
-        raised_at__gte=scope.start_at,
-        raised_at__lt=scope.end_at,
-    ).annotate(episode_clinician=_episode_of(scope, "patient", "clinician"))
+    urgent_rows = (
+        UrgentContactRequest.objects.filter(
+            organization_id=scope.organization_id,
+            program_id__in=scope.program_ids,
+            raised_at__gte=scope.start_at,
+            raised_at__lt=scope.end_at,
+        )
+        .values(
+            pid=F("patient_id"),
+            prog=F("program_id"),
+            raised=F("raised_at"),
+            ack=F("acknowledged_at"),
+            closed=F("closed_at"),
+        )
+        .order_by()
+    )
+    urgent_chosen: Sql = ("", [])
     if scope.clinician_id is not None:
-        urgent = urgent.filter(episode_clinician=scope.clinician_id)
-    tables += _grouped(
+        urgent_chosen = (" WHERE latest.clin = %s", [scope.clinician_id])
+    urgent = Query(
+        ctes=[
+            *episode_ctes(scope),
+            ("u", compiled(urgent_rows)),
+            (
+                "base",
+                (
+                    "SELECT u.*, latest.clin FROM u LEFT JOIN latest ON latest.pat = u.pid"
+                    + urgent_chosen[0],
+                    urgent_chosen[1],
+                ),
+            ),
+        ],
+        aggregates={
+            "requests": (count(), []),
+            "acknowledged": (count("ack IS NOT NULL"), []),
+            "closed": (count("closed IS NOT NULL"), []),
+            "minutes_to_acknowledge": (
+                V.median(V.seconds("ack", "raised"), "ack IS NOT NULL"),
+                [],
+            ),
+            "minutes_to_contact": (
+                V.median(V.seconds("closed", "raised"), "closed IS NOT NULL"),
+                [],
+            ),
+        },
+        groupings=groupings,
+    ).run()
+    tables += _tables(
         key="urgent",
         title=_("Urgent requests"),
         what=_("Urgent contact requests and the time to answer them"),
-        queryset=urgent,
-        groups={"program": F("program_id"), "clinician": F("episode_clinician")},
-        aggregates={
-            "requests": Count("pk"),
-            "acknowledged": Count("pk", filter=Q(acknowledged_at__isnull=False)),
-            "closed": Count("pk", filter=Q(closed_at__isnull=False)),
-            "minutes_to_acknowledge": Median(
-                ExpressionWrapper(
-                    F("acknowledged_at") - F("raised_at"), output_field=DurationField()
-                ),
-                duration=True,
-                filter=Q(acknowledged_at__isnull=False),
-            ),
-            "minutes_to_contact": Median(
-                ExpressionWrapper(F("closed_at") - F("raised_at"), output_field=DurationField()),
-                duration=True,
-                filter=Q(closed_at__isnull=False),
-            ),
-        },
+        results=urgent,
+        groupings=("program", "clinician"),
         columns=[
             Column("requests", _("Requests")),
             Column("acknowledged", _("Acknowledged")),
@@ -754,7 +992,7 @@ def responsiveness(scope: Scope, names: Names) -> list[Table]:
         names=names,
         derive=lambda row: row.update(
             {
-                k: None if row.get(k) is None else row[k] * 60
+                k: None if row.get(k) is None else row[k] / 60
                 for k in ("minutes_to_acknowledge", "minutes_to_contact")
             }
         ),
@@ -767,24 +1005,47 @@ def responsiveness(scope: Scope, names: Names) -> list[Table]:
 
 
 def attendance(scope: Scope, names: Names) -> list[Table]:
-    marks = Attendance.objects.filter(
-        episode__in=scope_episodes(scope).values("pk"),
-        appointment__is_cancelled=False,
-        appointment__starts_at__gte=scope.start_at,
-        appointment__starts_at__lt=scope.end_at,
-    ).exclude(status=Attendance.Status.SCHEDULED)
-    tables = _grouped(
+    marks = (
+        Attendance.objects.filter(
+            appointment__is_cancelled=False,
+            appointment__starts_at__gte=scope.start_at,
+            appointment__starts_at__lt=scope.end_at,
+        )
+        .exclude(status=Attendance.Status.SCHEDULED)
+        .values(e=F("episode_id"), state=F("status"))
+        .annotate(n=Count("pk"))  # per episode and mark, then summed
+        .order_by()
+    )
+    groupings = _groupings("program", "clinician")
+    marked = Query(
+        ctes=[
+            *episode_ctes(scope),
+            ("a", compiled(marks)),
+            ("base", ("SELECT ep.prog, ep.clin, a.state, a.n FROM a JOIN ep ON ep.ep = a.e", [])),
+        ],
+        aggregates={
+            "marked": ("COALESCE(SUM(n), 0)", []),
+            "attended": (
+                f"COALESCE({aggregate('SUM', 'n', f'state IN {_in(ATTENDED)}')}, 0)",
+                ATTENDED,
+            ),
+            "no_show": (
+                f"COALESCE({aggregate('SUM', 'n', 'state = %s')}, 0)",
+                [Attendance.Status.ABSENT],
+            ),
+            "excused": (
+                f"COALESCE({aggregate('SUM', 'n', 'state = %s')}, 0)",
+                [Attendance.Status.EXCUSED],
+            ),
+        },
+        groupings=groupings,
+    ).run()
+    tables = _tables(
         key="attendance",
         title=_("Attendance"),
         what=_("Sessions marked: attended, did not attend, excused"),
-        queryset=marks,
-        groups={"program": F("episode__program_id"), "clinician": _primary_therapist("episode")},
-        aggregates={
-            "marked": Count("pk"),
-            "attended": Count("pk", filter=Q(status__in=list(Attendance.ATTENDED_STATUSES))),
-            "no_show": Count("pk", filter=Q(status=Attendance.Status.ABSENT)),
-            "excused": Count("pk", filter=Q(status=Attendance.Status.EXCUSED)),
-        },
+        results=marked,
+        groupings=("program", "clinician"),
         columns=[
             Column("marked", _("Places marked")),
             Column("attended", _("Attended")),
@@ -796,26 +1057,29 @@ def attendance(scope: Scope, names: Names) -> list[Table]:
         names=names,
         partitions=[("attended", "no_show", "excused", "marked")],
     )
-    episodes = scope_episodes(scope)
-    in_period = Q(discharged_on__gte=scope.start, discharged_on__lte=scope.end)
-    tables += _grouped(
+    start, end = date_param(scope.start), date_param(scope.end)
+    in_period = "dis >= %s AND dis <= %s"
+    dropout = Query(
+        ctes=[*episode_ctes(scope)],
+        aggregates={
+            "admitted": (count("adm >= %s"), [start]),
+            "discharged": (count(in_period), [start, end]),
+            "planned": (count(f"{in_period} AND reason IN {_in(PLANNED)}"), [start, end, *PLANNED]),
+            "unplanned": (
+                count(f"{in_period} AND reason NOT IN {_in(NOT_UNPLANNED)}"),
+                [start, end, *NOT_UNPLANNED],
+            ),
+            "no_reason": (count(f"{in_period} AND reason = ''"), [start, end]),
+        },
+        groupings=groupings,
+        source="ep",
+    ).run()
+    tables += _tables(
         key="dropout",
         title=_("Admissions and discharges"),
         what=_("Admissions, and discharges by kind of ending"),
-        queryset=episodes,
-        groups={"program": F("program_id"), "clinician": F("clinician")},
-        aggregates={
-            "admitted": Count("pk", filter=Q(admitted_on__gte=scope.start)),
-            "discharged": Count("pk", filter=in_period),
-            "planned": Count(
-                "pk", filter=in_period & Q(discharge_reason__in=list(Episode.PLANNED_ENDINGS))
-            ),
-            "unplanned": Count(
-                "pk",
-                filter=in_period & ~Q(discharge_reason__in=[*Episode.PLANNED_ENDINGS, ""]),
-            ),
-            "no_reason": Count("pk", filter=in_period & Q(discharge_reason="")),
-        },
+        results=dropout,
+        groupings=("program", "clinician"),
         columns=[
             Column("admitted", _("Admitted")),
             Column("discharged", _("Discharged")),
@@ -838,30 +1102,29 @@ def attendance(scope: Scope, names: Names) -> list[Table]:
 def retention(scope: Scope) -> Table:
     """Of the episodes admitted in the period, the share still in treatment (or ended as
     planned) each week after admission, counted over those admitted long enough ago."""
-    episodes = (
-        scope_episodes(scope)
-        .filter(admitted_on__gte=scope.start)
-        .annotate(
-            stay=ExpressionWrapper(
-                F("discharged_on") - F("admitted_on"), output_field=DurationField()
-            )
-        )
-    )
-    aggregates: dict[str, Any] = {}
+    aggregates: dict[str, Sql] = {}
     for week in range(RETENTION_WEEKS + 1):
-        offset = dt.timedelta(weeks=week)
-        observable = Q(admitted_on__lte=scope.end - offset)
-        aggregates[f"observed_{week}"] = Count("pk", filter=observable)
-        aggregates[f"retained_{week}"] = Count(
-            "pk",
-            filter=observable
-            & (
-                Q(discharged_on__isnull=True)
-                | Q(stay__gte=offset)
-                | Q(discharge_reason__in=list(Episode.PLANNED_ENDINGS))
-            ),
+        last_admission = date_param(scope.end - dt.timedelta(weeks=week))
+        aggregates[f"observed_{week}"] = (count("adm <= %s"), [last_admission])
+        aggregates[f"retained_{week}"] = (
+            count(f"adm <= %s AND (dis IS NULL OR stay >= {week * 7} OR reason IN {_in(PLANNED)})"),
+            [last_admission, *PLANNED],
         )
-    counts = episodes.aggregate(**aggregates)
+    counts = Query(
+        ctes=[
+            *episode_ctes(scope),
+            (
+                "base",
+                (
+                    f"SELECT adm, dis, reason, {V.days('dis', 'adm')} AS stay FROM ep "
+                    "WHERE adm >= %s",
+                    [date_param(scope.start)],
+                ),
+            ),
+        ],
+        aggregates=aggregates,
+        groupings={"total": []},
+    ).run()["total"][0]
     rows = [
         {
             "group": str(week),
@@ -918,39 +1181,48 @@ class Thresholds:
         )
 
 
-def _measure(scope: Scope, code: str, *, first: bool) -> Subquery:
-    return Subquery(
+def _measures_ctes(scope: Scope, episodes: str) -> list[tuple[str, Sql]]:
+    """Per episode of ``episodes``: first and last PHQ-9 and GAD-7 total before the end
+    of the period, and how many of each: one pass over the responses, ranked by time
+    with window functions, then one row per episode."""
+    partition = [F("episode_id"), F("instrument__code")]
+    rows = (
         Response.objects.filter(
-            episode=OuterRef("pk"),
-            instrument__code=code,
+            instrument__code__in=["phq9", "gad7"],
             status=Response.Status.COMPLETE,
             total__isnull=False,
             submitted_at__lt=scope.end_at,
+            episode_id__in=RawSQL(f"SELECT ep FROM {episodes}", []),  # noqa: S611 - fixed text
         )
-        .order_by("submitted_at" if first else "-submitted_at", "pk" if first else "-pk")
-        .values("total")[:1],
-        output_field=IntegerField(),
+        .values(e=F("episode_id"), code=F("instrument__code"), score=F("total"))
+        .annotate(
+            # One ordering: the first is rank 1, the last is rank n.
+            up=Window(
+                RowNumber(),
+                partition_by=partition,
+                order_by=[F("submitted_at").asc(), F("pk").asc()],
+            ),
+            n=Window(Count("pk"), partition_by=partition),
+        )
+        .order_by()
     )
 
+    def pick(code: str, rank: str) -> str:
+        return f"MAX(CASE WHEN code = '{code}' AND up = {rank} THEN score END)"
 
-def _measure_count(scope: Scope, code: str) -> Coalesce:
-    return Coalesce(
-        Subquery(
-            Response.objects.filter(
-                episode=OuterRef("pk"),
-                instrument__code=code,
-                status=Response.Status.COMPLETE,
-                total__isnull=False,
-                submitted_at__lt=scope.end_at,
-            )
-            .order_by()
-            .values("episode")
-            .annotate(n=Count("pk"))
-            .values("n"),
-            output_field=IntegerField(),
+    return [
+        ("m", compiled(rows)),
+        (
+            "per",
+            (
+                f"SELECT e, {pick('phq9', '1')} AS phq_first, {pick('phq9', 'n')} AS phq_last, "
+                f"{pick('gad7', '1')} AS gad_first, {pick('gad7', 'n')} AS gad_last, "
+                "SUM(CASE WHEN code = 'phq9' THEN 1 ELSE 0 END) AS phq_n, "
+                "SUM(CASE WHEN code = 'gad7' THEN 1 ELSE 0 END) AS gad_n FROM m GROUP BY e",
+                [],
+            ),
         ),
-        0,
-    )
+    ]
 
 
 def outcomes(scope: Scope, names: Names, *, at_discharge: bool) -> list[Table]:
@@ -958,44 +1230,53 @@ def outcomes(scope: Scope, names: Names, *, at_discharge: bool) -> list[Table]:
     (paired), and of those the IAPT outcomes; the last observation before the end of the
     period, or (``at_discharge``) episodes discharged in the period, at discharge."""
     t = Thresholds.current()
-    episodes = scope_episodes(scope)
+    scoped: Sql = ("SELECT * FROM ep", [])
     if at_discharge:
-        episodes = episodes.filter(discharged_on__gte=scope.start, discharged_on__lte=scope.end)
-    episodes = episodes.annotate(
-        phq_first=_measure(scope, "phq9", first=True),
-        phq_last=_measure(scope, "phq9", first=False),
-        gad_first=_measure(scope, "gad7", first=True),
-        gad_last=_measure(scope, "gad7", first=False),
-        phq_n=_measure_count(scope, "phq9"),
-        gad_n=_measure_count(scope, "gad7"),
-    ).annotate(
-        phq_change=ExpressionWrapper(F("phq_last") - F("phq_first"), output_field=IntegerField()),
-        gad_change=ExpressionWrapper(F("gad_last") - F("gad_first"), output_field=IntegerField()),
-    )
-    paired = Q(phq_n__gte=2, gad_n__gte=2)
-    caseness = Q(phq_first__gte=t.phq_caseness) | Q(gad_first__gte=t.gad_caseness)
-    below_at_end = Q(phq_last__lt=t.phq_caseness, gad_last__lt=t.gad_caseness)
-    reliable_drop = Q(phq_change__lte=-t.phq_reliable) | Q(gad_change__lte=-t.gad_reliable)
-    reliable_rise = Q(phq_change__gte=t.phq_reliable) | Q(gad_change__gte=t.gad_reliable)
-    improved = paired & reliable_drop & ~reliable_rise
-    recovered = paired & caseness & below_at_end
-    aggregates = {
-        "with_baseline": Count(
-            "pk", filter=Q(phq_first__isnull=False) | Q(gad_first__isnull=False)
+        scoped = (
+            "SELECT * FROM ep WHERE dis >= %s AND dis <= %s",
+            [date_param(scope.start), date_param(scope.end)],
+        )
+    ctes = [
+        *episode_ctes(scope),
+        ("scoped", scoped),
+        *_measures_ctes(scope, "scoped"),
+        (
+            "base",
+            (
+                "SELECT s.prog, s.lvl, s.clin, per.phq_first, per.phq_last, per.gad_first, "
+                "per.gad_last, COALESCE(per.phq_n, 0) AS phq_n, COALESCE(per.gad_n, 0) AS gad_n, "
+                "per.phq_last - per.phq_first AS phq_change, "
+                "per.gad_last - per.gad_first AS gad_change "
+                "FROM scoped s LEFT JOIN per ON per.e = s.ep",
+                [],
+            ),
         ),
-        "paired": Count("pk", filter=paired),
-        "at_caseness": Count("pk", filter=paired & caseness),
-        "recovered": Count("pk", filter=recovered),
-        "improved": Count("pk", filter=improved),
-        "reliably_recovered": Count("pk", filter=recovered & improved),
-        "deteriorated": Count("pk", filter=paired & reliable_rise & ~reliable_drop),
-        "phq_mean": Avg("phq_change", filter=paired),
-        # Mean square, for the standard deviation (no STDDEV aggregate on SQLite that
-        # copes with one value).
-        "phq_sq": Avg(F("phq_change") * F("phq_change"), filter=paired),
-        "gad_mean": Avg("gad_change", filter=paired),
-        "gad_sq": Avg(F("gad_change") * F("gad_change"), filter=paired),
-    }
+    ]
+    paired = "phq_n >= 2 AND gad_n >= 2"
+    caseness = f"(phq_first >= {t.phq_caseness} OR gad_first >= {t.gad_caseness})"
+    below_at_end = f"(phq_last < {t.phq_caseness} AND gad_last < {t.gad_caseness})"
+    drop = f"(phq_change <= -{t.phq_reliable} OR gad_change <= -{t.gad_reliable})"
+    rise = f"(phq_change >= {t.phq_reliable} OR gad_change >= {t.gad_reliable})"
+    improved = f"{paired} AND {drop} AND NOT {rise}"
+    recovered = f"{paired} AND {caseness} AND {below_at_end}"
+    query = Query(
+        ctes=ctes,
+        aggregates={
+            "with_baseline": (count("phq_first IS NOT NULL OR gad_first IS NOT NULL"), []),
+            "paired": (count(paired), []),
+            "at_caseness": (count(f"{paired} AND {caseness}"), []),
+            "recovered": (count(recovered), []),
+            "improved": (count(improved), []),
+            "reliably_recovered": (count(f"{recovered} AND {drop} AND NOT {rise}"), []),
+            "deteriorated": (count(f"{paired} AND {rise} AND NOT {drop}"), []),
+            "phq_mean": (aggregate("AVG", "phq_change", paired), []),
+            # Mean square, for the standard deviation (no STDDEV aggregate on SQLite).
+            "phq_sq": (aggregate("AVG", "phq_change * phq_change", paired), []),
+            "gad_mean": (aggregate("AVG", "gad_change", paired), []),
+            "gad_sq": (aggregate("AVG", "gad_change * gad_change", paired), []),
+        },
+        groupings=_groupings("program", "level_of_care", "clinician"),
+    )
 
     def derive(row: dict[str, Any]) -> None:
         row["no_second"] = (row.get("with_baseline") or 0) - (row.get("paired") or 0)
@@ -1011,17 +1292,12 @@ def outcomes(scope: Scope, names: Names, *, at_discharge: bool) -> list[Table]:
             row[f"{measure}_ci_high"] = None if half is None else float(mean) + half
 
     basis = _("at discharge") if at_discharge else _("last observation")
-    return _grouped(
+    return _tables(
         key="outcomes-discharge" if at_discharge else "outcomes",
         title=_("Outcomes") + f" ({basis})",
         what=_("PHQ-9 and GAD-7 outcomes") + f" ({basis})",
-        queryset=episodes,
-        groups={
-            "program": F("program_id"),
-            "level_of_care": F("level_of_care"),
-            "clinician": F("clinician"),
-        },
-        aggregates=aggregates,
+        results=query.run(),
+        groupings=("program", "level_of_care", "clinician"),
         columns=[
             Column("with_baseline", _("With a first measure")),
             Column("paired", _("With a second PHQ-9 and GAD-7")),
@@ -1082,7 +1358,7 @@ SECTIONS = (
 
 
 def _adoption(scope: Scope, names: Names) -> list[Table]:
-    return [*funnel(scope, names), weekly(scope)]
+    return [*funnel(scope, names), *weekly_tables(scope, names)]
 
 
 def _attendance(scope: Scope, names: Names) -> list[Table]:

@@ -9,7 +9,9 @@ worked out from the others (complementary suppression):
 
 - across a row, where some counts add up to another (``Table.partitions``: attended +
   absent + excused = marked);
-- down a column, where the rows add up to the total row (``Table.additive``).
+- down a column, where the rows add up to the total row (``Table.additive``);
+- down a column within a block of rows, where some rows add up to another row
+  (``Table.blocks``: each clinician's row of a week and the week's row).
 
 A derived figure is hidden when a count it rests on is suppressed, or when it rests on
 fewer than 11 (a rate of 1 in 4 would give both away; a median of 3 values is a value).
@@ -48,6 +50,9 @@ class Table:
     partitions: list[tuple[str, ...]] = field(default_factory=list)
     # The count columns whose group rows add up to the total row (None: every count).
     additive: tuple[str, ...] | None = None
+    # (part rows..., whole row): row indices where, in every count column, the parts add
+    # up to the whole (or to at most the whole: the rule is applied the same way).
+    blocks: list[tuple[int, ...]] = field(default_factory=list)
     note: str = ""
     # Filled by suppress(): the keys of the suppressed cells, per row index (-1: total).
     hidden: dict[int, set[str]] = field(default_factory=dict)
@@ -100,6 +105,15 @@ def suppress(table: Table) -> Table:
         if table.total is not None and table.rows:
             for key in counts if table.additive is None else table.additive:
                 cells = [((i, key), r.get(key)) for i, r in table.all_rows()]
+                if sum(1 for cell_id, _ in cells if cell_id in hidden) == 1:
+                    extra = _smallest_other(cells, hidden)
+                    if extra is not None:
+                        hidden.add(extra)
+                        changed = True
+        # Down columns within a block of rows.
+        for block in table.blocks:
+            for key in counts:
+                cells = [((i, key), table.rows[i].get(key)) for i in block]
                 if sum(1 for cell_id, _ in cells if cell_id in hidden) == 1:
                     extra = _smallest_other(cells, hidden)
                     if extra is not None:

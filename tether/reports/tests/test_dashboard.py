@@ -20,6 +20,7 @@ from tether.testing.cast import Cast
 
 URL = reverse("reports:dashboard")
 ALLOWED = ("clinical_lead", "program_admin")
+ONE_WEEK = dt.timedelta(days=7)
 
 
 def _events(user_id: int, outcome: str) -> int:
@@ -170,3 +171,93 @@ def test_it_suppresses_small_counts_on_the_page_and_in_the_csv(cast: Cast, clien
         for cell in row[1:]:
             if cell.isdigit():
                 assert not 1 <= int(cell) <= 10
+
+
+def test_it_refuses_a_program_of_its_own_organization_the_viewer_does_not_lead(
+    cast: Cast, client_as
+) -> None:
+    from tether.organizations.models import Program
+
+    not_mine = Program.objects.create(
+        organization=cast.organization, name="Evening PHP", kind=Program.Kind.IOP
+    )
+    denied_before = _events(cast.clinical_lead.pk, AuditEvent.Outcome.DENIED)
+    page = client_as(cast.clinical_lead).get(URL, {"program": not_mine.pk})
+    assert page.status_code == 400
+    assert "not one whose figures you may see" in page.content.decode()
+    assert "Evening PHP" not in page.content.decode()
+    assert _events(cast.clinical_lead.pk, AuditEvent.Outcome.DENIED) == denied_before + 1
+
+
+def test_it_refuses_a_part2_program_asked_for_by_number(cast: Cast, client_as) -> None:
+    cast.adolescent_iop.treats_substance_use = True
+    cast.adolescent_iop.save(update_fields=["treats_substance_use"])
+    page = client_as(cast.clinical_lead).get(URL, {"program": cast.adolescent_iop.pk})
+    assert page.status_code == 400
+    assert "not one whose figures you may see" in page.content.decode()
+
+
+def test_a_refused_clinician_filter_shows_and_releases_nothing_and_is_audited(
+    cast: Cast, client_as
+) -> None:
+    # Dana has the cast's two patients; 3 more makes 5: still identifiable people.
+    dana = cast.assigned_clinician.staff_member
+    for _ in range(3):
+        admit(cast.iop, dana, timezone.localdate() - dt.timedelta(days=30))
+    client = client_as(cast.clinical_lead)
+    denied_before = _events(cast.clinical_lead.pk, AuditEvent.Outcome.DENIED)
+    page = client.get(URL, {"clinician": dana.pk})
+    text = page.content.decode()
+    assert page.status_code == 400
+    assert "fewer than 11 patients" in text
+    assert "No figures shown" in text
+    assert "<table" not in text and "Download" not in text
+    download = client.get(
+        reverse("reports:table_csv", args=["dropout-by-clinician"]), {"clinician": dana.pk}
+    )
+    assert download.status_code == 400
+    assert "fewer than 11 patients" in download.content.decode()
+    assert "Admitted" not in download.content.decode()
+    assert _events(cast.clinical_lead.pk, AuditEvent.Outcome.DENIED) == denied_before + 2
+    assert not AuditEvent.objects.filter(object_type=REPORT_VIEW).exists()
+
+
+def test_it_shows_the_week_by_week_trend_of_each_clinician(cast: Cast, client_as) -> None:
+    dana = cast.assigned_clinician.staff_member
+    for _ in range(11):
+        admit(cast.iop, dana, timezone.localdate() - dt.timedelta(days=30))
+    client = client_as(cast.clinical_lead)
+
+    def this_week(name: str) -> str:
+        download = client.get(reverse("reports:table_csv", args=["weekly-by-clinician"]))
+        lines = download.content.decode().splitlines()[1:]
+        rows = list(csv.reader(io.StringIO("\n".join(lines))))
+        header, body = rows[0], rows[1:]
+        assert header[:3] == ["Week of", "Clinician", "In treatment"]
+        row = next(r for r in body if r[0] == body[-1][0] and r[1] == name)
+        return dict(zip(header, row, strict=True))["In treatment"]
+
+    # Dana: the 11 new patients and the cast's Maria and Jordan; Uri has the cast's Tom
+    # only: hidden, and so is Dana's count (else the week's 14 minus 13 gives Tom away).
+    assert (this_week("Dana Staff"), this_week("Uri Staff"), this_week("All")) == ("*", "*", "14")
+    for _ in range(11):
+        admit(cast.iop, cast.unassigned_clinician.staff_member, timezone.localdate() - ONE_WEEK)
+    assert (this_week("Dana Staff"), this_week("Uri Staff"), this_week("All")) == ("13", "12", "25")
+    page = client.get(URL)
+    assert 'id="table-weekly-by-clinician"' in page.content.decode()
+    assert 'id="table-weekly-by-program"' in page.content.decode()
+
+
+def test_a_table_too_long_for_the_page_is_offered_as_its_csv(
+    cast: Cast, client_as, monkeypatch
+) -> None:
+    from tether.reports import views
+
+    monkeypatch.setattr(views, "ROWS_ON_THE_PAGE", 5)  # weeks by clinicians: more than 5
+    page = client_as(cast.clinical_lead).get(URL)
+    text = page.content.decode()
+    section = text[text.index('id="table-weekly-by-clinician"') :]
+    section = section[: section.index("</div>\n  \n")] if "</div>\n  \n" in section else section
+    assert "rows: too long for the page" in section
+    assert reverse("reports:table_csv", args=["weekly-by-clinician"]) in section
+    assert 'aria-labelledby="weekly-by-clinician-h"><table>' not in text

@@ -97,3 +97,41 @@ def test_no_hidden_count_can_be_worked_out_from_totals(rows: list[tuple[int, int
         if column.kind == "count" and text not in (SUPPRESSED,):
             assert not 1 <= int(text) <= 10
     assert _recoverable(table) == []
+
+
+def _blocks(weeks: list[list[int]]) -> Table:
+    """Week-by-clinician rows: per week, one row per clinician then the week's row."""
+    columns = [Column("week", "Week", "text"), Column("group", "Clinician", "text")]
+    columns.append(Column("active", "Active"))
+    rows: list[dict[str, object]] = []
+    blocks = []
+    for w, values in enumerate(weeks):
+        first = len(rows)
+        rows += [{"week": str(w), "group": f"c{i}", "active": v} for i, v in enumerate(values)]
+        rows.append({"week": str(w), "group": "All", "active": sum(values)})
+        blocks.append(tuple(range(first, len(rows))))
+    return suppress(Table("t", "T", "T", columns, rows, None, additive=(), blocks=blocks))
+
+
+def test_a_week_total_cannot_give_away_one_clinicians_small_count() -> None:
+    table = _blocks([[5, 40, 30], [20, 30, 12]])
+    hidden = {(i, k) for i, keys in table.hidden.items() for k in keys}
+    assert (0, "active") in hidden  # the 5
+    assert (2, "active") in hidden  # and the next smallest of its week (30), not the total
+    assert (3, "active") not in hidden  # the week's own row stays: it is published anyway
+    assert not any(i >= 4 for i, _ in hidden)  # the second week has nothing small
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 30), min_size=1, max_size=5), min_size=1, max_size=4))
+def test_no_clinicians_weekly_count_can_be_worked_out_from_the_week(
+    weeks: list[list[int]],
+) -> None:
+    table = _blocks(weeks)
+    hidden = {(i, k) for i, keys in table.hidden.items() for k in keys}
+    for block in table.blocks:
+        cells = [(i, "active") for i in block]
+        assert sum(c in hidden for c in cells) != 1
+    for index, row in table.all_rows():
+        if (index, "active") not in hidden:
+            assert not 1 <= int(row["active"]) <= 10
