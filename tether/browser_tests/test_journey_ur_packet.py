@@ -71,7 +71,7 @@ def test_the_clinician_releases_a_packet_to_a_consenting_payer_and_downloads_it(
     assert page.get_by_text("the whole packet is a Part 2 record").is_visible()
 
     today = timezone.localdate()
-    page.get_by_label("Payer").select_option(str(payer.pk))
+    page.get_by_label("Payer", exact=True).select_option(str(payer.pk))
     page.get_by_label("Period from").fill(today.isoformat())
     page.get_by_label("Period to").fill((today - dt.timedelta(days=7)).isoformat())
     page.get_by_label("Clinician's summary").fill("Still needs IOP: PHQ-9 down 7 points.")
