@@ -119,7 +119,11 @@ class CoordinationForm(forms.Form):
     recipient = forms.ModelChoiceField(
         label=_("Send to"), queryset=Recipient.objects.none(), empty_label=None
     )
-    kind = forms.ChoiceField(label=_("Kind of update"), choices=Disclosure.Kind.choices)
+    kind = forms.ChoiceField(
+        label=_("Kind of update"),
+        # The packet is a PDF built from the record, released from its own page.
+        choices=[c for c in Disclosure.Kind.choices if c[0] != Disclosure.Kind.UR_PACKET],
+    )
     content = FreeTextField(
         label=_("What to send"), max_length=MAX_TEXT * 2, multiline=True, rows=6
     )
@@ -155,6 +159,63 @@ class RecipientForm(forms.Form):
     name = FreeTextField(label=_("Name"), max_length=200)
     recipient_organization = FreeTextField(label=_("Organization"), max_length=200, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=Recipient.Kind.choices)
+    payer_identifier = FreeTextField(
+        label=_("Payer ID (health plan or payer only)"),
+        help_text=_("The payer's own identifier, as on its claims, for example its payer ID."),
+        max_length=64,
+        required=False,
+    )
+    plan_identifier = FreeTextField(
+        label=_("Plan or group number (health plan or payer only)"),
+        max_length=64,
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        payer = data.get("kind") == Recipient.Kind.HEALTH_PLAN
+        if payer and not (data.get("payer_identifier") or "").strip():
+            self.add_error("payer_identifier", _("Give the payer's ID: the reviewer needs it."))
+        if not payer:
+            for name in ("payer_identifier", "plan_identifier"):
+                if (data.get(name) or "").strip():
+                    self.add_error(name, _("Only a health plan or payer has a payer ID."))
+        return data
+
+
+class UrPacketForm(forms.Form):
+    """The utilization-review packet: to which payer, for which period, and the
+    clinician's summary. Whether it may go is decided by the patient's consents."""
+
+    recipient = forms.ModelChoiceField(
+        label=_("Payer"), queryset=Recipient.objects.none(), empty_label=None
+    )
+    period_start = forms.DateField(
+        label=_("Period from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_end = forms.DateField(
+        label=_("Period to"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    summary = FreeTextField(
+        label=_("Clinician's summary"),
+        help_text=_(
+            "For the reviewer: why this level of care is needed now, progress against the "
+            "treatment plan, and the plan for the next period."
+        ),
+        max_length=MAX_TEXT * 2,
+        multiline=True,
+        rows=8,
+    )
+
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["recipient"]
+        if isinstance(field, forms.ModelChoiceField):
+            field.queryset = Recipient.objects.filter(
+                organization_id=organization_id,
+                is_active=True,
+                kind=Recipient.Kind.HEALTH_PLAN,
+            )
 
 
 class AmendmentForm(forms.Form):

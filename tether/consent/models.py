@@ -37,16 +37,35 @@ class Recipient(models.Model):
     name = models.CharField(_("name"), max_length=200)
     recipient_organization = models.CharField(_("organization"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # A payer (kind ``health_plan``): the payer's own identifier (its electronic payer
+    # ID) and the plan or group number the reviewer works under, printed on every
+    # utilization-review packet so the reviewer can match it. Blank for anyone else.
+    payer_identifier = models.CharField(_("payer ID"), max_length=64, blank=True)
+    plan_identifier = models.CharField(_("plan or group number"), max_length=64, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="health_plan")
+                | models.Q(payer_identifier="", plan_identifier=""),
+                name="recipient_payer_ids_only_for_payers",
+            ),
+        ]
 
     def __str__(self) -> str:
+        name = self.name
         if self.recipient_organization:
-            return f"{self.name}, {self.recipient_organization}"
-        return self.name
+            name = f"{self.name}, {self.recipient_organization}"
+        if self.payer_identifier:
+            name = f"{name} ({_('payer ID')} {self.payer_identifier})"
+        return name
+
+    @property
+    def is_payer(self) -> bool:
+        return self.kind == self.Kind.HEALTH_PLAN
 
 
 # The categories a consent can cover (psychotherapy notes need their own authorization
@@ -176,6 +195,7 @@ class Disclosure(models.Model):
         DISCHARGE_SUMMARY = "discharge_summary", _("Discharge summary")
         MEASURE_HISTORY = "measure_history", _("Measure history export (PHQ-9, GAD-7)")
         FHIR_API = "fhir_api", _("Records read by the recipient's system (FHIR API)")
+        UR_PACKET = "ur_packet", _("Utilization-review packet (PDF)")
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="disclosures")
@@ -188,6 +208,9 @@ class Disclosure(models.Model):
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     content = EncryptedTextField()
     notice = models.TextField()
+    # A document released as a file (the utilization-review packet's PDF), base64, kept
+    # exactly as sent; ``content`` holds its text summary for the page. Empty otherwise.
+    document = EncryptedTextField(blank=True)
     # A person sent it, or (FHIR API) the recipient's registered system fetched it.
     disclosed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True

@@ -13,6 +13,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from tether.accounts.models import IdentityDocument
@@ -26,6 +27,7 @@ from tether.privacy.policy import Action, Category
 
 if TYPE_CHECKING:
     from tether.accounts.models import User
+    from tether.consent.packet import Packet
     from tether.patients.models import Patient
 
 # Age from which a patient decides their family's access themself (*secondary*: state
@@ -91,8 +93,16 @@ class RecipientRefused(Exception):
 
 
 def recipient_create(
-    *, organization_id: int, name: str, recipient_organization: str, kind: str, created_by: User
+    *,
+    organization_id: int,
+    name: str,
+    recipient_organization: str,
+    kind: str,
+    created_by: User,
+    payer_identifier: str = "",
+    plan_identifier: str = "",
 ) -> Recipient:
+    """Add a recipient; a payer (kind ``health_plan``) with its payer ID and plan number."""
     staff = getattr(created_by, "staff_member", None) if created_by.is_staff_member else None
     if (
         staff is None
@@ -107,6 +117,8 @@ def recipient_create(
             name=name,
             recipient_organization=recipient_organization,
             kind=kind,
+            payer_identifier=payer_identifier if kind == Recipient.Kind.HEALTH_PLAN else "",
+            plan_identifier=plan_identifier if kind == Recipient.Kind.HEALTH_PLAN else "",
         )
         audit.record(
             request=None,
@@ -510,3 +522,142 @@ def amendment_decide(
             obj=locked,
         )
     return locked
+
+
+# --- The utilization-review packet (issue 17) --------------------------------------------
+
+
+class PacketRefused(Exception):
+    """No consent in force lets this payer receive every category the packet holds:
+    nothing was released. ``missing`` names the categories without one."""
+
+    def __init__(self, missing: list[Category]) -> None:
+        super().__init__(", ".join(c.value for c in missing))
+        self.missing = missing
+
+
+class NotAPayer(Exception):
+    """The packet goes to a payer (a recipient of kind ``health_plan``) only."""
+
+
+def _refuse_packet(
+    *, patient: Patient, recipient: Recipient, sent_by: User, categories: list[Category]
+) -> None:
+    for category in categories:
+        audit.record(
+            request=None,
+            actor=sent_by,
+            patient=patient,
+            action=Action.DISCLOSE,
+            category=category,
+            purpose=Purpose.PAYMENT,
+            outcome=AuditEvent.Outcome.DENIED,
+            obj=recipient,
+        )
+
+
+def ur_packet_send(
+    *,
+    patient: Patient,
+    recipient: Recipient,
+    period_start: dt.date,
+    period_end: dt.date,
+    summary: str,
+    sent_by: User,
+) -> Disclosure:
+    """Release the utilization-review packet (a PDF) to a payer, as one disclosure.
+
+    Refused, audited as denied and with nothing released: a period that ends before it
+    starts (``packet.PeriodRefused``), a recipient who is not a payer (``NotAPayer``), or
+    any category the packet holds without a consent in force naming this payer
+    (``PacketRefused``; one denied event per category). With consent: one ``Disclosure``
+    filed under the strictest category, the PDF kept as sent, the notice on its first
+    page, and a disclosure event per category. The consents are looked up inside the
+    transaction, so a consent revoked a moment ago refuses the release.
+    """
+    import base64
+
+    from tether.consent import packet as packets
+    from tether.consent.packet_pdf import packet_pdf
+
+    categories = packets.packet_categories(patient)
+    period = packets.Period(period_start, period_end)
+    try:
+        period.check(today=timezone.localdate())
+        if not recipient.is_payer or recipient.organization_id != patient.organization_id:
+            raise NotAPayer
+    except (packets.PeriodRefused, NotAPayer):
+        _refuse_packet(
+            patient=patient, recipient=recipient, sent_by=sent_by, categories=categories[:1]
+        )
+        raise
+    with transaction.atomic():
+        consents = {c: consent_for(patient, recipient, c) for c in categories}
+        missing = [c for c, consent in consents.items() if consent is None]
+        if not missing:
+            now = timezone.now()
+            primary = categories[0]
+            notice = notice_for(primary)
+            found = [consent for consent in consents.values() if consent is not None]
+            data = packets.build_packet(patient=patient, period=period, summary=summary)
+            sent_at = date_format(timezone.localtime(now), "M j, Y, g:i a")
+            document = packet_pdf(
+                data,
+                notice=notice,
+                sender=str(patient.organization),
+                recipient=recipient,
+                consents=found,
+                sent_at=sent_at,
+                sent_by=sent_by.get_full_name(),
+            )
+            disclosure = Disclosure.objects.create(
+                organization_id=patient.organization_id,
+                patient=patient,
+                recipient=recipient,
+                consent=consents[primary],
+                kind=Disclosure.Kind.UR_PACKET.value,
+                category=primary.value,
+                purpose=found[0].purpose,
+                content=_packet_text(data, consents=found, sent_at=sent_at),
+                notice=notice,
+                document=base64.b64encode(document).decode("ascii"),
+                disclosed_by=sent_by,
+                disclosed_at=now,
+            )
+            for category, consent in consents.items():
+                assert consent is not None  # noqa: S101 - none missing here
+                audit.record(
+                    request=None,
+                    actor=sent_by,
+                    patient=patient,
+                    action=Action.DISCLOSE,
+                    category=category,
+                    purpose=Purpose(consent.purpose),
+                    outcome=AuditEvent.Outcome.ALLOWED,
+                    obj=disclosure,
+                )
+            return disclosure
+    _refuse_packet(patient=patient, recipient=recipient, sent_by=sent_by, categories=missing)
+    raise PacketRefused(missing)
+
+
+def _packet_text(data: Packet, *, consents: list[ConsentDirective], sent_at: str) -> str:
+    """What the packet held, in words, for the page of the disclosure (the PDF is kept)."""
+    lines = [
+        _("Utilization-review packet, %(start)s to %(end)s, prepared %(when)s.")
+        % {
+            "start": data.period.start.isoformat(),
+            "end": data.period.end.isoformat(),
+            "when": sent_at,
+        },
+        _(
+            "Holds: level of care and dates, attendance, PHQ-9 and GAD-7 scores with the trend, "
+            "engagement between sessions, and the clinician's summary."
+        ),
+        _("Released under consent: %(ids)s.")
+        % {"ids": ", ".join(f"#{c.pk} ({c.get_category_display()})" for c in consents)},
+        "",
+        _("Clinician's summary:"),
+        data.summary,
+    ]
+    return "\n".join(lines)

@@ -38,6 +38,16 @@ urlpatterns = [
         name="staff_measure_export",
     ),
     path(
+        "staff/patients/<int:patient_id>/coordination/ur-packet/",
+        views.staff_ur_packet,
+        name="staff_ur_packet",
+    ),
+    path(
+        "staff/patients/<int:patient_id>/coordination/<int:disclosure_id>/packet.pdf",
+        views.staff_ur_packet_pdf,
+        name="staff_ur_packet_pdf",
+    ),
+    path(
         "staff/patients/<int:patient_id>/coordination/<int:disclosure_id>/file/",
         views.staff_disclosure_file,
         name="staff_disclosure_file",

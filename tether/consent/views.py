@@ -25,6 +25,7 @@ from tether.consent.forms import (
     MeasureExportForm,
     RecipientForm,
     StaffConsentForm,
+    UrPacketForm,
 )
 from tether.consent.models import Amendment, ConsentDirective, Disclosure, Recipient
 from tether.consent.notice import PART2_NOTICE_SHORT, PART2_SECURITY_LABELS
@@ -409,6 +410,145 @@ def staff_disclosure_file(
     return response
 
 
+# --- Staff: the utilization-review packet (issue 17) ------------------------------------
+
+
+def _packet_patient(request: HttpRequest, patient_id: int) -> tuple[Patient, list[Category]]:
+    """The patient whose packet this person would release, through the gate: DISCLOSE on
+    every category the packet holds (the care team only), each asked and audited. Even
+    the form is for them only: it shows which of the patient's consents are missing."""
+    from tether.consent.packet import packet_categories
+
+    user = _user(request)
+    subject = Patient.objects.filter(
+        pk=patient_id, organization_id=user.organization_id or 0
+    ).first()
+    categories = packet_categories(subject) if subject is not None else [Category.PART2]
+    patient = None
+    for category in categories:
+        patient = access_patient(
+            request, patient_id, category=category, action=Action.DISCLOSE, purpose=Purpose.PAYMENT
+        )
+    assert patient is not None  # noqa: S101 - at least one category
+    return patient, categories
+
+
+def _category_names(categories: list[Category]) -> str:
+    return ", ".join(str(CATEGORY_WORDS.get(c.value, c.label)) for c in categories)
+
+
+@staff_required
+def staff_ur_packet(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Generate the utilization-review packet for a payer: a PDF released only under the
+    patient's consents naming that payer for every category it holds (then it is in the
+    patient's accounting of disclosures); refused, audited and nothing released otherwise."""
+    patient, categories = _packet_patient(request, patient_id)
+    form = UrPacketForm(request.POST or None, organization_id=patient.organization_id)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        from tether.consent.packet import PeriodRefused
+
+        try:
+            disclosure = services.ur_packet_send(
+                patient=patient,
+                recipient=data["recipient"],
+                period_start=data["period_start"],
+                period_end=data["period_end"],
+                summary=data["summary"],
+                sent_by=_user(request),
+            )
+        except PeriodRefused as refused:
+            form.add_error("period_end", f"{refused} {_('Nothing was shared.')}")
+        except services.NotAPayer:
+            form.add_error("recipient", _("Choose a health plan or payer."))
+        except services.PacketRefused as refused:
+            form.add_error(
+                None,
+                _(
+                    "Not released: the patient has no consent in force that lets %(payer)s "
+                    "receive %(missing)s. Nothing was shared. The patient can sign one in "
+                    "the portal, or here on a staff device."
+                )
+                % {"payer": data["recipient"], "missing": _category_names(refused.missing)},
+            )
+        else:
+            messages.success(
+                request, _("Released to the payer, with the notice on the first page.")
+            )
+            return redirect(
+                "consent:staff_disclosure", patient_id=patient.pk, disclosure_id=disclosure.pk
+            )
+    elif request.method == "GET":
+        today = timezone.localdate()
+        form.initial = {"period_start": today.replace(day=1), "period_end": today}
+    payers = list(form.fields["recipient"].queryset)  # type: ignore[attr-defined]
+    consents = [
+        c
+        for c in selectors.consents_of(patient)
+        if c.state == "in_force" and (c.recipient_id is None or c.recipient in payers)
+    ]
+    coverage = [
+        (
+            payer,
+            [
+                (
+                    CATEGORY_WORDS.get(category.value, category.label),
+                    any(
+                        c.category == category.value
+                        and (c.recipient_id == payer.pk or c.recipient_id is None)
+                        for c in consents
+                    ),
+                )
+                for category in categories
+            ],
+        )
+        for payer in payers
+    ]
+    sent = [d for d in selectors.disclosures_of(patient) if d.kind == Disclosure.Kind.UR_PACKET]
+    return render(
+        request,
+        "consent/staff_ur_packet.html",
+        {
+            "patient": patient,
+            "form": form,
+            "coverage": coverage,
+            "part2": Category.PART2 in categories,
+            "sent": sent,
+            "can_manage_recipients": request.staff_member.role in services.RECIPIENT_ROLES,  # type: ignore[attr-defined]
+        },
+    )
+
+
+@staff_required
+@require_GET
+def staff_ur_packet_pdf(request: HttpRequest, patient_id: int, disclosure_id: int) -> HttpResponse:
+    """The packet's PDF exactly as released (a copy to send or keep), read as the
+    disclosure page is: the clinical record, then the disclosure's own category."""
+    import base64
+
+    patient = access_patient(
+        request,
+        patient_id,
+        category=Category.MENTAL_HEALTH,
+        action=Action.VIEW,
+        purpose=Purpose.TREATMENT,
+    )
+    disclosure = get_object_or_404(
+        Disclosure, pk=disclosure_id, patient=patient, kind=Disclosure.Kind.UR_PACKET
+    )
+    access_patient(
+        request,
+        patient_id,
+        category=Category(disclosure.category),
+        action=Action.VIEW,
+        purpose=Purpose.TREATMENT,
+    )
+    response = HttpResponse(base64.b64decode(disclosure.document), content_type="application/pdf")
+    # No name in the file name: it may sit in a shared Downloads folder.
+    response["Content-Disposition"] = f'attachment; filename="ur-packet-{disclosure.pk}.pdf"'
+    return response
+
+
 @staff_required
 def staff_recipients(request: HttpRequest) -> HttpResponse:
     """Recipients outside the program: only the roles that send care-coordination
@@ -435,6 +575,8 @@ def staff_recipients(request: HttpRequest) -> HttpResponse:
             recipient_organization=form.cleaned_data["recipient_organization"],
             kind=form.cleaned_data["kind"],
             created_by=user,
+            payer_identifier=form.cleaned_data["payer_identifier"],
+            plan_identifier=form.cleaned_data["plan_identifier"],
         )
         messages.success(request, _("Recipient added."))
         return redirect("consent:staff_recipients")

@@ -440,6 +440,25 @@ ACCESS: dict[str, Rule] = {
     "consent:staff_disclosure_file": Rule(
         needs_patient=True, denied=EVERYONE, kwargs={"disclosure_id": "999999"}
     ),
+    # The utilization-review packet (issue 17): releasing it is a disclosure, the care
+    # team only; a released packet's PDF is tested with real rows in tether/consent/tests.
+    "consent:staff_ur_packet": Rule(
+        needs_patient=True,
+        allowed=("assigned_clinician",),
+        denied=(
+            *NOT_STAFF,
+            "unassigned_clinician",
+            "clinical_lead",
+            "on_call",
+            "front_desk",
+            "program_admin",
+            "privacy_officer",
+            "other_org_clinician",
+        ),
+    ),
+    "consent:staff_ur_packet_pdf": Rule(
+        needs_patient=True, denied=EVERYONE, kwargs={"disclosure_id": "999999"}
+    ),
     # Family content (issue 8): updates for families and family-therapy assignments.
     # One assignment is tested with real rows in tether/family/tests.
     "family:staff_updates": Rule(
@@ -994,6 +1013,21 @@ POSTS: dict[str, Post] = {
         allowed=CARE,
         kwargs=_maria,
         data=lambda w: {"recipient": w["pcp"], "kind": "progress_summary", "content": "Doing well"},
+    ),
+    "consent:staff_ur_packet": Post(
+        allowed=CARE,
+        kwargs=_maria,
+        data=lambda w: {
+            "recipient": w["pcp"],
+            "period_start": (timezone.localdate() - dt.timedelta(days=14)).isoformat(),
+            "period_end": timezone.localdate().isoformat(),
+            "summary": "Needs IOP for two more weeks",
+        },
+        control=False,
+        why_no_control=(
+            "a packet needs a payer and the patient's consents naming it for three "
+            "categories (tether/consent/tests/test_ur_packet.py proves the release)"
+        ),
     ),
     "family:staff_updates": Post(
         allowed=CARE,
