@@ -19,7 +19,7 @@ from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 from fhir.resources.R4B.resource import Resource
 
 from tether.fhir import auth, capability, export, inbound, release, resources, search, services
@@ -92,7 +92,27 @@ def api(
     return decorate
 
 
-@require_GET
+def only(
+    *methods: str,
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """Like ``require_http_methods``, but any other method is a FHIR 405 with an
+    OperationOutcome (no CSRF: no session or cookie ever authenticates this API)."""
+    allowed = list(methods)
+
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if request.method not in allowed:
+                return _not_allowed(tuple(allowed))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@only("GET")
 def metadata(request: HttpRequest) -> HttpResponse:
     return fhir_response(capability.capability_statement(base_url(request)))
 
@@ -218,7 +238,7 @@ def write(request: HttpRequest, resource_type: str, resource_id: str | None = No
     return outcome(stored.status, "informational", stored.message, Location=location)
 
 
-@require_GET
+@only("GET")
 @api("read")
 def search_type(request: HttpRequest, resource_type: str) -> HttpResponse:
     caller: auth.Caller = request.fhir_caller  # type: ignore[attr-defined]
@@ -261,7 +281,7 @@ def search_type(request: HttpRequest, resource_type: str) -> HttpResponse:
     return fhir_response(bundle)
 
 
-@require_GET
+@only("GET")
 @api("read")
 def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     caller: auth.Caller = request.fhir_caller  # type: ignore[attr-defined]
@@ -286,7 +306,7 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
     return fhir_response(found[0])
 
 
-@require_GET
+@only("GET")
 @api("read")
 def export_kick_off(request: HttpRequest, group_id: str) -> HttpResponse:
     """``Group/<program id>/$export``: 202 and a status URL (Bulk Data IG kick-off)."""
@@ -329,7 +349,7 @@ def _own_job(request: HttpRequest, key: str) -> ExportJob | None:
     return ExportJob.objects.filter(key=key, client=caller.client).first()
 
 
-@require_GET
+@only("GET")
 @api("read")
 def export_status(request: HttpRequest, key: str) -> HttpResponse:
     job = _own_job(request, key)
@@ -363,7 +383,7 @@ def export_status(request: HttpRequest, key: str) -> HttpResponse:
     return JsonResponse(manifest)
 
 
-@require_GET
+@only("GET")
 @api("read")
 def export_file(request: HttpRequest, key: str, file_type: str) -> HttpResponseBase:
     job = _own_job(request, key)

@@ -129,6 +129,7 @@ def test_since_exports_only_measures_submitted_after_it(cast):
     recent = add_measure(cast.patient.patient, "phq9", PHQ9, days_ago=1)
     http = Client()
     auth = bearer(http, reg)
+    assert recent.submitted_at is not None
     since = (recent.submitted_at - dt.timedelta(days=2)).isoformat()
     response = _export(http, auth, cast.iop.pk, _since=since, _type="QuestionnaireResponse")
     files = _run_and_download(http, auth, response)
