@@ -1,17 +1,23 @@
 """Time a bulk FHIR $export of the largest program (docs/BENCHMARKS.md).
 
 Run against a copy of the big data set (it writes a client, a job, audit events):
-    createdb -T tether_big tether_fhir_big
+    createdb -h 127.0.0.1 -U postgres -T tether_big10k tether_fhir_big
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/tether_fhir_big DEBUG=1 \\
         .venv/bin/python manage.py migrate
     DATABASE_URL=... DEBUG=1 .venv/bin/python scripts/bench_fhir_export.py
+
+It prints the time of ``export_run`` (the worker's task body), the peak of Python
+allocations during it (tracemalloc, which slows the run a little) and the process's
+peak RSS before and after.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import sys
 import time
+import tracemalloc
 import uuid
 from pathlib import Path
 
@@ -22,7 +28,8 @@ import django
 
 django.setup()
 
-from django.db.models import Count  # noqa: E402
+from django.db.models import Count, Sum  # noqa: E402
+from django.db.models.functions import Length  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from tether.accounts.models import User  # noqa: E402
@@ -64,14 +71,29 @@ def main() -> None:
         request_url="bench",
         requested_at=timezone.now(),
     )
+    before = _peak_mib()
+    tracemalloc.start()
     started = time.perf_counter()
     job = export_run(job=job)
     seconds = time.perf_counter() - started
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     print(f"program {program_id}: {top['n']} patients in the program")
     print(f"exported patients: {job.patients}, withheld rows: {job.withheld}")
-    for f in job.files.order_by("resource_type"):
-        print(f"  {f.resource_type}: {f.count} resources")
+    for f in (
+        job.files.values("resource_type")
+        .annotate(n=Sum("count"), parts=Count("pk"), chars=Sum(Length("content")))
+        .order_by("resource_type")
+    ):
+        print(f"  {f['resource_type']}: {f['n']} resources in {f['parts']} parts")
     print(f"export_run: {seconds:.1f} s")
+    print(f"peak Python allocations during the export (tracemalloc): {traced_peak / 2**20:.1f} MiB")
+    print(f"process peak RSS: {before:.0f} MiB before the export, {_peak_mib():.0f} MiB after")
+
+
+def _peak_mib() -> float:
+    """The process's peak resident set size so far (Linux: ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":

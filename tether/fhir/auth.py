@@ -39,7 +39,7 @@ READ_SCOPES = (
     "system/QuestionnaireResponse.read",
     "system/Appointment.read",
 )
-WRITE_SCOPES = ("system/Appointment.write",)
+WRITE_SCOPES = ("system/Appointment.write", "system/Patient.write")
 SCOPES = (*READ_SCOPES, "system/*.read", *WRITE_SCOPES)
 
 

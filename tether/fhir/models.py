@@ -115,16 +115,21 @@ class ExportJob(models.Model):
 
 
 class ExportFile(models.Model):
-    """One NDJSON file of an export (one resource type), encrypted at rest."""
+    """One part of an export's NDJSON file for one resource type (one chunk of rows),
+    encrypted at rest. The worker writes a part per chunk, so no file is ever held
+    whole in memory; the download streams the parts in order as one file."""
 
     job = models.ForeignKey(ExportJob, on_delete=models.CASCADE, related_name="files")
     resource_type = models.CharField(max_length=64)
+    part = models.PositiveIntegerField(default=0)
     count = models.PositiveIntegerField()
     content = EncryptedTextField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["job", "resource_type"], name="fhir_export_one_file")
+            models.UniqueConstraint(
+                fields=["job", "resource_type", "part"], name="fhir_export_one_part"
+            )
         ]
 
     def __str__(self) -> str:

@@ -291,6 +291,18 @@ def operation_outcome(
     return OperationOutcome.model_validate(dict(issue=[issue]))
 
 
+def operation_outcome_issues(severity: str, code: str, texts: list[str]) -> OperationOutcome:
+    """One issue per text (the import service's problems, each its own issue)."""
+    return OperationOutcome.model_validate(
+        dict(
+            issue=[
+                {"severity": severity, "code": code, "details": {"text": text}}
+                for text in texts or [code]
+            ]
+        )
+    )
+
+
 def searchset(
     *,
     resources: list[Resource],

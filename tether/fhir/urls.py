@@ -14,6 +14,6 @@ urlpatterns = [
         views.export_file,
         name="export_file",
     ),
-    path("<str:resource_type>", views.search_type, name="search"),
-    path("<str:resource_type>/<str:resource_id>", views.read, name="read"),
+    path("<str:resource_type>", views.type_endpoint, name="search"),
+    path("<str:resource_type>/<str:resource_id>", views.instance_endpoint, name="read"),
 ]

@@ -8,18 +8,21 @@ status code, and audited.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 from fhir.resources.R4B.resource import Resource
 
-from tether.fhir import auth, capability, export, release, resources, search, services
+from tether.fhir import auth, capability, export, inbound, release, resources, search, services
 from tether.fhir.models import ExportFile, ExportJob
 from tether.privacy.policy import Action, Category
 
@@ -40,6 +43,12 @@ def outcome(status: int, code: str, text: str, **headers: str) -> HttpResponse:
     return fhir_response(resources.operation_outcome(severity, code, text), status, **headers)
 
 
+def outcome_of(refused: inbound.Refused) -> HttpResponse:
+    return fhir_response(
+        resources.operation_outcome_issues("error", refused.code, refused.texts), refused.status
+    )
+
+
 def base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("fhir:metadata")).removesuffix("/metadata")
 
@@ -53,13 +62,15 @@ def _unauthorized() -> HttpResponse:
     )
 
 
-def api(mode: str = "read") -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def api(
+    mode: str = "read",
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Bearer token required, and a scope for the resource type (``resource_type`` kwarg)."""
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @csrf_exempt
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             caller = auth.bearer(request)
             if caller is None:
                 release.record_refused(request=request, client=None)
@@ -81,7 +92,27 @@ def api(mode: str = "read") -> Callable[[Callable[..., HttpResponse]], Callable[
     return decorate
 
 
-@require_GET
+def only(
+    *methods: str,
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """Like ``require_http_methods``, but any other method is a FHIR 405 with an
+    OperationOutcome (no CSRF: no session or cookie ever authenticates this API)."""
+    allowed = list(methods)
+
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if request.method not in allowed:
+                return _not_allowed(tuple(allowed))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@only("GET")
 def metadata(request: HttpRequest) -> HttpResponse:
     return fhir_response(capability.capability_statement(base_url(request)))
 
@@ -135,7 +166,79 @@ def _filter_codes(found: list[Resource], params: dict[str, list[str]]) -> list[R
     ]
 
 
-@require_GET
+# Resource types a client may write, and how: POST (create), PUT (update).
+WRITABLE = {"Appointment": ("POST", "PUT"), "Patient": ("PUT",)}
+
+
+def _not_allowed(allowed: tuple[str, ...]) -> HttpResponse:
+    return outcome(
+        405, "not-supported", "This interaction is not supported.", Allow=", ".join(allowed)
+    )
+
+
+@csrf_exempt
+def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponseBase:
+    """``[type]``: GET search, POST create, PUT conditional update."""
+    if request.method == "GET":
+        return search_type(request, resource_type=resource_type)
+    if request.method in WRITABLE.get(resource_type, ()):
+        return write(request, resource_type=resource_type)
+    return _not_allowed(("GET", *WRITABLE.get(resource_type, ())))
+
+
+@csrf_exempt
+def instance_endpoint(
+    request: HttpRequest, resource_type: str, resource_id: str
+) -> HttpResponseBase:
+    """``[type]/[id]``: GET read, PUT update."""
+    if request.method == "GET":
+        return read(request, resource_type=resource_type, resource_id=resource_id)
+    if request.method == "PUT" and "PUT" in WRITABLE.get(resource_type, ()):
+        return write(request, resource_type=resource_type, resource_id=resource_id)
+    allowed = ("GET", "PUT") if "PUT" in WRITABLE.get(resource_type, ()) else ("GET",)
+    return _not_allowed(allowed)
+
+
+@api("write")
+def write(request: HttpRequest, resource_type: str, resource_id: str | None = None) -> HttpResponse:
+    """Create or update from the client (``inbound``): 201 or 200 with the resource's
+    Location and an OperationOutcome; refusals are audited."""
+    caller: auth.Caller = request.fhir_caller  # type: ignore[attr-defined]
+    action = Action.CREATE if request.method == "POST" else Action.UPDATE
+    content_type = request.content_type or ""
+    if content_type not in ("application/fhir+json", "application/json"):
+        release.record_refused(request=request, client=caller.client, action=action)
+        return outcome(415, "not-supported", "Send application/fhir+json.")
+    params = _params(request)
+    try:
+        if request.method == "POST":
+            if params:
+                raise inbound.Refused(400, "not-supported", "POST takes no parameters.")
+            stored = inbound.appointment_create(client=caller.client, body=request.body)
+        elif resource_id is not None:
+            update = (
+                inbound.appointment_update
+                if resource_type == "Appointment"
+                else inbound.patient_update
+            )
+            stored = update(client=caller.client, resource_id=resource_id, body=request.body)
+        else:
+            conditional = (
+                inbound.appointment_conditional_update
+                if resource_type == "Appointment"
+                else inbound.patient_conditional_update
+            )
+            stored = conditional(client=caller.client, params=params, body=request.body)
+    except inbound.Refused as refused:
+        release.record_refused(
+            request=request, client=caller.client, patient=refused.patient, action=action
+        )
+        return outcome_of(refused)
+    location = f"{base_url(request)}/{stored.resource_type}/{stored.resource_id}"
+    return outcome(stored.status, "informational", stored.message, Location=location)
+
+
+@only("GET")
 @api("read")
 def search_type(request: HttpRequest, resource_type: str) -> HttpResponse:
     caller: auth.Caller = request.fhir_caller  # type: ignore[attr-defined]
@@ -178,7 +281,7 @@ def search_type(request: HttpRequest, resource_type: str) -> HttpResponse:
     return fhir_response(bundle)
 
 
-@require_GET
+@only("GET")
 @api("read")
 def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     caller: auth.Caller = request.fhir_caller  # type: ignore[attr-defined]
@@ -203,7 +306,7 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
     return fhir_response(found[0])
 
 
-@require_GET
+@only("GET")
 @api("read")
 def export_kick_off(request: HttpRequest, group_id: str) -> HttpResponse:
     """``Group/<program id>/$export``: 202 and a status URL (Bulk Data IG kick-off)."""
@@ -213,9 +316,15 @@ def export_kick_off(request: HttpRequest, group_id: str) -> HttpResponse:
     output_format = request.GET.get("_outputFormat", "application/fhir+ndjson")
     if output_format not in ("application/fhir+ndjson", "application/ndjson", "ndjson"):
         return outcome(400, "not-supported", "Only NDJSON is written.")
-    since = request.GET.get("_since")
-    if since:
-        return outcome(400, "not-supported", "_since is not supported yet.")
+    since = None
+    if request.GET.get("_since"):
+        try:
+            since = parse_datetime(request.GET["_since"])
+        except ValueError:
+            since = None
+        if since is None or since.tzinfo is None:
+            release.record_refused(request=request, client=caller.client, action=Action.EXPORT)
+            return outcome(400, "invalid", "_since must be an instant with its time zone offset.")
     types = [t for raw in request.GET.getlist("_type") for t in raw.split(",") if t]
     try:
         job = export.export_kick_off(
@@ -224,6 +333,7 @@ def export_kick_off(request: HttpRequest, group_id: str) -> HttpResponse:
             group_id=group_id,
             types=types,
             request_url=request.build_absolute_uri(),
+            since=since,
         )
     except export.ExportRefused as refused:
         release.record_refused(request=request, client=caller.client, action=Action.EXPORT)
@@ -239,7 +349,7 @@ def _own_job(request: HttpRequest, key: str) -> ExportJob | None:
     return ExportJob.objects.filter(key=key, client=caller.client).first()
 
 
-@require_GET
+@only("GET")
 @api("read")
 def export_status(request: HttpRequest, key: str) -> HttpResponse:
     job = _own_job(request, key)
@@ -258,24 +368,40 @@ def export_status(request: HttpRequest, key: str) -> HttpResponse:
         "requiresAccessToken": True,
         "output": [
             {
-                "type": f.resource_type,
+                "type": f["resource_type"],
                 "url": request.build_absolute_uri(
-                    reverse("fhir:export_file", args=[job.key, f.resource_type])
+                    reverse("fhir:export_file", args=[job.key, f["resource_type"]])
                 ),
-                "count": f.count,
+                "count": f["count"],
             }
-            for f in job.files.order_by("resource_type")
+            for f in job.files.values("resource_type")
+            .annotate(count=Sum("count"))
+            .order_by("resource_type")
         ],
         "error": [],
     }
     return JsonResponse(manifest)
 
 
-@require_GET
+@only("GET")
 @api("read")
-def export_file(request: HttpRequest, key: str, file_type: str) -> HttpResponse:
+def export_file(request: HttpRequest, key: str, file_type: str) -> HttpResponseBase:
     job = _own_job(request, key)
-    found = ExportFile.objects.filter(job=job, resource_type=file_type).first() if job else None
-    if found is None:
+    parts = (
+        list(
+            ExportFile.objects.filter(job=job, resource_type=file_type)
+            .order_by("part")
+            .values_list("pk", flat=True)
+        )
+        if job
+        else []
+    )
+    if not parts:
         return outcome(404, "not-found", "No such file.")
-    return HttpResponse(found.content, content_type="application/fhir+ndjson")
+    return StreamingHttpResponse(_parts(parts), content_type="application/fhir+ndjson")
+
+
+def _parts(ids: list[int]) -> Iterator[str]:
+    """The file's parts in order, one decrypted part in memory at a time."""
+    for pk in ids:
+        yield ExportFile.objects.only("content").get(pk=pk).content

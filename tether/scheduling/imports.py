@@ -3,7 +3,10 @@ iCalendar (.ics) export, checked row by row, saved all together or not at all.
 
 Two readers turn a file into ``ProposedSession`` rows (``read_csv``, ``read_ics``; the
 iCalendar one uses the ``icalendar`` library). One service, ``sessions_import``, checks
-and saves them; a later FHIR Appointment sync builds the same rows and calls it too.
+and saves them; the FHIR API's inbound ``Appointment`` (``tether.fhir.inbound``) builds
+the same rows and calls it too, carrying the EHR's identifier (``external_system``,
+``external_id``) and, for an update, the session it changes (``existing``: checked
+against the schedule without itself, then changed in place).
 
 CSV columns (a header row, UTF-8): ``record_number, date, start, minutes, kind,
 clinician_email, room, video_link``; ``date`` as YYYY-MM-DD, ``start`` as HH:MM on the
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from django.db.models import QuerySet
 
     from tether.accounts.models import User
+    from tether.privacy.audit import SystemActor
 
 MAX_ROWS = 5000
 MAX_MINUTES = 360
@@ -76,10 +80,17 @@ class ProposedSession:
     location: str = ""
     video_url: str = ""
     problems: list[str] = field(default_factory=list)
+    # Another system's identifier for this session (FHIR inbound), stored with it.
+    external_system: str = ""
+    external_id: str = ""
+    # An update: the session this row changes (FHIR inbound), instead of a new one.
+    existing: Appointment | None = None
     # Filled in by the check.
     patient: Patient | None = None
     episode: Episode | None = None
     clinician: StaffMember | None = None
+    # Set by the check when a problem is a clash with another booking.
+    clashes: bool = False
 
 
 @dataclass
@@ -329,6 +340,7 @@ def _check_clashes(rows: list[ProposedSession], *, program: Program) -> None:
     end = max(r.ends_at for r in timed if r.ends_at)
     clinician_ids = {r.clinician.pk for r in timed if r.clinician}
     rooms = {r.location.lower() for r in timed if r.location}
+    changed = [r.existing.pk for r in timed if r.existing is not None]
     booked: dict[tuple[str, str], list[tuple[dt.datetime, dt.datetime, str]]] = defaultdict(list)
     for a in (
         Appointment.objects.annotate(room=Lower("location"))
@@ -339,6 +351,7 @@ def _check_clashes(rows: list[ProposedSession], *, program: Program) -> None:
             starts_at__lt=end,
             ends_at__gt=start,
         )
+        .exclude(pk__in=changed)
         .values("starts_at", "ends_at", "clinician_id", "location", "title")
     ):
         if a["clinician_id"]:
@@ -350,12 +363,18 @@ def _check_clashes(rows: list[ProposedSession], *, program: Program) -> None:
                 (a["starts_at"], a["ends_at"], a["title"])
             )
     patient_ids = {r.patient.pk for r in timed if r.patient}
-    for b in Attendance.objects.filter(
-        patient_id__in=patient_ids,
-        appointment__is_cancelled=False,
-        appointment__starts_at__lt=end,
-        appointment__ends_at__gt=start,
-    ).values("patient_id", "appointment__starts_at", "appointment__ends_at", "appointment__title"):
+    for b in (
+        Attendance.objects.filter(
+            patient_id__in=patient_ids,
+            appointment__is_cancelled=False,
+            appointment__starts_at__lt=end,
+            appointment__ends_at__gt=start,
+        )
+        .exclude(appointment_id__in=changed)
+        .values(
+            "patient_id", "appointment__starts_at", "appointment__ends_at", "appointment__title"
+        )
+    ):
         booked[("patient", str(b["patient_id"]))].append(
             (b["appointment__starts_at"], b["appointment__ends_at"], b["appointment__title"])
         )
@@ -373,6 +392,7 @@ def _check_clashes(rows: list[ProposedSession], *, program: Program) -> None:
                 (b for b in booked[key] if b[0] < row.ends_at and b[1] > row.starts_at), None
             )
             if clash is not None:
+                row.clashes = True
                 if key[0] == "clinician":
                     row.problems.append(
                         _("The clinician already has “%(title)s” at this time.")
@@ -398,20 +418,22 @@ def sessions_import(
     program: Program,
     rows: list[ProposedSession],
     bookable: QuerySet[Patient],
-    user: User,
+    user: User | SystemActor,
     save: bool,
     now: dt.datetime | None = None,
 ) -> ImportResult:
     """Check every row; with ``save`` and no problem anywhere, create every session and
     booking in one transaction, audited per patient (one event per session). With any
     problem nothing is saved. ``bookable``: the patients the gate lets this user book
-    (``patients_visible_to(user, category=general, action=create)``)."""
+    (``patients_visible_to(user, category=general, action=create)``; for a FHIR client,
+    its program's patients). A row with ``existing`` changes that session instead."""
     now = now or timezone.now()
     _check(rows, program=program, bookable=bookable, now=now)
     result = ImportResult(rows=rows)
     if not save or result.has_problems:
         return result
-    timed = [(row, row.starts_at, row.ends_at) for row in rows]
+    new = [row for row in rows if row.existing is None]
+    changes = [row for row in rows if row.existing is not None]
     with transaction.atomic():
         appointments = Appointment.objects.bulk_create(
             [
@@ -420,14 +442,16 @@ def sessions_import(
                     program=program,
                     kind=row.kind,
                     title=str(Appointment.Kind(row.kind).label),
-                    starts_at=starts_at,
-                    ends_at=ends_at,
+                    starts_at=row.starts_at,
+                    ends_at=row.ends_at,
                     clinician=row.clinician,
                     location=row.location,
                     video_url=row.video_url,
+                    external_system=row.external_system,
+                    external_id=row.external_id,
                 )
-                for row, starts_at, ends_at in timed
-                if starts_at is not None and ends_at is not None  # checked: no problems
+                for row in new
+                if row.starts_at is not None and row.ends_at is not None  # checked
             ],
             batch_size=500,
         )
@@ -439,18 +463,52 @@ def sessions_import(
                     patient=row.patient,
                     episode=row.episode,
                 )
-                for appointment, row in zip(appointments, rows, strict=True)
+                for appointment, row in zip(appointments, new, strict=True)
             ],
             batch_size=500,
         )
+        for row in changes:
+            _change(row, now=now)
         audit.record_many(
             request=None,
             actor=user,
-            patients=[row.patient for row in rows if row.patient is not None],
+            patients=[row.patient for row in new if row.patient is not None],
             action=Action.CREATE,
             category=Category.GENERAL,
             purpose=Purpose.TREATMENT,
             object_type="scheduling.appointment",
         )
-    result.saved = len(appointments)
+        audit.record_many(
+            request=None,
+            actor=user,
+            patients=[row.patient for row in changes if row.patient is not None],
+            action=Action.UPDATE,
+            category=Category.GENERAL,
+            purpose=Purpose.TREATMENT,
+            object_type="scheduling.appointment",
+        )
+    result.saved = len(appointments) + len(changes)
     return result
+
+
+def _change(row: ProposedSession, *, now: dt.datetime) -> None:
+    """Change a session in place (an update from another system); patients see it as
+    changed when its time, room or link moved."""
+    appointment = row.existing
+    assert appointment is not None and row.starts_at and row.ends_at  # noqa: S101  # checked
+    moved = (
+        appointment.starts_at != row.starts_at
+        or appointment.ends_at != row.ends_at
+        or appointment.location != row.location
+        or appointment.video_url != row.video_url
+    )
+    appointment.kind = row.kind
+    appointment.title = str(Appointment.Kind(row.kind).label)
+    appointment.starts_at, appointment.ends_at = row.starts_at, row.ends_at
+    appointment.clinician = row.clinician
+    appointment.location, appointment.video_url = row.location, row.video_url
+    appointment.external_system = row.external_system or appointment.external_system
+    appointment.external_id = row.external_id or appointment.external_id
+    if moved:
+        appointment.changed_at = now
+    appointment.save()

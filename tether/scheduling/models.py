@@ -112,12 +112,21 @@ class Appointment(models.Model):
     )
     # Set when the time, room or link changed after patients were told: they see "changed".
     changed_at = models.DateTimeField(null=True, blank=True)
+    # The identifier another system (an EHR, over FHIR) gave this session: system + value.
+    # An Appointment sent twice with the same identifier is stored once.
+    external_system = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["starts_at"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "external_system", "external_id"],
+                condition=~Q(external_id=""),
+                name="appointment_external_identifier_once",
             ),
         ]
         indexes = [models.Index(fields=["organization", "starts_at"])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -37,7 +38,8 @@ def _run_and_download(
     for output in manifest["output"]:
         body = http.get(output["url"], **auth)
         assert body["Content-Type"] == "application/fhir+ndjson"
-        lines = [json.loads(line) for line in body.content.decode().splitlines() if line]
+        text = b"".join(body.streaming_content).decode()  # type: ignore[attr-defined]
+        lines = [json.loads(line) for line in text.splitlines() if line]
         assert len(lines) == output["count"]
         for line in lines:
             get_fhir_model_class(line["resourceType"]).model_validate(line)
@@ -102,3 +104,43 @@ def test_another_client_cannot_read_the_status_or_files(cast):
         http.get(f"{BASE}/$export-file/{job.key}/Patient.ndjson", **other_auth).status_code == 404
     )
     assert http.get(response["Content-Location"]).status_code == 401
+
+
+def test_a_file_written_in_parts_downloads_as_one_ndjson_file(cast, monkeypatch):
+    from tether.fhir import export
+    from tether.fhir.models import ExportFile
+    from tether.testing.cast import make_patient
+
+    for n in range(3):
+        make_patient(cast.organization, cast.iop, f"p{n}", first_name=f"P{n}", last_name="Lee")
+    monkeypatch.setattr(export, "CHUNK", 2)
+    reg = register(cast.iop, cast.program_admin)
+    http = Client()
+    auth = bearer(http, reg)
+    files = _run_and_download(http, auth, _export(http, auth, cast.iop.pk, _type="Patient"))
+    ids = [int(p["id"]) for p in files["Patient"]]
+    assert len(ids) == 5 and ids == sorted(ids)  # Maria, Tom and three more, in order
+    assert ExportFile.objects.filter(resource_type="Patient").count() == 3  # 2 + 2 + 1
+
+
+def test_since_exports_only_measures_submitted_after_it(cast):
+    reg = register(cast.iop, cast.program_admin)
+    add_measure(cast.patient.patient, "phq9", PHQ9, days_ago=10)
+    recent = add_measure(cast.patient.patient, "phq9", PHQ9, days_ago=1)
+    http = Client()
+    auth = bearer(http, reg)
+    assert recent.submitted_at is not None
+    since = (recent.submitted_at - dt.timedelta(days=2)).isoformat()
+    response = _export(http, auth, cast.iop.pk, _since=since, _type="QuestionnaireResponse")
+    files = _run_and_download(http, auth, response)
+    assert [r["id"] for r in files["QuestionnaireResponse"]] == [str(recent.pk)]
+
+
+def test_since_without_an_offset_is_400(cast):
+    reg = register(cast.iop, cast.program_admin)
+    http = Client()
+    auth = bearer(http, reg)
+    response = _export(http, auth, cast.iop.pk, _since="2026-01-01T00:00:00")
+    assert response.status_code == 400
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert not ExportJob.objects.exists()

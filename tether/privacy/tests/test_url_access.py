@@ -1226,6 +1226,15 @@ POSTS: dict[str, Post] = {
             "scopes": "system/Patient.read",
         },
     ),
+    # The FHIR API's inbound Appointment (POST [type]): a bearer-token API, so no
+    # session is ever allowed (401); the EHR's own writes are tested with tokens in
+    # tether/fhir/tests/test_inbound.py.
+    "fhir:search": Post(
+        allowed=(),
+        kwargs=lambda w: {"resource_type": "Appointment"},
+        control=False,
+        why_no_control="a bearer-token API: tether/fhir/tests/test_inbound.py",
+    ),
 }
 
 
