@@ -92,7 +92,7 @@ def test_the_patient_sees_their_whole_record_in_plain_words(cast, client_as, boo
     patient, _response = _maria_with_a_record(cast, book)
     body = client_as(cast.patient).get(reverse("portal:record")).content.decode()
     assert "My health record" in body
-    assert "PHQ-9" in body and "10 (Moderate" in body
+    assert "PHQ-9" in body and "Score 10 (Moderate" in body
     assert "Not sleeping, pacing at night" in body
     assert "Mindfulness group" in body
     assert "Can we move Thursday" in body
