@@ -5,7 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from tether.organizations.models import Program
 from tether.scheduling.models import Appointment, Attendance
+from tether.testing.cast import make_patient
 
 
 @pytest.fixture
@@ -33,3 +35,24 @@ def book(cast):
         )
 
     return _book
+
+
+@pytest.fixture
+def recovery(cast):
+    """A program that treats substance use (42 CFR Part 2) and its patient, Rae."""
+    program = Program.objects.create(
+        organization=cast.organization,
+        name="Recovery IOP",
+        kind=Program.Kind.IOP,
+        crisis_line="555-0120",
+        treats_substance_use=True,
+    )
+    user = make_patient(
+        cast.organization,
+        program,
+        "rae.recovery",
+        first_name="Rae",
+        last_name="Reed",
+        born=dt.date(1990, 3, 4),
+    )
+    return program, user.patient

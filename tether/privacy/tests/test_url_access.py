@@ -107,6 +107,12 @@ ACCESS: dict[str, Rule] = {
     "portal:home": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
     "portal:welcome": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
     "portal:family_home": Rule(allowed=("parent",), denied=(*STAFF, "patient", "adolescent")),
+    # The patient's own record, its downloads and "send a copy" (ONC (e)(1); no id in the
+    # URL: staff, family members and other patients reach only their own or a 404).
+    "portal:record": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "portal:record_pdf": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "portal:record_fhir": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
+    "portal:record_send": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
     "privacy:who_viewed": Rule(allowed=("patient",), denied=(*STAFF, "parent")),
     # Check-ins and measures (issue 4). A draft's key belongs to one patient: an
     # unknown key (or another patient's) is a 404 for everyone, the patient included.
@@ -839,6 +845,16 @@ POSTS: dict[str, Post] = {
     ),
     "portal:welcome": Post(
         allowed=("patient",), control=False, why_no_control="the cast has seen the welcome"
+    ),
+    # The confirmed step of "send a copy": one RecordTransmission row, one mail.
+    "portal:record_send": Post(
+        allowed=PATIENTS,
+        data=lambda w: {
+            "channel": "email",
+            "address": "me@example.org",
+            "format": "pdf",
+            "confirm": "send",
+        },
     ),
     "staff:patient_create": Post(
         allowed=(
