@@ -458,7 +458,8 @@ def staff_ur_packet(request: HttpRequest, patient_id: int) -> HttpResponse:
                 sent_by=_user(request),
             )
         except PeriodRefused as refused:
-            form.add_error("period_end", f"{refused} {_('Nothing was shared.')}")
+            nothing_shared = _("Nothing was shared.")
+            form.add_error("period_end", f"{refused} {nothing_shared}")
         except services.NotAPayer:
             form.add_error("recipient", _("Choose a health plan or payer."))
         except services.PacketRefused as refused:
