@@ -145,9 +145,9 @@ def test_a_second_unexcused_absence_raises_the_missed_sessions_flag_at_once(
     assert "Missed 2 sessions without notice" in flag.why
 
 
-# Session, staff, gate, rows, audit of the look, page chrome, and the duty banner's two
+# Session, staff, gate, rows, audit of the look (written together), page chrome, and the duty banner's two
 # counts (staff/duty.py): not per person.
-QUERIES = 13
+QUERIES = 12
 
 
 @pytest.mark.parametrize("size", [3, 12])

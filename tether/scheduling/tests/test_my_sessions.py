@@ -29,7 +29,7 @@ def test_another_patient_sees_only_their_own(cast, client_as, group):
     assert "Evening skills group" not in body
 
 
-QUERIES = 12  # session, user, gate and its audit, the two lists, page chrome
+QUERIES = 11  # session, user, gate (one read) and its audit, the two lists, page chrome
 
 
 @pytest.mark.parametrize("persona", ["patient", "other_patient"])  # 15 sessions, and none
