@@ -84,7 +84,9 @@ def test_it_shows_the_audit_report_on_a_desktop(desktop, live_server, cast):
     _signed_in(desktop, live_server, cast.clinical_lead)
     desktop.goto("/privacy/audit/")
     rows = desktop.page.locator("tbody tr")
-    assert rows.count() == 3 + 1  # and the reading of this report, newest first
+    assert rows.count() == 3  # this page's own reading is written as the page ends
+    desktop.goto("/privacy/audit/")
+    assert rows.count() == 3 + 1  # and there it is on the next look, newest first
     assert "Audit and privacy review" in rows.first.inner_text()
     desktop.click(desktop.page.get_by_role("link", name="Time"))
     assert "sort=oldest" in desktop.page.url
