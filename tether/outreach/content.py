@@ -220,9 +220,16 @@ class LinkTarget:
     kind: str
 
 
-def make_link(*, patient_id: int, kind: str) -> str:
+def link_prefix() -> str:
+    """The link's URL up to its token (``https://host/o/``): resolved once per sweep, not
+    once per message (``reverse`` costs more than the signature)."""
+    placeholder = reverse("outreach:link", args=["-"])
+    return settings.TETHER_PUBLIC_BASE_URL + placeholder[: -len("-/")]
+
+
+def make_link(*, patient_id: int, kind: str, prefix: str | None = None) -> str:
     token = signing.dumps({"p": patient_id, "k": kind}, salt=LINK_SALT, compress=True)
-    return settings.TETHER_PUBLIC_BASE_URL + reverse("outreach:link", args=[token])
+    return (prefix if prefix is not None else link_prefix()) + token + "/"
 
 
 def read_link(token: str) -> LinkTarget | None:

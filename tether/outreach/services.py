@@ -341,6 +341,7 @@ def deliver(ids: Iterable[int]) -> int:
         )
     }
     gone: list[int] = []
+    prefix = content.link_prefix() if subscriptions else ""
     for message in messages:
         push = None
         if message.channel == Channel.PUSH:
@@ -348,7 +349,7 @@ def deliver(ids: Iterable[int]) -> int:
             push = PushTarget(sub.endpoint, sub.p256dh, sub.auth) if sub else None
         url = ""  # the push notification's target (a text carries its link in the body)
         if push is not None and message.kind in content.LINK_TARGETS and message.patient_id:
-            url = content.make_link(patient_id=message.patient_id, kind=message.kind)
+            url = content.make_link(patient_id=message.patient_id, kind=message.kind, prefix=prefix)
         try:
             result = backend_for(message.channel).send(
                 to=message.to, body=message.body, url=url, push=push

@@ -23,9 +23,10 @@ channel, so two sweeps at once still send nothing twice (the loser's insert fail
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,8 @@ SESSION_DAY_BEFORE_FROM = dt.time(10, 0)
 HOMEWORK_FROM = dt.time(17, 0)
 SESSION_SOON = dt.timedelta(hours=2)
 MESSAGE_UNREAD_FOR = dt.timedelta(hours=1)
+# Reminders stored per transaction (messages + audit events), then handed over.
+CHUNK = 2000
 PAUSED_BY_DISENGAGEMENT = frozenset({Kind.CHECKIN_DUE, Kind.HOMEWORK_DUE})
 
 # Which preference switch answers for a kind.
@@ -381,11 +384,10 @@ class _Clock:
 _LINK = "\x00link\x00"
 
 
-def _drafts(found: Iterable[Found], now: dt.datetime) -> list[Draft]:
-    """Render only what is due, new and outside quiet hours. A body is checked once per
-    template and values (the link is left out of the check anyway), then the patient's
-    own signed link is put in."""
-    found = list(found)
+def _drafts(found: list[Found], now: dt.datetime) -> Iterator[Draft]:
+    """Render only what is due, new and outside quiet hours, one at a time (the caller
+    stores them a chunk at a time). A body is checked once per template and values (the
+    link is left out of the check anyway), then the patient's own signed link is put in."""
     clock = _Clock(now)
     pushers = {r["patient_id"] for f in found for r in f.rows if r["o_push"]}
     pushes: dict[int, list[int]] = defaultdict(list)
@@ -396,7 +398,7 @@ def _drafts(found: Iterable[Found], now: dt.datetime) -> list[Draft]:
             pushes[pid].append(sub_id)
     names: dict[int, list[str]] = {}
     templates: dict[tuple[int, str, tuple[tuple[str, str], ...]], tuple[str, str]] = {}
-    drafts: list[Draft] = []
+    prefix = content.link_prefix()
     seen: set[tuple[int, str]] = set()
     for f in found:
         for row in f.rows:
@@ -414,10 +416,8 @@ def _drafts(found: Iterable[Found], now: dt.datetime) -> list[Draft]:
                     templates[(org, f.kind, values)] = (f.body, "")
                 if row["o_sms_ok"] and row["o_phone"]:
                     patient = Patient(pk=pid, organization_id=org)
-                    drafts.append(
-                        Draft(
-                            patient, Channel.SMS, f.kind, row["o_phone"], f.body, row["dedupe_key"]
-                        )
+                    yield Draft(
+                        patient, Channel.SMS, f.kind, row["o_phone"], f.body, row["dedupe_key"]
                     )
                 continue
             if (org, f.kind, values) not in templates:
@@ -428,7 +428,7 @@ def _drafts(found: Iterable[Found], now: dt.datetime) -> list[Draft]:
                 before, _, after = sample.partition(_LINK)
                 templates[(org, f.kind, values)] = (before, after)
             before, after = templates[(org, f.kind, values)]
-            body = before + content.make_link(patient_id=pid, kind=f.kind) + after
+            body = before + content.make_link(patient_id=pid, kind=f.kind, prefix=prefix) + after
             patient = Patient(pk=pid, organization_id=org)
             targets: list[tuple[str, str]] = []
             if row["o_sms_ok"] and row["o_phone"]:
@@ -439,8 +439,7 @@ def _drafts(found: Iterable[Found], now: dt.datetime) -> list[Draft]:
                 targets.append((Channel.EMAIL, row["o_email"]))
             for channel, to in targets:
                 key = row["dedupe_key"] if channel != Channel.PUSH else f"{row['dedupe_key']}:{to}"
-                drafts.append(Draft(patient, channel, f.kind, to, body, key))
-    return drafts
+                yield Draft(patient, channel, f.kind, to, body, key)
 
 
 def reminders_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
@@ -454,17 +453,20 @@ def reminders_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         found += _sessions(program, now)
         found += _homework(program, now)
     found += _messages(now, programs)
-    drafts = _drafts((f for f in found if f.rows), now)
-    queued = queue_many(drafts, now=now, purpose=Purpose.TREATMENT, checked=True)
+    # Stored and handed over a chunk at a time: each chunk is its own transaction (its
+    # messages, its audit events) and is delivered after its commit, so a first sweep of
+    # a window with 100,000 reminders holds no 100,000-row transaction, no statement of
+    # 100,000 rows and no 100,000 message objects at once. A sweep stopped half-way
+    # leaves whole chunks sent; the next one finds the rest (their keys are not stored).
+    counts: dict[str, int] = defaultdict(int)
     offered: dict[str, set[int]] = defaultdict(set)
     keys = {(f.kind, r["dedupe_key"]): f.offer for f in found if f.offer for r in f.rows}
-    for message in queued:
-        offer = keys.get((message.kind, message.dedupe_key))
-        if offer and message.patient_id is not None:
-            offered[offer].add(message.patient_id)
+    for chunk in itertools.batched(_drafts([f for f in found if f.rows], now), CHUNK):
+        for message in queue_many(chunk, now=now, purpose=Purpose.TREATMENT, checked=True):
+            counts[message.kind] += 1
+            offer = keys.get((message.kind, message.dedupe_key))
+            if offer and message.patient_id is not None:
+                offered[offer].add(message.patient_id)
     for code, patient_ids in offered.items():  # the reply starts it (conversation.py)
         ContactPreference.objects.filter(patient_id__in=patient_ids).update(text_offer=code)
-    counts: dict[str, int] = defaultdict(int)
-    for message in queued:
-        counts[message.kind] += 1
     return dict(counts)

@@ -117,9 +117,9 @@ def test_a_sweep_with_nothing_new_signs_and_renders_nothing(
     signed: list[int] = []
     real = content.make_link
 
-    def counting(*, patient_id: int, kind: str) -> str:
+    def counting(*, patient_id: int, kind: str, prefix: str | None = None) -> str:
         signed.append(patient_id)
-        return real(patient_id=patient_id, kind=kind)
+        return real(patient_id=patient_id, kind=kind, prefix=prefix)
 
     monkeypatch.setattr(content, "make_link", counting)
     evening = _at(_today(), 18)
@@ -181,3 +181,41 @@ def test_a_program_that_texts_questionnaires_offers_them_neutrally(
     body = OutboundMessage.objects.get().body
     assert "questions waiting" in body and "PHQ" not in body
     assert ContactPreference.objects.get(pk=texting.pk).text_offer == "phq9"
+
+
+@pytest.mark.django_db
+def test_the_first_sweep_stores_and_hands_over_a_chunk_at_a_time(
+    daily_on, texting, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Each chunk is stored (messages and audit events) and delivered on its own; a chunk
+    that loses a race leaves the others sent and the next sweep finds the rest."""
+    from tether.outreach import services, sweep
+    from tether.privacy.models import AuditEvent
+
+    ContactPreference.objects.create(
+        organization=daily_on.organization,
+        patient=daily_on.other_patient.patient,
+        sms_phone="+14135550143",
+        by_sms=True,
+        sms_opted_in_at=texting.sms_opted_in_at,
+    )
+    monkeypatch.setattr(sweep, "CHUNK", 1)
+    sizes: list[int] = []
+    real = services.queue_many
+
+    def counting(drafts, **kwargs):
+        sizes.append(len(drafts))
+        if len(sizes) == 2:
+            return []  # as if another sweep had stored it a moment ago
+        return real(drafts, **kwargs)
+
+    monkeypatch.setattr(sweep, "queue_many", counting)
+    evening = _at(_today(), 18)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders_sweep(now=evening) == {"checkin_due": 1}
+    assert sizes == [1, 1]
+    assert OutboundMessage.objects.get().status == "sent"
+    assert AuditEvent.objects.filter(object_type="outreach.outboundmessage").count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders_sweep(now=evening + dt.timedelta(minutes=5)) == {"checkin_due": 1}
+    assert OutboundMessage.objects.filter(status="sent").count() == 2
