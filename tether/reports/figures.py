@@ -51,7 +51,17 @@ from tether.patients.models import CareTeamMember, Episode, LevelOfCare
 from tether.privacy.models import AuditEvent
 from tether.privacy.policy import Category
 from tether.reports.scope import Scope
-from tether.reports.sql import Query, Sql, V, aggregate, compiled, count, date_param, moment_param
+from tether.reports.sql import (
+    Query,
+    Sql,
+    V,
+    aggregate,
+    compiled,
+    count,
+    date_param,
+    moment_param,
+    roomy,
+)
 from tether.reports.tables import Column, Table
 from tether.safetyplan.models import SafetyPlan, SafetyPlanVersion
 from tether.scheduling.models import Appointment, Attendance
@@ -239,6 +249,7 @@ def _tables(
 
 def funnel(scope: Scope, names: Names) -> list[Table]:
     """Episodes admitted in the period: invited → set up → first check-in → active."""
+    responses = Response._meta.db_table
     cutoff = moment_param(scope.end_at - ACTIVE_AFTER)
     after = ACTIVE_AFTER.total_seconds()
     ctes = [
@@ -255,13 +266,15 @@ def funnel(scope: Scope, names: Names) -> list[Table]:
         ),
         (
             # First and last completed check-in: "checked in 14 days after set-up" is
-            # "the last one is 14 days after set-up".
+            # "the last one is 14 days after set-up". Two look-ups per episode in the
+            # ``response_episode_completed`` index, never the episode's year of rows.
             "resp",
             (
-                "SELECT episode_id AS e, MIN(submitted_at) AS first_at, MAX(submitted_at) "
-                f"AS last_at FROM {Response._meta.db_table} WHERE status = %s AND "
-                "episode_id IN (SELECT ep FROM admitted) GROUP BY episode_id",
-                [Response.Status.COMPLETE],
+                f"SELECT a.ep AS e, (SELECT MIN(r.submitted_at) FROM {responses} r "
+                "WHERE r.episode_id = a.ep AND r.status = %s) AS first_at, "
+                f"(SELECT MAX(r.submitted_at) FROM {responses} r "
+                "WHERE r.episode_id = a.ep AND r.status = %s) AS last_at FROM admitted a",
+                [Response.Status.COMPLETE, Response.Status.COMPLETE],
             ),
         ),
         (
@@ -586,30 +599,28 @@ def engagement(scope: Scope, names: Names) -> list[Table]:
         },
         groupings=groupings,
     ).run()
-    responses = (
-        Response.objects.filter(
-            status=Response.Status.COMPLETE,
-            window__startswith="daily:",
-            submitted_at__gte=scope.start_at,
-            submitted_at__lt=scope.end_at,
-        )
-        .values(e=F("episode_id"))
-        .annotate(days=Count("window", distinct=True))
-        .order_by()
-    )
     done = Query(
         ctes=[
             *episode_ctes(scope),
-            ("r", compiled(responses)),
             (
+                # Days with a completed daily check-in in the period (two daily
+                # instruments on one day: one day), per episode: a range of the
+                # ``response_episode_completed`` index, never the episode's other rows.
                 "base",
                 (
-                    "SELECT ep.prog, ep.clin, r.days FROM r JOIN ep ON ep.ep = r.e",
-                    [],
+                    "SELECT ep.prog, ep.clin, (SELECT COUNT(DISTINCT r.window) "
+                    f"FROM {Response._meta.db_table} r WHERE r.episode_id = ep.ep "
+                    "AND r.status = %s AND r.submitted_at >= %s AND r.submitted_at < %s "
+                    "AND r.window LIKE %s) AS days FROM ep",
+                    [
+                        Response.Status.COMPLETE,
+                        moment_param(scope.start_at),
+                        moment_param(scope.end_at),
+                        "daily:%",
+                    ],
                 ),
             ),
         ],
-        # Days with a completed daily check-in (two daily instruments on one day: one day).
         aggregates={"days_done": ("COALESCE(SUM(days), 0)", [])},
         groupings=groupings,
     ).run()
@@ -1421,10 +1432,12 @@ def section_of(table_key: str) -> str | None:
 def section_tables(scope: Scope, section: str, names: Names | None = None) -> list[Table]:
     """One section's tables; ``names`` read once per page (the page's every section
     shares them)."""
-    return BUILDERS[section](scope, names or Names.for_scope(scope))
+    with roomy():
+        return BUILDERS[section](scope, names or Names.for_scope(scope))
 
 
 def all_tables(scope: Scope) -> dict[str, list[Table]]:
     """Every table of the dashboard, by section, before suppression."""
     names = Names.for_scope(scope)
-    return {section: build(scope, names) for section, build in BUILDERS.items()}
+    with roomy():
+        return {section: build(scope, names) for section, build in BUILDERS.items()}
