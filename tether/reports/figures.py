@@ -90,7 +90,8 @@ def _primary_therapist(episode: str = "pk") -> Subquery:
         CareTeamMember.objects.filter(
             episode=OuterRef(episode), role=CareTeamMember.Role.PRIMARY_THERAPIST
         )
-        .order_by("ended_on", "-started_on", "-pk")  # a current one (no end) first
+        # A current one (no end) first: PostgreSQL sorts empty values last by default.
+        .order_by(F("ended_on").asc(nulls_first=True), "-started_on", "-pk")
         .values("staff_member_id")[:1]
     )
 
