@@ -428,23 +428,25 @@ def weekly_tables(scope: Scope, names: Names) -> list[Table]:
             (
                 "base",
                 (
-                    "SELECT weeks.monday, weeks.sunday, weeks.first_day, ep.pat, ep.prog, "
-                    "ep.clin, ep.adm, ep.dis, ep.reason, "
-                    f"{active_sql} AS is_active FROM ep "
-                    "JOIN weeks ON ep.adm <= weeks.sunday "
+                    # Narrow rows (the flags worked out here, not the dates and the
+                    # reason): each grouping sorts all of them.
+                    "SELECT weeks.monday, ep.pat, ep.prog, ep.clin, "
+                    f"{active_sql} AS is_active, "
+                    "CASE WHEN ep.adm >= weeks.first_day AND ep.adm <= weeks.sunday "
+                    "THEN 1 ELSE 0 END AS admitted, "
+                    "CASE WHEN ep.dis >= weeks.monday AND ep.dis <= weeks.sunday "
+                    f"AND ep.reason NOT IN {_in(NOT_UNPLANNED)} THEN 1 ELSE 0 END AS unplanned "
+                    "FROM ep JOIN weeks ON ep.adm <= weeks.sunday "
                     "AND (ep.dis IS NULL OR ep.dis >= weeks.monday)",
-                    active_params,
+                    [*active_params, *NOT_UNPLANNED],
                 ),
             ),
         ],
         aggregates={
             "in_treatment": (count(distinct="pat"), []),
             "active": (count("is_active = 1", distinct="pat"), []),
-            "admitted": (count("adm >= first_day AND adm <= sunday"), []),
-            "unplanned": (
-                count(f"dis >= monday AND dis <= sunday AND reason NOT IN {_in(NOT_UNPLANNED)}"),
-                NOT_UNPLANNED,
-            ),
+            "admitted": (count("admitted = 1"), []),
+            "unplanned": (count("unplanned = 1"), []),
         },
         groupings=_groupings("program", "clinician", prefix=["monday"]),
     ).run()
