@@ -4,7 +4,9 @@
         --database postgres://postgres@127.0.0.1:5432/tether_big
 
 Runs inside one READ ONLY transaction (nothing is written; the page's own audit event
-is left out). For the first clinical lead or program admin of the first organization
+is left out). With ``--migrate`` the branch's pending migrations (a new index) are
+applied inside that transaction first, which is then not read-only, and rolled back
+with it at the end: the shared data set is left as it was. For the first clinical lead or program admin of the first organization
 (or the organization's programs directly if it has none), it times each section of the
 dashboard and counts its queries, for a year and for 13 weeks, then the whole page
 (figures, suppression and template) beside the same page with no figures (a refused
@@ -31,6 +33,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", required=True)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--migrate",
+        action="store_true",
+        help="apply this branch's pending migrations (an index, say) inside the "
+        "transaction first; rolled back with everything else at the end",
+    )
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.database
     os.environ.setdefault("DEBUG", "1")
@@ -50,8 +58,18 @@ def main() -> None:
     from tether.reports.tables import suppress
 
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION READ ONLY")
+        if args.migrate:
+            from django.core.management import call_command
+
+            started = time.perf_counter()
+            call_command("migrate", verbosity=1, skip_checks=True)
+            print(
+                f"migrated in the transaction (rolled back at the end): "
+                f"{time.perf_counter() - started:.0f} s"
+            )
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION READ ONLY")
         staff = (
             StaffMember.objects.filter(
                 role__in=[StaffMember.Role.CLINICAL_LEAD, StaffMember.Role.PROGRAM_ADMIN],

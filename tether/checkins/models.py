@@ -148,6 +148,14 @@ class Response(models.Model):
                 condition=Q(status="complete"),
                 name="response_latest_by_instrument",
             ),
+            # The program reports (tether/reports): an episode's first and last completed
+            # response, and its days with a daily check-in in a period, read from the
+            # index alone instead of the episode's year of rows.
+            models.Index(
+                fields=["episode", "submitted_at", "window"],
+                condition=Q(status="complete"),
+                name="response_episode_completed",
+            ),
         ]
 
     def __str__(self) -> str:

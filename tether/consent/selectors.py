@@ -123,7 +123,15 @@ def staff_summary(*, user: User, patient: Patient) -> dict[str, Any] | None:
     """
     if not decide(user, patient, category=Category.MENTAL_HEALTH, action=Action.VIEW).allowed:
         return None
+    from tether.consent.packet import packet_categories
+
     return {
+        # The utilization-review packet is released by the care team only (the gate's
+        # "disclose" on each category it holds); others are told how to get there.
+        "releases_packet": all(
+            decide(user, patient, category=category, action=Action.DISCLOSE).allowed
+            for category in packet_categories(patient)
+        ),
         "consents": sharing_summary(patient)["in_force"],
         "pending_corrections": Amendment.objects.filter(
             patient=patient, status=Amendment.Status.REQUESTED

@@ -36,10 +36,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Window,
 )
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,7 +51,17 @@ from tether.patients.models import CareTeamMember, Episode, LevelOfCare
 from tether.privacy.models import AuditEvent
 from tether.privacy.policy import Category
 from tether.reports.scope import Scope
-from tether.reports.sql import Query, Sql, V, aggregate, compiled, count, date_param, moment_param
+from tether.reports.sql import (
+    Query,
+    Sql,
+    V,
+    aggregate,
+    compiled,
+    count,
+    date_param,
+    moment_param,
+    roomy,
+)
 from tether.reports.tables import Column, Table
 from tether.safetyplan.models import SafetyPlan, SafetyPlanVersion
 from tether.scheduling.models import Appointment, Attendance
@@ -83,7 +90,8 @@ def _primary_therapist(episode: str = "pk") -> Subquery:
         CareTeamMember.objects.filter(
             episode=OuterRef(episode), role=CareTeamMember.Role.PRIMARY_THERAPIST
         )
-        .order_by("ended_on", "-started_on", "-pk")  # a current one (no end) first
+        # A current one (no end) first: PostgreSQL sorts empty values last by default.
+        .order_by(F("ended_on").asc(nulls_first=True), "-started_on", "-pk")
         .values("staff_member_id")[:1]
     )
 
@@ -242,6 +250,7 @@ def _tables(
 
 def funnel(scope: Scope, names: Names) -> list[Table]:
     """Episodes admitted in the period: invited → set up → first check-in → active."""
+    responses = Response._meta.db_table
     cutoff = moment_param(scope.end_at - ACTIVE_AFTER)
     after = ACTIVE_AFTER.total_seconds()
     ctes = [
@@ -258,13 +267,15 @@ def funnel(scope: Scope, names: Names) -> list[Table]:
         ),
         (
             # First and last completed check-in: "checked in 14 days after set-up" is
-            # "the last one is 14 days after set-up".
+            # "the last one is 14 days after set-up". Two look-ups per episode in the
+            # ``response_episode_completed`` index, never the episode's year of rows.
             "resp",
             (
-                "SELECT episode_id AS e, MIN(submitted_at) AS first_at, MAX(submitted_at) "
-                f"AS last_at FROM {Response._meta.db_table} WHERE status = %s AND "
-                "episode_id IN (SELECT ep FROM admitted) GROUP BY episode_id",
-                [Response.Status.COMPLETE],
+                f"SELECT a.ep AS e, (SELECT MIN(r.submitted_at) FROM {responses} r "
+                "WHERE r.episode_id = a.ep AND r.status = %s) AS first_at, "
+                f"(SELECT MAX(r.submitted_at) FROM {responses} r "
+                "WHERE r.episode_id = a.ep AND r.status = %s) AS last_at FROM admitted a",
+                [Response.Status.COMPLETE, Response.Status.COMPLETE],
             ),
         ),
         (
@@ -417,23 +428,25 @@ def weekly_tables(scope: Scope, names: Names) -> list[Table]:
             (
                 "base",
                 (
-                    "SELECT weeks.monday, weeks.sunday, weeks.first_day, ep.pat, ep.prog, "
-                    "ep.clin, ep.adm, ep.dis, ep.reason, "
-                    f"{active_sql} AS is_active FROM ep "
-                    "JOIN weeks ON ep.adm <= weeks.sunday "
+                    # Narrow rows (the flags worked out here, not the dates and the
+                    # reason): each grouping sorts all of them.
+                    "SELECT weeks.monday, ep.pat, ep.prog, ep.clin, "
+                    f"{active_sql} AS is_active, "
+                    "CASE WHEN ep.adm >= weeks.first_day AND ep.adm <= weeks.sunday "
+                    "THEN 1 ELSE 0 END AS admitted, "
+                    "CASE WHEN ep.dis >= weeks.monday AND ep.dis <= weeks.sunday "
+                    f"AND ep.reason NOT IN {_in(NOT_UNPLANNED)} THEN 1 ELSE 0 END AS unplanned "
+                    "FROM ep JOIN weeks ON ep.adm <= weeks.sunday "
                     "AND (ep.dis IS NULL OR ep.dis >= weeks.monday)",
-                    active_params,
+                    [*active_params, *NOT_UNPLANNED],
                 ),
             ),
         ],
         aggregates={
             "in_treatment": (count(distinct="pat"), []),
             "active": (count("is_active = 1", distinct="pat"), []),
-            "admitted": (count("adm >= first_day AND adm <= sunday"), []),
-            "unplanned": (
-                count(f"dis >= monday AND dis <= sunday AND reason NOT IN {_in(NOT_UNPLANNED)}"),
-                NOT_UNPLANNED,
-            ),
+            "admitted": (count("admitted = 1"), []),
+            "unplanned": (count("unplanned = 1"), []),
         },
         groupings=_groupings("program", "clinician", prefix=["monday"]),
     ).run()
@@ -589,30 +602,28 @@ def engagement(scope: Scope, names: Names) -> list[Table]:
         },
         groupings=groupings,
     ).run()
-    responses = (
-        Response.objects.filter(
-            status=Response.Status.COMPLETE,
-            window__startswith="daily:",
-            submitted_at__gte=scope.start_at,
-            submitted_at__lt=scope.end_at,
-        )
-        .values(e=F("episode_id"))
-        .annotate(days=Count("window", distinct=True))
-        .order_by()
-    )
     done = Query(
         ctes=[
             *episode_ctes(scope),
-            ("r", compiled(responses)),
             (
+                # Days with a completed daily check-in in the period (two daily
+                # instruments on one day: one day), per episode: a range of the
+                # ``response_episode_completed`` index, never the episode's other rows.
                 "base",
                 (
-                    "SELECT ep.prog, ep.clin, r.days FROM r JOIN ep ON ep.ep = r.e",
-                    [],
+                    "SELECT ep.prog, ep.clin, (SELECT COUNT(DISTINCT r.window) "
+                    f"FROM {Response._meta.db_table} r WHERE r.episode_id = ep.ep "
+                    "AND r.status = %s AND r.submitted_at >= %s AND r.submitted_at < %s "
+                    "AND r.window LIKE %s) AS days FROM ep",
+                    [
+                        Response.Status.COMPLETE,
+                        moment_param(scope.start_at),
+                        moment_param(scope.end_at),
+                        "daily:%",
+                    ],
                 ),
             ),
         ],
-        # Days with a completed daily check-in (two daily instruments on one day: one day).
         aggregates={"days_done": ("COALESCE(SUM(days), 0)", [])},
         groupings=groupings,
     ).run()
@@ -1151,6 +1162,9 @@ def retention(scope: Scope) -> Table:
 # --- Outcomes (NHS Talking Therapies conventions) ---------------------------------------
 
 
+MEASURES = ("phq9", "gad7")
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Caseness and reliable change of the PHQ-9 and GAD-7, read from the instrument
@@ -1161,13 +1175,16 @@ class Thresholds:
     phq_reliable: int
     gad_caseness: int
     gad_reliable: int
+    # Every version's id of each instrument (responses to an older version count too).
+    versions: dict[str, tuple[int, ...]]
 
     @classmethod
     def current(cls) -> Thresholds:
-        specs = {
-            i.code: i.spec
-            for i in Instrument.objects.filter(code__in=["phq9", "gad7"], is_current=True)
-        }
+        specs, versions = {}, {code: () for code in MEASURES}
+        for instrument in Instrument.objects.filter(code__in=MEASURES):
+            versions[instrument.code] += (instrument.pk,)
+            if instrument.is_current:
+                specs[instrument.code] = instrument.spec
         phq, gad = specs["phq9"], specs["gad7"]
         if None in (phq.caseness_at, phq.reliable_change, gad.caseness_at, gad.reliable_change):
             raise ValueError(
@@ -1178,58 +1195,72 @@ class Thresholds:
             phq_reliable=int(phq.reliable_change or 0),
             gad_caseness=int(gad.caseness_at or 0),
             gad_reliable=int(gad.reliable_change or 0),
+            versions=versions,
         )
 
 
-def _measures_ctes(scope: Scope, episodes: str) -> list[tuple[str, Sql]]:
-    """Per episode of ``episodes``: first and last PHQ-9 and GAD-7 total before the end
-    of the period, and how many of each: one pass over the responses, ranked by time
-    with window functions, then one row per episode."""
-    partition = [F("episode_id"), F("instrument__code")]
-    rows = (
-        Response.objects.filter(
-            instrument__code__in=["phq9", "gad7"],
-            status=Response.Status.COMPLETE,
-            total__isnull=False,
-            submitted_at__lt=scope.end_at,
-            episode_id__in=RawSQL(f"SELECT ep FROM {episodes}", []),  # noqa: S611 - fixed text
-        )
-        .values(e=F("episode_id"), code=F("instrument__code"), score=F("total"))
-        .annotate(
-            # One ordering: the first is rank 1, the last is rank n.
-            up=Window(
-                RowNumber(),
-                partition_by=partition,
-                order_by=[F("submitted_at").asc(), F("pk").asc()],
-            ),
-            n=Window(Count("pk"), partition_by=partition),
-        )
-        .order_by()
-    )
+def _measures_ctes(scope: Scope, episodes: str, t: Thresholds) -> list[tuple[str, Sql]]:
+    """Per episode of ``episodes``: its first and last PHQ-9 and GAD-7 total before the
+    end of the period (ordered by time, then id), and whether there are two of each
+    (the first is not the last).
 
-    def pick(code: str, rank: str) -> str:
-        return f"MAX(CASE WHEN code = '{code}' AND up = {rank} THEN score END)"
+    Four index look-ups per episode, never a pass over the responses: each walks the
+    episode's responses to that instrument in time order (the index on episode,
+    instrument and time, ``checkins_response_episode_instrument_submitted``) to the
+    first completed one. (With two versions of an instrument the look-up reads all of
+    the episode's responses to either: right, slower.)"""
+    responses = Response._meta.db_table
+    end = moment_param(scope.end_at)
+
+    def probe(code: str, order: str) -> Sql:
+        # The instrument's versions as values (not a subquery), so the look-up is an
+        # ordered walk of the index that stops at the first completed response.
+        ids = t.versions[code] or (0,)
+        return (
+            f"(SELECT r.id FROM {responses} r WHERE r.episode_id = x.ep "
+            f"AND r.instrument_id IN {_in(ids)} AND r.status = %s AND r.total IS NOT NULL "
+            f"AND r.submitted_at < %s ORDER BY r.submitted_at {order}, r.id {order} LIMIT 1)",
+            [*ids, Response.Status.COMPLETE, end],
+        )
+
+    firsts_and_lasts = [
+        (alias, probe(code, order))
+        for alias, code, order in (
+            ("phq_a", "phq9", "ASC"),
+            ("phq_z", "phq9", "DESC"),
+            ("gad_a", "gad7", "ASC"),
+            ("gad_z", "gad7", "DESC"),
+        )
+    ]
+    ids_sql = ", ".join(f"{text} AS {alias}" for alias, (text, _) in firsts_and_lasts)
+    ids_params = [p for _, (_, params) in firsts_and_lasts for p in params]
+
+    def total(alias: str) -> str:
+        return f"(SELECT t.total FROM {responses} t WHERE t.id = ids.{alias})"
 
     return [
-        ("m", compiled(rows)),
+        ("ids", (f"SELECT x.ep AS e, {ids_sql} FROM {episodes} x", ids_params)),
         (
             "per",
             (
-                f"SELECT e, {pick('phq9', '1')} AS phq_first, {pick('phq9', 'n')} AS phq_last, "
-                f"{pick('gad7', '1')} AS gad_first, {pick('gad7', 'n')} AS gad_last, "
-                "SUM(CASE WHEN code = 'phq9' THEN 1 ELSE 0 END) AS phq_n, "
-                "SUM(CASE WHEN code = 'gad7' THEN 1 ELSE 0 END) AS gad_n FROM m GROUP BY e",
+                f"SELECT e, {total('phq_a')} AS phq_first, {total('phq_z')} AS phq_last, "
+                f"{total('gad_a')} AS gad_first, {total('gad_z')} AS gad_last, "
+                "CASE WHEN phq_a IS NULL THEN 0 WHEN phq_a = phq_z THEN 1 ELSE 2 END AS phq_n, "
+                "CASE WHEN gad_a IS NULL THEN 0 WHEN gad_a = gad_z THEN 1 ELSE 2 END AS gad_n "
+                "FROM ids",
                 [],
             ),
         ),
     ]
 
 
-def outcomes(scope: Scope, names: Names, *, at_discharge: bool) -> list[Table]:
+def outcomes(
+    scope: Scope, names: Names, *, at_discharge: bool, thresholds: Thresholds | None = None
+) -> list[Table]:
     """For episodes with a baseline PHQ-9 or GAD-7: how many have a second of each
     (paired), and of those the IAPT outcomes; the last observation before the end of the
     period, or (``at_discharge``) episodes discharged in the period, at discharge."""
-    t = Thresholds.current()
+    t = thresholds or Thresholds.current()
     scoped: Sql = ("SELECT * FROM ep", [])
     if at_discharge:
         scoped = (
@@ -1239,7 +1270,7 @@ def outcomes(scope: Scope, names: Names, *, at_discharge: bool) -> list[Table]:
     ctes = [
         *episode_ctes(scope),
         ("scoped", scoped),
-        *_measures_ctes(scope, "scoped"),
+        *_measures_ctes(scope, "scoped", t),
         (
             "base",
             (
@@ -1366,9 +1397,10 @@ def _attendance(scope: Scope, names: Names) -> list[Table]:
 
 
 def _outcomes(scope: Scope, names: Names) -> list[Table]:
+    thresholds = Thresholds.current()
     return [
-        *outcomes(scope, names, at_discharge=False),
-        *outcomes(scope, names, at_discharge=True),
+        *outcomes(scope, names, at_discharge=False, thresholds=thresholds),
+        *outcomes(scope, names, at_discharge=True, thresholds=thresholds),
     ]
 
 
@@ -1400,11 +1432,15 @@ def section_of(table_key: str) -> str | None:
     return TABLE_PREFIXES.get(table_key.split("-")[0])
 
 
-def section_tables(scope: Scope, section: str) -> list[Table]:
-    return BUILDERS[section](scope, Names.for_scope(scope))
+def section_tables(scope: Scope, section: str, names: Names | None = None) -> list[Table]:
+    """One section's tables; ``names`` read once per page (the page's every section
+    shares them)."""
+    with roomy():
+        return BUILDERS[section](scope, names or Names.for_scope(scope))
 
 
 def all_tables(scope: Scope) -> dict[str, list[Table]]:
     """Every table of the dashboard, by section, before suppression."""
     names = Names.for_scope(scope)
-    return {section: build(scope, names) for section, build in BUILDERS.items()}
+    with roomy():
+        return {section: build(scope, names) for section, build in BUILDERS.items()}

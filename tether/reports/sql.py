@@ -18,14 +18,33 @@ value from outside goes in as a parameter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 Sql = tuple[str, list[Any]]
+# Memory for each sort and hash of a report query (PostgreSQL's work_mem) instead of the
+# server's default 4 MB: a year of a large program is hundreds of thousands of
+# patient-weeks, whose sorts and derived tables spilled to disk. Only clinical leads and
+# program admins open the reports.
+WORK_MEM = "64MB"
+
+
+@contextmanager
+def roomy() -> Iterator[None]:
+    """Report queries that may use ``WORK_MEM``: SET LOCAL, so it ends with the
+    transaction (the caller's, or one opened here)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
+        yield
 
 
 def compiled(queryset: QuerySet[Any]) -> Sql:

@@ -113,8 +113,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "reports/dashboard.html", context, status=400)
     sections = []
     charts = {}
+    names = figures.Names.for_scope(scope)
     for key, title in figures.SECTIONS:
-        tables = [suppress(t) for t in figures.section_tables(scope, key)]
+        tables = [suppress(t) for t in figures.section_tables(scope, key, names)]
         for table in tables:
             if table.key == "weekly":
                 charts[table.key] = rate_chart(

@@ -20,7 +20,7 @@ from tether.consent.models import Disclosure, Recipient
 from tether.consent.notice import PART2_NOTICE
 from tether.consent.services import consent_revoke, notice_for
 from tether.flags.testing import add_response
-from tether.patients.models import Episode, LevelOfCare, LevelOfCareChange
+from tether.patients.models import CareTeamMember, Episode, LevelOfCare, LevelOfCareChange
 from tether.privacy.models import AuditEvent
 from tether.privacy.policy import Category
 from tether.scheduling.models import Appointment, Attendance
@@ -266,3 +266,101 @@ def test_the_care_coordination_form_does_not_offer_the_packet(cast, client_as):
     url = reverse("consent:staff_coordination", args=[cast.patient.patient.pk])
     page = client_as(cast.assigned_clinician).get(url).content.decode()
     assert 'value="ur_packet"' not in page
+
+
+# --- A clinical lead: program-wide reading, but the care team alone releases ---------
+
+
+def _lead_joins_the_care_team(cast: Any, client: Any) -> None:
+    """Through the care-team page, as the lead would: their own name, case manager."""
+    response = client.post(
+        reverse("program:care_team", args=[cast.patient.patient.pk]),
+        {
+            "action": "assign",
+            "staff_member": str(cast.clinical_lead.staff_member.pk),
+            "role": CareTeamMember.Role.CASE_MANAGER,
+        },
+    )
+    assert response.status_code == 302
+
+
+def test_the_patient_page_offers_the_packet_to_the_care_team_only(cast, client_as):
+    patient_page = reverse("staff:patient_detail", args=[cast.patient.patient.pk])
+    packet_link = _url(cast)
+    mine = client_as(cast.assigned_clinician).get(patient_page).content.decode()
+    assert packet_link in mine
+    lead = client_as(cast.clinical_lead).get(patient_page).content.decode()
+    assert packet_link not in lead
+    assert "released by the patient's care team only" in lead
+    assert "joins the care team first" in lead
+    on_call = client_as(cast.on_call).get(patient_page).content.decode()
+    assert packet_link not in on_call
+    assert "joins the care team first" not in on_call
+
+
+def test_a_lead_who_joins_the_care_team_releases_a_part2_packet(cast, client_as, payer, sign):
+    _part2(cast)
+    _history(cast)
+    sign(payer, Category.PART2)
+    client = client_as(cast.clinical_lead)
+    assert client.get(_url(cast)).status_code == 404
+    _lead_joins_the_care_team(cast, client)
+    page = client.get(reverse("staff:patient_detail", args=[cast.patient.patient.pk]))
+    assert _url(cast) in page.content.decode()
+    assert client.get(_url(cast)).status_code == 200
+    released = client.post(_url(cast), _form(payer), follow=True).content.decode()
+    assert "Released to the payer" in released
+    disclosure = Disclosure.objects.get()
+    assert (disclosure.category, disclosure.disclosed_by_id) == ("part2", cast.clinical_lead.pk)
+    first = _pdf_text(client, cast, disclosure)[0]
+    assert " ".join(PART2_NOTICE.split()) in first
+
+
+def test_a_lead_on_the_care_team_is_still_refused_without_consent(cast, client_as, payer, sign):
+    _part2(cast)
+    sign(payer, Category.MENTAL_HEALTH)  # not the Part 2 consent the packet needs
+    client = client_as(cast.clinical_lead)
+    _lead_joins_the_care_team(cast, client)
+    page = client.post(_url(cast), _form(payer)).content.decode()
+    assert "Not released" in page and "Nothing was shared" in page
+    assert not Disclosure.objects.exists()
+    assert AuditEvent.objects.filter(
+        actor=cast.clinical_lead,
+        outcome=AuditEvent.Outcome.DENIED,
+        action="disclose",
+        category="part2",
+        patient=cast.patient.patient,
+    ).exists()
+
+
+def test_a_lead_taken_off_the_care_team_no_longer_releases_it(cast, client_as, payer, sign):
+    for category in NON_PART2:
+        sign(payer, category)
+    client = client_as(cast.clinical_lead)
+    _lead_joins_the_care_team(cast, client)
+    assert client.get(_url(cast)).status_code == 200
+    member = CareTeamMember.objects.get(staff_member=cast.clinical_lead.staff_member)
+    client.post(
+        reverse("program:care_team", args=[cast.patient.patient.pk]),
+        {"action": "end", "member": str(member.pk)},
+    )
+    assert client.get(_url(cast)).status_code == 404
+    assert client.post(_url(cast), _form(payer)).status_code == 404
+    assert not Disclosure.objects.exists()
+
+
+def test_a_lead_of_another_program_cannot_join_the_team_or_release_it(cast, client_as, payer, sign):
+    for category in NON_PART2:
+        sign(payer, category)
+    cast.clinical_lead.staff_member.programs.set([cast.adolescent_iop])
+    client = client_as(cast.clinical_lead)
+    team = reverse("program:care_team", args=[cast.patient.patient.pk])
+    data = {
+        "action": "assign",
+        "staff_member": str(cast.clinical_lead.staff_member.pk),
+        "role": CareTeamMember.Role.CASE_MANAGER,
+    }
+    assert client.post(team, data).status_code == 404
+    assert not CareTeamMember.objects.filter(staff_member=cast.clinical_lead.staff_member).exists()
+    assert client.post(_url(cast), _form(payer)).status_code == 404
+    assert not Disclosure.objects.exists()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tether.patients.models import Episode, LevelOfCare
+from tether.patients.models import CareTeamMember, Episode, LevelOfCare
 from tether.reports import figures
 from tether.reports.scope import Scope, scope_from_query
 from tether.reports.tables import Table
@@ -193,3 +193,25 @@ def test_it_leaves_out_a_part2_program_for_a_clinical_lead(cast: Cast) -> None:
     scope = scope_from_query(lead, {}, today=TODAY)
     assert scope.program_ids == (cast.iop.pk,)
     assert scope.part2_left_out == ("Adolescent IOP",)
+
+
+def test_an_episode_counts_with_its_current_primary_therapist(cast: Cast, scope: Scope) -> None:
+    """Dana handed the episode over to Uri: Uri's now (an ended therapist is never
+    chosen over a current one, whatever the database's order of empty end dates)."""
+    dana = cast.assigned_clinician.staff_member
+    uri = cast.unassigned_clinician.staff_member
+    episode = admit(cast.iop, dana, START)
+    CareTeamMember.objects.filter(episode=episode).update(ended_on=START + dt.timedelta(days=9))
+    CareTeamMember.objects.create(
+        organization_id=episode.organization_id,
+        episode=episode,
+        staff_member=uri,
+        role=CareTeamMember.Role.PRIMARY_THERAPIST,
+        started_on=START + dt.timedelta(days=10),
+    )
+    chosen = figures.scope_episodes(scope).get(pk=episode.pk)
+    assert chosen.clinician == uri.pk  # type: ignore[attr-defined]
+    dropout = figures.attendance(scope, figures.Names.for_scope(scope))[3]
+    # Uri: this episode and the cast's Tom; Dana: the cast's Maria only.
+    assert _row(dropout, "Uri Staff")["admitted"] == 2
+    assert _row(dropout, "Dana Staff")["admitted"] == 1
