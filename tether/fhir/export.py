@@ -100,9 +100,10 @@ def _keyset(kind: search.Kind, after: tuple[int, int] | None) -> Q:
 
 
 def _shape(value: Any) -> Any:
-    """A resource's structure (its keys, nested, and the types of its values)."""
+    """A resource's structure (its keys, nested, and the types of its values; a list's
+    distinct item shapes, whatever its length)."""
     if isinstance(value, dict):
-        return tuple(sorted((key, _shape(item)) for key, item in value.items()))
+        return tuple([(key, _shape(item)) for key, item in value.items()])
     if isinstance(value, list):
         return frozenset(_shape(item) for item in value)
     return type(value).__name__

@@ -23,10 +23,11 @@ from fhir.resources.R4B.resource import Resource
 from tether.checkins.models import Answer, Instrument, Response
 from tether.fhir import resources
 from tether.fhir.models import FhirClient
+from tether.organizations.models import StaffMember
 from tether.patients.models import Episode, Patient
 from tether.privacy import gate
 from tether.privacy.policy import Category
-from tether.scheduling.models import Attendance
+from tether.scheduling.models import Appointment, Attendance
 
 MAX_COUNT = 200
 DEFAULT_COUNT = 50
@@ -222,18 +223,25 @@ def _observation_code(values: list[str]) -> Q:
 
 
 def _attendances(client: FhirClient) -> QuerySet[Attendance]:
-    return (
-        Attendance.objects.filter(
-            organization_id=client.organization_id,
-            patient_id__in=client_patient_ids(client),
-            appointment__program_id=client.program_id,
-        )
-        .select_related("appointment", "appointment__clinician__user")
-        .order_by("pk")
-    )
+    return Attendance.objects.filter(
+        organization_id=client.organization_id,
+        patient_id__in=client_patient_ids(client),
+        appointment__program_id=client.program_id,
+    ).order_by("pk")
 
 
 def _build_appointments(rows: list[Attendance], part2: set[int], base: str) -> list[dict[str, Any]]:
+    """A page's sessions and their clinicians in two queries, one instance each however
+    many of the page's patients attended (a group session is one appointment)."""
+    appointments = Appointment.objects.in_bulk({a.appointment_id for a in rows})
+    clinicians = StaffMember.objects.select_related("user").in_bulk(
+        {a.clinician_id for a in appointments.values() if a.clinician_id is not None}
+    )
+    for appointment in appointments.values():
+        if appointment.clinician_id is not None:
+            appointment.clinician = clinicians[appointment.clinician_id]
+    for attendance in rows:
+        attendance.appointment = appointments[attendance.appointment_id]
     kind_text: dict[str, str] = {}
     return [
         resources.appointment_data(a, part2=a.patient_id in part2, kind_text=kind_text)
