@@ -61,6 +61,13 @@ def validated(data: dict[str, Any]) -> Resource:
     return cast(Resource, model.model_validate(data))
 
 
+def instant(value: dt.datetime) -> str:
+    """A FHIR instant as ``fhir.resources`` writes it (UTC as ``Z``), so a resource
+    written from its JSON reads the same as one written through its model."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def identifier_system(organization_id: int) -> str:
     """The system of a patient's record number (MRN) in this organization."""
     return f"urn:tether:organization:{organization_id}:record-number"
@@ -78,7 +85,7 @@ def security_labels() -> list[dict[str, str]]:
 def _meta(part2: bool, last_updated: dt.datetime | None) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     if last_updated is not None:
-        meta["lastUpdated"] = last_updated.isoformat()
+        meta["lastUpdated"] = instant(last_updated)
     if part2:
         meta["security"] = security_labels()
     return meta
@@ -198,7 +205,7 @@ def questionnaire_response_data(
         questionnaire=questionnaire_url(base, response),
         status=status,
         subject={"reference": f"Patient/{response.patient_id}"},
-        authored=(response.submitted_at or response.started_at).isoformat(),
+        authored=instant(response.submitted_at or response.started_at),
         author={"reference": f"Patient/{response.patient_id}"},
     )
     if items:
@@ -231,8 +238,8 @@ def observation_data(
             {"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}]}
         ],
         "subject": {"reference": f"Patient/{response.patient_id}"},
-        "effectiveDateTime": response.submitted_at.isoformat(),
-        "issued": response.submitted_at.isoformat(),
+        "effectiveDateTime": instant(response.submitted_at),
+        "issued": instant(response.submitted_at),
         "derivedFrom": [{"reference": f"QuestionnaireResponse/{response.pk}"}],
     }
     found: list[dict[str, Any]] = []
@@ -327,8 +334,8 @@ def appointment_data(
         status=status,
         serviceType=[{"text": kind_text[appointment.kind]}],
         description=appointment.title,
-        start=appointment.starts_at.isoformat(),
-        end=appointment.ends_at.isoformat(),
+        start=instant(appointment.starts_at),
+        end=instant(appointment.ends_at),
         minutesDuration=max(
             1, int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
         ),
