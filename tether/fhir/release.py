@@ -61,18 +61,16 @@ def _patient_of(resource: Resource) -> int | None:
 
 
 def _consents(recipient: Recipient, patient_ids: set[int]) -> dict[int, ConsentDirective]:
-    """The Part 2 consent in force for each patient (the newest: as ``gate.consent_for``)."""
+    """The Part 2 consent in force for each patient, the newest as ``gate.consent_for``
+    picks it: the consents of ``gate.consented_patient_ids`` (in force, naming this
+    recipient or a TPO class covering its kind), so the disclosure records the consent
+    that let the resource out (one query)."""
     from tether.privacy.gate import consented_patient_ids
 
+    in_force = consented_patient_ids(recipient, Category.PART2).filter(patient_id__in=patient_ids)
     found: dict[int, ConsentDirective] = {}
-    ids = set(consented_patient_ids(recipient, Category.PART2).filter(patient_id__in=patient_ids))
-    if not ids:
-        return found
-    from django.db.models import Q
-
-    names = Q(recipient=recipient) | (Q(recipient__isnull=True) & ~Q(recipient_class=""))
     for consent in ConsentDirective.objects.filter(
-        names, patient_id__in=ids, category=Category.PART2.value, revoked_at__isnull=True
+        pk__in=in_force.values_list("pk", flat=True)
     ).order_by("patient_id", "-signed_at"):
         found.setdefault(consent.patient_id, consent)
     return found

@@ -14,7 +14,7 @@ from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from tether.consent.models import Disclosure
+from tether.consent.models import ConsentDirective, Disclosure
 from tether.consent.notice import PART2_NOTICE
 from tether.fhir import export
 from tether.fhir.models import ExportJob
@@ -318,3 +318,22 @@ def test_validation_checks_the_first_of_each_shape_and_one_in_every():
     assert check.validated == 4  # a new shape
     with pytest.raises(ValidationError):
         check({"resourceType": "Patient", "birthDate": "soon"})
+
+
+def test_a_disclosure_records_the_consent_in_force_not_a_newer_expired_one(cast, recovery):
+    program, rae = recovery
+    add_measure(rae, "phq9", PHQ9)
+    reg = register(program, cast.program_admin)
+    in_force = consent_part2(rae, reg.client.recipient)
+    expired = consent_part2(rae, reg.client.recipient)
+    ConsentDirective.objects.filter(pk=expired.pk).update(
+        signed_at=in_force.signed_at + dt.timedelta(hours=1),
+        expires_on=timezone.localdate() - dt.timedelta(days=1),
+    )
+    http = Client()
+    auth = bearer(http, reg)
+    files = _run_and_download(http, auth, _export(http, auth, program.pk, _type="Patient"))
+    assert len(files["Patient"]) == 1
+    assert [d.consent_id for d in Disclosure.objects.filter(fhir_client=reg.client)] == [
+        in_force.pk
+    ]
