@@ -1,8 +1,11 @@
 """Time bulk FHIR ``$export`` runs on the big data set (docs/BENCHMARKS.md).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tether_big10k DEBUG=1 \\
-        .venv/bin/python scripts/bench_fhir_export.py [--programs all|largest]
-        [--consent-part2 0.5] [--keep]
+    .venv/bin/python scripts/bench_fhir_export.py \\
+        --database postgres://postgres@127.0.0.1:5432/tether_big10k \\
+        [--programs all|largest] [--consent-part2 0.5] [--keep]
+
+It runs in the benchmark environment (scripts/bench_env.py: the data set's field keys,
+DEBUG off as on the worker, so Django keeps no log of the queries).
 
 For each program exported (``all``: every program, so every patient of the data set; or
 the largest), it registers a client (a new recipient), runs ``export_run`` (the
@@ -31,18 +34,30 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+SCRIPTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(SCRIPTS.parent))
+sys.path.insert(0, str(SCRIPTS))
+
+import bench_env  # noqa: E402 - after the path is set
+
+
+def _database_argument() -> str:
+    """``--database URL``, read before Django is set up (argparse checks it again)."""
+    for i, arg in enumerate(sys.argv):
+        if arg.startswith("--database="):
+            return arg.split("=", 1)[1]
+        if arg == "--database" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+    raise SystemExit("usage: bench_fhir_export.py --database postgres://... (see its docstring)")
+
+
+if __name__ == "__main__":
+    bench_env.apply(_database_argument(), debug=False)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tether.settings")
 
-import django
+import django  # noqa: E402
 
 django.setup()
-
-from django.conf import settings  # noqa: E402
-
-# As the worker runs: with DEBUG on, Django would keep the SQL of the last 9,000 queries,
-# the parts' inserts with them (a gigabyte of a process's memory at this size).
-settings.DEBUG = False
 
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
@@ -92,11 +107,12 @@ class Clock:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", required=True, help="postgres://... (the data set)")
     parser.add_argument("--programs", choices=["all", "largest"], default="all")
     parser.add_argument("--consent-part2", type=float, default=0.0, metavar="SHARE")
     parser.add_argument("--keep", action="store_true", help="commit (on a copy only)")
     args = parser.parse_args()
-    print("command:", " ".join([f"DATABASE_URL={_database()}", "python", *sys.argv]))
+    print("command:", " ".join(["python", *sys.argv]))
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     try:
         with transaction.atomic():
@@ -110,11 +126,6 @@ def main() -> None:
                 cursor.execute(f'VACUUM "{table}"')
         print("vacuumed:", ", ".join(WRITTEN_TABLES))
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-
-
-def _database() -> str:
-    settings = connection.settings_dict
-    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
 
 
 def _run(args: argparse.Namespace) -> None:
