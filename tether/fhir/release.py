@@ -11,6 +11,8 @@ a fixed number of queries whatever the page's length.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -59,18 +61,16 @@ def _patient_of(resource: Resource) -> int | None:
 
 
 def _consents(recipient: Recipient, patient_ids: set[int]) -> dict[int, ConsentDirective]:
-    """The Part 2 consent in force for each patient (the newest: as ``gate.consent_for``)."""
+    """The Part 2 consent in force for each patient, the newest as ``gate.consent_for``
+    picks it: the consents of ``gate.consented_patient_ids`` (in force, naming this
+    recipient or a TPO class covering its kind), so the disclosure records the consent
+    that let the resource out (one query)."""
     from tether.privacy.gate import consented_patient_ids
 
+    in_force = consented_patient_ids(recipient, Category.PART2).filter(patient_id__in=patient_ids)
     found: dict[int, ConsentDirective] = {}
-    ids = set(consented_patient_ids(recipient, Category.PART2).filter(patient_id__in=patient_ids))
-    if not ids:
-        return found
-    from django.db.models import Q
-
-    names = Q(recipient=recipient) | (Q(recipient__isnull=True) & ~Q(recipient_class=""))
     for consent in ConsentDirective.objects.filter(
-        names, patient_id__in=ids, category=Category.PART2.value, revoked_at__isnull=True
+        pk__in=in_force.values_list("pk", flat=True)
     ).order_by("patient_id", "-signed_at"):
         found.setdefault(consent.patient_id, consent)
     return found
@@ -90,15 +90,58 @@ def release(
         patient_id = _patient_of(resource)
         if patient_id is not None:
             by_patient[patient_id].append(resource)
-    if not by_patient:
+    return record_release(
+        request=request,
+        client=client,
+        object_types={
+            pid: f"fhir.{items[0].get_resource_type().lower()}" for pid, items in by_patient.items()
+        },
+        part2=part2,
+        base_category=base_category,
+        content_of=lambda pid: "\n".join(
+            r.model_dump_json(exclude_none=True) for r in by_patient[pid]
+        ),
+    )
+
+
+def patient_of_json(data: dict[str, Any]) -> int | None:
+    """The patient a resource's FHIR JSON is about (as ``_patient_of``)."""
+    if data["resourceType"] == "Patient":
+        return int(data["id"])
+    reference = (data.get("subject") or {}).get("reference")
+    if reference is None:
+        for participant in data.get("participant") or []:
+            ref = (participant.get("actor") or {}).get("reference")
+            if ref and ref.startswith("Patient/"):
+                reference = ref
+                break
+    if reference and reference.startswith("Patient/"):
+        return int(reference.removeprefix("Patient/"))
+    return None
+
+
+def record_release(
+    *,
+    request: HttpRequest | None,
+    client: FhirClient,
+    object_types: dict[int, str],
+    part2: set[int],
+    base_category: Category,
+    content_of: Callable[[int], str],
+) -> list[Disclosure]:
+    """One audit event per patient released (``object_types``: patient → the resource
+    type, ``fhir.observation``), and a ``Disclosure`` with the notice for each Part 2
+    patient under the consent that allowed it, holding ``content_of(patient)`` (the
+    released resources' JSON). One transaction, a fixed number of queries."""
+    if not object_types:
         return []
     patients = {
         p.pk: p
-        for p in Patient.objects.filter(pk__in=by_patient, organization_id=client.organization_id)
+        for p in Patient.objects.filter(pk__in=object_types, organization_id=client.organization_id)
     }
     purpose = purpose_of_use(client)
     system = actor(client)
-    part2_here = {pid for pid in by_patient if pid in part2}
+    part2_here = {pid for pid in object_types if pid in part2}
     consents = _consents(client.recipient, part2_here) if part2_here else {}
     now = timezone.now()
     with transaction.atomic():
@@ -111,10 +154,10 @@ def release(
                     action=Action.DISCLOSE,
                     category=Category.PART2 if pid in part2 else base_category,
                     purpose=purpose,
-                    object_type=f"fhir.{items[0].get_resource_type().lower()}",
+                    object_type=object_type,
                     relation="consent" if pid in part2 else "",
                 )
-                for pid, items in sorted(by_patient.items())
+                for pid, object_type in sorted(object_types.items())
                 if pid in patients
             ]
         )
@@ -128,9 +171,7 @@ def release(
                     kind=Disclosure.Kind.FHIR_API,
                     category=Category.PART2.value,
                     purpose=consents[pid].purpose,
-                    content="\n".join(
-                        r.model_dump_json(exclude_none=True) for r in by_patient[pid]
-                    ),
+                    content=content_of(pid),
                     notice=PART2_NOTICE,
                     fhir_client=client,
                     disclosed_at=now,

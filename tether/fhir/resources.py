@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django.utils import timezone
+from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
@@ -26,7 +27,7 @@ from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhir.resources.R4B.resource import Resource
 
-from tether.checkins.models import Answer, Response
+from tether.checkins.models import Response
 from tether.consent.notice import PART2_NOTICE, PART2_SECURITY_LABELS
 from tether.patients.models import Patient
 from tether.scheduling.models import Attendance
@@ -39,6 +40,32 @@ FHIR_VERSION = "4.0.1"
 
 # The LOINC item whose answer is exported as its own Observation (PHQ-9 item 9).
 ITEM_OBSERVATIONS = frozenset({"44260-8"})
+
+
+class AnswerLike(Protocol):
+    """What a builder reads of an answer (an ``Answer`` or a row fetched as values)."""
+
+    @property
+    def item_code(self) -> str: ...
+    @property
+    def value(self) -> int | None: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def answered_at(self) -> dt.datetime: ...
+
+
+def validated(data: dict[str, Any]) -> Resource:
+    """A resource's FHIR JSON (``*_data``) validated by its ``fhir.resources`` model."""
+    model = get_fhir_model_class(data["resourceType"])
+    return cast(Resource, model.model_validate(data))
+
+
+def instant(value: dt.datetime) -> str:
+    """A FHIR instant as ``fhir.resources`` writes it (UTC as ``Z``), so a resource
+    written from its JSON reads the same as one written through its model."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def identifier_system(organization_id: int) -> str:
@@ -58,7 +85,7 @@ def security_labels() -> list[dict[str, str]]:
 def _meta(part2: bool, last_updated: dt.datetime | None) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     if last_updated is not None:
-        meta["lastUpdated"] = last_updated.isoformat()
+        meta["lastUpdated"] = instant(last_updated)
     if part2:
         meta["security"] = security_labels()
     return meta
@@ -88,31 +115,35 @@ def _common(part2: bool, last_updated: dt.datetime | None) -> dict[str, Any]:
 
 
 def patient_resource(patient: Patient, *, part2: bool) -> FhirPatient:
+    return FhirPatient.model_validate(patient_data(patient, part2=part2))
+
+
+def patient_data(patient: Patient, *, part2: bool) -> dict[str, Any]:
+    """The Patient as FHIR JSON (what ``patient_resource`` validates)."""
     name: dict[str, Any] = {"family": patient.last_name, "given": [patient.first_name]}
     names = [{"use": "official", **name}]
     if patient.preferred_name:
         names.append(
             {"use": "usual", "family": patient.last_name, "given": [patient.preferred_name]}
         )
-    return FhirPatient.model_validate(
-        dict(
-            id=str(patient.pk),
-            **_common(part2, patient.created_at),
-            identifier=[
-                {
-                    "use": "usual",
-                    "type": {"text": "Medical record number"},
-                    "system": identifier_system(patient.organization_id),
-                    "value": patient.record_number,
-                }
-            ],
-            name=names,
-            birthDate=patient.date_of_birth.isoformat(),
-        )
+    return dict(
+        resourceType="Patient",
+        id=str(patient.pk),
+        **_common(part2, patient.created_at),
+        identifier=[
+            {
+                "use": "usual",
+                "type": {"text": "Medical record number"},
+                "system": identifier_system(patient.organization_id),
+                "value": patient.record_number,
+            }
+        ],
+        name=names,
+        birthDate=patient.date_of_birth.isoformat(),
     )
 
 
-def _answer_value(response: Response, answer: Answer) -> dict[str, Any] | None:
+def _answer_value(response: Response, answer: AnswerLike) -> dict[str, Any] | None:
     spec = response.instrument.spec
     try:
         item = spec.item(answer.item_code)
@@ -142,8 +173,18 @@ _RESPONSE_STATUS = {
 
 
 def questionnaire_response_resource(
-    response: Response, answers: Iterable[Answer], *, part2: bool, base: str
+    response: Response, answers: Iterable[AnswerLike], *, part2: bool, base: str
 ) -> QuestionnaireResponse:
+    return QuestionnaireResponse.model_validate(
+        questionnaire_response_data(response, answers, part2=part2, base=base)
+    )
+
+
+def questionnaire_response_data(
+    response: Response, answers: Iterable[AnswerLike], *, part2: bool, base: str
+) -> dict[str, Any]:
+    """The QuestionnaireResponse as FHIR JSON (what ``questionnaire_response_resource``
+    validates): its answers in the order they were given, with their codes."""
     spec = response.instrument.spec
     items = []
     for answer in sorted(answers, key=lambda a: a.answered_at):
@@ -156,41 +197,52 @@ def questionnaire_response_resource(
             continue
         items.append({"linkId": item.code, "text": item.text, "answer": [value]})
     status = _RESPONSE_STATUS[Response.Status(response.status)]
-    return QuestionnaireResponse.model_validate(
-        dict(
-            id=str(response.pk),
-            **_common(part2, response.submitted_at),
-            identifier={"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{response.key}"},
-            questionnaire=questionnaire_url(base, response),
-            status=status,
-            subject={"reference": f"Patient/{response.patient_id}"},
-            authored=(response.submitted_at or response.started_at).isoformat(),
-            author={"reference": f"Patient/{response.patient_id}"},
-            item=items or None,
-        )
+    data = dict(
+        resourceType="QuestionnaireResponse",
+        id=str(response.pk),
+        **_common(part2, response.submitted_at),
+        identifier={"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{response.key}"},
+        questionnaire=questionnaire_url(base, response),
+        status=status,
+        subject={"reference": f"Patient/{response.patient_id}"},
+        authored=instant(response.submitted_at or response.started_at),
+        author={"reference": f"Patient/{response.patient_id}"},
     )
+    if items:
+        data["item"] = items
+    return data
 
 
 def observation_resources(
-    response: Response, answers: Iterable[Answer], *, part2: bool
+    response: Response, answers: Iterable[AnswerLike], *, part2: bool
 ) -> list[Observation]:
+    return [
+        Observation.model_validate(data)
+        for data in observation_data(response, answers, part2=part2)
+    ]
+
+
+def observation_data(
+    response: Response, answers: Iterable[AnswerLike], *, part2: bool
+) -> list[dict[str, Any]]:
     """The scores of a completed measure: its total (LOINC ``loinc_total``) and PHQ-9
     item 9 (LOINC 44260-8) as survey Observations. Nothing for an incomplete one."""
     instrument = response.instrument
     if response.status != Response.Status.COMPLETE or response.submitted_at is None:
         return []
     common = {
+        "resourceType": "Observation",
         **_common(part2, response.submitted_at),
         "status": "final",
         "category": [
             {"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}]}
         ],
         "subject": {"reference": f"Patient/{response.patient_id}"},
-        "effectiveDateTime": response.submitted_at.isoformat(),
-        "issued": response.submitted_at.isoformat(),
+        "effectiveDateTime": instant(response.submitted_at),
+        "issued": instant(response.submitted_at),
         "derivedFrom": [{"reference": f"QuestionnaireResponse/{response.pk}"}],
     }
-    found: list[Observation] = []
+    found: list[dict[str, Any]] = []
     if instrument.loinc_total and response.total is not None:
         band = instrument.spec.band_for(response.total)
         total: dict[str, Any] = {
@@ -210,7 +262,7 @@ def observation_resources(
         }
         if band is not None:
             total["interpretation"] = [{"text": str(band.label)}]
-        found.append(Observation.model_validate(dict(**total)))
+        found.append(total)
     for answer in answers:
         try:
             item = instrument.spec.item(answer.item_code)
@@ -223,13 +275,11 @@ def observation_resources(
         if option is not None and option.loinc:
             value["coding"] = [{"system": LOINC, "code": option.loinc, "display": option.label}]
         found.append(
-            Observation.model_validate(
-                dict(
-                    **common,
-                    id=f"{response.pk}-item-{item.code}",
-                    code={"coding": [{"system": LOINC, "code": item.loinc}], "text": item.text},
-                    valueCodeableConcept=value,
-                )
+            dict(
+                **common,
+                id=f"{response.pk}-item-{item.code}",
+                code={"coding": [{"system": LOINC, "code": item.loinc}], "text": item.text},
+                valueCodeableConcept=value,
             )
         )
     return found
@@ -246,8 +296,16 @@ _APPOINTMENT_STATUS = {
 
 
 def appointment_resource(attendance: Attendance, *, part2: bool) -> FhirAppointment:
-    """One patient's place in a session. A group session lists only this patient: the
-    other members are never named to an outside system."""
+    return FhirAppointment.model_validate(appointment_data(attendance, part2=part2))
+
+
+def appointment_data(
+    attendance: Attendance, *, part2: bool, kind_text: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One patient's place in a session (what ``appointment_resource`` validates). A
+    group session lists only this patient: the other members are never named to an
+    outside system. ``kind_text``: the kinds' names already translated, kept by the
+    caller across a page (a translation per row is slow)."""
     appointment = attendance.appointment
     status = _APPOINTMENT_STATUS.get(Attendance.Status(attendance.status), "booked")
     if appointment.is_cancelled:
@@ -265,20 +323,23 @@ def appointment_resource(attendance: Attendance, *, part2: bool) -> FhirAppointm
                 "status": "accepted",
             }
         )
-    return FhirAppointment.model_validate(
-        dict(
-            id=str(attendance.pk),
-            **_common(part2, appointment.changed_at),
-            status=status,
-            serviceType=[{"text": str(appointment.get_kind_display())}],
-            description=appointment.title,
-            start=appointment.starts_at.isoformat(),
-            end=appointment.ends_at.isoformat(),
-            minutesDuration=max(
-                1, int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
-            ),
-            participant=participants,
-        )
+    if kind_text is None:
+        kind_text = {}
+    if appointment.kind not in kind_text:
+        kind_text[appointment.kind] = str(appointment.get_kind_display())
+    return dict(
+        resourceType="Appointment",
+        id=str(attendance.pk),
+        **_common(part2, appointment.changed_at),
+        status=status,
+        serviceType=[{"text": kind_text[appointment.kind]}],
+        description=appointment.title,
+        start=instant(appointment.starts_at),
+        end=instant(appointment.ends_at),
+        minutesDuration=max(
+            1, int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+        ),
+        participant=participants,
     )
 
 

@@ -23,10 +23,11 @@ from fhir.resources.R4B.resource import Resource
 from tether.checkins.models import Answer, Instrument, Response
 from tether.fhir import resources
 from tether.fhir.models import FhirClient
+from tether.organizations.models import StaffMember
 from tether.patients.models import Episode, Patient
 from tether.privacy import gate
 from tether.privacy.policy import Category
-from tether.scheduling.models import Attendance
+from tether.scheduling.models import Appointment, Attendance
 
 MAX_COUNT = 200
 DEFAULT_COUNT = 50
@@ -95,15 +96,20 @@ def _date_filter(field: str, values: list[str]) -> Q:
 
 @dataclass(frozen=True)
 class Kind:
-    """One resource type: its rows, its search parameters, and how a page is built."""
+    """One resource type: its rows, its search parameters, and how a page is built:
+    ``data`` gives each row's resources as FHIR JSON (the builders of ``resources``),
+    ``build`` the same validated by ``fhir.resources`` (what the API answers)."""
 
     name: str
     category: Category  # the label of a non-Part 2 patient's rows
     rows: Callable[[FhirClient], QuerySet[Any]]
     patient_field: str
     date_field: str
-    build: Callable[[list[Any], set[int], str], list[Resource]]
+    data: Callable[[list[Any], set[int], str], list[dict[str, Any]]]
     code_filter: Callable[[list[str]], Q] | None = None
+
+    def build(self, rows: list[Any], part2: set[int], base: str) -> list[Resource]:
+        return [resources.validated(data) for data in self.data(rows, part2, base)]
 
 
 def _patients(client: FhirClient) -> QuerySet[Patient]:
@@ -112,8 +118,8 @@ def _patients(client: FhirClient) -> QuerySet[Patient]:
     ).order_by("pk")
 
 
-def _build_patients(rows: list[Patient], part2: set[int], base: str) -> list[Resource]:
-    return [resources.patient_resource(p, part2=p.pk in part2) for p in rows]
+def _build_patients(rows: list[Patient], part2: set[int], base: str) -> list[dict[str, Any]]:
+    return [resources.patient_data(p, part2=p.pk in part2) for p in rows]
 
 
 def _responses(client: FhirClient) -> QuerySet[Response]:
@@ -123,22 +129,41 @@ def _responses(client: FhirClient) -> QuerySet[Response]:
             patient_id__in=client_patient_ids(client),
         )
         .exclude(status=Response.Status.DRAFT)
-        .select_related("instrument")
         .order_by("pk")
     )
 
 
-def _answers_of(rows: list[Response]) -> dict[int, list[Answer]]:
-    found: dict[int, list[Answer]] = defaultdict(list)
-    for answer in Answer.objects.filter(response__in=[r.pk for r in rows]).order_by("pk"):
-        found[answer.response_id].append(answer)
+@dataclass(frozen=True)
+class AnswerRow:
+    """An answer as a builder reads it, fetched as values (no model instance per row)."""
+
+    item_code: str
+    value: int | None
+    text: str | None
+    answered_at: dt.datetime
+
+
+def _answers_of(rows: list[Response]) -> dict[int, list[AnswerRow]]:
+    """The page's answers (one query), and each row's instrument: one instance per
+    instrument for the whole page (one query), so its definition is parsed once, not
+    once per row."""
+    instruments = Instrument.objects.in_bulk({r.instrument_id for r in rows})
+    for row in rows:
+        row.instrument = instruments[row.instrument_id]
+    found: dict[int, list[AnswerRow]] = defaultdict(list)
+    for response_id, item_code, value, text, answered_at in (
+        Answer.objects.filter(response__in=[r.pk for r in rows])
+        .order_by("pk")
+        .values_list("response_id", "item_code", "value", "text", "answered_at")
+    ):
+        found[response_id].append(AnswerRow(item_code, value, text, answered_at))
     return found
 
 
-def _build_responses(rows: list[Response], part2: set[int], base: str) -> list[Resource]:
+def _build_responses(rows: list[Response], part2: set[int], base: str) -> list[dict[str, Any]]:
     answers = _answers_of(rows)
     return [
-        resources.questionnaire_response_resource(
+        resources.questionnaire_response_data(
             r,
             answers[r.pk],
             part2=r.patient_id in part2 or r.record_category == Category.PART2,
@@ -157,12 +182,12 @@ def _observation_rows(client: FhirClient) -> QuerySet[Response]:
     )
 
 
-def _build_observations(rows: list[Response], part2: set[int], base: str) -> list[Resource]:
+def _build_observations(rows: list[Response], part2: set[int], base: str) -> list[dict[str, Any]]:
     answers = _answers_of(rows)
-    found: list[Resource] = []
+    found: list[dict[str, Any]] = []
     for r in rows:
         found.extend(
-            resources.observation_resources(
+            resources.observation_data(
                 r, answers[r.pk], part2=r.patient_id in part2 or r.record_category == Category.PART2
             )
         )
@@ -198,19 +223,30 @@ def _observation_code(values: list[str]) -> Q:
 
 
 def _attendances(client: FhirClient) -> QuerySet[Attendance]:
-    return (
-        Attendance.objects.filter(
-            organization_id=client.organization_id,
-            patient_id__in=client_patient_ids(client),
-            appointment__program_id=client.program_id,
-        )
-        .select_related("appointment", "appointment__clinician__user")
-        .order_by("pk")
+    return Attendance.objects.filter(
+        organization_id=client.organization_id,
+        patient_id__in=client_patient_ids(client),
+        appointment__program_id=client.program_id,
+    ).order_by("pk")
+
+
+def _build_appointments(rows: list[Attendance], part2: set[int], base: str) -> list[dict[str, Any]]:
+    """A page's sessions and their clinicians in two queries, one instance each however
+    many of the page's patients attended (a group session is one appointment)."""
+    appointments = Appointment.objects.in_bulk({a.appointment_id for a in rows})
+    clinicians = StaffMember.objects.select_related("user").in_bulk(
+        {a.clinician_id for a in appointments.values() if a.clinician_id is not None}
     )
-
-
-def _build_appointments(rows: list[Attendance], part2: set[int], base: str) -> list[Resource]:
-    return [resources.appointment_resource(a, part2=a.patient_id in part2) for a in rows]
+    for appointment in appointments.values():
+        if appointment.clinician_id is not None:
+            appointment.clinician = clinicians[appointment.clinician_id]
+    for attendance in rows:
+        attendance.appointment = appointments[attendance.appointment_id]
+    kind_text: dict[str, str] = {}
+    return [
+        resources.appointment_data(a, part2=a.patient_id in part2, kind_text=kind_text)
+        for a in rows
+    ]
 
 
 KINDS: dict[str, Kind] = {
