@@ -678,6 +678,8 @@ def build(args: argparse.Namespace) -> None:
                 "cancelled_at",
                 "cancel_reason",
                 "changed_at",
+                "external_system",
+                "external_id",
             ],
         )
         attendance_loader = Loader(
@@ -730,6 +732,8 @@ def build(args: argparse.Namespace) -> None:
                             None,
                             "",
                             None,
+                            "",
+                            "",
                         )
                     )
                     for i in group:
@@ -776,6 +780,8 @@ def build(args: argparse.Namespace) -> None:
                             None,
                             "",
                             None,
+                            "",
+                            "",
                         )
                     )
                     status = statuses[getrandbits(8) % 20] if past else "scheduled"
