@@ -46,12 +46,9 @@ from tether.privacy.policy import Action, Category
 from tether.scheduling.models import Attendance
 
 SORTS: dict[str, list[Any]] = {
-    "sessions": [
-        F("soon").asc(),
-        F("next_session_at").asc(nulls_last=True),
-        "last_name",
-        "first_name",
-    ],
+    # The next session first (today's and tomorrow's come first by themselves), then
+    # those with none booked; then by name.
+    "sessions": [F("next_session_at").asc(nulls_last=True), "last_name", "first_name"],
     "name": ["last_name", "first_name"],
     "flags": [F("open_flags").desc(), F("top_severity").desc(nulls_last=True), "last_name"],
     "phq9": [F("phq9_latest").desc(nulls_last=True), "last_name"],
@@ -61,6 +58,10 @@ SORTS: dict[str, list[Any]] = {
 
 
 PER_PAGE = 60
+# Up to this many visible patients (a clinician's caseload) the sessions order looks up
+# each patient's next session by its own attendance (an index read per patient); above
+# it (a lead's program) one grouped read of all upcoming sessions is cheaper.
+PER_ROW_ORDER_LIMIT = 1000
 
 
 # A set of patient ids read from the gate (a page's few), or the gate's own set as a
@@ -160,7 +161,7 @@ def caseload_page(
     start = (number - 1) * size
     if not total:
         shown: list[int] = []
-    elif sort == "sessions":
+    elif sort == "sessions" and total > PER_ROW_ORDER_LIMIT:
         shown = _by_next_session(
             visible, organization_id=user.organization_id, now=now, start=start, size=size
         )
@@ -209,15 +210,10 @@ def _by_next_session(
     start: int,
     size: int,
 ) -> list[int]:
-    """One page of the default order (``SORTS["sessions"]``: today's and tomorrow's
-    sessions first, then by the next session, then by name), ordered and cut in SQL.
+    """One page of the default order (``SORTS["sessions"]``), ordered and cut in SQL.
     The next session of every visible patient is one grouped read of the upcoming
     sessions joined to the patients (a per-patient subquery over a year of attendance
     costs seconds for a lead's thousands of patients)."""
-    today = timezone.localdate(now)
-    day_after_tomorrow = timezone.make_aware(
-        dt.datetime.combine(today + dt.timedelta(days=2), dt.time.min)
-    )
     upcoming_sql, upcoming_params = (
         Attendance.objects.filter(
             patient_id__in=visible.values("pk"),
@@ -232,20 +228,18 @@ def _by_next_session(
         .query.sql_with_params()
     )
     visible_sql, visible_params = visible.values("pk").query.sql_with_params()
-    adapt = connection.ops.adapt_datetimefield_value
     # Fixed text and compiled querysets; every value is a parameter.
     sql = (
         "SELECT p.id FROM patients_patient p "  # noqa: S608
         f"LEFT JOIN ({upcoming_sql}) n ON n.patient_id = p.id "
         f"WHERE p.id IN ({visible_sql}) "
-        "ORDER BY CASE WHEN n.at < %s THEN 0 ELSE 1 END, n.at IS NULL, n.at, "
+        "ORDER BY n.at IS NULL, n.at, "
         "p.last_name, p.first_name, p.id "
         "LIMIT %s OFFSET %s"
     )
     params = [
         *upcoming_params,
         *visible_params,
-        adapt(day_after_tomorrow),
         size,
         start,
     ]
@@ -257,7 +251,7 @@ def _by_next_session(
 # The columns each sort needs to order every visible patient (the rest are computed
 # for the shown page only).
 _SORT_COLUMNS: dict[str, frozenset[str]] = {
-    "sessions": frozenset({"next_session_at", "soon"}),
+    "sessions": frozenset({"next_session_at"}),
     "name": frozenset(),
     "flags": frozenset({"open_flags", "top_severity"}),
     "phq9": frozenset({"phq9_latest"}),
@@ -278,9 +272,6 @@ def _columns(
     ``part2_ids``: the page's ids, or the gate's set as a subquery when ordering every
     visible patient by a sort's columns."""
     today = timezone.localdate(now)
-    day_after_tomorrow = timezone.make_aware(
-        dt.datetime.combine(today + dt.timedelta(days=2), dt.time.min)
-    )
     next_session = Attendance.objects.filter(
         patient=OuterRef("pk"),
         appointment__starts_at__gte=now,
@@ -370,16 +361,7 @@ def _columns(
     }
     if only is not None:
         columns = {name: value for name, value in columns.items() if name in only}
-    patients = patients.annotate(**columns)
-    if only is None or "soon" in only:
-        patients = patients.annotate(
-            soon=Case(
-                When(next_session_at__lt=day_after_tomorrow, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
-    return patients
+    return patients.annotate(**columns)
 
 
 @dataclass(frozen=True)
