@@ -159,12 +159,23 @@ def caseload_page(
     except (TypeError, ValueError):
         number = 1
     start = (number - 1) * size
+    # The sessions order reads each shown patient's next session: kept for the rows.
+    next_sessions: dict[int, dt.datetime | None] | None = None
     if not total:
         shown: list[int] = []
-    elif sort == "sessions" and total > PER_ROW_ORDER_LIMIT:
-        shown = _by_next_session(
-            visible, organization_id=user.organization_id, now=now, start=start, size=size
-        )
+    elif sort == "sessions":
+        if total > PER_ROW_ORDER_LIMIT:
+            ordered = _by_next_session(
+                visible, organization_id=user.organization_id, now=now, start=start, size=size
+            )
+        else:
+            ordered = list(
+                _columns(visible, now=now, part2_ids=part2, shared_ids=(), only=_SORT_COLUMNS[sort])
+                .order_by(*SORTS[sort], "pk")
+                .values_list("pk", "next_session_at")[start : start + size]  # type: ignore[misc]
+            )
+        next_sessions = dict(ordered)
+        shown = [pk for pk, _ in ordered]
     else:
         shown = list(
             _columns(
@@ -191,8 +202,12 @@ def caseload_page(
                 part2_ids=part2_ids,
                 shared_ids=shared_ids,
                 only=None,
+                without=frozenset({"next_session_at"}) if next_sessions is not None else None,
             )
         )
+        if next_sessions is not None:
+            for row in rows:
+                row.next_session_at = next_sessions[row.pk]
     rows.sort(key=lambda row: position[row.pk])
     today = timezone.localdate(now)
     for row in rows:
@@ -209,7 +224,7 @@ def _by_next_session(
     now: dt.datetime,
     start: int,
     size: int,
-) -> list[int]:
+) -> list[tuple[int, dt.datetime | None]]:
     """One page of the default order (``SORTS["sessions"]``), ordered and cut in SQL.
     The next session of every visible patient is one grouped read of the upcoming
     sessions joined to the patients (a per-patient subquery over a year of attendance
@@ -230,7 +245,7 @@ def _by_next_session(
     visible_sql, visible_params = visible.values("pk").query.sql_with_params()
     # Fixed text and compiled querysets; every value is a parameter.
     sql = (
-        "SELECT p.id FROM patients_patient p "  # noqa: S608
+        "SELECT p.id, n.at FROM patients_patient p "  # noqa: S608
         f"LEFT JOIN ({upcoming_sql}) n ON n.patient_id = p.id "
         f"WHERE p.id IN ({visible_sql}) "
         "ORDER BY n.at IS NULL, n.at, "
@@ -245,7 +260,7 @@ def _by_next_session(
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        return [(pk, at) for pk, at in cursor.fetchall()]
 
 
 # The columns each sort needs to order every visible patient (the rest are computed
@@ -267,8 +282,10 @@ def _columns(
     part2_ids: PatientIds,
     shared_ids: Collection[int],
     only: frozenset[str] | None,
+    without: frozenset[str] | None = None,
 ) -> QuerySet[Patient]:
-    """The board's columns as subqueries on ``patients`` (``only``: just these).
+    """The board's columns as subqueries on ``patients`` (``only``: just these;
+    ``without``: all but these, read already).
     ``part2_ids``: the page's ids, or the gate's set as a subquery when ordering every
     visible patient by a sort's columns."""
     today = timezone.localdate(now)
@@ -361,6 +378,8 @@ def _columns(
     }
     if only is not None:
         columns = {name: value for name, value in columns.items() if name in only}
+    if without:
+        columns = {name: value for name, value in columns.items() if name not in without}
     return patients.annotate(**columns)
 
 
