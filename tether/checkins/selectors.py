@@ -199,14 +199,29 @@ def readable_categories(
     "viewed Part 2" row, and a Part 2 record the person may not read gets a denied one.
     With nothing recorded yet, the look is recorded as ``self_report``."""
     user = request.user
-    present = set(
-        Response.objects.filter(patient=patient).values_list("record_category", flat=True)
-    ) | set(
-        Flag.objects.filter(patient=patient, status=Flag.Status.OPEN).values_list(
-            "record_category", flat=True
+    # Which labels the record holds: one query of yes/no questions, each answered by the
+    # first matching row (not every response of a year of history).
+    held = (
+        Patient.objects.filter(pk=patient.pk)
+        .annotate(
+            **{
+                category.value: Exists(
+                    Response.objects.filter(patient=patient, record_category=category.value)
+                )
+                | Exists(
+                    Flag.objects.filter(
+                        patient=patient, status=Flag.Status.OPEN, record_category=category.value
+                    )
+                )
+                for category in RESPONSE_CATEGORIES
+            }
         )
+        .values_list(*(category.value for category in RESPONSE_CATEGORIES))
     )
-    present = {c for c in present if c in {r.value for r in RESPONSE_CATEGORIES}}
+    answers = held.first() or (False,) * len(RESPONSE_CATEGORIES)
+    present = {
+        category.value for category, yes in zip(RESPONSE_CATEGORIES, answers, strict=True) if yes
+    }
     if not present:
         present = {Category.SELF_REPORT.value}
     readable = set()
