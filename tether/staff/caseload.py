@@ -231,8 +231,9 @@ def _by_next_session(
     costs seconds for a lead's thousands of patients)."""
     upcoming_sql, upcoming_params = (
         Attendance.objects.filter(
-            patient_id__in=visible.values("pk"),
-            # The organization's upcoming sessions, read by their (organization, start) index.
+            # The organization's upcoming sessions, read by their (organization, start)
+            # index; the join below keeps the visible patients (a filter here would build
+            # the gate's set a second time for no fewer index reads).
             appointment__organization_id=organization_id,
             appointment__starts_at__gte=now,
             appointment__is_cancelled=False,
