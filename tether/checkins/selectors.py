@@ -14,7 +14,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Min, Q
+from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -198,14 +199,29 @@ def readable_categories(
     "viewed Part 2" row, and a Part 2 record the person may not read gets a denied one.
     With nothing recorded yet, the look is recorded as ``self_report``."""
     user = request.user
-    present = set(
-        Response.objects.filter(patient=patient).values_list("record_category", flat=True)
-    ) | set(
-        Flag.objects.filter(patient=patient, status=Flag.Status.OPEN).values_list(
-            "record_category", flat=True
+    # Which labels the record holds: one query of yes/no questions, each answered by the
+    # first matching row (not every response of a year of history).
+    held = (
+        Patient.objects.filter(pk=patient.pk)
+        .annotate(
+            **{
+                category.value: Exists(
+                    Response.objects.filter(patient=patient, record_category=category.value)
+                )
+                | Exists(
+                    Flag.objects.filter(
+                        patient=patient, status=Flag.Status.OPEN, record_category=category.value
+                    )
+                )
+                for category in RESPONSE_CATEGORIES
+            }
         )
+        .values_list(*(category.value for category in RESPONSE_CATEGORIES))
     )
-    present = {c for c in present if c in {r.value for r in RESPONSE_CATEGORIES}}
+    answers = held.first() or (False,) * len(RESPONSE_CATEGORIES)
+    present = {
+        category.value for category, yes in zip(RESPONSE_CATEGORIES, answers, strict=True) if yes
+    }
     if not present:
         present = {Category.SELF_REPORT.value}
     readable = set()
@@ -445,5 +461,75 @@ def staff_self_report(request: HttpRequest, *, patient: Patient) -> dict[str, ob
     episode = current_episode(patient=patient)
     return {
         "flags": visible_flags(patient=patient, categories=categories),
-        "series": history(patient=patient, episode=episode, categories=categories),
+        "series": latest_scores(patient=patient, episode=episode, categories=categories),
     }
+
+
+def latest_scores(
+    *, patient: Patient, episode: Episode | None, categories: frozenset[str]
+) -> list[Series]:
+    """Each measure's latest score, its baseline (the episode's first) and the change
+    between them: what ``history`` gives for the scored measures, without reading the
+    episode's whole history (the staff overview; the measures page has the charts). Two
+    queries whatever the history, each score found by the index
+    response_latest_by_instrument."""
+    if episode is None or not categories:
+        return []
+    closed = Response.objects.filter(
+        patient=patient,
+        episode=episode,
+        record_category__in=categories,
+        instrument=OuterRef("pk"),
+    ).exclude(status=Response.Status.DRAFT)
+    scored_condition = Q(status=Response.Status.COMPLETE, total__isnull=False)
+    scored = closed.filter(scored_condition)
+    instruments = list(
+        Instrument.objects.filter(Exists(closed))
+        .annotate(
+            first_id=Subquery(scored.order_by("submitted_at", "id").values("id")[:1]),
+            latest_id=Subquery(scored.order_by("-submitted_at", "-id").values("id")[:1]),
+            incomplete=Coalesce(
+                Subquery(
+                    closed.exclude(scored_condition)
+                    .order_by()
+                    .values("instrument")
+                    .annotate(n=Count("pk"))
+                    .values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+        )
+        .order_by("code")
+    )
+    instruments = [i for i in instruments if i.spec.is_scored]
+    wanted = {i.first_id for i in instruments} | {i.latest_id for i in instruments}
+    responses = {
+        r.pk: r for r in Response.objects.filter(pk__in=[pk for pk in wanted if pk is not None])
+    }
+    series = []
+    for instrument in instruments:
+        spec = instrument.spec
+        line = Series(instrument, None, incomplete=instrument.incomplete)
+
+        def point(pk: int) -> Point:
+            response = responses[pk]
+            response.instrument = instrument  # noqa: B023 - used within this iteration
+            return Point(
+                response,
+                response.submitted_at or response.started_at,
+                response.total,
+                {},
+                band=spec.band_for(response.total or 0),  # noqa: B023
+            )
+
+        if instrument.first_id is not None:
+            line.first = point(instrument.first_id)
+            latest = point(instrument.latest_id)
+            if instrument.latest_id != instrument.first_id:
+                latest.change = engine.change(
+                    spec, baseline=line.first.value or 0, current=latest.value or 0
+                )
+            line.points.append(latest)
+        series.append(line)
+    return series

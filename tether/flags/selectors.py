@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -96,28 +97,31 @@ class ProgramFigures:
 
 
 def figures_for(*, user: User, since: dt.datetime) -> list[ProgramFigures]:
-    """Per program: flags per week by rule, time to acknowledge, share resolved."""
+    """Per program: flags per week by rule, time to acknowledge, share resolved. One read
+    of the period's flags (their program, week, rule, status and two moments), counted
+    here: the median needs every wait anyway, and each grouped count was one more pass
+    over the gate's visible set."""
     flags = queue_for(user=user).filter(raised_at__gte=since, episode__isnull=False)
-    weekly = (
+    rows = (
         flags.annotate(week=TruncWeek("raised_at"))
-        .values("episode__program__name", "week", "reason")
-        .annotate(n=Count("pk"))
+        .values_list(
+            "episode__program__name", "week", "reason", "status", "raised_at", "acknowledged_at"
+        )
         .order_by("episode__program__name", "week", "reason")
     )
-    totals = (
-        flags.values("episode__program__name")
-        .annotate(raised=Count("pk"), resolved=Count("pk", filter=Q(status=Flag.Status.CLOSED)))
-        .order_by("episode__program__name")
-    )
-    waits: dict[str, list[float]] = {}
-    for name, raised_at, acknowledged_at in flags.filter(acknowledged_at__isnull=False).values_list(
-        "episode__program__name", "raised_at", F("acknowledged_at")
-    ):
-        waits.setdefault(name, []).append((acknowledged_at - raised_at).total_seconds() / 3600)
+    programs: dict[str, dict[str, Any]] = {}
+    for name, week, reason, status, raised_at, acknowledged_at in rows:
+        program = programs.setdefault(name, {"raised": 0, "resolved": 0, "waits": [], "weeks": {}})
+        program["raised"] += 1
+        if status == Flag.Status.CLOSED:
+            program["resolved"] += 1
+        if acknowledged_at is not None:
+            program["waits"].append((acknowledged_at - raised_at).total_seconds() / 3600)
+        key = (week.date() if hasattr(week, "date") else week, reason)
+        program["weeks"][key] = program["weeks"].get(key, 0) + 1
     result = []
-    for row in totals:
-        name = row["episode__program__name"]
-        hours = sorted(waits.get(name, []))
+    for name, program in programs.items():
+        hours = sorted(program["waits"])
         median = None
         if hours:
             mid = len(hours) // 2
@@ -125,19 +129,11 @@ def figures_for(*, user: User, since: dt.datetime) -> list[ProgramFigures]:
         result.append(
             ProgramFigures(
                 program=name,
-                raised=row["raised"],
-                resolved=row["resolved"],
-                share_resolved=row["resolved"] / row["raised"] if row["raised"] else None,
+                raised=program["raised"],
+                resolved=program["resolved"],
+                share_resolved=program["resolved"] / program["raised"],
                 median_hours_to_acknowledge=median,
-                per_week=[
-                    (
-                        w["week"].date() if hasattr(w["week"], "date") else w["week"],
-                        w["reason"],
-                        w["n"],
-                    )
-                    for w in weekly
-                    if w["episode__program__name"] == name
-                ],
+                per_week=[(week, reason, n) for (week, reason), n in program["weeks"].items()],
             )
         )
     return result

@@ -15,6 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -45,12 +46,9 @@ from tether.privacy.policy import Action, Category
 from tether.scheduling.models import Attendance
 
 SORTS: dict[str, list[Any]] = {
-    "sessions": [
-        F("soon").asc(),
-        F("next_session_at").asc(nulls_last=True),
-        "last_name",
-        "first_name",
-    ],
+    # The next session first (today's and tomorrow's come first by themselves), then
+    # those with none booked; then by name.
+    "sessions": [F("next_session_at").asc(nulls_last=True), "last_name", "first_name"],
     "name": ["last_name", "first_name"],
     "flags": [F("open_flags").desc(), F("top_severity").desc(nulls_last=True), "last_name"],
     "phq9": [F("phq9_latest").desc(nulls_last=True), "last_name"],
@@ -60,24 +58,33 @@ SORTS: dict[str, list[Any]] = {
 
 
 PER_PAGE = 60
+# Up to this many visible patients (a clinician's caseload) the sessions order looks up
+# each patient's next session by its own attendance (an index read per patient); above
+# it (a lead's program) one grouped read of all upcoming sessions is cheaper.
+PER_ROW_ORDER_LIMIT = 1000
 
 
-def _readable_responses(part2_ids: Collection[int]) -> QuerySet[Response]:
+# A set of patient ids read from the gate (a page's few), or the gate's own set as a
+# subquery (``patients_visible_to(...).values("pk")``: PostgreSQL hashes it once per query).
+PatientIds = Collection[int] | QuerySet[Any]
+
+
+def _in(ids: PatientIds) -> Any:
+    return ids if isinstance(ids, QuerySet) else list(ids)
+
+
+def _readable_responses(part2_ids: PatientIds) -> QuerySet[Response]:
     """Check-ins the user may read: self-report, and Part 2 ones (a substance-use
     program's) only for patients whose Part 2 record the gate opens to this user
-    (``part2_ids``, read once from the gate)."""
+    (``part2_ids``: from the gate)."""
     return Response.objects.filter(
         Q(record_category=Category.SELF_REPORT.value)
-        | Q(record_category=Category.PART2.value, patient__in=list(part2_ids))
+        | Q(record_category=Category.PART2.value, patient__in=_in(part2_ids))
     )
 
 
-def _ids(user: User, category: Category) -> set[int]:
-    return set(
-        patients_visible_to(user, category=category, action=Action.VIEW).values_list(
-            "pk", flat=True
-        )
-    )
+def _visible(user: User, category: Category) -> QuerySet[Patient]:
+    return patients_visible_to(user, category=category, action=Action.VIEW)
 
 
 @dataclass
@@ -136,49 +143,71 @@ def caseload_page(
     now: dt.datetime | None = None,
     per_page: int | None = PER_PAGE,
 ) -> CaseloadPage:
-    """One page of the board. Seven queries whatever the caseload: three gate sets,
-    the order, the page's rows, and the two a snoozed-flag filter and a count need."""
+    """One page of the board. Five queries whatever the caseload: the count of the
+    visible patients, the page's ids in the sort's order (ordered and cut in SQL, the
+    gate's set a subquery), the gate's Part 2 and shared sets among them, and the
+    page's rows. Nothing reads every visible patient into Python."""
     now = now or timezone.now()
-    visible = _ids(user, Category.SELF_REPORT)
-    part2_ids = _ids(user, Category.PART2) & visible
-    shared_ids = _ids(user, Category.SHARED) & visible
+    visible = _visible(user, Category.SELF_REPORT)
+    part2 = _visible(user, Category.PART2).values("pk")
     sort = sort if sort in SORTS else "sessions"
-    if sort == "sessions":
-        ordered = _by_next_session(visible, now=now)
-    else:
-        ordered = list(
-            _columns(
-                Patient.objects.filter(pk__in=list(visible)),
-                now=now,
-                part2_ids=part2_ids,
-                shared_ids=shared_ids,
-                only=_SORT_COLUMNS[sort],
-            )
-            .order_by(*SORTS[sort], "pk")
-            .values_list("pk", flat=True)
-        )
-    total = len(ordered)
+    total = visible.count()
     size = per_page or max(total, 1)
     pages = max(1, -(-total // size))
     try:
         number = min(max(int(page or 1), 1), pages)
     except (TypeError, ValueError):
         number = 1
-    shown = ordered[(number - 1) * size : number * size]
+    start = (number - 1) * size
+    # The sessions order reads each shown patient's next session: kept for the rows.
+    next_sessions: dict[int, dt.datetime | None] | None = None
+    if not total:
+        shown: list[int] = []
+    elif sort == "sessions":
+        if total > PER_ROW_ORDER_LIMIT:
+            ordered = _by_next_session(
+                visible, organization_id=user.organization_id, now=now, start=start, size=size
+            )
+        else:
+            ordered = list(
+                _columns(visible, now=now, part2_ids=part2, shared_ids=(), only=_SORT_COLUMNS[sort])
+                .order_by(*SORTS[sort], "pk")
+                .values_list("pk", "next_session_at")[start : start + size]  # type: ignore[misc]
+            )
+        next_sessions = dict(ordered)
+        shown = [pk for pk, _ in ordered]
+    else:
+        shown = list(
+            _columns(
+                visible,
+                now=now,
+                part2_ids=part2,
+                shared_ids=(),
+                only=_SORT_COLUMNS[sort],
+            )
+            .order_by(*SORTS[sort], "pk")
+            .values_list("pk", flat=True)[start : start + size]
+        )
     position = {pk: i for i, pk in enumerate(shown)}
-    rows: list[Any] = (
-        list(
+    rows: list[Any] = []
+    if shown:
+        part2_ids = set(part2.filter(pk__in=shown).values_list("pk", flat=True))
+        shared_ids = set(
+            _visible(user, Category.SHARED).filter(pk__in=shown).values_list("pk", flat=True)
+        )
+        rows = list(
             _columns(
                 Patient.objects.filter(pk__in=shown),
                 now=now,
-                part2_ids=part2_ids & set(shown),
-                shared_ids=shared_ids & set(shown),
+                part2_ids=part2_ids,
+                shared_ids=shared_ids,
                 only=None,
+                without=frozenset({"next_session_at"}) if next_sessions is not None else None,
             )
         )
-        if shown
-        else []
-    )
+        if next_sessions is not None:
+            for row in rows:
+                row.next_session_at = next_sessions[row.pk]
     rows.sort(key=lambda row: position[row.pk])
     today = timezone.localdate(now)
     for row in rows:
@@ -188,41 +217,57 @@ def caseload_page(
     return CaseloadPage(rows=rows, number=number, pages=pages, total=total)
 
 
-def _by_next_session(visible: set[int], *, now: dt.datetime) -> list[int]:
-    """The default order (``SORTS["sessions"]``) for every visible patient from one
-    grouped read of the upcoming sessions and one of the names: a per-patient subquery
-    over a year of attendance costs seconds for a lead's thousands of patients."""
-    today = timezone.localdate(now)
-    day_after_tomorrow = timezone.make_aware(
-        dt.datetime.combine(today + dt.timedelta(days=2), dt.time.min)
-    )
-    upcoming = dict(
+def _by_next_session(
+    visible: QuerySet[Patient],
+    *,
+    organization_id: int | None,
+    now: dt.datetime,
+    start: int,
+    size: int,
+) -> list[tuple[int, dt.datetime | None]]:
+    """One page of the default order (``SORTS["sessions"]``), ordered and cut in SQL.
+    The next session of every visible patient is one grouped read of the upcoming
+    sessions joined to the patients (a per-patient subquery over a year of attendance
+    costs seconds for a lead's thousands of patients)."""
+    upcoming_sql, upcoming_params = (
         Attendance.objects.filter(
-            patient_id__in=list(visible),
+            # The organization's upcoming sessions, read by their (organization, start)
+            # index; the join below keeps the visible patients (a filter here would build
+            # the gate's set a second time for no fewer index reads).
+            appointment__organization_id=organization_id,
             appointment__starts_at__gte=now,
             appointment__is_cancelled=False,
         )
         .values("patient_id")
         .annotate(at=Min("appointment__starts_at"))
-        .values_list("patient_id", "at")
+        .values("patient_id", "at")
+        .query.sql_with_params()
     )
-    names = Patient.objects.filter(pk__in=list(visible)).values_list(
-        "pk", "last_name", "first_name"
+    visible_sql, visible_params = visible.values("pk").query.sql_with_params()
+    # Fixed text and compiled querysets; every value is a parameter.
+    sql = (
+        "SELECT p.id, n.at FROM patients_patient p "  # noqa: S608
+        f"LEFT JOIN ({upcoming_sql}) n ON n.patient_id = p.id "
+        f"WHERE p.id IN ({visible_sql}) "
+        "ORDER BY n.at IS NULL, n.at, "
+        "p.last_name, p.first_name, p.id "
+        "LIMIT %s OFFSET %s"
     )
-
-    def key(row: tuple[int, str, str]) -> tuple[Any, ...]:
-        pk, last, first = row
-        at = upcoming.get(pk)
-        soon = 0 if at is not None and at < day_after_tomorrow else 1
-        return (soon, at is None, at or now, last, first, pk)
-
-    return [row[0] for row in sorted(names, key=key)]
+    params = [
+        *upcoming_params,
+        *visible_params,
+        size,
+        start,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(pk, at) for pk, at in cursor.fetchall()]
 
 
 # The columns each sort needs to order every visible patient (the rest are computed
 # for the shown page only).
 _SORT_COLUMNS: dict[str, frozenset[str]] = {
-    "sessions": frozenset({"next_session_at", "soon"}),
+    "sessions": frozenset({"next_session_at"}),
     "name": frozenset(),
     "flags": frozenset({"open_flags", "top_severity"}),
     "phq9": frozenset({"phq9_latest"}),
@@ -235,15 +280,16 @@ def _columns(
     patients: QuerySet[Patient],
     *,
     now: dt.datetime,
-    part2_ids: set[int],
-    shared_ids: set[int],
+    part2_ids: PatientIds,
+    shared_ids: Collection[int],
     only: frozenset[str] | None,
+    without: frozenset[str] | None = None,
 ) -> QuerySet[Patient]:
-    """The board's columns as subqueries on ``patients`` (``only``: just these)."""
+    """The board's columns as subqueries on ``patients`` (``only``: just these;
+    ``without``: all but these, read already).
+    ``part2_ids``: the page's ids, or the gate's set as a subquery when ordering every
+    visible patient by a sort's columns."""
     today = timezone.localdate(now)
-    day_after_tomorrow = timezone.make_aware(
-        dt.datetime.combine(today + dt.timedelta(days=2), dt.time.min)
-    )
     next_session = Attendance.objects.filter(
         patient=OuterRef("pk"),
         appointment__starts_at__gte=now,
@@ -257,7 +303,7 @@ def _columns(
     # A snoozed flag stays quiet until its date (flags.services.flag_snooze); Part 2 flags
     # only of patients whose Part 2 record the gate opens (flags.selectors).
     open_flags = Flag.objects.filter(awake(today), status=Flag.Status.OPEN).exclude(
-        Q(record_category=Category.PART2) & ~Q(patient__in=list(part2_ids))
+        Q(record_category=Category.PART2) & ~Q(patient__in=_in(part2_ids))
     )
     thread = Thread.objects.filter(patient=OuterRef("pk"))
     instruments: dict[str, list[int]] = {"phq9": [], "gad7": []}
@@ -324,7 +370,7 @@ def _columns(
                         )
                     )
                 )
-                & ~Q(pk__in=list(part2_ids)),
+                & ~Q(pk__in=_in(part2_ids)),
                 then=Value(1),
             ),
             default=Value(0),
@@ -333,16 +379,9 @@ def _columns(
     }
     if only is not None:
         columns = {name: value for name, value in columns.items() if name in only}
-    patients = patients.annotate(**columns)
-    if only is None or "soon" in only:
-        patients = patients.annotate(
-            soon=Case(
-                When(next_session_at__lt=day_after_tomorrow, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
-    return patients
+    if without:
+        columns = {name: value for name, value in columns.items() if name not in without}
+    return patients.annotate(**columns)
 
 
 @dataclass(frozen=True)
