@@ -1180,7 +1180,8 @@ class Thresholds:
 
     @classmethod
     def current(cls) -> Thresholds:
-        specs, versions = {}, {code: () for code in MEASURES}
+        specs = {}
+        versions: dict[str, tuple[int, ...]] = {code: () for code in MEASURES}
         for instrument in Instrument.objects.filter(code__in=MEASURES):
             versions[instrument.code] += (instrument.pk,)
             if instrument.is_current:
