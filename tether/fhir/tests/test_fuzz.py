@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from tether.fhir.tests.helpers import add_measure, bearer, register
@@ -32,13 +35,21 @@ TALLY: Counter[str] = Counter()
 
 
 @pytest.fixture
-def token(cast, django_db_blocker) -> dict[str, str]:
+def token(cast, django_db_blocker) -> Iterator[dict[str, str]]:
     from django.test import Client
 
     reg = register(cast.iop, cast.program_admin)
     add_measure(cast.patient.patient, "phq9", PHQ9)
     auth = bearer(Client(), reg, WRITE)
-    return {"Authorization": auth["HTTP_AUTHORIZATION"]}
+    # The cases call the WSGI application itself, whose request signals would close the
+    # test's own connection, inside its transaction, as "old". Django's test client turns
+    # that off for each of its requests (and back on after: so only after the client's
+    # last request here); do the same for the cases.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield {"Authorization": auth["HTTP_AUTHORIZATION"]}
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
