@@ -164,7 +164,8 @@ def caseload_page(
     if not total:
         shown: list[int] = []
     elif sort == "sessions":
-        if total > PER_ROW_ORDER_LIMIT:
+        # (Patients are visible only within the user's organization: the gate.)
+        if total > PER_ROW_ORDER_LIMIT and user.organization_id is not None:
             ordered = _by_next_session(
                 visible, organization_id=user.organization_id, now=now, start=start, size=size
             )
@@ -220,7 +221,7 @@ def caseload_page(
 def _by_next_session(
     visible: QuerySet[Patient],
     *,
-    organization_id: int | None,
+    organization_id: int,
     now: dt.datetime,
     start: int,
     size: int,

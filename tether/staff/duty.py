@@ -2,7 +2,7 @@
 
 Urgent-contact requests nobody has acknowledged yet, and high-severity flags nobody has
 acknowledged, for the people responsible for them (Epic's In Basket: urgent work is
-counted where a clinician lands). Two queries whatever the caseload (one per kind), run
+counted where a clinician lands). One statement whatever the caseload (both kinds), run
 only when a staff page actually shows the banner or the navigation counts
 (``tether.staff.context_processors.duty`` hands templates a lazy object).
 
@@ -27,8 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from tether.accounts.models import User
 from tether.crisis.models import Level, UrgentContactRequest
@@ -117,7 +119,8 @@ def _high_flag_condition(staff: StaffMember) -> Q | None:
 
 
 def duty_for(*, user: User, staff: StaffMember, now: dt.datetime | None = None) -> Duty:
-    """What waits for ``staff``: two queries (urgent requests, high flags)."""
+    """What waits for ``staff``: one statement (the urgent requests' counts and the high
+    flags' counts, each a grouped read joined to a one-row base)."""
     now = now or timezone.now()
     if not staff.is_active:
         return Duty()
@@ -128,10 +131,11 @@ def duty_for(*, user: User, staff: StaffMember, now: dt.datetime | None = None) 
             status=UrgentContactRequest.Status.OPEN,
         )
         .order_by()
-        .aggregate(n=Count("pk"), soonest=Min("escalate_at"), first=Min("pk"))
+        .values("organization_id")
+        .annotate(n=Count("pk"), soonest=Min("escalate_at"), first=Min("pk"))
+        .values("n", "soonest", "first")
     )
-    high_flags = 0
-    overdue = 0
+    parts: list[QuerySet[Any]] = [urgent]
     flag_condition = _high_flag_condition(staff)
     if flag_condition is not None:
         overdue_before = now - dt.timedelta(hours=settings.TETHER_HIGH_FLAG_ACK_HOURS)
@@ -145,16 +149,44 @@ def duty_for(*, user: User, staff: StaffMember, now: dt.datetime | None = None) 
             ),
             user=user,
         )
-        counts = flags.order_by().aggregate(
-            n=Count("pk"), overdue=Count("pk", filter=Q(raised_at__lt=overdue_before))
+        parts.append(
+            flags.order_by()
+            .values("organization_id")
+            .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(raised_at__lt=overdue_before)))
+            .values("n", "overdue")
         )
-        high_flags, overdue = counts["n"], counts["overdue"]
+    urgent_n, soonest, first, high_flags, overdue = _read_together(parts)
     return Duty(
-        urgent_waiting=urgent["n"],
-        urgent_escalates_at=urgent["soonest"],
-        urgent_only_id=urgent["first"] if urgent["n"] == 1 else None,
-        high_flags_waiting=high_flags,
-        high_flags_overdue=overdue,
+        urgent_waiting=urgent_n or 0,
+        urgent_escalates_at=soonest,
+        urgent_only_id=first if urgent_n == 1 else None,
+        high_flags_waiting=high_flags or 0,
+        high_flags_overdue=overdue or 0,
         checked_at=now,
         overdue_hours=settings.TETHER_HIGH_FLAG_ACK_HOURS,
     )
+
+
+def _read_together(parts: list[QuerySet[Any]]) -> tuple[Any, ...]:
+    """The urgent requests' (count, soonest escalation, first id) and the high flags'
+    (count, overdue) in one statement: each part is grouped by the organization it is
+    filtered to (no row when nothing waits), left-joined to a one-row base. Fixed text
+    and compiled querysets; every value is a parameter."""
+    sql = "SELECT u.n, u.soonest, u.first"
+    joins = ""
+    params: list[Any] = []
+    for alias, part in zip(("u", "f"), parts, strict=False):
+        part_sql, part_params = part.query.sql_with_params()
+        joins += f" LEFT JOIN ({part_sql}) {alias} ON 1 = 1"
+        params.extend(part_params)
+    sql += ", f.n, f.overdue" if len(parts) > 1 else ", NULL, NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FROM (SELECT 1 AS one) base{joins}", params)
+        row = cursor.fetchone()
+    soonest = row[1]
+    if isinstance(soonest, str):
+        # SQLite hands back text (UTC) for a moment read through raw SQL.
+        soonest = parse_datetime(soonest)
+    if soonest is not None and timezone.is_naive(soonest):
+        soonest = timezone.make_aware(soonest, dt.UTC)
+    return (row[0], soonest, row[2], row[3], row[4])

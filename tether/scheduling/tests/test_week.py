@@ -46,7 +46,9 @@ def test_another_program_of_nobody_is_refused(cast, client_as):
     assert response.status_code == 404
 
 
-QUERIES = 9  # session, staff (with its time zone), programs, may-schedule, the week (one query), groups, duty counts
+QUERIES = (
+    9  # session, staff, programs, may-schedule, the week (one query), groups, duty counts (one)
+)
 
 
 @pytest.mark.parametrize("size", [1, 12])
