@@ -334,10 +334,8 @@ def _no_reply(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
     return _episodes(rule).filter(Exists(unanswered)).annotate(value=Value(rule.threshold))
 
 
-def _phq9_rise(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
-    """A trend before reliable deterioration: the mean of the two latest PHQ-9s (the
-    latest in the window) is N points above the mean of the episode's first two.
-    Averaging two scores halves the noise of one (a weekly measure moves ±2)."""
+def _phq9_rise_parts(rule: FlagRule, now: dt.datetime) -> tuple[Exists, Any]:
+    """The rule's "a PHQ-9 in the window" and its rise (two latest minus first two)."""
     scored = Response.objects.filter(
         episode_id=OuterRef("pk"),
         instrument_id__in=_instrument_ids("phq9"),
@@ -352,9 +350,18 @@ def _phq9_rise(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
     def total(qs: QuerySet[Response, Any]) -> Subquery:
         return Subquery(qs, output_field=IntegerField())
 
+    rise2 = total(last[:1]) + total(last[1:2]) - total(first[:1]) - total(first[1:2])
+    return Exists(recent), rise2
+
+
+def _phq9_rise(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
+    """A trend before reliable deterioration: the mean of the two latest PHQ-9s (the
+    latest in the window) is N points above the mean of the episode's first two.
+    Averaging two scores halves the noise of one (a weekly measure moves ±2)."""
+    recent, rise2 = _phq9_rise_parts(rule, now)
     return (
         _episodes(rule)
-        .filter(Exists(recent))
+        .filter(recent)
         .annotate(
             n=_count(
                 Response.objects.filter(
@@ -365,7 +372,7 @@ def _phq9_rise(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
                 ),
                 "episode_id",
             ),
-            rise2=total(last[:1]) + total(last[1:2]) - total(first[:1]) - total(first[1:2]),
+            rise2=rise2,
         )
         # Four scores at least, so that the two latest and the first two differ.
         .filter(n__gte=4, rise2__gte=2 * rule.threshold)
@@ -883,7 +890,15 @@ def _disengagement_candidates(rule: FlagRule, now: dt.datetime, episodes: QueryS
     return episodes.filter(admitted_on__lte=(now - window).date()).filter(silent)
 
 
+def _phq9_rise_candidates(rule: FlagRule, now: dt.datetime, episodes: QuerySet[Episode]) -> Any:
+    """The rule without its count of scores: four index reads per episode (the first
+    two and the latest two scores) instead of a count of the episode's whole history."""
+    recent, rise2 = _phq9_rise_parts(rule, now)
+    return episodes.filter(recent).annotate(rise2=rise2).filter(rise2__gte=2 * rule.threshold)
+
+
 CANDIDATES: dict[str, Candidates] = {
+    "phq9_rise": _phq9_rise_candidates,
     "phq9_deterioration": _measure_candidates("phq9"),
     "gad7_deterioration": _measure_candidates("gad7"),
     "mood_drop": _daily_item_candidates("mood", falling=True),
