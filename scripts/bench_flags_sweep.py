@@ -43,6 +43,12 @@ def main() -> None:
         "(demo.clinician's patient overview) over and over from another thread, and report "
         "how long each took and whether any waited on a lock",
     )
+    parser.add_argument(
+        "--rollback",
+        action="store_true",
+        help="with --existing: run the sweeps (and the one-patient evaluations) in one "
+        "transaction rolled back at the end: the shared data set is left as it was",
+    )
     args = parser.parse_args()
     if args.existing:
         import bench_env
@@ -77,14 +83,28 @@ def main() -> None:
             now = latest + dt.timedelta(hours=1)
         print(f"existing data: {Patient.objects.count()} patients, sweeping at {now}")
         watcher = PageViews() if args.page_views else None
-        _time_sweeps(
-            now,
-            Flag.objects.all(),
-            Patient.objects.all(),
-            flags_sweep,
-            flags_evaluate_patient,
-            watcher=watcher,
-        )
+
+        def run() -> None:
+            _time_sweeps(
+                now,
+                Flag.objects.all(),
+                Patient.objects.all(),
+                flags_sweep,
+                flags_evaluate_patient,
+                watcher=watcher,
+            )
+
+        if not args.rollback:
+            run()
+            return
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                run()
+                raise _RolledBack
+        except _RolledBack:
+            print("rolled back: the database is as it was")
         return
     t0 = time.perf_counter()
     sync_instruments()
@@ -221,6 +241,10 @@ def main() -> None:
         flags_sweep,
         flags_evaluate_patient,
     )
+
+
+class _RolledBack(Exception):
+    pass
 
 
 class PageViews:

@@ -22,6 +22,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -33,7 +34,7 @@ from django.db.models.functions import Cast, Coalesce, Round
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from tether.checkins.models import Answer, ProgramInstrument, Response
+from tether.checkins.models import Answer, Instrument, ProgramInstrument, Response
 from tether.crisis.selectors import patient_asked_events
 from tether.flags.models import Flag, FlagRule, Kind, Severity
 from tether.homework.models import Assignment
@@ -77,12 +78,26 @@ def _episodes(rule: FlagRule) -> QuerySet[Episode]:
     return Episode.objects.filter(program_id=rule.program_id, status=Episode.Status.ACTIVE)
 
 
+def _instrument_ids(code: str) -> list[int]:
+    """The ids of every version of an instrument (one small query per rule).
+
+    A rule filters responses on ``instrument_id IN (...)`` rather than joining the
+    instrument by its code: with the ids known, PostgreSQL looks a patient's or an
+    episode's responses up by the composite indexes (episode or patient, instrument,
+    submitted_at) and reads only the rule's time window instead of the patient's
+    whole history (docs/BENCHMARKS.md, "Flag sweep"). ``[0]`` (no such row) when the
+    instrument is not installed, so that the rule finds nothing, as the join did."""
+    return list(Instrument.objects.filter(code=code).values_list("pk", flat=True)) or [0]
+
+
 def _count(qs: QuerySet, patient_field: str) -> Coalesce:  # type: ignore[type-arg]
     counted = (
         qs.filter(**{patient_field: OuterRef("patient_id")})
         .order_by()
         .values(patient_field)
-        .annotate(n=Count("pk"))
+        # count(*), not count(id): the same number, and the count can be read from an
+        # index alone (the partial index on complete responses has no id column).
+        .annotate(n=Count("*"))
         .values("n")[:1]
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
@@ -141,7 +156,7 @@ def _measure_deterioration(code: str) -> Evaluator:
     def evaluate(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
         scored = Response.objects.filter(
             episode_id=OuterRef("pk"),
-            instrument__code=code,
+            instrument_id__in=_instrument_ids(code),
             status=Response.Status.COMPLETE,
             total__isnull=False,
             submitted_at__lte=now,
@@ -157,7 +172,7 @@ def _measure_deterioration(code: str) -> Evaluator:
             n = BASELINE_SCORES
             counted = _count(
                 Response.objects.filter(
-                    instrument__code=code,
+                    instrument_id__in=_instrument_ids(code),
                     status=Response.Status.COMPLETE,
                     total__isnull=False,
                     submitted_at__lte=now,
@@ -204,7 +219,7 @@ def _daily_item_change(item: str, *, falling: bool) -> Evaluator:
         answers = Answer.objects.filter(
             response__episode_id=OuterRef("pk"),
             response__status=Response.Status.COMPLETE,
-            response__instrument__code="daily",
+            response__instrument_id__in=_instrument_ids("daily"),
             item_code=item,
             value__isnull=False,
         )
@@ -267,7 +282,7 @@ def _missed_checkins(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
     )
     recent = Response.objects.filter(
         episode_id=OuterRef("pk"),
-        instrument__code="daily",
+        instrument_id__in=_instrument_ids("daily"),
         status=Response.Status.COMPLETE,
         submitted_at__gte=since,
     )
@@ -319,13 +334,11 @@ def _no_reply(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
     return _episodes(rule).filter(Exists(unanswered)).annotate(value=Value(rule.threshold))
 
 
-def _phq9_rise(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
-    """A trend before reliable deterioration: the mean of the two latest PHQ-9s (the
-    latest in the window) is N points above the mean of the episode's first two.
-    Averaging two scores halves the noise of one (a weekly measure moves ±2)."""
+def _phq9_rise_parts(rule: FlagRule, now: dt.datetime) -> tuple[Exists, Any]:
+    """The rule's "a PHQ-9 in the window" and its rise (two latest minus first two)."""
     scored = Response.objects.filter(
         episode_id=OuterRef("pk"),
-        instrument__code="phq9",
+        instrument_id__in=_instrument_ids("phq9"),
         status=Response.Status.COMPLETE,
         total__isnull=False,
         submitted_at__lte=now,
@@ -337,20 +350,29 @@ def _phq9_rise(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
     def total(qs: QuerySet[Response, Any]) -> Subquery:
         return Subquery(qs, output_field=IntegerField())
 
+    rise2 = total(last[:1]) + total(last[1:2]) - total(first[:1]) - total(first[1:2])
+    return Exists(recent), rise2
+
+
+def _phq9_rise(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
+    """A trend before reliable deterioration: the mean of the two latest PHQ-9s (the
+    latest in the window) is N points above the mean of the episode's first two.
+    Averaging two scores halves the noise of one (a weekly measure moves ±2)."""
+    recent, rise2 = _phq9_rise_parts(rule, now)
     return (
         _episodes(rule)
-        .filter(Exists(recent))
+        .filter(recent)
         .annotate(
             n=_count(
                 Response.objects.filter(
-                    instrument__code="phq9",
+                    instrument_id__in=_instrument_ids("phq9"),
                     status=Response.Status.COMPLETE,
                     total__isnull=False,
                     submitted_at__lte=now,
                 ),
                 "episode_id",
             ),
-            rise2=total(last[:1]) + total(last[1:2]) - total(first[:1]) - total(first[1:2]),
+            rise2=rise2,
         )
         # Four scores at least, so that the two latest and the first two differ.
         .filter(n__gte=4, rise2__gte=2 * rule.threshold)
@@ -363,7 +385,7 @@ def _measure_missed_after_rise(rule: FlagRule, now: dt.datetime) -> QuerySet[Epi
     in the window since (a weekly measure missed after a rise)."""
     scored = Response.objects.filter(
         episode_id=OuterRef("pk"),
-        instrument__code="phq9",
+        instrument_id__in=_instrument_ids("phq9"),
         status=Response.Status.COMPLETE,
         total__isnull=False,
         submitted_at__lte=now,
@@ -409,7 +431,9 @@ def explain_disengagement(value: int) -> str:
 def _disengagement(rule: FlagRule, now: dt.datetime) -> QuerySet[Episode]:
     window = dt.timedelta(days=rule.window_days)
     daily = Response.objects.filter(
-        instrument__code="daily", status=Response.Status.COMPLETE, submitted_at__lte=now
+        instrument_id__in=_instrument_ids("daily"),
+        status=Response.Status.COMPLETE,
+        submitted_at__lte=now,
     )
     recent_n = _count(daily.filter(submitted_at__gte=now - window), "patient_id")
     usual_n = _count(
@@ -766,3 +790,137 @@ SPECS: tuple[tuple[RuleSpec, Evaluator], ...] = (
 
 RULES: dict[str, RuleSpec] = {spec.code: spec for spec, _e in SPECS}
 EVALUATORS: dict[str, Evaluator] = {spec.code: evaluate for spec, evaluate in SPECS}
+
+
+# Candidates: a necessary condition of a rule, cheap to compute for every patient of a
+# program in one statement (one index probe or one grouped pass per episode instead of
+# the rule's half-dozen correlated subqueries). The rule's own query (EVALUATORS, the
+# definition) then runs on the candidates only, so the flags raised are exactly those
+# of the rule run on everyone: a patient who is not a candidate cannot satisfy the rule.
+Candidates = Callable[[FlagRule, dt.datetime, "QuerySet[Episode]"], "QuerySet[Episode]"]
+
+
+def _measure_candidates(code: str) -> Candidates:
+    """``latest - baseline >= threshold`` needs ``hi - min(first, second) >= threshold``
+    with ``hi`` the highest score in the window: the latest is in the window, and the
+    baseline (the first score, or the mean of the first two) is at least the lower of
+    the first two."""
+
+    def candidates(rule: FlagRule, now: dt.datetime, episodes: QuerySet[Episode]) -> Any:
+        scored = Response.objects.filter(
+            episode_id=OuterRef("pk"),
+            instrument_id__in=_instrument_ids(code),
+            status=Response.Status.COMPLETE,
+            total__isnull=False,
+            submitted_at__lte=now,
+        ).order_by()
+        hi = (
+            scored.filter(submitted_at__gte=now - dt.timedelta(days=rule.window_days))
+            .values("episode_id")
+            .annotate(hi=Max("total"))
+            .values("hi")[:1]
+        )
+        first = scored.order_by("submitted_at", "pk").values("total")
+        return (
+            episodes.annotate(
+                hi=Subquery(hi, output_field=IntegerField()),
+                first=Subquery(first[:1], output_field=IntegerField()),
+                second=Subquery(first[1:2], output_field=IntegerField()),
+            )
+            .filter(hi__isnull=False)
+            .filter(
+                Q(hi__gte=F("first") + rule.threshold) | Q(hi__gte=F("second") + rule.threshold)
+            )
+        )
+
+    return candidates
+
+
+def _daily_item_candidates(item: str, *, falling: bool) -> Candidates:
+    """The daily-item rule itself, computed in one grouped pass over the episodes'
+    answers of the last window and the baseline before it (instead of four correlated
+    subqueries per episode); the threshold is loosened by a hair so that a float
+    rounding on another database never drops a patient the rule keeps."""
+
+    def candidates(rule: FlagRule, now: dt.datetime, episodes: QuerySet[Episode]) -> Any:
+        window = dt.timedelta(days=rule.window_days)
+        start = now - window - dt.timedelta(days=BASELINE_DAYS)
+        mid = now - window
+        recent_q = Q(response__submitted_at__gte=mid)
+        before_q = Q(response__submitted_at__lt=mid)
+        rows = (
+            Answer.objects.filter(
+                response__episode_id__in=episodes.values("pk"),
+                response__status=Response.Status.COMPLETE,
+                response__instrument_id__in=_instrument_ids("daily"),
+                response__submitted_at__gte=start,
+                response__submitted_at__lt=now,
+                item_code=item,
+                value__isnull=False,
+            )
+            .values("response__episode_id")
+            .annotate(
+                recent_n=Count("pk", filter=recent_q),
+                before_n=Count("pk", filter=before_q),
+                recent=Avg("value", filter=recent_q),
+                before=Avg("value", filter=before_q),
+            )
+            .filter(recent_n__gte=RECENT_MIN_ANSWERS, before_n__gte=BASELINE_MIN_ANSWERS)
+        )
+        change = (F("before") - F("recent")) if falling else (F("recent") - F("before"))
+        rows = rows.annotate(change=change).filter(change__gte=rule.threshold - 0.001)
+        return episodes.filter(pk__in=[row["response__episode_id"] for row in rows])
+
+    return candidates
+
+
+def _disengagement_candidates(rule: FlagRule, now: dt.datetime, episodes: QuerySet[Episode]) -> Any:
+    """Silent for SILENT_DAYS and admitted before the window: required by the rule, and
+    one index probe per patient (most patients checked in this week)."""
+    silent = ~Exists(
+        Response.objects.filter(
+            patient_id=OuterRef("patient_id"),
+            instrument_id__in=_instrument_ids("daily"),
+            status=Response.Status.COMPLETE,
+            submitted_at__gte=now - dt.timedelta(days=SILENT_DAYS),
+            submitted_at__lte=now,
+        )
+    )
+    window = dt.timedelta(days=rule.window_days)
+    return episodes.filter(admitted_on__lte=(now - window).date()).filter(silent)
+
+
+def _phq9_rise_candidates(rule: FlagRule, now: dt.datetime, episodes: QuerySet[Episode]) -> Any:
+    """The rule without its count of scores: four index reads per episode (the first
+    two and the latest two scores) instead of a count of the episode's whole history."""
+    recent, rise2 = _phq9_rise_parts(rule, now)
+    return episodes.filter(recent).annotate(rise2=rise2).filter(rise2__gte=2 * rule.threshold)
+
+
+CANDIDATES: dict[str, Candidates] = {
+    "phq9_rise": _phq9_rise_candidates,
+    "phq9_deterioration": _measure_candidates("phq9"),
+    "gad7_deterioration": _measure_candidates("gad7"),
+    "mood_drop": _daily_item_candidates("mood", falling=True),
+    "craving_rise": _daily_item_candidates("craving", falling=False),
+    "disengagement": _disengagement_candidates,
+}
+
+
+def evaluate(
+    rule: FlagRule, now: dt.datetime, *, patient_ids: list[int] | None = None
+) -> QuerySet[Episode]:
+    """The episodes the rule fires for (EVALUATORS' query), computed on the rule's
+    candidates only when it has a cheap necessary condition (CANDIDATES), and on
+    ``patient_ids`` only when given (the evaluation of one patient's new data)."""
+    evaluated = EVALUATORS[rule.code](rule, now)
+    narrow = CANDIDATES.get(rule.code)
+    if narrow is not None:
+        episodes = _episodes(rule)
+        if patient_ids is not None:
+            episodes = episodes.filter(patient_id__in=patient_ids)
+        found = list(narrow(rule, now, episodes).values_list("patient_id", flat=True))
+        evaluated = evaluated.filter(patient_id__in=found)
+    if patient_ids is not None:
+        evaluated = evaluated.filter(patient_id__in=patient_ids)
+    return evaluated

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from tether.accounts.models import User
 from tether.flags.models import Flag, FlagRule, Kind
-from tether.flags.rules import EVALUATORS, PART2_RULES, RULES, SPECS
+from tether.flags.rules import PART2_RULES, RULES, SPECS, evaluate
 from tether.organizations.models import Program
 from tether.patients.models import Episode, Patient
 from tether.privacy import audit
@@ -183,9 +183,7 @@ def flags_sweep(
         if rearm_days:
             quiet |= Q(raised_at__gt=now - dt.timedelta(days=rearm_days))
         recent_flag = Flag.objects.filter(quiet, patient_id=OuterRef("patient_id"), rule_id=rule.pk)
-        evaluated = EVALUATORS[rule.code](rule, now)
-        if patient_ids is not None:
-            evaluated = evaluated.filter(patient_id__in=patient_ids)
+        evaluated = evaluate(rule, now, patient_ids=patient_ids)
         hits = evaluated.exclude(Exists(recent_flag)).values_list(
             "patient_id",
             "pk",
