@@ -58,7 +58,7 @@ class UsernameOrEmailBackend(ModelBackend):
 HAS_DEVICE = "has_confirmed_device"
 
 
-def confirmed_device_exists() -> ExpressionWrapper[BooleanField]:
+def confirmed_device_exists() -> ExpressionWrapper[Q]:
     """Whether the user (``OuterRef("pk")``) has a confirmed device of any installed
     kind: django-otp's ``user_has_device(user, confirmed=True)``, as an expression."""
     from django_otp import device_classes
