@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.http import HttpRequest
 
 from tether.accounts.models import User
@@ -34,6 +35,38 @@ class UsernameOrEmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id: Any) -> User | None:
+        """The signed-in user, read once per request (``AuthenticationMiddleware``), with
+        in the same query what every request's middleware asks next: whether they have a
+        confirmed two-step device (``StaffMFAMiddleware``) and a patient's program time
+        zone (``ProgramTimezoneMiddleware``). Read at the same moment as the user row, so
+        as fresh as the separate queries were; nothing is kept between requests."""
+        from tether.organizations.selectors import PATIENT_ZONE, patient_zone_annotation
+
+        user = (
+            User._default_manager.annotate(
+                **{HAS_DEVICE: confirmed_device_exists(), PATIENT_ZONE: patient_zone_annotation()}
+            )
+            .filter(pk=user_id)
+            .first()
+        )
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+# The attribute the signed-in user row carries "has a confirmed device" in (``get_user``).
+HAS_DEVICE = "has_confirmed_device"
+
+
+def confirmed_device_exists() -> ExpressionWrapper[Q]:
+    """Whether the user (``OuterRef("pk")``) has a confirmed device of any installed
+    kind: django-otp's ``user_has_device(user, confirmed=True)``, as an expression."""
+    from django_otp import device_classes
+
+    found = Q(pk__in=[])
+    for model in device_classes():
+        found |= Q(Exists(model.objects.filter(user=OuterRef("pk"), confirmed=True)))
+    return ExpressionWrapper(found, output_field=BooleanField())
 
 
 def lockout_key(identifier: str) -> str:

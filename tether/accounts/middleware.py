@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django_otp import user_has_device
 
+from tether.accounts.backends import HAS_DEVICE
+
 SESSION_LAST_SEEN = "tether_last_seen"
 SESSION_STARTED = "tether_started"
 _TOUCH_EVERY_SECONDS = 30  # avoid a session write on every request
@@ -96,7 +98,11 @@ class StaffMFAMiddleware:
             and not self._is_enrolment_link(request.path)
             and not request.path.startswith(settings.STATIC_URL)
         ):
-            has_device = user_has_device(user, confirmed=True)
+            # Read with the user row in this request where it came through
+            # ``UsernameOrEmailBackend.get_user``; asked on its own otherwise.
+            has_device = getattr(user, HAS_DEVICE, None)
+            if has_device is None:
+                has_device = user_has_device(user, confirmed=True)
             if has_device:
                 return redirect(
                     reverse("accounts:mfa_verify") + "?" + urlencode({"next": request.path})

@@ -8,11 +8,29 @@ from django.db.models import OuterRef, Subquery
 from tether.organizations.models import Program, ProgramClosure, StaffMember
 from tether.patients.models import Episode, Proxy
 
+# The attribute the signed-in user row carries its patient zone in (``get_user``).
+PATIENT_ZONE = "program_time_zone"
+
+
+def patient_zone_annotation() -> Subquery:
+    """``time_zone_for`` a patient, as a subquery on the user row: the signed-in user is
+    read with it (``UsernameOrEmailBackend.get_user``), so a patient's request does not
+    pay a query of its own for the zone. The same rows as the query below: the zone of
+    the first program (by id) of their active episodes, or null."""
+    return Subquery(
+        Episode.objects.filter(status=Episode.Status.ACTIVE, patient__user=OuterRef("pk"))
+        .order_by("program_id")
+        .values("program__time_zone")[:1]
+    )
+
 
 def time_zone_for(user: Any) -> str | None:
     """The time zone a person's pages use: their (or their family member's) current
     program's, or for staff their first program's."""
     kind = getattr(user, "kind", None)
+    if kind == "patient" and hasattr(user, PATIENT_ZONE):
+        # Read with the user in this request (``patient_zone_annotation``).
+        return getattr(user, PATIENT_ZONE) or None
     programs = Program.objects.all()
     if kind == "staff":
         # One query for the staff row and its zone; the row is kept on the user, so the

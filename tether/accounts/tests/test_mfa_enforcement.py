@@ -89,3 +89,14 @@ def test_it_lets_staff_in_without_an_app_when_the_setting_is_off(cast, client, s
     TOTPDevice.objects.filter(user=cast.front_desk).delete()
     response = _password_only(client, cast.front_desk).get(reverse("staff:dashboard"))
     assert response.status_code == 200
+
+
+def test_an_app_turned_on_in_another_session_is_asked_for_at_the_next_page(cast, client):
+    # The device is read with the user on every request (UsernameOrEmailBackend.get_user),
+    # not remembered between requests.
+    sign_in_with_password(client, "maria.g")
+    assert client.get(reverse("portal:home")).status_code == 200
+    TOTPDevice.objects.create(user=cast.patient, name="Phone", confirmed=True)
+    response = client.get(reverse("portal:home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:mfa_verify"))

@@ -55,3 +55,12 @@ def test_it_follows_a_program_in_another_zone(cast, client_as, teen_group):
     cast.adolescent_iop.save(update_fields=["time_zone"])
     body = client_as(cast.adolescent).get(reverse("portal:home")).content.decode()
     assert "1:00 PM" in body
+
+
+def test_a_zone_changed_between_two_pages_shows_on_the_next(cast, client_as, teen_group):
+    # The zone is read with the user on every request (UsernameOrEmailBackend.get_user).
+    client = client_as(cast.adolescent)
+    assert "4:00 PM" in client.get(reverse("portal:home")).content.decode()
+    cast.adolescent_iop.time_zone = "America/Los_Angeles"
+    cast.adolescent_iop.save(update_fields=["time_zone"])
+    assert "1:00 PM" in client.get(reverse("portal:home")).content.decode()
