@@ -10,7 +10,9 @@ whatever the number of patients. Defaults are tuned on the simulated cohort
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -836,40 +838,81 @@ def _measure_candidates(code: str) -> Candidates:
     return candidates
 
 
+# The daily items that have a rule: one sweep reads their answers in one pass per
+# program and window (``sweep_pass``), not one pass per rule.
+DAILY_RULE_ITEMS = ("mood", "craving")
+_daily_passes: ContextVar[dict[tuple[Any, ...], list[dict[str, Any]]] | None] = ContextVar(
+    "tether_flags_daily_passes", default=None
+)
+
+
+@contextmanager
+def sweep_pass() -> Iterator[None]:
+    """While a whole sweep runs: the daily-item rules of a program share one grouped
+    pass over the window's answers (the same rows; a check-in stored between two rules
+    of one sweep waits for the next sweep or its own patient's evaluation)."""
+    token = _daily_passes.set({})
+    try:
+        yield
+    finally:
+        _daily_passes.reset(token)
+
+
+def _daily_item_rows(
+    items: tuple[str, ...], rule: FlagRule, now: dt.datetime, episodes: QuerySet[Episode]
+) -> list[dict[str, Any]]:
+    """Per episode and item: the number and mean of the answers in the recent window
+    and in the baseline before it, for episodes with enough of both."""
+    window = dt.timedelta(days=rule.window_days)
+    mid = now - window
+    recent_q = Q(response__submitted_at__gte=mid)
+    before_q = Q(response__submitted_at__lt=mid)
+    rows: Any = (
+        Answer.objects.filter(
+            response__episode_id__in=episodes.values("pk"),
+            response__status=Response.Status.COMPLETE,
+            response__instrument_id__in=_instrument_ids("daily"),
+            response__submitted_at__gte=mid - dt.timedelta(days=BASELINE_DAYS),
+            response__submitted_at__lt=now,
+            item_code__in=items,
+            value__isnull=False,
+        )
+        .values("response__episode_id", "item_code")
+        .annotate(
+            recent_n=Count("pk", filter=recent_q),
+            before_n=Count("pk", filter=before_q),
+            recent=Avg("value", filter=recent_q),
+            before=Avg("value", filter=before_q),
+        )
+        .filter(recent_n__gte=RECENT_MIN_ANSWERS, before_n__gte=BASELINE_MIN_ANSWERS)
+        .order_by()
+    )
+    return list(rows)
+
+
 def _daily_item_candidates(item: str, *, falling: bool) -> Candidates:
     """The daily-item rule itself, computed in one grouped pass over the episodes'
     answers of the last window and the baseline before it (instead of four correlated
     subqueries per episode); the threshold is loosened by a hair so that a float
-    rounding on another database never drops a patient the rule keeps."""
+    rounding (here in Python) never drops a patient the rule keeps."""
 
     def candidates(rule: FlagRule, now: dt.datetime, episodes: QuerySet[Episode]) -> Any:
-        window = dt.timedelta(days=rule.window_days)
-        start = now - window - dt.timedelta(days=BASELINE_DAYS)
-        mid = now - window
-        recent_q = Q(response__submitted_at__gte=mid)
-        before_q = Q(response__submitted_at__lt=mid)
-        rows = (
-            Answer.objects.filter(
-                response__episode_id__in=episodes.values("pk"),
-                response__status=Response.Status.COMPLETE,
-                response__instrument_id__in=_instrument_ids("daily"),
-                response__submitted_at__gte=start,
-                response__submitted_at__lt=now,
-                item_code=item,
-                value__isnull=False,
-            )
-            .values("response__episode_id")
-            .annotate(
-                recent_n=Count("pk", filter=recent_q),
-                before_n=Count("pk", filter=before_q),
-                recent=Avg("value", filter=recent_q),
-                before=Avg("value", filter=before_q),
-            )
-            .filter(recent_n__gte=RECENT_MIN_ANSWERS, before_n__gte=BASELINE_MIN_ANSWERS)
-        )
-        change = (F("before") - F("recent")) if falling else (F("recent") - F("before"))
-        rows = rows.annotate(change=change).filter(change__gte=rule.threshold - 0.001)
-        return episodes.filter(pk__in=[row["response__episode_id"] for row in rows])
+        passes = _daily_passes.get()
+        if passes is None or item not in DAILY_RULE_ITEMS:
+            rows = _daily_item_rows((item,), rule, now, episodes)
+        else:
+            key = (rule.program_id, now, rule.window_days)
+            if key not in passes:
+                passes[key] = _daily_item_rows(DAILY_RULE_ITEMS, rule, now, episodes)
+            rows = passes[key]
+        found = []
+        for row in rows:
+            if row["item_code"] != item:
+                continue
+            change = row["before"] - row["recent"] if falling else row["recent"] - row["before"]
+            if change >= rule.threshold - 0.001:
+                found.append(row["response__episode_id"])
+        return episodes.filter(pk__in=found)
 
     return candidates
 
@@ -910,17 +953,16 @@ CANDIDATES: dict[str, Candidates] = {
 def evaluate(
     rule: FlagRule, now: dt.datetime, *, patient_ids: list[int] | None = None
 ) -> QuerySet[Episode]:
-    """The episodes the rule fires for (EVALUATORS' query), computed on the rule's
-    candidates only when it has a cheap necessary condition (CANDIDATES), and on
-    ``patient_ids`` only when given (the evaluation of one patient's new data)."""
+    """The episodes the rule fires for (EVALUATORS' query): on ``patient_ids`` only
+    when given (the evaluation of one patient's new data), otherwise on the rule's
+    candidates when it has a cheap necessary condition (CANDIDATES)."""
     evaluated = EVALUATORS[rule.code](rule, now)
+    if patient_ids is not None:
+        # A few patients: the rule's own query on them is already a few index reads;
+        # a candidates query first would only add a round trip.
+        return evaluated.filter(patient_id__in=patient_ids)
     narrow = CANDIDATES.get(rule.code)
     if narrow is not None:
-        episodes = _episodes(rule)
-        if patient_ids is not None:
-            episodes = episodes.filter(patient_id__in=patient_ids)
-        found = list(narrow(rule, now, episodes).values_list("patient_id", flat=True))
+        found = list(narrow(rule, now, _episodes(rule)).values_list("patient_id", flat=True))
         evaluated = evaluated.filter(patient_id__in=found)
-    if patient_ids is not None:
-        evaluated = evaluated.filter(patient_id__in=patient_ids)
     return evaluated

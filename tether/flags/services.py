@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from tether.accounts.models import User
 from tether.flags.models import Flag, FlagRule, Kind
-from tether.flags.rules import PART2_RULES, RULES, SPECS, evaluate
+from tether.flags.rules import PART2_RULES, RULES, SPECS, evaluate, sweep_pass
 from tether.organizations.models import Program
 from tether.patients.models import Episode, Patient
 from tether.privacy import audit
@@ -158,6 +158,13 @@ def flags_sweep(
     flags per rule code.
     """
     now = now or timezone.now()
+    if patient_ids is None:
+        with sweep_pass():
+            return _sweep(now, None)
+    return _sweep(now, patient_ids)
+
+
+def _sweep(now: dt.datetime, patient_ids: Collection[int] | None) -> dict[str, int]:
     raised: dict[str, int] = {}
     rules = FlagRule.objects.filter(enabled=True, program__is_active=True)
     if patient_ids is None:

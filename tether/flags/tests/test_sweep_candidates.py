@@ -41,14 +41,17 @@ class _Rollback(Exception):
     pass
 
 
-def _raised(now: dt.datetime, patient_ids: list[int] | None = None) -> set:
+Raised = set[tuple[int, str, int | None]]
+
+
+def _raised(now: dt.datetime, patient_ids: list[int] | None = None) -> Raised:
     flags = Flag.objects.filter(raised_at=now)
     if patient_ids is not None:
         flags = flags.filter(patient_id__in=patient_ids)
     return set(flags.values_list("patient_id", "reason", "value"))
 
 
-def _story(cast) -> list[Patient]:  # type: ignore[no-untyped-def]
+def _story(cast) -> list[Patient]:
     """Fourteen patients, each with a seeded temperament; rows written day by day."""
     rng = random.Random(20)  # noqa: S311 - a seeded story, not a secret
     org, program = cast.organization, cast.iop
@@ -89,7 +92,7 @@ def _story(cast) -> list[Patient]:  # type: ignore[no-untyped-def]
                         "craving": max(0, min(10, value_craving)),
                     },
                 )
-                User.objects.filter(pk=patient.user_id).update(last_login=_at(day, 9))
+                User.objects.filter(pk=patient.user_id or 0).update(last_login=_at(day, 9))
             if day % 7 == i % 7 and rng.random() < 0.9:
                 score = phq9 + (day // 7 if turn == "worse" and late else 0) + rng.randint(-2, 2)
                 score = max(0, min(27, score))
@@ -144,9 +147,9 @@ def _story(cast) -> list[Patient]:  # type: ignore[no-untyped-def]
     return patients
 
 
-def _reference_sweep(now: dt.datetime, monkeypatch, **kwargs) -> set:  # type: ignore[no-untyped-def]
+def _reference_sweep(now: dt.datetime, monkeypatch, **kwargs) -> Raised:
     """The sweep with every rule's full query on every patient, rolled back."""
-    found: set = set()
+    found: Raised = set()
     with monkeypatch.context() as patch:
         patch.setattr(rules, "CANDIDATES", {})
         try:
