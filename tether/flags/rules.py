@@ -93,8 +93,11 @@ def _instrument_ids(code: str) -> list[int]:
 
 
 def _count(qs: QuerySet, patient_field: str) -> Coalesce:  # type: ignore[type-arg]
+    """How many rows of ``qs`` belong to the outer episode's patient (``patient_field``
+    a path to a patient id) or, for ``"episode_id"``, to the outer episode itself."""
+    outer = "pk" if patient_field == "episode_id" else "patient_id"
     counted = (
-        qs.filter(**{patient_field: OuterRef("patient_id")})
+        qs.filter(**{patient_field: OuterRef(outer)})
         .order_by()
         .values(patient_field)
         # count(*), not count(id): the same number, and the count can be read from an

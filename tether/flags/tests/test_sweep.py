@@ -280,3 +280,32 @@ def test_between_weekly_measures_a_rising_trend_and_a_missed_measure_after_a_ris
     assert missed.why == (
         "The last PHQ-9 was 5 points above the first, and none came in the past 10 days."
     )
+
+
+def test_rules_count_the_episodes_own_scores(quiet):
+    """The same rising story in an episode whose id is not its patient's id: the count
+    of scores (four at least for a rise) is the episode's own. It once matched episode
+    ids to patient ids, right only where the two happened to coincide."""
+    old = quiet.other_patient.patient.episodes.get(status="active")
+    earlier = Episode.objects.get(pk=old.pk)
+    earlier.pk = None
+    earlier.status = Episode.Status.DISCHARGED
+    earlier.admitted_on = (NOW - dt.timedelta(days=200)).date()
+    earlier.discharged_on = (NOW - dt.timedelta(days=150)).date()
+    earlier.save()  # moves the episode ids one ahead of the patient ids
+    user = make_patient(
+        quiet.organization, old.program, "rising", first_name="Rae", last_name="Rising"
+    )
+    patient = user.patient
+    episode = patient.episodes.get(status="active")
+    assert episode.pk != patient.pk
+    User = type(user)
+    User.objects.filter(pk=user.pk).update(last_login=NOW - dt.timedelta(hours=2))
+    Episode.objects.filter(pk=episode.pk).update(admitted_on=(NOW - dt.timedelta(days=40)).date())
+    for weeks_ago, total in ((4, 10), (3, 11), (1, 13), (0, 15)):
+        add_response(patient, "phq9", NOW - dt.timedelta(weeks=weeks_ago), total=total)
+    flags_sweep(now=NOW)
+    rise = Flag.objects.get(reason="phq9_rise", patient=patient)
+    assert rise.why == (
+        "The two latest PHQ-9 scores average 4 points above the first two of this episode."
+    )
