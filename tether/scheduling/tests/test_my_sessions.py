@@ -29,9 +29,9 @@ def test_another_patient_sees_only_their_own(cast, client_as, group):
     assert "Evening skills group" not in body
 
 
-# Session, user (with its MFA device and time zone: one query), gate (one read) and its
-# audit, the two lists, page chrome.
-QUERIES = 9
+# Session, user (with its MFA device, time zone and patient row: one query), gate (one
+# read) and its audit, the two lists, page chrome.
+QUERIES = 8
 
 
 @pytest.mark.parametrize("persona", ["patient", "other_patient"])  # 15 sessions, and none
