@@ -8,7 +8,8 @@ environment), on a scratch copy of a data set built by scripts/bench_dataset.py.
 It makes ``--submits`` answered daily check-in drafts for bench.p0 (untimed, as
 scripts/bench_checkin_submit.py does), signs in once, sends a few untimed submits to
 warm the process, then sends the rest under the profiler and prints the mean wall time
-per submit and the top functions by own and cumulative time. The drafts are left sent.
+and this process's CPU time per submit (the Python side, whatever the machine's load)
+and the top functions by own and cumulative time. The drafts are left sent.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def main() -> None:
     timed = keys[args.warm :]
     profiler = cProfile.Profile()
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     if not args.no_profile:
         profiler.enable()
     for key in timed:
@@ -66,7 +68,11 @@ def main() -> None:
     if not args.no_profile:
         profiler.disable()
     elapsed = time.perf_counter() - t0
-    print(f"{len(timed)} submits: {1000 * elapsed / len(timed):.2f} ms each (wall)")
+    cpu = time.process_time() - cpu0
+    print(
+        f"{len(timed)} submits: {1000 * elapsed / len(timed):.2f} ms each (wall), "
+        f"{1000 * cpu / len(timed):.2f} ms of this process's CPU each"
+    )
     if args.no_profile:
         return
     if args.dump:

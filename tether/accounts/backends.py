@@ -39,13 +39,15 @@ class UsernameOrEmailBackend(ModelBackend):
     def get_user(self, user_id: Any) -> User | None:
         """The signed-in user, read once per request (``AuthenticationMiddleware``), with
         in the same query what every request's middleware asks next: whether they have a
-        confirmed two-step device (``StaffMFAMiddleware``) and a patient's program time
-        zone (``ProgramTimezoneMiddleware``). Read at the same moment as the user row, so
+        confirmed two-step device (``StaffMFAMiddleware``), a patient's program time
+        zone (``ProgramTimezoneMiddleware``) and a patient's own row (the gate's
+        ``access_own_record`` and ``own_record_write``; none for anyone else). Read at the same moment as the user row, so
         as fresh as the separate queries were; nothing is kept between requests."""
         from tether.organizations.selectors import PATIENT_ZONE, patient_zone_annotation
 
         user = (
-            User._default_manager.annotate(
+            User._default_manager.select_related("patient")
+            .annotate(
                 **{HAS_DEVICE: confirmed_device_exists(), PATIENT_ZONE: patient_zone_annotation()}
             )
             .filter(pk=user_id)

@@ -485,6 +485,20 @@ def proxy_scopes_open(
     )
 
 
+def _own_patient(user: Any) -> Patient | None:
+    """The patient row whose user is ``user``: the one read with the signed-in user at
+    the start of this request (``UsernameOrEmailBackend.get_user``, no query of its
+    own), or read now when the user object came another way."""
+    from tether.accounts.models import User
+
+    if User.patient.is_cached(user):
+        try:
+            return user.patient  # type: ignore[no-any-return]
+        except Patient.DoesNotExist:
+            return None
+    return Patient.objects.filter(user_id=user.pk).first()
+
+
 def access_own_record(request: HttpRequest, *, category: Category, action: Action) -> Patient:
     """The signed-in patient's own record, through the gate (purpose: their own request).
 
@@ -494,9 +508,10 @@ def access_own_record(request: HttpRequest, *, category: Category, action: Actio
     user = request.user
     if not user.is_authenticated or not getattr(user, "is_patient", False):
         raise Http404
-    patient_id = Patient.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
-    if patient_id is None:
+    own = _own_patient(user)
+    if own is None:
         raise Http404
+    patient_id = own.pk
     return access_patient(
         request, patient_id, category=category, action=action, purpose=Purpose.PATIENT_REQUEST
     )
@@ -520,7 +535,7 @@ def own_record_write(
     user = request.user
     if not user.is_authenticated or not getattr(user, "is_patient", False):
         raise Http404
-    patient = Patient.objects.filter(user_id=user.pk).first()
+    patient = _own_patient(user)
     if patient is None:
         raise Http404
     purpose = Purpose.PATIENT_REQUEST

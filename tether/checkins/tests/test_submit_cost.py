@@ -27,10 +27,11 @@ from tether.privacy.models import AuditEvent, AuditPending
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # The submit's budget: 2 from the middleware (the session; the user, read with whether
-# they have a multi-factor device and their program's time zone), the patient (1), the response locked with what the submit
+# they have a multi-factor device, their program's time zone and their patient row, which
+# the gate uses), the response locked with what the submit
 # reads (1), its answers (1), the response's update (1), both audit events (2 inserts:
 # event rows and the sealer's queue) and the flag evaluation's task row (1).
-SUBMIT_QUERIES = 9
+SUBMIT_QUERIES = 8
 
 
 @contextmanager

@@ -30,10 +30,10 @@ def test_another_patient_sees_only_their_own(cast, client_as, group):
     assert "Evening skills group" not in body
 
 
-# Session, user (with its MFA device and time zone: one query), gate and its audit (one
-# statement on PostgreSQL, two inserts on SQLite: audit.written_together), the two lists,
-# page chrome.
-QUERIES = 8 if connection.vendor == "postgresql" else 9
+# Session, user (with its MFA device, time zone and patient row: one query), gate and its
+# audit (one statement on PostgreSQL, two inserts on SQLite: audit.written_together), the
+# two lists, page chrome.
+QUERIES = 7 if connection.vendor == "postgresql" else 8
 
 
 @pytest.mark.parametrize("persona", ["patient", "other_patient"])  # 15 sessions, and none
