@@ -382,12 +382,11 @@ def staff_disclosure(request: HttpRequest, patient_id: int, disclosure_id: int) 
     )
 
 
-@staff_required
-@require_GET
-def staff_disclosure_file(
-    request: HttpRequest, patient_id: int, disclosure_id: int
-) -> HttpResponse:
-    """The exported file as sent (the notice on its first line), to hand to the recipient."""
+def _released_copy(
+    request: HttpRequest, patient_id: int, disclosure_id: int, kind: str
+) -> Disclosure:
+    """A released disclosure of this kind, read as the disclosure page is: through the
+    gate for the clinical record, then for the disclosure's own category."""
     patient = access_patient(
         request,
         patient_id,
@@ -395,9 +394,7 @@ def staff_disclosure_file(
         action=Action.VIEW,
         purpose=Purpose.TREATMENT,
     )
-    disclosure = get_object_or_404(
-        Disclosure, pk=disclosure_id, patient=patient, kind=Disclosure.Kind.MEASURE_HISTORY
-    )
+    disclosure = get_object_or_404(Disclosure, pk=disclosure_id, patient=patient, kind=kind)
     access_patient(
         request,
         patient_id,
@@ -405,6 +402,16 @@ def staff_disclosure_file(
         action=Action.VIEW,
         purpose=Purpose.TREATMENT,
     )
+    return disclosure
+
+
+@staff_required
+@require_GET
+def staff_disclosure_file(
+    request: HttpRequest, patient_id: int, disclosure_id: int
+) -> HttpResponse:
+    """The exported file as sent (the notice on its first line), to hand to the recipient."""
+    disclosure = _released_copy(request, patient_id, disclosure_id, Disclosure.Kind.MEASURE_HISTORY)
     response = HttpResponse(disclosure.content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="measure-history-{disclosure.pk}.csv"'
     return response
@@ -527,23 +534,7 @@ def staff_ur_packet_pdf(request: HttpRequest, patient_id: int, disclosure_id: in
     disclosure page is: the clinical record, then the disclosure's own category."""
     import base64
 
-    patient = access_patient(
-        request,
-        patient_id,
-        category=Category.MENTAL_HEALTH,
-        action=Action.VIEW,
-        purpose=Purpose.TREATMENT,
-    )
-    disclosure = get_object_or_404(
-        Disclosure, pk=disclosure_id, patient=patient, kind=Disclosure.Kind.UR_PACKET
-    )
-    access_patient(
-        request,
-        patient_id,
-        category=Category(disclosure.category),
-        action=Action.VIEW,
-        purpose=Purpose.TREATMENT,
-    )
+    disclosure = _released_copy(request, patient_id, disclosure_id, Disclosure.Kind.UR_PACKET)
     response = HttpResponse(base64.b64decode(disclosure.document), content_type="application/pdf")
     # No name in the file name: it may sit in a shared Downloads folder.
     response["Content-Disposition"] = f'attachment; filename="ur-packet-{disclosure.pk}.pdf"'
