@@ -15,27 +15,18 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tether.accounts.tests.helpers import current_code
 from tether.checkins.sync import sync_instruments
 from tether.reports.testing import admit, at, session
 from tether.scheduling.models import Attendance
-from tether.testing.cast import PASSWORD
+from tether.testing.browser import sign_in_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _sign_in_staff(browser: Any, user: Any) -> None:
     sync_instruments()  # the outcome thresholds come from the instrument definitions
-    page = browser.page
-    browser.goto("/accounts/sign-in/")
-    page.get_by_label("Username or email").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    browser.click(page.get_by_role("button", name="Sign in"))
-    device = TOTPDevice.objects.get(user=user)
-    page.get_by_label("6-digit code from your app").fill(current_code(device))
-    browser.click(page.get_by_role("button", name="Continue"))
+    sign_in_staff(browser, user)
 
 
 def _caseload(cast: Any) -> None:

@@ -11,30 +11,21 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from pypdf import PdfReader
 
-from tether.accounts.tests.helpers import current_code
 from tether.consent.models import Disclosure, Recipient
 from tether.consent.notice import PART2_NOTICE
 from tether.consent.services import consent_sign
 from tether.flags.testing import add_response
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Category
-from tether.testing.cast import PASSWORD
+from tether.testing.browser import sign_in_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _sign_in_staff(browser: Any, user: Any) -> None:
-    page = browser.page
-    browser.goto("/accounts/sign-in/")
-    page.get_by_label("Username or email").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    browser.click(page.get_by_role("button", name="Sign in"))
-    device = TOTPDevice.objects.get(user=user)
-    page.get_by_label("6-digit code from your app").fill(current_code(device))
-    browser.click(page.get_by_role("button", name="Continue"))
+    sign_in_staff(browser, user)
 
 
 def test_the_clinician_releases_a_packet_to_a_consenting_payer_and_downloads_it(desktop, cast):

@@ -111,3 +111,20 @@ def launch_chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def sign_in_staff(browser: Browser, user: Any) -> None:
+    """Sign a staff member in through the real form: password, then their app's code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tether.accounts.tests.helpers import current_code
+    from tether.testing.cast import PASSWORD
+
+    page = browser.page
+    browser.goto("/accounts/sign-in/")
+    page.get_by_label("Username or email").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    browser.click(page.get_by_role("button", name="Sign in"))
+    device = TOTPDevice.objects.get(user=user)
+    page.get_by_label("6-digit code from your app").fill(current_code(device))
+    browser.click(page.get_by_role("button", name="Continue"))
