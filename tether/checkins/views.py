@@ -34,7 +34,7 @@ from tether.checkins.selectors import (
 )
 from tether.checkins.summary import patient_line
 from tether.crisis.resources import NATIONAL_CONTACTS, program_contacts
-from tether.crisis.selectors import open_request_for
+from tether.crisis.selectors import note_own_episode, open_request_for
 from tether.crisis.services import expected_contact_by
 from tether.lib.text import normalize_newlines
 from tether.patients.models import Episode, Patient
@@ -410,6 +410,7 @@ def progress(request: HttpRequest) -> HttpResponse:
         since=_midnight(first_day),
         until=_midnight(last_day + dt.timedelta(days=1)),
     )
+    note_own_episode(request, episode)  # the header's crisis contacts: no second read
     earlier = (
         first_day - dt.timedelta(days=1)
         if episode is not None and episode.admitted_on < first_day

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from tether.crisis.selectors import program_for_crisis_help
+from tether.crisis.selectors import crisis_program_for_request
 
 
 def crisis_contacts(request: HttpRequest) -> dict[str, Any]:
@@ -12,7 +12,7 @@ def crisis_contacts(request: HttpRequest) -> dict[str, Any]:
 
     Also noted on the request, so that CrisisOfflineMiddleware can remember it (bound to
     the session) for the page shown while the database is down."""
-    program = program_for_crisis_help(request.user)
+    program = crisis_program_for_request(request)
     if program is not None:
         request.crisis_program_id = program.pk  # type: ignore[attr-defined]  # read by CrisisOfflineMiddleware
     return {"crisis_program": program}

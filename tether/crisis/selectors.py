@@ -11,8 +11,35 @@ from tether.patients.models import Episode, Proxy
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpRequest
 
     from tether.accounts.models import User
+
+
+# Set on a request by a patient page that has read the signed-in patient's current
+# episode already (``note_own_episode``): the header's crisis program, no second read.
+_NOTED = "_crisis_help_episode"
+
+
+def note_own_episode(request: HttpRequest, episode: Episode | None) -> None:
+    """A patient page read the signed-in patient's current episode (``status`` active,
+    the first by id, its program with it: the read ``program_for_crisis_help`` makes):
+    the crisis contacts in the page's header use it instead of reading it again."""
+    setattr(request, _NOTED, episode)
+
+
+def crisis_program_for_request(request: HttpRequest) -> Program | None:
+    """``program_for_crisis_help`` for this request's signed-in person, using the episode
+    a patient page noted (``note_own_episode``) when there is one."""
+    user = request.user
+    if hasattr(request, _NOTED) and user.is_authenticated and getattr(user, "is_patient", False):
+        episode: Episode | None = getattr(request, _NOTED)
+        if episode is None:
+            return None
+        own = getattr(user, "patient", None)  # read with the user (accounts.backends)
+        if own is not None and episode.patient_id == own.pk:
+            return episode.program
+    return program_for_crisis_help(user)
 
 
 def program_for_crisis_help(user: User | AnonymousUser) -> Program | None:

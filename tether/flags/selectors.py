@@ -29,10 +29,12 @@ def open_flags_for(*, patient: Patient, include_part2: bool = True) -> list[Flag
     return list(visible_flags(flags, include_part2=include_part2).select_related("rule"))
 
 
-def without_hidden_part2(flags: QuerySet[Flag], *, user: User) -> QuerySet[Flag]:
+def without_hidden_part2(
+    flags: QuerySet[Flag], *, user: User, now: dt.datetime | None = None
+) -> QuerySet[Flag]:
     """Leave out the Part 2 flags (``Flag.record_category``: from a Part 2 program's data, or
     a craving flag) of patients whose Part 2 record the gate does not let ``user`` see."""
-    part2 = patients_visible_to(user, category=Category.PART2, action=Action.VIEW)
+    part2 = patients_visible_to(user, category=Category.PART2, action=Action.VIEW, now=now)
     return flags.exclude(Q(record_category=Category.PART2) & ~Q(patient__in=part2.values("pk")))
 
 

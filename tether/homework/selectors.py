@@ -77,7 +77,18 @@ def counted_assignments(*, today: dt.date | None = None) -> QuerySet[Assignment]
     patient, or by ``OuterRef`` for a list)."""
     today = today or timezone.localdate()
     start = window_start(today)
-    start_at = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    return counted_between(
+        start=start,
+        today=today,
+        start_at=timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
+    )
+
+
+def counted_between(
+    *, start: dt.date, today: dt.date, start_at: dt.datetime
+) -> QuerySet[Assignment]:
+    """``counted_assignments`` with the window's first day (``window_start``) and its first
+    moment given (a statement compiled once: ``tether.lib.statements``)."""
     return Assignment.objects.filter(
         Q(due_on__gte=start, due_on__lte=today)
         | Q(status=Assignment.Status.DONE, completed_at__gte=start_at)

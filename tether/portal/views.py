@@ -13,6 +13,7 @@ from tether.checkins import selectors as checkins_selectors
 from tether.consent import selectors as consent_selectors
 from tether.crisis.health import background_health, database_unreachable
 from tether.crisis.resilience import DATABASE_ERRORS
+from tether.crisis.selectors import note_own_episode
 from tether.family import selectors as family_selectors
 from tether.homework import selectors as homework_selectors
 from tether.messaging import selectors as messaging_selectors
@@ -93,6 +94,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
     # episode and sessions are read once and handed to the check-in card.
     patient = _own_patient(request)
     episode = selectors.current_episode(patient=patient)
+    note_own_episode(request, episode)  # the header's crisis contacts: no second read
     upcoming = list(selectors.upcoming_sessions(patient=patient))
     shared = selectors.may_read_own(request, patient=patient, category=Category.SHARED)
     return render(

@@ -22,6 +22,7 @@ The rules themselves are the table in ``tether.privacy.policy``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -68,7 +69,9 @@ def _staff(user: User) -> StaffMember | None:
     return staff if staff.is_active else None
 
 
-def _relation_conditions(user: User, *, per_row: bool = True) -> dict[Relation, Q]:
+def _relation_conditions(
+    user: User, *, per_row: bool = True, now: dt.datetime | None = None
+) -> dict[Relation, Q]:
     """For each relation the user can have, the condition on Patient rows.
 
     ``per_row``: each condition asks about the row's own patient (a correlated
@@ -79,7 +82,7 @@ def _relation_conditions(user: User, *, per_row: bool = True) -> dict[Relation, 
     conditions: dict[Relation, Q] = {}
     if not user.is_authenticated or not user.is_active or user.organization_id is None:
         return conditions
-    now = timezone.now()
+    now = now or timezone.now()
 
     def related(rows: QuerySet[Any], patient_field: str) -> Q:
         if per_row:
@@ -155,12 +158,17 @@ def _proxy_scope_allows(
 
 
 def patients_visible_to(
-    user: User, *, category: Category = Category.GENERAL, action: Action = Action.VIEW
+    user: User,
+    *,
+    category: Category = Category.GENERAL,
+    action: Action = Action.VIEW,
+    now: dt.datetime | None = None,
 ) -> QuerySet[Patient]:
-    """The patients whose records of ``category`` the user may ``action``."""
+    """The patients whose records of ``category`` the user may ``action`` (``now``: the
+    moment break-glass grants are judged at, this one by default)."""
     condition = Q()
     matched = False
-    for relation, q in _relation_conditions(user, per_row=False).items():
+    for relation, q in _relation_conditions(user, per_row=False, now=now).items():
         if not allowed(relation, category, action):
             continue
         if relation == Relation.PROXY and not _proxy_scope_allows(user, category, action):
@@ -508,13 +516,48 @@ def access_own_record(request: HttpRequest, *, category: Category, action: Actio
     user = request.user
     if not user.is_authenticated or not getattr(user, "is_patient", False):
         raise Http404
-    own = _own_patient(user)
-    if own is None:
+    patient = _own_patient(user)
+    if patient is None:
         raise Http404
-    patient_id = own.pk
-    return access_patient(
-        request, patient_id, category=category, action=action, purpose=Purpose.PATIENT_REQUEST
+    _decide_own(request, user, patient, category=category, action=action)
+    # Later decisions on this record in the same request cost no query (``decide``).
+    _remember(user, patient.pk, [Relation.SELF])
+    audit.record_access(
+        request,
+        patient=patient,
+        category=category,
+        action=action,
+        purpose=Purpose.PATIENT_REQUEST,
+        relation=Relation.SELF,
     )
+    return patient
+
+
+def _decide_own(
+    request: HttpRequest, user: Any, patient: Patient, *, category: Category, action: Action
+) -> None:
+    """The gate's decision on a patient's own record, on the patient row read with the
+    signed-in user (no query): relation ``self`` and the policy table, as ``access_patient``
+    decides it. A refusal is recorded at once and raises ``Http404``."""
+    if (
+        not user.is_active
+        or user.organization_id is None
+        or user.organization_id != patient.organization_id
+        or not allowed(Relation.SELF, category, action)
+    ):
+        # The same refusal access_patient records (with no patient for another
+        # organization, as its lookup there finds none).
+        same_org = (
+            user.organization_id is not None and user.organization_id == patient.organization_id
+        )
+        audit.record_denied(
+            request,
+            patient=patient if same_org else None,
+            category=category,
+            action=action,
+            purpose=Purpose.PATIENT_REQUEST,
+        )
+        raise Http404
 
 
 @contextmanager
@@ -539,25 +582,7 @@ def own_record_write(
     if patient is None:
         raise Http404
     purpose = Purpose.PATIENT_REQUEST
-    if (
-        not user.is_active
-        or user.organization_id is None
-        or user.organization_id != patient.organization_id
-        or not allowed(Relation.SELF, category, action)
-    ):
-        # The same refusal access_patient records (with no patient for another
-        # organization, as its lookup there finds none).
-        same_org = (
-            user.organization_id is not None and user.organization_id == patient.organization_id
-        )
-        audit.record_denied(
-            request,
-            patient=patient if same_org else None,
-            category=category,
-            action=action,
-            purpose=purpose,
-        )
-        raise Http404
+    _decide_own(request, user, patient, category=category, action=action)
     try:
         with transaction.atomic(), audit.held():
             audit.record_access(

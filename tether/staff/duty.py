@@ -23,6 +23,7 @@ those the gate lets see the patient's Part 2 record (``flags.selectors.without_h
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ from tether.accounts.models import User
 from tether.crisis.models import Level, UrgentContactRequest
 from tether.flags.models import Flag, Severity
 from tether.flags.selectors import without_hidden_part2
+from tether.lib import statements
 from tether.organizations.models import StaffMember
 from tether.patients.models import CareTeamMember, Episode
 
@@ -111,19 +113,63 @@ def _high_flag_condition(staff: StaffMember) -> Q | None:
         return None
     condition = Q(_care_team_of(staff, "patient_id"))
     if staff.role == StaffMember.Role.CLINICAL_LEAD:
-        lead_patients = Episode.objects.filter(
-            status=Episode.Status.ACTIVE, program_id__in=_my_programs(staff)
-        ).values("patient_id")
-        condition |= Q(patient_id__in=lead_patients)
+        # Asked of each waiting flag (a few), not as the set of every patient of the
+        # lead's programs (thousands, hashed on every staff page).
+        condition |= Q(
+            Exists(
+                Episode.objects.filter(
+                    patient=OuterRef("patient_id"),
+                    status=Episode.Status.ACTIVE,
+                    program_id__in=_my_programs(staff),
+                )
+            )
+        )
     return condition
 
 
 def duty_for(*, user: User, staff: StaffMember, now: dt.datetime | None = None) -> Duty:
     """What waits for ``staff``: one statement (the urgent requests' counts and the high
-    flags' counts, each a grouped read joined to a one-row base)."""
+    flags' counts, each a grouped read joined to a one-row base), compiled once per
+    process for this staff member (``tether.lib.statements``: its shape depends on their
+    role; who is responsible and what the gate opens are read by the statement itself)."""
     now = now or timezone.now()
     if not staff.is_active:
         return Duty()
+    overdue_hours = settings.TETHER_HIGH_FLAG_ACK_HOURS
+    key = (
+        "staff.duty",
+        user.pk,
+        user.is_active,
+        user.organization_id,
+        staff.pk,
+        staff.organization_id,
+        staff.role,
+        staff.is_clinical,
+    )
+
+    def build(values: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        return _statement(user=user, staff=staff, **values)
+
+    sql, params = statements.bound(
+        key,
+        build,
+        {"now": now, "overdue_before": now - dt.timedelta(hours=overdue_hours)},
+    )
+    urgent_n, soonest, first, high_flags, overdue = _read(sql, params)
+    return Duty(
+        urgent_waiting=urgent_n or 0,
+        urgent_escalates_at=soonest,
+        urgent_only_id=first if urgent_n == 1 else None,
+        high_flags_waiting=high_flags or 0,
+        high_flags_overdue=overdue or 0,
+        checked_at=now,
+        overdue_hours=overdue_hours,
+    )
+
+
+def _statement(
+    *, user: User, staff: StaffMember, now: dt.datetime, overdue_before: dt.datetime
+) -> tuple[str, list[Any]]:
     urgent = (
         UrgentContactRequest.objects.filter(
             _urgent_condition(staff),
@@ -138,7 +184,6 @@ def duty_for(*, user: User, staff: StaffMember, now: dt.datetime | None = None) 
     parts: list[QuerySet[Any]] = [urgent]
     flag_condition = _high_flag_condition(staff)
     if flag_condition is not None:
-        overdue_before = now - dt.timedelta(hours=settings.TETHER_HIGH_FLAG_ACK_HOURS)
         flags = without_hidden_part2(
             Flag.objects.filter(
                 flag_condition,
@@ -148,6 +193,7 @@ def duty_for(*, user: User, staff: StaffMember, now: dt.datetime | None = None) 
                 acknowledged_at__isnull=True,
             ),
             user=user,
+            now=now,
         )
         parts.append(
             flags.order_by()
@@ -155,21 +201,12 @@ def duty_for(*, user: User, staff: StaffMember, now: dt.datetime | None = None) 
             .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(raised_at__lt=overdue_before)))
             .values("n", "overdue")
         )
-    urgent_n, soonest, first, high_flags, overdue = _read_together(parts)
-    return Duty(
-        urgent_waiting=urgent_n or 0,
-        urgent_escalates_at=soonest,
-        urgent_only_id=first if urgent_n == 1 else None,
-        high_flags_waiting=high_flags or 0,
-        high_flags_overdue=overdue or 0,
-        checked_at=now,
-        overdue_hours=settings.TETHER_HIGH_FLAG_ACK_HOURS,
-    )
+    return _together(parts)
 
 
-def _read_together(parts: list[QuerySet[Any]]) -> tuple[Any, ...]:
+def _together(parts: list[QuerySet[Any]]) -> tuple[str, list[Any]]:
     """The urgent requests' (count, soonest escalation, first id) and the high flags'
-    (count, overdue) in one statement: each part is grouped by the organization it is
+    (count, overdue) as one statement: each part is grouped by the organization it is
     filtered to (no row when nothing waits), left-joined to a one-row base. Fixed text
     and compiled querysets; every value is a parameter."""
     sql = "SELECT u.n, u.soonest, u.first"
@@ -180,8 +217,12 @@ def _read_together(parts: list[QuerySet[Any]]) -> tuple[Any, ...]:
         joins += f" LEFT JOIN ({part_sql}) {alias} ON 1 = 1"
         params.extend(part_params)
     sql += ", f.n, f.overdue" if len(parts) > 1 else ", NULL, NULL"
+    return f"{sql} FROM (SELECT 1 AS one) base{joins}", params
+
+
+def _read(sql: str, params: list[Any]) -> tuple[Any, ...]:
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} FROM (SELECT 1 AS one) base{joins}", params)
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     soonest = row[1]
     if isinstance(soonest, str):

@@ -6,8 +6,10 @@ dict of ids, dates, numbers and codes) so the FHIR export can reuse it;
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
@@ -19,7 +21,8 @@ from tether.crisis.selectors import patient_asked_events
 from tether.flags.models import Flag
 from tether.flags.selectors import visible_flags
 from tether.homework.models import Assignment
-from tether.homework.selectors import WINDOW_DAYS, counted_assignments, late_condition
+from tether.homework.selectors import WINDOW_DAYS, counted_between, late_condition, window_start
+from tether.lib import statements
 from tether.messaging.models import Message
 from tether.patients.models import Episode, Patient
 from tether.privacy.policy import Category
@@ -69,6 +72,74 @@ def _count(rows: QuerySet[Any], field: str = "patient") -> Coalesce:
         rows.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk"))
     )
     return Coalesce(Subquery(counted.values("n")[:1], output_field=IntegerField()), Value(0))
+
+
+def _counts_statement(values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    since, now, today = values["since"], values["now"], values["today"]
+    due = counted_between(start=values["start"], today=today, start_at=values["start_at"])
+    between = Attendance.objects.filter(
+        appointment__starts_at__gt=since, appointment__starts_at__lt=now
+    )
+    sql, params = (
+        Patient.objects.filter(pk=values["patient"])
+        .annotate(
+            homework_due=_count(due),
+            homework_done=_count(due.filter(status=Assignment.Status.DONE)),
+            homework_late=_count(due.filter(late_condition(today))),
+            messages_sent=_count(
+                Message.objects.filter(
+                    author_kind=Message.AuthorKind.PATIENT, created_at__gt=since
+                ),
+                "thread__patient",
+            ),
+            crisis_uses=_count(
+                patient_asked_events().filter(occurred_at__gte=since), "request__patient"
+            ),
+            attended=_count(between.filter(status__in=Attendance.ATTENDED_STATUSES)),
+            absent=_count(between.filter(status=Attendance.Status.ABSENT)),
+            excused=_count(between.filter(status=Attendance.Status.EXCUSED)),
+        )
+        .values(*_COUNTED)
+        .query.sql_with_params()
+    )
+    return str(sql), tuple(params)
+
+
+_COUNTED = (
+    "homework_due",
+    "homework_done",
+    "homework_late",
+    "messages_sent",
+    "crisis_uses",
+    "attended",
+    "absent",
+    "excused",
+)
+
+
+def _counts(
+    *, patient_id: int, since: dt.datetime, now: dt.datetime, today: dt.date
+) -> dict[str, int]:
+    """The review's counts for one patient: one statement."""
+    start = window_start(today)
+    sql, params = statements.bound(
+        "staff.review.counts",
+        _counts_statement,
+        {
+            "patient": patient_id,
+            "since": since,
+            "now": now,
+            "today": today,
+            "start": start,
+            "start_at": timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
+        },
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description or ()]
+        row = cursor.fetchone()
+    found = dict(zip(names, row or (), strict=False))
+    return {name: int(found.get(name) or 0) for name in _COUNTED}
 
 
 def _mean(values: list[int]) -> float | None:
@@ -195,42 +266,9 @@ def review_data(
     recent_mood = [value for value, sent in mood if sent > since]
     earlier_mood = [value for value, sent in mood if sent <= since]
 
-    # Every count in one statement (scalar subqueries on this one patient's row).
-    due = counted_assignments(today=today)  # the one homework window (homework.selectors)
-    between = Attendance.objects.filter(
-        appointment__starts_at__gt=since, appointment__starts_at__lt=now
-    )
-    counts = (
-        Patient.objects.filter(pk=patient.pk)
-        .annotate(
-            homework_due=_count(due),
-            homework_done=_count(due.filter(status=Assignment.Status.DONE)),
-            homework_late=_count(due.filter(late_condition(today))),
-            messages_sent=_count(
-                Message.objects.filter(
-                    author_kind=Message.AuthorKind.PATIENT, created_at__gt=since
-                ),
-                "thread__patient",
-            ),
-            crisis_uses=_count(
-                patient_asked_events().filter(occurred_at__gte=since), "request__patient"
-            ),
-            attended=_count(between.filter(status__in=Attendance.ATTENDED_STATUSES)),
-            absent=_count(between.filter(status=Attendance.Status.ABSENT)),
-            excused=_count(between.filter(status=Attendance.Status.EXCUSED)),
-        )
-        .values(
-            "homework_due",
-            "homework_done",
-            "homework_late",
-            "messages_sent",
-            "crisis_uses",
-            "attended",
-            "absent",
-            "excused",
-        )
-        .get()
-    )
+    # Every count in one statement (scalar subqueries on this one patient's row),
+    # compiled once per process (tether.lib.statements).
+    counts = _counts(patient_id=patient.pk, since=since, now=now, today=today)
     open_flags = visible_flags(
         Flag.objects.filter(patient=patient, status=Flag.Status.OPEN), include_part2=include_part2
     )

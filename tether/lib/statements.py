@@ -1,0 +1,122 @@
+"""Statements compiled once per process, their values bound on every call.
+
+Some reads run on every page (the staff duty banner) or are the heart of one (the
+pre-session review's counts). Their SQL never changes shape from one request to the
+next, only their values (the patient, the staff member, the moment), yet Django builds
+and compiles the queryset again each time: on this project's pages that is several
+milliseconds of Python per statement, more than PostgreSQL takes to run it
+(docs/BENCHMARKS.md, "Pages, fourth pass"). A prepared statement, in other words, kept
+in the process.
+
+``bound(key, build, values)`` returns the SQL and parameters of ``build(values)``. The
+first call for a key builds the statement twice, with two sets of stand-in values,
+and keeps it only if the two compiled statements have the same text and differ in
+exactly the parameters that hold the stand-ins, each passed through unchanged (so no
+parameter is derived from a value in Python, which would otherwise be kept stale). Any
+other outcome, or a database that converts the values (SQLite), and the statement is
+simply built every time, as before. ``key`` must name everything else the statement's
+shape depends on (a role, a setting; the active time zone is added here); the values
+themselves never go in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+_CACHE_SIZE = 256
+# key -> (sql, parameters, {value name: positions in the parameters}), or None: build
+# that statement every time.
+_kept: OrderedDict[Hashable, tuple[str, list[Any], dict[str, list[int]]] | None] = OrderedDict()
+_lock = threading.Lock()
+
+Build = Callable[[Mapping[str, Any]], tuple[str, list[Any] | tuple[Any, ...]]]
+
+
+def _stand_ins(values: Mapping[str, Any], series: int) -> dict[str, Any]:
+    """Values of the same types as ``values`` that no real call would pass, distinct by
+    name and by ``series`` (1 or 2)."""
+    made: dict[str, Any] = {}
+    for index, (name, value) in enumerate(values.items()):
+        n = 7919 * series + index
+        if isinstance(value, bool) or value is None:
+            raise TypeError(f"{name}: only ints, dates and aware datetimes can be bound")
+        if isinstance(value, int):
+            made[name] = 9_000_000_000_000 + n
+        elif isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                raise TypeError(f"{name}: a naive datetime")
+            made[name] = dt.datetime(1903, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=n)
+        elif isinstance(value, dt.date):
+            made[name] = dt.date(1903, 1, 1) + dt.timedelta(days=n)
+        else:
+            raise TypeError(f"{name}: only ints, dates and aware datetimes can be bound")
+    return made
+
+
+def _positions(params: list[Any], stand_ins: Mapping[str, Any]) -> dict[str, list[int]] | None:
+    found: dict[str, list[int]] = {name: [] for name in stand_ins}
+    for position, param in enumerate(params):
+        for name, stand_in in stand_ins.items():
+            if type(param) is type(stand_in) and param == stand_in:
+                found[name].append(position)
+    return found if all(found.values()) else None
+
+
+def _prepare(
+    build: Build, values: Mapping[str, Any]
+) -> tuple[str, list[Any], dict[str, list[int]]] | None:
+    first, second = _stand_ins(values, 1), _stand_ins(values, 2)
+    if connection.vendor != "postgresql":
+        return None  # SQLite receives dates and moments as text: not worth the care.
+    sql_1, params_1 = build(first)
+    sql_2, params_2 = build(second)
+    params_1, params_2 = list(params_1), list(params_2)
+    if sql_1 != sql_2 or len(params_1) != len(params_2):
+        return None
+    positions = _positions(params_1, first)
+    if positions is None or positions != _positions(params_2, second):
+        return None
+    bound_at = {p for places in positions.values() for p in places}
+    for position, (one, two) in enumerate(zip(params_1, params_2, strict=True)):
+        if position not in bound_at and one != two:
+            return None  # a parameter computed from a value: it would be kept stale
+    return sql_1, params_1, positions
+
+
+def bound(key: Hashable, build: Build, values: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """The SQL and parameters of ``build(values)``, compiled once per process and key."""
+    # The active time zone is part of every shape: a ``__date`` lookup compiles it in.
+    key = (key, timezone.get_current_timezone_name())
+    with _lock:
+        known = key in _kept
+        kept = _kept.get(key)
+        if known:
+            _kept.move_to_end(key)
+    if not known:
+        kept = _prepare(build, values)
+        with _lock:
+            _kept[key] = kept
+            while len(_kept) > _CACHE_SIZE:
+                _kept.popitem(last=False)
+    if kept is None:
+        sql, params = build(values)
+        return sql, list(params)
+    sql, template, positions = kept
+    params = list(template)
+    for name, places in positions.items():
+        for place in places:
+            params[place] = values[name]
+    return sql, params
+
+
+def forget() -> None:
+    """Drop every kept statement (tests that change a statement's shape by settings)."""
+    with _lock:
+        _kept.clear()

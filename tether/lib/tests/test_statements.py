@@ -1,0 +1,122 @@
+"""Statements compiled once per process (tether.lib.statements): a kept statement gives
+the same answer as building it again, and a statement that cannot be kept safely (a
+parameter computed from a value) is built every time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from tether.accounts.models import User
+from tether.lib import statements
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> Iterator[None]:
+    statements.forget()
+    yield
+    statements.forget()
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _joined_after(values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    return (
+        User.objects.filter(date_joined__gte=values["since"], pk__gte=values["first"])
+        .order_by("pk")
+        .values_list("username")
+        .query.sql_with_params()
+    )
+
+
+def _make_users() -> list[User]:
+    now = timezone.now()
+    users = []
+    for days in (1, 5, 9):
+        user = User.objects.create_user(username=f"s{days}", password="x" * 12)
+        user.date_joined = now - dt.timedelta(days=days)
+        user.save(update_fields=["date_joined"])
+        users.append(user)
+    return users
+
+
+def test_a_kept_statement_answers_as_a_fresh_one_for_every_value() -> None:
+    users = _make_users()
+    now = timezone.now()
+    kept = connection.vendor == "postgresql"
+    for days in (2, 6, 10):
+        values = {"since": now - dt.timedelta(days=days), "first": users[0].pk}
+        sql, params = statements.bound("test.joined", _joined_after, values)
+        fresh_sql, fresh_params = _joined_after(values)
+        assert _rows(sql, params) == _rows(fresh_sql, list(fresh_params))
+    expected = {1: ["s1"], 5: ["s1", "s5"], 9: ["s1", "s5", "s9"]}
+    for days, names in expected.items():
+        values = {"since": now - dt.timedelta(days=days, hours=1), "first": users[0].pk}
+        sql, params = statements.bound("test.joined", _joined_after, values)
+        assert [name for (name,) in _rows(sql, params)] == names
+    key = ("test.joined", timezone.get_current_timezone_name())
+    assert (statements._kept[key] is not None) is kept
+
+
+def test_a_parameter_computed_from_a_value_is_never_kept_stale() -> None:
+    _make_users()
+    calls = []
+
+    def derived(values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        calls.append(values)
+        # The window's start is computed here, not bound: it must not be kept.
+        start = values["today"] - dt.timedelta(days=3)
+        return (
+            User.objects.filter(date_joined__date__gte=start)
+            .values_list("username")
+            .query.sql_with_params()
+        )
+
+    today = timezone.localdate()
+    first = statements.bound("test.derived", derived, {"today": today})
+    later = statements.bound("test.derived", derived, {"today": today + dt.timedelta(days=7)})
+    assert first != later
+    assert [name for (name,) in _rows(*first)] == ["s1"]
+    assert _rows(*later) == []
+    assert statements._kept[("test.derived", timezone.get_current_timezone_name())] is None
+
+
+def test_the_time_zone_is_part_of_the_shape() -> None:
+    _make_users()
+
+    def on_day(values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        return (
+            User.objects.filter(date_joined__date__lte=values["day"])
+            .values_list("username")
+            .query.sql_with_params()
+        )
+
+    day = timezone.localdate()
+    with timezone.override("America/New_York"):
+        statements.bound("test.tz", on_day, {"day": day})
+    with timezone.override("Pacific/Auckland"):
+        statements.bound("test.tz", on_day, {"day": day})
+    assert {key[1] for key in statements._kept if isinstance(key, tuple)} == {
+        "America/New_York",
+        "Pacific/Auckland",
+    }
+
+
+def test_only_plain_values_can_be_bound() -> None:
+    with pytest.raises(TypeError):
+        statements.bound(
+            "test.bad",
+            _joined_after,
+            {"since": dt.datetime(2026, 1, 1), "first": 1},  # noqa: DTZ001 - the point
+        )
