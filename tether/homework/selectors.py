@@ -151,13 +151,20 @@ def for_patient(*, patient: Patient) -> QuerySet[Assignment]:
     )
 
 
-def open_for_patient(*, patient: Patient) -> list[Assignment]:
-    """What is still to do, soonest due first (for the patient's home page)."""
-    return list(
+# The home page's homework card lists this many; the rest are a tap away (All my
+# homework), so the card does not grow with what is left undone over a year.
+HOME_SHOWN = 5
+
+
+def open_for_patient(*, patient: Patient, limit: int | None = None) -> list[Assignment]:
+    """What is still to do, soonest due first (for the patient's home page); at most
+    ``limit`` of them."""
+    rows = (
         Assignment.objects.filter(patient=patient)
         .exclude(status=Assignment.Status.DONE)
         .order_by("due_on", "pk")
     )
+    return list(rows[:limit] if limit is not None else rows)
 
 
 def for_family(*, patient: Patient) -> list[Assignment]:

@@ -17,6 +17,11 @@ other outcome, or a database that converts the values (SQLite), and the statemen
 simply built every time, as before. ``key`` must name everything else the statement's
 shape depends on (a role, a setting; the active time zone is added here); the values
 themselves never go in it.
+
+``rows(key, make, values)`` does the same for a ``values_list`` queryset and returns its
+rows, as the queryset would: only when none of its columns needs Django's conversion
+from the database value (an encrypted field, SQLite's text dates) is it run as kept SQL;
+otherwise the queryset itself is evaluated.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 _CACHE_SIZE = 256
@@ -37,6 +43,9 @@ _kept: OrderedDict[Hashable, tuple[str, list[Any], dict[str, list[int]]] | None]
 _lock = threading.Lock()
 
 Build = Callable[[Mapping[str, Any]], tuple[str, list[Any] | tuple[Any, ...]]]
+Make = Callable[[Mapping[str, Any]], "QuerySet[Any, Any]"]
+# key -> whether ``rows`` may run the kept SQL (no column needs converting).
+_plain: dict[Hashable, bool] = {}
 
 
 def _stand_ins(values: Mapping[str, Any], series: int) -> dict[str, Any]:
@@ -116,7 +125,31 @@ def bound(key: Hashable, build: Build, values: Mapping[str, Any]) -> tuple[str, 
     return sql, params
 
 
+def _needs_no_conversion(queryset: QuerySet[Any, Any]) -> bool:
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    compiler.setup_query()
+    return not compiler.get_converters([column for column, _sql, _alias in compiler.select])
+
+
+def rows(key: Hashable, make: Make, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of the ``values_list`` queryset ``make(values)``, its statement compiled
+    once per process and key when its columns need no conversion (see the module)."""
+    with _lock:
+        plain = _plain.get(key)
+    if plain is None:
+        plain = connection.vendor == "postgresql" and _needs_no_conversion(make(values))
+        with _lock:
+            _plain[key] = plain
+    if not plain:
+        return [tuple(row) for row in make(values)]
+    sql, params = bound(key, lambda v: make(v).query.sql_with_params(), values)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
 def forget() -> None:
     """Drop every kept statement (tests that change a statement's shape by settings)."""
     with _lock:
         _kept.clear()
+        _plain.clear()

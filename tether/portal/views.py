@@ -97,6 +97,14 @@ def patient_home(request: HttpRequest) -> HttpResponse:
     note_own_episode(request, episode)  # the header's crisis contacts: no second read
     upcoming = list(selectors.upcoming_sessions(patient=patient))
     shared = selectors.may_read_own(request, patient=patient, category=Category.SHARED)
+    # One more than the card shows: whether to say more is waiting, without a count.
+    homework = (
+        homework_selectors.open_for_patient(
+            patient=patient, limit=homework_selectors.HOME_SHOWN + 1
+        )
+        if shared
+        else []
+    )
     return render(
         request,
         "portal/home.html",
@@ -112,7 +120,8 @@ def patient_home(request: HttpRequest) -> HttpResponse:
             "messaging_summary": messaging_selectors.patient_summary(patient=patient)
             if shared
             else None,
-            "homework_due": homework_selectors.open_for_patient(patient=patient) if shared else [],
+            "homework_due": homework[: homework_selectors.HOME_SHOWN],
+            "homework_more": len(homework) > homework_selectors.HOME_SHOWN,
             "sharing": consent_selectors.sharing_summary(patient),
         },
     )

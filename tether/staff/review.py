@@ -142,6 +142,75 @@ def _counts(
     return {name: int(found.get(name) or 0) for name in _COUNTED}
 
 
+def _categories(include_part2: bool) -> list[str]:
+    # Check-ins carry their record category from capture (tether.checkins): a Part 2
+    # program's are Part 2 records, left out unless the viewer may see Part 2.
+    return [Category.SELF_REPORT.value] + ([Category.PART2.value] if include_part2 else [])
+
+
+def _attended(values: Mapping[str, Any]) -> QuerySet[Attendance]:
+    return Attendance.objects.filter(
+        patient_id=values["patient"],
+        status__in=Attendance.ATTENDED_STATUSES,
+        appointment__starts_at__lt=values["now"],
+    ).order_by("-appointment__starts_at")
+
+
+def _episode_rows(values: Mapping[str, Any]) -> QuerySet[Any, Any]:
+    """The active episode: its id, admission and the last attended session's start."""
+    return (
+        Episode.objects.filter(patient_id=values["patient"], status=Episode.Status.ACTIVE)
+        .annotate(last_attended=Subquery(_attended(values).values("appointment__starts_at")[:1]))
+        .order_by("pk")
+        .values_list("pk", "admitted_on", "last_attended")[:1]
+    )
+
+
+def _scored(values: Mapping[str, Any], *, include_part2: bool) -> QuerySet[Any, Any]:
+    """Every PHQ-9 and GAD-7 score of the patient's, oldest first."""
+    return (
+        Response.objects.filter(
+            patient_id=values["patient"],
+            record_category__in=_categories(include_part2),
+            instrument__code__in=list(RELIABLE_CHANGE),
+            status=Response.Status.COMPLETE,
+            total__isnull=False,
+            submitted_at__lte=values["now"],
+        )
+        .order_by("submitted_at", "pk")
+        .values_list("instrument__code", "submitted_at", "total")
+    )
+
+
+def _quoted(values: Mapping[str, Any], *, include_part2: bool) -> QuerySet[Any, Any]:
+    """The answers the review quotes, in one read: PHQ-9 item 9 above 0 since the
+    session, and the daily mood of the two windows averaged (never the whole daily
+    history)."""
+    return (
+        Answer.objects.filter(
+            response__patient_id=values["patient"],
+            response__record_category__in=_categories(include_part2),
+            response__status=Response.Status.COMPLETE,
+        )
+        .filter(
+            Q(
+                response__instrument__code="phq9",
+                response__submitted_at__gt=values["since"],
+                item_code="9",
+                value__gt=0,
+            )
+            | Q(
+                response__instrument__code="daily",
+                response__submitted_at__gt=values["week_before"],
+                item_code="mood",
+                value__isnull=False,
+            )
+        )
+        .order_by("answered_at", "pk")
+        .values_list("response__instrument__code", "answered_at", "value", "response__submitted_at")
+    )
+
+
 def _mean(values: list[int]) -> float | None:
     return round(sum(values) / len(values), 1) if values else None
 
@@ -158,45 +227,25 @@ def review_data(
     statement, and the open flags."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    # Check-ins carry their record category from capture (tether.checkins): a Part 2
-    # program's are Part 2 records, left out unless the viewer may see Part 2.
-    categories = [Category.SELF_REPORT.value] + ([Category.PART2.value] if include_part2 else [])
-    attended = (
-        Attendance.objects.filter(
-            patient=patient,
-            status__in=Attendance.ATTENDED_STATUSES,
-            appointment__starts_at__lt=now,
-        )
-        .order_by("-appointment__starts_at")
-        .values("appointment__starts_at")[:1]
-    )
-    episode = (
-        Episode.objects.filter(patient=patient, status=Episode.Status.ACTIVE)
-        .annotate(last_attended=Subquery(attended))
-        .first()
-    )
-    if episode is not None:
-        last_attended = episode.last_attended
-    else:
-        last_attended = attended.values_list("appointment__starts_at", flat=True).first()
+    part2 = "part2" if include_part2 else "no part2"
+    values = {"patient": patient.pk, "now": now}
+    # The statements below are compiled once per process (tether.lib.statements): their
+    # shape depends only on whether the viewer may see Part 2.
+    found = statements.rows(("staff.review.episode", part2), _episode_rows, values)
+    episode_id, admitted_on, last_attended = found[0] if found else (None, None, None)
+    if episode_id is None:
+        last_attended = _attended(values).values_list("appointment__starts_at", flat=True).first()
     if last_attended is not None:
         since = last_attended
-    elif episode is not None:
-        since = timezone.make_aware(dt.datetime.combine(episode.admitted_on, dt.time.min))
+    elif admitted_on is not None:
+        since = timezone.make_aware(dt.datetime.combine(admitted_on, dt.time.min))
     else:
         since = now - dt.timedelta(days=7)
 
-    scored = list(
-        Response.objects.filter(
-            patient=patient,
-            record_category__in=categories,
-            instrument__code__in=list(RELIABLE_CHANGE),
-            status=Response.Status.COMPLETE,
-            total__isnull=False,
-            submitted_at__lte=now,
-        )
-        .order_by("submitted_at", "pk")
-        .values_list("instrument__code", "submitted_at", "total")
+    scored = statements.rows(
+        ("staff.review.scores", part2),
+        lambda v: _scored(v, include_part2=include_part2),
+        values,
     )  # total is never None here (filtered above)
     scores = []
     for code, threshold in RELIABLE_CHANGE.items():
@@ -235,29 +284,10 @@ def review_data(
 
     # The answers the review quotes, in one read: PHQ-9 item 9 above 0 since the session,
     # and the daily mood of the two windows averaged below (never the whole daily history).
-    week_before = since - dt.timedelta(days=7)
-    quoted = list(
-        Answer.objects.filter(
-            response__patient=patient,
-            response__record_category__in=categories,
-            response__status=Response.Status.COMPLETE,
-        )
-        .filter(
-            Q(
-                response__instrument__code="phq9",
-                response__submitted_at__gt=since,
-                item_code="9",
-                value__gt=0,
-            )
-            | Q(
-                response__instrument__code="daily",
-                response__submitted_at__gt=week_before,
-                item_code="mood",
-                value__isnull=False,
-            )
-        )
-        .order_by("answered_at", "pk")
-        .values_list("response__instrument__code", "answered_at", "value", "response__submitted_at")
+    quoted = statements.rows(
+        ("staff.review.quoted", part2),
+        lambda v: _quoted(v, include_part2=include_part2),
+        {"patient": patient.pk, "since": since, "week_before": since - dt.timedelta(days=7)},
     )
     item9 = [(at, value) for code, at, value, _sent in quoted if code == "phq9"]
     mood = [
@@ -275,7 +305,7 @@ def review_data(
     flags = list(open_flags.select_related("rule").order_by("-severity", "raised_at"))
     return {
         "patient_id": patient.pk,
-        "episode_id": episode.pk if episode else None,
+        "episode_id": episode_id,
         "since": since,
         "since_session": last_attended is not None,
         "generated_at": now,

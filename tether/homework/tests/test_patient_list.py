@@ -32,6 +32,26 @@ def test_the_home_page_shows_homework_due(cast, client_as, assign):
     assert "Relapse-prevention plan" not in body
 
 
+def test_the_home_page_lists_five_and_says_more_are_waiting(cast, client_as, assign):
+    from tether.homework.selectors import HOME_SHOWN
+
+    made = [assign(cast.patient, "reflection", due_in_days=days) for days in range(1, 8)]
+    body = client_as(cast.patient).get(reverse("portal:home")).content.decode()
+    shown = [a for a in made if reverse("homework:patient_step", args=[a.pk, 1]) in body]
+    assert shown == made[:HOME_SHOWN] == made[:5]  # the soonest due first
+    assert "More homework is waiting." in body
+    assert reverse("homework:patient_list") in body  # every one of them, a tap away
+    listed = client_as(cast.patient).get(URL).content.decode()
+    assert all(reverse("homework:patient_step", args=[a.pk, 1]) in listed for a in made)
+
+
+def test_the_home_page_says_nothing_more_when_all_are_shown(cast, client_as, assign):
+    for days in range(1, 6):
+        assign(cast.patient, "reflection", due_in_days=days)
+    body = client_as(cast.patient).get(reverse("portal:home")).content.decode()
+    assert "More homework is waiting." not in body
+
+
 def test_it_keeps_a_constant_number_of_queries(cast, client_as, assign, django_assert_num_queries):
     client = client_as(cast.patient)
     assign(cast.patient)

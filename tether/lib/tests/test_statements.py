@@ -14,6 +14,10 @@ from django.utils import timezone
 
 from tether.accounts.models import User
 from tether.lib import statements
+from tether.lib.tests.encrypted_models import (  # noqa: F401 - the fixture is used by name
+    EncryptedNote,
+    encrypted_note_table,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +124,36 @@ def test_only_plain_values_can_be_bound() -> None:
             _joined_after,
             {"since": dt.datetime(2026, 1, 1), "first": 1},  # noqa: DTZ001 - the point
         )
+
+
+def test_rows_answers_as_the_queryset_and_keeps_its_statement() -> None:
+    users = _make_users()
+    now = timezone.now()
+
+    def make(values: Mapping[str, Any]) -> Any:
+        return (
+            User.objects.filter(date_joined__gte=values["since"])
+            .order_by("pk")
+            .values_list("username", "date_joined")
+        )
+
+    for days in (2, 6, 10):
+        values = {"since": now - dt.timedelta(days=days)}
+        assert statements.rows("test.rows", make, values) == list(make(values))
+    names = [name for name, _joined in statements.rows("test.rows", make, {"since": now})]
+    assert names == []
+    assert [u.username for u in users] == ["s1", "s5", "s9"]
+    key = ("test.rows", timezone.get_current_timezone_name())
+    assert (statements._kept.get(key) is not None) is (connection.vendor == "postgresql")
+
+
+@pytest.mark.usefixtures("encrypted_note_table")
+def test_rows_with_a_column_django_converts_is_the_queryset_itself() -> None:
+    note = EncryptedNote.objects.create(title="t", body="a private line")
+
+    def make(values: Mapping[str, Any]) -> Any:
+        return EncryptedNote.objects.filter(pk__gte=values["first"]).values_list("body")
+
+    # The encrypted body is decrypted by its field: never read as the stored token.
+    assert statements.rows("test.encrypted", make, {"first": note.pk}) == [("a private line",)]
+    assert ("test.encrypted", timezone.get_current_timezone_name()) not in statements._kept
