@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
@@ -13,13 +14,13 @@ from django.utils.translation import gettext as _
 
 from tether.crisis.models import UrgentContactRequest
 from tether.crisis.selectors import open_request_for
+from tether.lib import statements
 from tether.messaging.models import Message, Thread
-from tether.patients.models import Episode
+from tether.patients.models import Episode, Patient
 from tether.privacy.policy import Category
 
 if TYPE_CHECKING:
     from tether.accounts.models import User
-    from tether.patients.models import Patient
 
 
 @dataclass(frozen=True)
@@ -185,15 +186,37 @@ def trigger_for_request(
 @dataclass(frozen=True)
 class PatientSummary:
     unread_replies: bool
-    open_request: UrgentContactRequest | None
+    open_request_id: int | None
+
+
+def _summary_row(values: Mapping[str, Any]) -> QuerySet[Any, Any]:
+    thread = Thread.objects.filter(patient_id=OuterRef("pk"), kind=Thread.Kind.PATIENT)
+    return (
+        Patient.objects.filter(pk=values["patient"])
+        .annotate(
+            last_team_message_at=Subquery(thread.values("last_team_message_at")[:1]),
+            patient_read_at=Subquery(thread.values("patient_read_at")[:1]),
+            # As ``crisis.selectors.open_request_for``: the first not closed.
+            open_request_id=Subquery(
+                UrgentContactRequest.objects.filter(patient_id=OuterRef("pk"))
+                .exclude(status=UrgentContactRequest.Status.CLOSED)
+                .order_by("pk")
+                .values("pk")[:1]
+            ),
+        )
+        .values_list("last_team_message_at", "patient_read_at", "open_request_id")
+    )
 
 
 def patient_summary(*, patient: Patient) -> PatientSummary:
-    """For the patient's home page: new replies, and an open urgent request."""
-    thread = Thread.objects.filter(patient=patient, kind=Thread.Kind.PATIENT).first()
+    """For the patient's home page: new replies, and an open urgent request. One
+    statement, compiled once per process (tether.lib.statements)."""
+    found = statements.rows("messaging.patient_summary", _summary_row, {"patient": patient.pk})
+    last_team, read_at, open_request_id = found[0] if found else (None, None, None)
     return PatientSummary(
-        unread_replies=bool(thread and thread.unread_by_patient),
-        open_request=open_request_for(patient_id=patient.pk),
+        # As ``Thread.unread_by_patient``.
+        unread_replies=last_team is not None and (read_at is None or read_at < last_team),
+        open_request_id=open_request_id,
     )
 
 

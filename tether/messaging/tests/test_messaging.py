@@ -258,6 +258,8 @@ def test_it_shows_new_replies_and_an_open_request_on_the_patient_home(cast, clie
     client = client_as(cast.patient)
     page = client.get(reverse("portal:home")).content.decode()
     assert "Your urgent request is with your care team." in page
+    request = UrgentContactRequest.objects.get(patient=cast.patient.patient)
+    assert reverse("crisis:urgent_status", args=[request.pk]) in page
     assert "You have a new reply from your care team." in page
     client.get(reverse("messaging:thread"))
     assert "new reply" not in client.get(reverse("portal:home")).content.decode()
