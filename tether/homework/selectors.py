@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -156,13 +156,23 @@ def for_patient(*, patient: Patient) -> QuerySet[Assignment]:
 HOME_SHOWN = 5
 
 
-def open_for_patient(*, patient: Patient, limit: int | None = None) -> list[Assignment]:
-    """What is still to do, soonest due first (for the patient's home page); at most
-    ``limit`` of them."""
+def open_for_patient(
+    *, patient: Patient, limit: int | None = None, today: dt.date | None = None
+) -> list[Assignment]:
+    """What is still to do (for the patient's home page): what is not yet late first,
+    soonest due first, then the late ones, most recently due first (an assignment
+    left undone months ago never hides this week's); at most ``limit`` of them."""
+    today = today or timezone.localdate()
+    current = Q(due_on__gte=today)
     rows = (
         Assignment.objects.filter(patient=patient)
         .exclude(status=Assignment.Status.DONE)
-        .order_by("due_on", "pk")
+        .order_by(
+            Case(When(current, then=Value(0)), default=Value(1)),
+            Case(When(current, then=F("due_on"))).asc(nulls_last=True),
+            F("due_on").desc(),
+            "pk",
+        )
     )
     return list(rows[:limit] if limit is not None else rows)
 

@@ -45,6 +45,21 @@ def test_the_home_page_lists_five_and_says_more_are_waiting(cast, client_as, ass
     assert all(reverse("homework:patient_step", args=[a.pk, 1]) in listed for a in made)
 
 
+def test_homework_left_undone_long_ago_never_hides_this_weeks(cast, client_as, assign):
+    late = [
+        assign(cast.patient, "reflection", due_in_days=-days, starts_days_ago=days + 7)
+        for days in (200, 150, 100, 60, 30, 3)
+    ]
+    current = assign(cast.patient, "thought_record", due_in_days=4)
+    body = client_as(cast.patient).get(reverse("portal:home")).content.decode()
+    order = [current, late[5], late[4], late[3], late[2]]  # then the most recently due
+    places = [body.index(reverse("homework:patient_step", args=[a.pk, 1])) for a in order]
+    assert places == sorted(places)
+    for hidden in late[:2]:
+        assert reverse("homework:patient_step", args=[hidden.pk, 1]) not in body
+    assert "More homework is waiting." in body
+
+
 def test_the_home_page_says_nothing_more_when_all_are_shown(cast, client_as, assign):
     for days in range(1, 6):
         assign(cast.patient, "reflection", due_in_days=days)
