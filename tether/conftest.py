@@ -40,6 +40,16 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _english_again_after_each_test():
+    # A request in another language (Accept-Language, a saved choice) leaves it active in
+    # the thread after the response; the next test starts in the default language.
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests that check hashing itself opt back in.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -18,6 +18,13 @@ simply built every time, as before. ``key`` must name everything else the statem
 shape depends on (a role, a setting; the active time zone is added here); the values
 themselves never go in it.
 
+``instances(key, model, make, values)`` does the same for a queryset of model instances
+with annotations: ``model.objects.raw`` on the kept SQL, the model's fields converted by
+``raw`` and the annotations with the converters Django's compiler would use.
+
+A list of ints is bound as one array parameter, ``AnyOf(F("pk"), ids)`` (``= ANY(%s)``
+on PostgreSQL), so a statement's shape does not change with the list's length.
+
 ``rows(key, make, values)`` does the same for a ``values_list`` queryset and returns its
 rows, as the queryset would: only when none of its columns needs Django's conversion
 from the database value (an encrypted field, SQLite's text dates) is it run as kept SQL;
@@ -33,7 +40,8 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Lookup, Model, QuerySet
+from django.db.models.lookups import In
 from django.utils import timezone
 
 _CACHE_SIZE = 256
@@ -54,6 +62,11 @@ def _stand_ins(values: Mapping[str, Any], series: int) -> dict[str, Any]:
     made: dict[str, Any] = {}
     for index, (name, value) in enumerate(values.items()):
         n = 7919 * series + index
+        if isinstance(value, list):
+            if not all(isinstance(item, int) and not isinstance(item, bool) for item in value):
+                raise TypeError(f"{name}: only lists of ints can be bound")
+            made[name] = [9_000_000_000_000 + n]
+            continue
         if isinstance(value, bool) or value is None:
             raise TypeError(f"{name}: only ints, dates and aware datetimes can be bound")
         if isinstance(value, int):
@@ -131,6 +144,67 @@ def _needs_no_conversion(queryset: QuerySet[Any, Any]) -> bool:
     return not compiler.get_converters([column for column, _sql, _alias in compiler.select])
 
 
+# key -> how ``instances`` converts each annotation, as Django's compiler would: (name,
+# converters, expression) for those that have any.
+_annotation_converters: dict[Hashable, list[tuple[str, list[Any], Any]]] = {}
+
+
+def _converters_of_annotations(queryset: QuerySet[Any, Any]) -> list[tuple[str, list[Any], Any]]:
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    compiler.setup_query()
+    annotations = queryset.query.annotation_select
+    columns = [(alias, column) for column, _sql, alias in compiler.select if alias in annotations]
+    found = compiler.get_converters([column for _alias, column in columns])
+    return [
+        (columns[i][0], converters, expression) for i, (converters, expression) in found.items()
+    ]
+
+
+def instances[M: Model](
+    key: Hashable, model: type[M], make: Make, values: Mapping[str, Any]
+) -> list[M]:
+    """The instances (with their annotations) of the queryset ``make(values)`` of
+    ``model``, its statement compiled once per process and key (PostgreSQL; elsewhere
+    the queryset itself). The model's fields are converted by ``raw``, the annotations
+    here with the converters Django's compiler would apply."""
+    if connection.vendor != "postgresql":
+        return list(make(values))
+    with _lock:
+        converters = _annotation_converters.get(key)
+    if converters is None:
+        converters = _converters_of_annotations(make(values))
+        with _lock:
+            _annotation_converters[key] = converters
+    sql, params = bound(key, lambda v: make(v).query.sql_with_params(), values)
+    found = list(model._default_manager.raw(sql, params))
+    for name, functions, expression in converters:
+        for instance in found:
+            value = getattr(instance, name)
+            for function in functions:
+                value = function(value, expression, connection)
+            setattr(instance, name, value)
+    return found
+
+
+class AnyOf(Lookup):
+    """``AnyOf(F("pk"), ids)``: the column is one of ``ids``, a list of ints, bound as one
+    array parameter on PostgreSQL (``= ANY(%s)``) so the statement's text does not depend
+    on how many there are; an ``IN`` list elsewhere."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+        return "%s", [list(value)]
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        if connection.vendor != "postgresql":
+            return In(self.lhs, list(self.rhs)).as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
 def rows(key: Hashable, make: Make, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """The rows of the ``values_list`` queryset ``make(values)``, its statement compiled
     once per process and key when its columns need no conversion (see the module)."""
@@ -153,3 +227,4 @@ def forget() -> None:
     with _lock:
         _kept.clear()
         _plain.clear()
+        _annotation_converters.clear()

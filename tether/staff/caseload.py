@@ -11,7 +11,7 @@ JIT: docs/BENCHMARKS.md)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,9 @@ from tether.accounts.models import User
 from tether.checkins.models import Instrument, Response
 from tether.flags.models import Flag, Severity, awake
 from tether.homework.models import Assignment
-from tether.homework.selectors import counted_assignments
+from tether.homework.selectors import counted_assignments, counted_between, window_start
+from tether.lib import statements
+from tether.lib.statements import AnyOf
 from tether.messaging.models import Thread
 from tether.patients.models import Episode, Patient
 from tether.privacy.gate import patients_visible_to
@@ -69,8 +71,13 @@ PER_ROW_ORDER_LIMIT = 1000
 PatientIds = Collection[int] | QuerySet[Any]
 
 
-def _in(ids: PatientIds) -> Any:
-    return ids if isinstance(ids, QuerySet) else list(ids)
+def _among(field: str, ids: PatientIds) -> Q:
+    """``field`` is one of ``ids``: the gate's set as a subquery, or a page's few ids as
+    one array parameter (``statements.AnyOf``: the statement's text does not change
+    with how many there are)."""
+    if isinstance(ids, QuerySet):
+        return Q(**{f"{field}__in": ids})
+    return Q(AnyOf(F(field), sorted(ids)))
 
 
 def _readable_responses(part2_ids: PatientIds) -> QuerySet[Response]:
@@ -79,7 +86,7 @@ def _readable_responses(part2_ids: PatientIds) -> QuerySet[Response]:
     (``part2_ids``: from the gate)."""
     return Response.objects.filter(
         Q(record_category=Category.SELF_REPORT.value)
-        | Q(record_category=Category.PART2.value, patient__in=_in(part2_ids))
+        | (Q(record_category=Category.PART2.value) & _among("patient", part2_ids))
     )
 
 
@@ -107,9 +114,9 @@ def _scores(readable: QuerySet[Response], instruments: list[int], offset: int) -
     # The instrument's ids as values, so the lookup runs on the index
     # response_latest_by_instrument (patient, instrument, newest first).
     rows = readable.filter(
+        AnyOf(F("instrument_id"), instruments),
         patient=OuterRef("pk"),
         episode__status="active",
-        instrument_id__in=instruments,
         status=Response.Status.COMPLETE,
         total__isnull=False,
     ).order_by("-submitted_at", "-pk")
@@ -196,15 +203,28 @@ def caseload_page(
         shared_ids = set(
             _visible(user, Category.SHARED).filter(pk__in=shown).values_list("pk", flat=True)
         )
-        rows = list(
-            _columns(
-                Patient.objects.filter(pk__in=shown),
-                now=now,
-                part2_ids=part2_ids,
-                shared_ids=shared_ids,
-                only=None,
-                without=frozenset({"next_session_at"}) if next_sessions is not None else None,
-            )
+        instruments = _instrument_ids()
+        today = timezone.localdate(now)
+        window_begins = window_start(today)
+        # The page's columns: one statement compiled once per process
+        # (tether.lib.statements), its lists of ids bound as arrays.
+        sessions_read = next_sessions is not None
+        rows = statements.instances(
+            ("staff.caseload.rows", sessions_read),
+            Patient,
+            lambda values: _page_columns(values, sessions_read=sessions_read),
+            {
+                "shown": shown,
+                "part2": sorted(part2_ids),
+                "shared": sorted(shared_ids),
+                "phq9": instruments["phq9"],
+                "gad7": instruments["gad7"],
+                # (``now`` only for the next session's column, when not read already.)
+                **({} if sessions_read else {"now": now}),
+                "today": today,
+                "start": window_begins,
+                "start_at": timezone.make_aware(dt.datetime.combine(window_begins, dt.time.min)),
+            },
         )
         if next_sessions is not None:
             for row in rows:
@@ -277,6 +297,31 @@ _SORT_COLUMNS: dict[str, frozenset[str]] = {
 }
 
 
+def _instrument_ids() -> dict[str, list[int]]:
+    """The PHQ-9's and GAD-7's instrument ids (every version)."""
+    instruments: dict[str, list[int]] = {"phq9": [], "gad7": []}
+    for pk, code in Instrument.objects.filter(code__in=list(instruments)).values_list("pk", "code"):
+        instruments[code].append(pk)
+    return instruments
+
+
+def _page_columns(values: Mapping[str, Any], *, sessions_read: bool) -> QuerySet[Patient]:
+    """The shown page's rows with every column (``values``: see ``caseload_page``)."""
+    return _columns(
+        Patient.objects.filter(AnyOf(F("pk"), values["shown"])),
+        now=values.get("now") or timezone.now(),  # (unused when the sessions were read)
+        today=values["today"],
+        due=counted_between(
+            start=values["start"], today=values["today"], start_at=values["start_at"]
+        ),
+        part2_ids=values["part2"],
+        shared_ids=values["shared"],
+        instruments={"phq9": values["phq9"], "gad7": values["gad7"]},
+        only=None,
+        without=frozenset({"next_session_at"}) if sessions_read else None,
+    )
+
+
 def _columns(
     patients: QuerySet[Patient],
     *,
@@ -285,12 +330,16 @@ def _columns(
     shared_ids: Collection[int],
     only: frozenset[str] | None,
     without: frozenset[str] | None = None,
+    today: dt.date | None = None,
+    due: QuerySet[Assignment] | None = None,
+    instruments: dict[str, list[int]] | None = None,
 ) -> QuerySet[Patient]:
     """The board's columns as subqueries on ``patients`` (``only``: just these;
     ``without``: all but these, read already).
     ``part2_ids``: the page's ids, or the gate's set as a subquery when ordering every
-    visible patient by a sort's columns."""
-    today = timezone.localdate(now)
+    visible patient by a sort's columns. ``today``, ``due`` (the homework window's
+    assignments) and ``instruments`` default to what ``now`` and the database say."""
+    today = today or timezone.localdate(now)
     next_session = Attendance.objects.filter(
         patient=OuterRef("pk"),
         appointment__starts_at__gte=now,
@@ -300,19 +349,19 @@ def _columns(
     checkins = readable.filter(patient=OuterRef("pk"), status=Response.Status.COMPLETE).order_by(
         "-submitted_at"
     )
-    due = counted_assignments(today=today)  # the one homework window (homework.selectors)
+    if due is None:  # the one homework window (homework.selectors)
+        due = counted_assignments(today=today)
     # A snoozed flag stays quiet until its date (flags.services.flag_snooze); Part 2 flags
     # only of patients whose Part 2 record the gate opens (flags.selectors).
     open_flags = Flag.objects.filter(awake(today), status=Flag.Status.OPEN).exclude(
-        Q(record_category=Category.PART2) & ~Q(patient__in=_in(part2_ids))
+        Q(record_category=Category.PART2) & ~_among("patient", part2_ids)
     )
     thread = Thread.objects.filter(patient=OuterRef("pk"))
-    instruments: dict[str, list[int]] = {"phq9": [], "gad7": []}
-    if only is None or {"phq9_latest", "gad7_latest"} & only:
-        for pk, code in Instrument.objects.filter(code__in=list(instruments)).values_list(
-            "pk", "code"
-        ):
-            instruments[code].append(pk)
+    if instruments is None:
+        if only is None or {"phq9_latest", "gad7_latest"} & only:
+            instruments = _instrument_ids()
+        else:
+            instruments = {"phq9": [], "gad7": []}
     columns: dict[str, Any] = {
         "next_session_at": Subquery(next_session.values("appointment__starts_at")[:1]),
         "last_checkin_at": Subquery(checkins.values("submitted_at")[:1]),
@@ -337,7 +386,7 @@ def _columns(
         ),
         "unread": Case(
             When(
-                Q(pk__in=list(shared_ids))
+                _among("pk", shared_ids)
                 & Exists(
                     thread.filter(last_patient_message_at__isnull=False).filter(
                         Q(team_read_at__isnull=True)
@@ -371,7 +420,7 @@ def _columns(
                         )
                     )
                 )
-                & ~Q(pk__in=_in(part2_ids)),
+                & ~_among("pk", part2_ids),
                 then=Value(1),
             ),
             default=Value(0),

@@ -136,7 +136,7 @@ def _counts(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        names = [column.name for column in cursor.description or ()]
+        names = [column[0] for column in cursor.description or ()]
         row = cursor.fetchone()
     found = dict(zip(names, row or (), strict=False))
     return {name: int(found.get(name) or 0) for name in _COUNTED}

@@ -157,3 +157,43 @@ def test_rows_with_a_column_django_converts_is_the_queryset_itself() -> None:
     # The encrypted body is decrypted by its field: never read as the stored token.
     assert statements.rows("test.encrypted", make, {"first": note.pk}) == [("a private line",)]
     assert ("test.encrypted", timezone.get_current_timezone_name()) not in statements._kept
+
+
+def test_instances_bind_a_list_of_any_length_and_answer_as_the_queryset() -> None:
+    from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    users = _make_users()
+
+    def make(values: Mapping[str, Any]) -> Any:
+        joined_before = (
+            User.objects.filter(date_joined__lt=OuterRef("date_joined"))
+            .order_by()
+            .values("is_active")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        )
+        return (
+            User.objects.filter(statements.AnyOf(F("pk"), values["ids"]))
+            .annotate(
+                earlier=Coalesce(Subquery(joined_before, output_field=IntegerField()), Value(0))
+            )
+            .order_by("pk")
+        )
+
+    for chosen in ([users[0]], users, [], users[1:]):
+        values = {"ids": [u.pk for u in chosen]}
+        found = statements.instances("test.instances", User, make, values)
+        expected = list(make(values))
+        assert [(u.pk, u.username, u.earlier) for u in found] == [
+            (u.pk, u.username, u.earlier) for u in expected
+        ]
+        assert [u.username for u in found] == [u.username for u in chosen]
+    key = ("test.instances", timezone.get_current_timezone_name())
+    assert (statements._kept.get(key) is not None) is (connection.vendor == "postgresql")
+    # The oldest account was joined before the two others (the annotation, converted).
+    by_name = {
+        u.username: u.earlier
+        for u in statements.instances("test.instances", User, make, {"ids": [u.pk for u in users]})
+    }
+    assert by_name == {"s9": 0, "s5": 1, "s1": 2}
