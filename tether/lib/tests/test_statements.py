@@ -185,15 +185,15 @@ def test_instances_bind_a_list_of_any_length_and_answer_as_the_queryset() -> Non
         values = {"ids": [u.pk for u in chosen]}
         found = statements.instances("test.instances", User, make, values)
         expected = list(make(values))
-        assert [(u.pk, u.username, u.earlier) for u in found] == [
-            (u.pk, u.username, u.earlier) for u in expected
-        ]
+        assert [_earlier(u) for u in found] == [_earlier(u) for u in expected]
         assert [u.username for u in found] == [u.username for u in chosen]
     key = ("test.instances", timezone.get_current_timezone_name())
     assert (statements._kept.get(key) is not None) is (connection.vendor == "postgresql")
     # The oldest account was joined before the two others (the annotation, converted).
-    by_name = {
-        u.username: u.earlier
-        for u in statements.instances("test.instances", User, make, {"ids": [u.pk for u in users]})
-    }
+    every = statements.instances("test.instances", User, make, {"ids": [u.pk for u in users]})
+    by_name = {username: earlier for _pk, username, earlier in map(_earlier, every)}
     assert by_name == {"s9": 0, "s5": 1, "s1": 2}
+
+
+def _earlier(user: User) -> tuple[int, str, int]:
+    return user.pk, user.username, user.earlier  # type: ignore[attr-defined]
