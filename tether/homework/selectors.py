@@ -72,16 +72,21 @@ def window_start(today: dt.date) -> dt.date:
     return today - timedelta(days=WINDOW_DAYS - 1)
 
 
+def window_bounds(today: dt.date) -> dict[str, Any]:
+    """The window's first day and first moment (``counted_between``'s ``start`` and
+    ``start_at``), as values to bind (``tether.lib.statements``)."""
+    start = window_start(today)
+    return {
+        "start": start,
+        "start_at": timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
+    }
+
+
 def counted_assignments(*, today: dt.date | None = None) -> QuerySet[Assignment]:
     """Every patient's assignments that count in the window ending ``today`` (filter it by
     patient, or by ``OuterRef`` for a list)."""
     today = today or timezone.localdate()
-    start = window_start(today)
-    return counted_between(
-        start=start,
-        today=today,
-        start_at=timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
-    )
+    return counted_between(today=today, **window_bounds(today))
 
 
 def counted_between(

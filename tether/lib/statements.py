@@ -138,26 +138,24 @@ def bound(key: Hashable, build: Build, values: Mapping[str, Any]) -> tuple[str, 
     return sql, params
 
 
-def _needs_no_conversion(queryset: QuerySet[Any, Any]) -> bool:
+def _converters(queryset: QuerySet[Any, Any], *, annotations_only: bool) -> list[Any]:
+    """(alias, converters, expression) of each column ``queryset`` selects that Django's
+    compiler would convert (``annotations_only``: of its annotations only)."""
     compiler = queryset.query.get_compiler(using=queryset.db)
     compiler.setup_query()
-    return not compiler.get_converters([column for column, _sql, _alias in compiler.select])
+    annotations = queryset.query.annotation_select
+    columns = [
+        (alias, column)
+        for column, _sql, alias in compiler.select
+        if not annotations_only or alias in annotations
+    ]
+    found = compiler.get_converters([column for _alias, column in columns])
+    return [(columns[i][0], functions, expression) for i, (functions, expression) in found.items()]
 
 
 # key -> how ``instances`` converts each annotation, as Django's compiler would: (name,
 # converters, expression) for those that have any.
 _annotation_converters: dict[Hashable, list[tuple[str, list[Any], Any]]] = {}
-
-
-def _converters_of_annotations(queryset: QuerySet[Any, Any]) -> list[tuple[str, list[Any], Any]]:
-    compiler = queryset.query.get_compiler(using=queryset.db)
-    compiler.setup_query()
-    annotations = queryset.query.annotation_select
-    columns = [(alias, column) for column, _sql, alias in compiler.select if alias in annotations]
-    found = compiler.get_converters([column for _alias, column in columns])
-    return [
-        (columns[i][0], converters, expression) for i, (converters, expression) in found.items()
-    ]
 
 
 def instances[M: Model](
@@ -172,7 +170,7 @@ def instances[M: Model](
     with _lock:
         converters = _annotation_converters.get(key)
     if converters is None:
-        converters = _converters_of_annotations(make(values))
+        converters = _converters(make(values), annotations_only=True)
         with _lock:
             _annotation_converters[key] = converters
     sql, params = bound(key, lambda v: make(v).query.sql_with_params(), values)
@@ -211,7 +209,9 @@ def rows(key: Hashable, make: Make, values: Mapping[str, Any]) -> list[tuple[Any
     with _lock:
         plain = _plain.get(key)
     if plain is None:
-        plain = connection.vendor == "postgresql" and _needs_no_conversion(make(values))
+        plain = connection.vendor == "postgresql" and not _converters(
+            make(values), annotations_only=False
+        )
         with _lock:
             _plain[key] = plain
     if not plain:

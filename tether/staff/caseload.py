@@ -38,7 +38,7 @@ from tether.accounts.models import User
 from tether.checkins.models import Instrument, Response
 from tether.flags.models import Flag, Severity, awake
 from tether.homework.models import Assignment
-from tether.homework.selectors import counted_assignments, counted_between, window_start
+from tether.homework.selectors import counted_assignments, counted_between, window_bounds
 from tether.lib import statements
 from tether.lib.statements import AnyOf
 from tether.messaging.models import Thread
@@ -205,7 +205,6 @@ def caseload_page(
         )
         instruments = _instrument_ids()
         today = timezone.localdate(now)
-        window_begins = window_start(today)
         # The page's columns: one statement compiled once per process
         # (tether.lib.statements), its lists of ids bound as arrays.
         sessions_read = next_sessions is not None
@@ -222,8 +221,7 @@ def caseload_page(
                 # (``now`` only for the next session's column, when not read already.)
                 **({} if sessions_read else {"now": now}),
                 "today": today,
-                "start": window_begins,
-                "start_at": timezone.make_aware(dt.datetime.combine(window_begins, dt.time.min)),
+                **window_bounds(today),
             },
         )
         if next_sessions is not None:

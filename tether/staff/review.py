@@ -21,7 +21,7 @@ from tether.crisis.selectors import patient_asked_events
 from tether.flags.models import Flag
 from tether.flags.selectors import visible_flags
 from tether.homework.models import Assignment
-from tether.homework.selectors import WINDOW_DAYS, counted_between, late_condition, window_start
+from tether.homework.selectors import WINDOW_DAYS, counted_between, late_condition, window_bounds
 from tether.lib import statements
 from tether.messaging.models import Message
 from tether.patients.models import Episode, Patient
@@ -121,7 +121,6 @@ def _counts(
     *, patient_id: int, since: dt.datetime, now: dt.datetime, today: dt.date
 ) -> dict[str, int]:
     """The review's counts for one patient: one statement."""
-    start = window_start(today)
     sql, params = statements.bound(
         "staff.review.counts",
         _counts_statement,
@@ -130,8 +129,7 @@ def _counts(
             "since": since,
             "now": now,
             "today": today,
-            "start": start,
-            "start_at": timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
+            **window_bounds(today),
         },
     )
     with connection.cursor() as cursor:
