@@ -842,7 +842,9 @@ def _measure_candidates(code: str) -> Candidates:
 
 
 # The daily items that have a rule: one sweep reads their answers in one pass per
-# program and window (``sweep_pass``), not one pass per rule.
+# window for every program (``sweep_pass``), not one pass per rule and program: at
+# 100,000 patients each pass reads a year of check-ins' pages, so four programs paid
+# for four reads (docs/BENCHMARKS.md, "Flag sweep").
 DAILY_RULE_ITEMS = ("mood", "craving")
 _daily_passes: ContextVar[dict[tuple[Any, ...], list[dict[str, Any]]] | None] = ContextVar(
     "tether_flags_daily_passes", default=None
@@ -851,9 +853,9 @@ _daily_passes: ContextVar[dict[tuple[Any, ...], list[dict[str, Any]]] | None] = 
 
 @contextmanager
 def sweep_pass() -> Iterator[None]:
-    """While a whole sweep runs: the daily-item rules of a program share one grouped
-    pass over the window's answers (the same rows; a check-in stored between two rules
-    of one sweep waits for the next sweep or its own patient's evaluation)."""
+    """While a whole sweep runs: the daily-item rules of every program share one
+    grouped pass over the window's answers (the same rows; a check-in stored between two
+    rules of one sweep waits for the next sweep or its own patient's evaluation)."""
     token = _daily_passes.set({})
     try:
         yield
@@ -865,7 +867,11 @@ def _daily_item_rows(
     items: tuple[str, ...], rule: FlagRule, now: dt.datetime, episodes: QuerySet[Episode]
 ) -> list[dict[str, Any]]:
     """Per episode and item: the number and mean of the answers in the recent window
-    and in the baseline before it, for episodes with enough of both."""
+    and in the baseline before it, for episodes with enough of both.
+
+    Counted as ``count(value)`` (``value`` is never null here), not ``count(id)``: the
+    sweep's covering indexes (flags migration 0008) then answer the whole pass without
+    reading a check-in's or an answer's row."""
     window = dt.timedelta(days=rule.window_days)
     mid = now - window
     recent_q = Q(response__submitted_at__gte=mid)
@@ -880,10 +886,10 @@ def _daily_item_rows(
             item_code__in=items,
             value__isnull=False,
         )
-        .values("response__episode_id", "item_code")
+        .values("response__episode_id", "response__episode__program_id", "item_code")
         .annotate(
-            recent_n=Count("pk", filter=recent_q),
-            before_n=Count("pk", filter=before_q),
+            recent_n=Count("value", filter=recent_q),
+            before_n=Count("value", filter=before_q),
             recent=Avg("value", filter=recent_q),
             before=Avg("value", filter=before_q),
         )
@@ -904,13 +910,19 @@ def _daily_item_candidates(item: str, *, falling: bool) -> Candidates:
         if passes is None or item not in DAILY_RULE_ITEMS:
             rows = _daily_item_rows((item,), rule, now, episodes)
         else:
-            key = (rule.program_id, now, rule.window_days)
+            key = (now, rule.window_days)
             if key not in passes:
-                passes[key] = _daily_item_rows(DAILY_RULE_ITEMS, rule, now, episodes)
+                # Every active episode of an active program: the rows of this rule's
+                # program are among them, the others serve the next programs' rules
+                # (``episodes.filter(pk__in=found)`` below keeps this program's own).
+                everyone = Episode.objects.filter(
+                    status=Episode.Status.ACTIVE, program__is_active=True
+                )
+                passes[key] = _daily_item_rows(DAILY_RULE_ITEMS, rule, now, everyone)
             rows = passes[key]
         found = []
         for row in rows:
-            if row["item_code"] != item:
+            if row["item_code"] != item or row["response__episode__program_id"] != rule.program_id:
                 continue
             change = row["before"] - row["recent"] if falling else row["recent"] - row["before"]
             if change >= rule.threshold - 0.001:

@@ -1207,7 +1207,7 @@ def _measures_ctes(scope: Scope, episodes: str, t: Thresholds) -> list[tuple[str
 
     Four index look-ups per episode, never a pass over the responses: each walks the
     episode's responses to that instrument in time order (the index on episode,
-    instrument and time, ``checkins_response_episode_instrument_submitted``) to the
+    instrument and time, ``response_episode_instrument_scores``) to the
     first completed one. (With two versions of an instrument the look-up reads all of
     the episode's responses to either: right, slower.)"""
     responses = Response._meta.db_table
