@@ -33,6 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from tether.accounts.models import User
 from tether.checkins.models import Instrument, Response
@@ -251,6 +252,12 @@ def caseload_page(
     return CaseloadPage(rows=rows, number=number, pages=pages, total=total)
 
 
+# The grouped read of the next sessions first looks only this many upcoming session
+# rows (times the page's end) ahead: enough for a page of a lead's board in the usual
+# program; when they hold too few visible patients it reads every upcoming session.
+HORIZON_ROWS_PER_PATIENT = 4
+
+
 def _by_next_session(
     visible: QuerySet[Patient],
     *,
@@ -262,17 +269,44 @@ def _by_next_session(
     """One page of the default order (``SORTS["sessions"]``), ordered and cut in SQL.
     The next session of every visible patient is one grouped read of the upcoming
     sessions joined to the patients (a per-patient subquery over a year of attendance
-    costs seconds for a lead's thousands of patients)."""
+    costs seconds for a lead's thousands of patients).
+
+    First within a horizon: the moment of the ``HORIZON_ROWS_PER_PATIENT * (start +
+    size)``-th upcoming attendance. A patient whose next session is at or before it is
+    known exactly from the rows up to it, and every other patient's comes later and
+    sorts after them; so when the horizon holds a full page's patients, that page is
+    the page of the whole order (a lead's board read 11,000 upcoming sessions for 60
+    rows). Otherwise — a late page, few sessions booked — the whole read."""
+    upcoming = Attendance.objects.filter(
+        # The organization's upcoming sessions, read by their (organization, start)
+        # index; the join below keeps the visible patients (a filter here would build
+        # the gate's set a second time for no fewer index reads).
+        appointment__organization_id=organization_id,
+        appointment__starts_at__gte=now,
+        appointment__is_cancelled=False,
+    )
+    horizon = upcoming.order_by("appointment__starts_at").values("appointment__starts_at")[
+        HORIZON_ROWS_PER_PATIENT * (start + size) :
+    ][:1]
+    within = upcoming.filter(appointment__starts_at__lte=Subquery(horizon))
+    rows = _next_session_page(within, visible, start=start, size=size, booked_only=True)
+    if len(rows) == size:
+        return rows
+    return _next_session_page(upcoming, visible, start=start, size=size)
+
+
+def _next_session_page(
+    upcoming: QuerySet[Attendance],
+    visible: QuerySet[Patient],
+    *,
+    start: int,
+    size: int,
+    booked_only: bool = False,
+) -> list[tuple[int, dt.datetime | None]]:
+    """The page of visible patients ordered by their first session of ``upcoming``, then
+    (all of them, unless ``booked_only``) those with none, by name."""
     upcoming_sql, upcoming_params = (
-        Attendance.objects.filter(
-            # The organization's upcoming sessions, read by their (organization, start)
-            # index; the join below keeps the visible patients (a filter here would build
-            # the gate's set a second time for no fewer index reads).
-            appointment__organization_id=organization_id,
-            appointment__starts_at__gte=now,
-            appointment__is_cancelled=False,
-        )
-        .values("patient_id")
+        upcoming.values("patient_id")
         .annotate(at=Min("appointment__starts_at"))
         .values("patient_id", "at")
         .query.sql_with_params()
@@ -281,7 +315,7 @@ def _by_next_session(
     # Fixed text and compiled querysets; every value is a parameter.
     sql = (
         "SELECT p.id, n.at FROM patients_patient p "  # noqa: S608
-        f"LEFT JOIN ({upcoming_sql}) n ON n.patient_id = p.id "
+        f"{'' if booked_only else 'LEFT '}JOIN ({upcoming_sql}) n ON n.patient_id = p.id "
         f"WHERE p.id IN ({visible_sql}) "
         "ORDER BY n.at IS NULL, n.at, "
         "p.last_name, p.first_name, p.id "
@@ -295,7 +329,17 @@ def _by_next_session(
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(pk, at) for pk, at in cursor.fetchall()]
+        return [(pk, _moment(at)) for pk, at in cursor.fetchall()]
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """A raw read's moment as Django would give it (SQLite returns UTC text)."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError(f"not a moment: {value!r}")
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
 
 
 # The columns each sort needs to order every visible patient (the rest are computed

@@ -115,3 +115,65 @@ def test_it_marks_high_and_safety_flags_apart_from_the_others(cast, client_as):
     )
     body = client_as(cast.assigned_clinician).get(URL).content.decode()
     assert '<span class="pill pill--high">1 high or safety</span>' in body
+
+
+def _book_at(patient: Any, starts: dt.datetime, *, cancelled: bool = False) -> None:
+    episode = patient.episodes.get()
+    appointment = Appointment.objects.create(
+        organization=patient.organization,
+        program=episode.program,
+        kind=Appointment.Kind.GROUP,
+        title="Group",
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        is_cancelled=cancelled,
+    )
+    Attendance.objects.create(
+        organization=patient.organization, appointment=appointment, patient=patient, episode=episode
+    )
+
+
+def test_a_leads_board_pages_by_next_session_exactly_as_one_read_of_every_session_would(
+    cast, monkeypatch
+):
+    """The lead's board reads the upcoming sessions up to a horizon first: every page is
+    the page of the whole order — shared group times broken by name, cancelled sessions
+    ignored, patients with nothing booked last — whether the horizon holds the page or not."""
+    from tether.staff import caseload
+
+    now = timezone.now()
+    patients = [cast.patient.patient, cast.adolescent.patient] + [
+        make_patient(
+            cast.organization, cast.iop, f"horizon{i}", first_name="H", last_name=f"Hz{i:02d}"
+        ).patient
+        for i in range(9)
+    ]
+    group = now + dt.timedelta(days=1)
+    for index, patient in enumerate(patients):
+        if index % 4 == 3:
+            continue  # nothing booked
+        # Three share each group time; everyone has a later session too.
+        _book_at(patient, group + dt.timedelta(hours=index // 3))
+        _book_at(patient, group + dt.timedelta(days=7))
+        if index % 5 == 0:  # a cancelled, earlier session does not count
+            _book_at(patient, now + dt.timedelta(hours=1), cancelled=True)
+    # One patient with a session every hour before anyone else's: a short horizon holds
+    # only them (too few for a page).
+    for hour in range(1, 13):
+        _book_at(patients[3], now + dt.timedelta(minutes=30 * hour))
+
+    def pages(limit: int, horizon: int) -> list[list[int]]:
+        monkeypatch.setattr(caseload, "PER_ROW_ORDER_LIMIT", limit)
+        monkeypatch.setattr(caseload, "HORIZON_ROWS_PER_PATIENT", horizon)
+        found = []
+        for number in range(1, 6):
+            board = caseload.caseload_page(
+                user=cast.clinical_lead, sort="sessions", page=number, now=now, per_page=3
+            )
+            found.append([row.pk for row in board.rows])
+        return found
+
+    per_patient = pages(limit=10**6, horizon=4)  # each patient's own next session
+    assert sum(len(page) for page in per_patient) >= len(patients)
+    for horizon in (1, 2, 4, 100):  # the horizon too short, just enough, and beyond all
+        assert pages(limit=0, horizon=horizon) == per_patient
