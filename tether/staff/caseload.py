@@ -42,6 +42,7 @@ from tether.homework.models import Assignment
 from tether.homework.selectors import counted_assignments, counted_between, window_bounds
 from tether.lib import statements
 from tether.lib.statements import AnyOf
+from tether.lib.urls import per_id
 from tether.messaging.models import Thread
 from tether.patients.models import Episode, Patient
 from tether.privacy.gate import patients_visible_to
@@ -245,7 +246,9 @@ def caseload_page(
                 row.next_session_at = next_sessions[row.pk]
     rows.sort(key=lambda row: position[row.pk])
     today = timezone.localdate(now)
+    review_url, record_url = per_id("staff:review"), per_id("staff:patient_detail")
     for row in rows:
+        row.review_url, row.record_url = review_url(row.pk), record_url(row.pk)
         row.session_day = _day(row.next_session_at, today)
         row.phq9_trend = _trend(row.phq9_latest, row.phq9_previous)
         row.gad7_trend = _trend(row.gad7_latest, row.gad7_previous)
