@@ -16,6 +16,7 @@ from django.utils import timezone
 from tether.accounts.models import User
 from tether.flags.models import Flag, awake
 from tether.flags.rules import PART2_RULES
+from tether.lib.urls import per_id
 from tether.organizations.models import StaffMember
 from tether.patients.models import Patient
 from tether.privacy.gate import patients_visible_to
@@ -250,8 +251,18 @@ def queue_page(
         .order_by("-severity", "raised_at", "pk")
     )
     by_patient: dict[int, list[Flag]] = {pk: [] for pk in patient_ids}
+    # The links every flag carries, each reversed once for the page (tether.lib.urls).
+    review_url, act_url, snooze_url = (
+        per_id("staff:review"),
+        per_id("flags:act"),
+        per_id("flags:snooze"),
+    )
     for flag in rows:
-        flag.is_overdue = is_overdue(flag, now)  # type: ignore[attr-defined]  # for the template
+        # For the template:
+        flag.is_overdue = is_overdue(flag, now)  # type: ignore[attr-defined]
+        flag.review_url = review_url(flag.patient_id)  # type: ignore[attr-defined]
+        flag.act_url = act_url(flag.pk)  # type: ignore[attr-defined]
+        flag.snooze_url = snooze_url(flag.pk)  # type: ignore[attr-defined]
         by_patient[flag.patient_id].append(flag)
     result = [
         PatientFlags(
