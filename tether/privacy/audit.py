@@ -108,7 +108,12 @@ def _append_in_one_statement(events: list[AuditEvent]) -> None:
     """PostgreSQL, in autocommit: the events and their places in the sealer's queue in one
     statement (a data-modifying ``WITH``), which is atomic by itself: the rows of
     ``append_many``'s two inserts in a transaction, without its BEGIN and COMMIT round
-    trips (a page view's last four statements become one)."""
+    trips (a page view's last four statements become one).
+
+    The rows go as one array per column (``unnest``), not one parameter per value: a list
+    page's 60 events were 960 parameters, which the driver quoted one by one into a new
+    statement text every time (more time than PostgreSQL took to insert them); the
+    statement's text is now the same whatever the number of events."""
     if any(event.outcome != AuditEvent.Outcome.ALLOWED for event in events):
         raise ValueError("written together: allowed events only")
     connection = transaction.get_connection()
@@ -117,17 +122,17 @@ def _append_in_one_statement(events: list[AuditEvent]) -> None:
     for event in events:
         _prepare(event)
     params = [
-        field.get_db_prep_save(field.pre_save(event, add=True), connection)
-        for event in events
+        [field.get_db_prep_save(field.pre_save(event, add=True), connection) for event in events]
         for field in fields
     ]
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
     pending = AuditPending._meta
-    # Fixed text (the models' own table and column names); every value is a parameter.
+    # Fixed text (the models' own table and column names and types); every value is a
+    # parameter.
     sql = (
         f"WITH written AS (INSERT INTO {quote(AuditEvent._meta.db_table)} "  # noqa: S608
         f"({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES {', '.join([row] * len(events))} "
+        f"SELECT * FROM unnest({arrays}) "
         f"RETURNING {quote(AuditEvent._meta.pk.column)}, {quote('chain_key')}) "
         f"INSERT INTO {quote(pending.db_table)} "
         f"({quote(pending.get_field('event').column)}, {quote('chain_key')}) "

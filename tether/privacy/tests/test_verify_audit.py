@@ -283,3 +283,43 @@ def test_it_verifies_one_organization_on_request(cast):
     out, _ = _verify("--organization", "elsewhere")
     assert "OK: 1 events in 1 chain(s)" in out
     _broken("--organization", str(cast.organization.pk))
+
+
+@pytest.mark.parametrize("count", [1, 60])
+def test_events_written_together_in_one_statement_verify_as_written(cast, count):
+    """A list page's events (``written_together``: one statement on PostgreSQL, as column
+    arrays) are stored exactly as they were hashed, address or none, and verify."""
+    from tether.testing.cast import make_patient
+
+    patients = [cast.patient.patient] + [
+        make_patient(
+            cast.organization, cast.iop, f"together{i}", first_name="T", last_name=f"T{i}"
+        ).patient
+        for i in range(count - 1)
+    ]
+    with audit.written_together():
+        built = [
+            audit.event_for(
+                request=None,
+                actor=cast.assigned_clinician,
+                patient=patient,
+                action=Action.VIEW,
+                category=Category.SELF_REPORT,
+                purpose=Purpose.TREATMENT,
+                object_type="staff.caseload",
+                relation="care_team" if index % 2 else "",
+            )
+            for index, patient in enumerate(patients)
+        ]
+        built[0].client_address = "2001:db8::1"
+        audit.append_many(built)
+        assert not AuditEvent.objects.filter(object_type="staff.caseload").exists()
+    stored = list(AuditEvent.objects.filter(object_type="staff.caseload").order_by("pk"))
+    assert [e.patient_id for e in stored] == [p.pk for p in patients]
+    assert stored[0].client_address == "2001:db8::1"
+    assert all(e.client_address is None for e in stored[1:])
+    for event in stored:
+        assert event.entry_hash == chain.entry_hash(event)
+    seal_pending()
+    out, _err = _verify()
+    assert f"{count} sealed events intact" in out, out
