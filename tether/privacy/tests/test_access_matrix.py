@@ -30,7 +30,13 @@ from tether.accounts.models import User
 from tether.consent.models import ConsentDirective, Recipient
 from tether.organizations.models import Program, StaffMember
 from tether.patients.models import CareTeamMember, Episode, Patient, Proxy
-from tether.privacy.gate import decide, may_disclose, patients_visible_to, proxy_scopes_open
+from tether.privacy.gate import (
+    decide,
+    decisions_once,
+    may_disclose,
+    patients_visible_to,
+    proxy_scopes_open,
+)
 from tether.privacy.models import BreakGlassGrant, Purpose
 from tether.privacy.policy import Action, Category, Relation
 from tether.testing.cast import Cast, make_staff
@@ -382,6 +388,17 @@ def test_the_gate_matches_the_reviewed_table(cast, role, relation):
                 .filter(pk=patient.pk)
                 .exists()
             )
+            # The same inside one GET request, where a person's own patients are read
+            # once as ids (gate._visible_ids) and a program's stay a subquery.
+            with decisions_once():
+                remembered = [
+                    patients_visible_to(actor, category=category, action=action)
+                    .filter(pk=patient.pk)
+                    .exists()
+                    for _twice in range(2)
+                ]
+            if remembered != [listed, listed]:
+                mismatches.append(f"{category.value}/{action.value}: remembered {remembered}")
             if (decided, listed) != (expected, expected):
                 mismatches.append(
                     f"{category.value}/{action.value}: table says "
