@@ -3,6 +3,8 @@ as ids; a program's stay a subquery; the next request reads them afresh."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -11,7 +13,7 @@ from tether.privacy.gate import decisions_once, patients_visible_to
 from tether.privacy.policy import Category
 
 
-def _ids(user, category=Category.SELF_REPORT):
+def _ids(user: Any, category: Category = Category.SELF_REPORT) -> set[int]:
     return set(patients_visible_to(user, category=category).values_list("pk", flat=True))
 
 
