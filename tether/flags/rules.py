@@ -846,7 +846,10 @@ def _measure_candidates(code: str) -> Candidates:
 # 100,000 patients each pass reads a year of check-ins' pages, so four programs paid
 # for four reads (docs/BENCHMARKS.md, "Flag sweep").
 DAILY_RULE_ITEMS = ("mood", "craving")
-_daily_passes: ContextVar[dict[tuple[Any, ...], list[dict[str, Any]]] | None] = ContextVar(
+# One pass's rows by (program, item): (episode, recent mean, baseline mean) tuples, kept
+# small (a pass at 100,000 patients holds about 150,000 of them for the whole sweep).
+DailyRows = dict[tuple[int, str], list[tuple[int, float, float]]]
+_daily_passes: ContextVar[dict[tuple[Any, ...], DailyRows] | None] = ContextVar(
     "tether_flags_daily_passes", default=None
 )
 
@@ -865,7 +868,7 @@ def sweep_pass() -> Iterator[None]:
 
 def _daily_item_rows(
     items: tuple[str, ...], rule: FlagRule, now: dt.datetime, episodes: QuerySet[Episode]
-) -> list[dict[str, Any]]:
+) -> DailyRows:
     """Per episode and item: the number and mean of the answers in the recent window
     and in the baseline before it, for episodes with enough of both.
 
@@ -895,8 +898,14 @@ def _daily_item_rows(
         )
         .filter(recent_n__gte=RECENT_MIN_ANSWERS, before_n__gte=BASELINE_MIN_ANSWERS)
         .order_by()
+        .values_list(
+            "response__episode_id", "response__episode__program_id", "item_code", "recent", "before"
+        )
     )
-    return list(rows)
+    grouped: DailyRows = {}
+    for episode_id, program_id, item_code, recent, before in rows:
+        grouped.setdefault((program_id, item_code), []).append((episode_id, recent, before))
+    return grouped
 
 
 def _daily_item_candidates(item: str, *, falling: bool) -> Candidates:
@@ -921,12 +930,10 @@ def _daily_item_candidates(item: str, *, falling: bool) -> Candidates:
                 passes[key] = _daily_item_rows(DAILY_RULE_ITEMS, rule, now, everyone)
             rows = passes[key]
         found = []
-        for row in rows:
-            if row["item_code"] != item or row["response__episode__program_id"] != rule.program_id:
-                continue
-            change = row["before"] - row["recent"] if falling else row["recent"] - row["before"]
+        for episode_id, recent, before in rows.get((rule.program_id, item), []):
+            change = before - recent if falling else recent - before
             if change >= rule.threshold - 0.001:
-                found.append(row["response__episode_id"])
+                found.append(episode_id)
         return episodes.filter(pk__in=found)
 
     return candidates
