@@ -117,3 +117,13 @@ def test_a_signature_name_with_control_characters_is_stored_clean(cast, client_a
         reverse("consent:patient_new"), _form(pcp, signature_name="Pat\x00 Patient\x1b")
     )
     assert ConsentDirective.objects.get().signature_name == "Pat Patient"
+
+
+def test_the_home_page_says_plainly_who_the_patient_shares_with(cast, client_as, pcp):
+    client = client_as(cast.patient)
+    home = client.get(reverse("portal:home")).content.decode()
+    assert "You have not agreed to share your information with any person or place." in home
+    assert "You let 0" not in home
+    client.post(reverse("consent:patient_new"), _form(pcp))
+    home = client.get(reverse("portal:home")).content.decode()
+    assert "You let 1 person or place see some of your information." in home
