@@ -182,6 +182,22 @@ def open_for_patient(
     return list(rows[:limit] if limit is not None else rows)
 
 
+def in_open_order(
+    assignments: list[Assignment], *, today: dt.date | None = None
+) -> list[Assignment]:
+    """Open assignments in ``open_for_patient``'s order (not yet late, soonest due first;
+    then the late ones, most recently due first), for a list already read."""
+    today = today or timezone.localdate()
+
+    def key(assignment: Assignment) -> tuple[int, int, int]:
+        due = assignment.due_on.toordinal()
+        if assignment.due_on >= today:
+            return (0, due, assignment.pk)
+        return (1, -due, assignment.pk)
+
+    return sorted(assignments, key=key)
+
+
 def for_family(*, patient: Patient) -> list[Assignment]:
     """Family-therapy assignments a family member may read (labelled ``general``; a
     Part 2 program's are never listed). Open ones first, soonest due first."""

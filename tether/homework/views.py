@@ -72,7 +72,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "homework/patient_list.html",
         {
             "nav": "homework",
-            "open": [a for a in assignments if not a.is_done],
+            # What is still to do in the home card's order; what is done, latest first.
+            "open": selectors.in_open_order([a for a in assignments if not a.is_done]),
             "done": [a for a in assignments if a.is_done],
         },
     )

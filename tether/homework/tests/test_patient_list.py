@@ -88,3 +88,16 @@ def test_it_checks_access(cast, client_as):
     assert client_as(cast.patient).get(URL).status_code == 200
     for persona in ("parent", "assigned_clinician"):
         assert client_as(getattr(cast, persona)).get(URL).status_code == 404
+
+
+def test_all_my_homework_lists_this_weeks_first_then_the_late_ones_latest_first(
+    cast, client_as, assign
+):
+    later = assign(cast.patient, "reflection", due_in_days=20)
+    soon = assign(cast.patient, "thought_record", due_in_days=2)
+    long_late = assign(cast.patient, "reflection", due_in_days=-120, starts_days_ago=130)
+    just_late = assign(cast.patient, "reflection", due_in_days=-1, starts_days_ago=8)
+    body = client_as(cast.patient).get(URL).content.decode()
+    order = [soon, later, just_late, long_late]
+    places = [body.index(reverse("homework:patient_step", args=[a.pk, 1])) for a in order]
+    assert places == sorted(places)
