@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tether.checkins import engine
 from tether.checkins.models import Answer, Response
 from tether.crisis.selectors import patient_asked_events
 from tether.flags.models import Flag
@@ -28,9 +29,23 @@ from tether.patients.models import Episode, Patient
 from tether.privacy.policy import Category
 from tether.scheduling.models import Attendance
 
-# Reliable change (clinical reference: IAPT conventions).
-RELIABLE_CHANGE = {"phq9": 6, "gad7": 4}
 MEASURE_NAMES = {"phq9": "PHQ-9", "gad7": "GAD-7"}
+
+
+def _reliable_change() -> dict[str, int]:
+    """Each measure's reliable change, from its instrument definition
+    (tether/checkins/instruments/*.json, taken from shared/reference; the newest version
+    of each), in the review's order."""
+    by_code = {d.code: d.reliable_change for d, _data in engine.shipped()}
+    found: dict[str, int] = {}
+    for code in MEASURE_NAMES:
+        value = by_code.get(code)
+        if value is not None:
+            found[code] = int(value)
+    return found
+
+
+RELIABLE_CHANGE = _reliable_change()
 # Opening the review is recorded as an audit event of its own (this object type), apart
 # from the gate's read of the self-report record that every page makes, so that the
 # reports can count the sessions a clinician prepared for (tether/reports: the

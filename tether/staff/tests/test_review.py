@@ -114,3 +114,11 @@ def test_it_costs_the_same_queries_whatever_the_history(cast, client_as):
     assert "Daily mood" in response.content.decode()
     assert len(large.captured_queries) == len(small.captured_queries)
     print(f"\npre-session review: {len(large.captured_queries)} queries")
+
+
+def test_the_reliable_change_values_come_from_the_instrument_definitions():
+    """PHQ-9 6 and GAD-7 4 points (shared/reference/clinical.md), read from the shipped
+    instrument files rather than repeated in the review's code."""
+    from tether.staff.review import RELIABLE_CHANGE
+
+    assert RELIABLE_CHANGE == {"phq9": 6, "gad7": 4}
