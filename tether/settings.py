@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # intcomma: "10,025 patients" on a program's lists
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",

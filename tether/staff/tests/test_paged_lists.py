@@ -101,3 +101,15 @@ def test_a_page_costs_the_same_queries_at_two_sizes(cast, client_as, small_pages
         assert client.get(URL + "?page=2").status_code == 200
     assert len(page_queries(large.captured_queries)) == len(page_queries(small.captured_queries))
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_a_programs_count_is_written_with_a_thousands_separator(cast, client_as, monkeypatch):
+    """A lead's "10,025 patients", not "10025" (django.contrib.humanize's intcomma)."""
+    class Counted:
+        total, number, pages = 10025, 1, 1
+        has_previous = has_next = False
+        rows: list[Any] = []
+
+    monkeypatch.setattr(caseload, "caseload_page", lambda **_kw: Counted())
+    body = client_as(cast.assigned_clinician).get(URL).content.decode()
+    assert "10,025 patients you can see." in body
