@@ -18,9 +18,11 @@ URL = reverse("staff:dashboard")
 
 
 def _book(user: Any, hours: float) -> None:
-    patient = user.patient
+    _book_at(user.patient, timezone.now() + dt.timedelta(hours=hours))
+
+
+def _book_at(patient: Any, starts: dt.datetime, *, cancelled: bool = False) -> None:
     episode = patient.episodes.get()
-    starts = timezone.now() + dt.timedelta(hours=hours)
     appointment = Appointment.objects.create(
         organization=patient.organization,
         program=episode.program,
@@ -28,6 +30,7 @@ def _book(user: Any, hours: float) -> None:
         title="Group",
         starts_at=starts,
         ends_at=starts + dt.timedelta(hours=2),
+        is_cancelled=cancelled,
     )
     Attendance.objects.create(
         organization=patient.organization, appointment=appointment, patient=patient, episode=episode
@@ -115,22 +118,6 @@ def test_it_marks_high_and_safety_flags_apart_from_the_others(cast, client_as):
     )
     body = client_as(cast.assigned_clinician).get(URL).content.decode()
     assert '<span class="pill pill--high">1 high or safety</span>' in body
-
-
-def _book_at(patient: Any, starts: dt.datetime, *, cancelled: bool = False) -> None:
-    episode = patient.episodes.get()
-    appointment = Appointment.objects.create(
-        organization=patient.organization,
-        program=episode.program,
-        kind=Appointment.Kind.GROUP,
-        title="Group",
-        starts_at=starts,
-        ends_at=starts + dt.timedelta(hours=2),
-        is_cancelled=cancelled,
-    )
-    Attendance.objects.create(
-        organization=patient.organization, appointment=appointment, patient=patient, episode=episode
-    )
 
 
 def test_a_leads_board_pages_by_next_session_exactly_as_one_read_of_every_session_would(
