@@ -105,6 +105,7 @@ def test_a_page_costs_the_same_queries_at_two_sizes(cast, client_as, small_pages
 
 def test_a_programs_count_is_written_with_a_thousands_separator(cast, client_as, monkeypatch):
     """A lead's "10,025 patients", not "10025" (django.contrib.humanize's intcomma)."""
+
     class Counted:
         total, number, pages = 10025, 1, 1
         has_previous = has_next = False
