@@ -921,9 +921,8 @@ def _daily_item_candidates(item: str, *, falling: bool) -> Candidates:
         else:
             key = (now, rule.window_days)
             if key not in passes:
-                # Every active episode of an active program: the rows of this rule's
-                # program are among them, the others serve the next programs' rules
-                # (``episodes.filter(pk__in=found)`` below keeps this program's own).
+                # Every active episode of an active program, grouped by program: this
+                # rule reads its own program's rows, the next programs' rules theirs.
                 everyone = Episode.objects.filter(
                     status=Episode.Status.ACTIVE, program__is_active=True
                 )

@@ -220,6 +220,7 @@ class PatientFlags:
     patient: Patient
     flags: list[Flag]
     overdue: int
+    review_url: str = ""  # the patient's pre-session review
 
 
 def queue_page(
@@ -268,6 +269,7 @@ def queue_page(
         PatientFlags(
             patient=by_patient[pk][0].patient,
             flags=by_patient[pk],
+            review_url=review_url(pk),
             overdue=sum(1 for f in by_patient[pk] if is_overdue(f, now)),
         )
         for pk in patient_ids
