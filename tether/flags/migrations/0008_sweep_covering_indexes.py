@@ -55,9 +55,27 @@ def _concurrently(schema_editor: Any) -> str:
     return "CONCURRENTLY " if _postgres(schema_editor) and not connection.in_atomic_block else ""
 
 
+def _drop_if_invalid(schema_editor: Any, name: str, concurrently: str) -> None:
+    """A ``CREATE INDEX CONCURRENTLY`` that failed half-way (cancelled, a deadlock)
+    leaves an invalid index of that name, which ``IF NOT EXISTS`` would keep: drop it so
+    that the migration run again builds it."""
+    if not _postgres(schema_editor):
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+            "WHERE c.relname = %s AND NOT i.indisvalid",
+            [name],
+        )
+        invalid = cursor.fetchone() is not None
+    if invalid:
+        schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {name}")
+
+
 def create(apps: Any, schema_editor: Any) -> None:
     concurrently = _concurrently(schema_editor)
     for name, table, columns, include, where in INDEXES:
+        _drop_if_invalid(schema_editor, name, concurrently)
         sql = f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON {table} ({columns})"
         if include and _postgres(schema_editor):
             sql += f" INCLUDE ({include})"
