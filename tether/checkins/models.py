@@ -156,6 +156,14 @@ class Response(models.Model):
                 condition=Q(status="complete"),
                 name="response_episode_completed",
             ),
+            # "Does this patient have any Part 2 check-in?" (the caseload board's and the
+            # flag queue's audit category, per row): a few entries, not the patient's
+            # year of self-report check-ins (5 ms of the board's rows at 10,000 patients).
+            models.Index(
+                fields=["patient"],
+                condition=Q(record_category="part2"),
+                name="response_part2_by_patient",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,7 +24,7 @@ from tether.lib.text import clean_free_text
 from tether.organizations.models import Program, StaffMember
 from tether.privacy import audit
 from tether.privacy.gate import access_patient
-from tether.privacy.list_audit import record_list
+from tether.privacy.list_audit import record_lists
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
 from tether.staff.access import staff_required
@@ -76,14 +76,15 @@ def _queue_page(
     )
     snoozed = selectors.snoozed_queue(user=request.user)  # type: ignore[arg-type]
     shown = [flag for group in groups for flag in group.flags] + snoozed
-    for category in (Category.SELF_REPORT, Category.PART2):
-        record_list(
-            request,
-            patients=[f.patient for f in shown if f.record_category == category],
-            category=category,
-            purpose=Purpose.TREATMENT,
-            obj_type="flags.flag",
-        )
+    record_lists(
+        request,
+        shown={
+            category: [f.patient for f in shown if f.record_category == category]
+            for category in (Category.SELF_REPORT, Category.PART2)
+        },
+        purpose=Purpose.TREATMENT,
+        obj_type="flags.flag",
+    )
     figures = selectors.figures_for(
         user=request.user,  # type: ignore[arg-type]
         since=now - dt.timedelta(weeks=8),

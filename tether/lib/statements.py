@@ -187,7 +187,8 @@ def instances[M: Model](
 class AnyOf(Lookup):
     """``AnyOf(F("pk"), ids)``: the column is one of ``ids``, a list of ints, bound as one
     array parameter on PostgreSQL (``= ANY(%s)``) so the statement's text does not depend
-    on how many there are; an ``IN`` list elsewhere."""
+    on how many there are; an ``IN`` list elsewhere. ``ids`` may also be an array
+    expression (``ArraySubquery``, PostgreSQL only)."""
 
     lookup_name = "any_of"
     prepare_rhs = False
@@ -196,6 +197,11 @@ class AnyOf(Lookup):
         return "%s", [list(value)]
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
+        if hasattr(self.rhs, "as_sql"):
+            # An array expression (``ArraySubquery``: PostgreSQL only), compiled as is.
+            lhs, lhs_params = self.process_lhs(compiler, connection)
+            rhs, rhs_params = self.process_rhs(compiler, connection)
+            return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
         if connection.vendor != "postgresql":
             return In(self.lhs, list(self.rhs)).as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)

@@ -37,7 +37,7 @@ from tether.privacy.gate import (
     decide,
     patients_visible_to,
 )
-from tether.privacy.list_audit import record_list
+from tether.privacy.list_audit import record_lists
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category
 from tether.staff.access import can_register_patients, staff_required
@@ -236,14 +236,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     shown = [
         r for r in rows if r.category != Category.PART2 or r.thread.patient_id in part2_readable
     ]
-    for category in (Category.SHARED, Category.PART2):
-        record_list(
-            request,
-            patients=[r.thread.patient for r in shown if r.category == category],
-            category=category,
-            purpose=Purpose.TREATMENT,
-            obj_type="messaging.thread",
-        )
+    record_lists(
+        request,
+        shown={
+            category: [r.thread.patient for r in shown if r.category == category]
+            for category in (Category.SHARED, Category.PART2)
+        },
+        purpose=Purpose.TREATMENT,
+        obj_type="messaging.thread",
+    )
     times = selectors.response_times(patients=visible, since=now - dt.timedelta(days=30))
     return render(
         request,

@@ -12,13 +12,13 @@ whatever the number of patients shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, cast
 
 from django.http import HttpRequest
 
 from tether.privacy import audit
-from tether.privacy.gate import list_relations
+from tether.privacy.gate import held_relations, strongest_allowed
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category, Relation
 
@@ -34,18 +34,22 @@ def record_list(
     category: Category,
     purpose: Purpose,
     obj_type: str,
+    held: dict[int, list[Relation]] | None = None,
 ) -> int:
     """Record one ``view`` event per distinct patient shown (``category``: what the page
     showed of them; ``obj_type``: the kind of record listed, e.g. ``"flags.flag"``).
     Returns the number of events written. Call it after the page's rows are final (only
-    the patients actually shown), outside any transaction that may roll back."""
+    the patients actually shown), outside any transaction that may roll back. ``held``:
+    the user's relations to them, read already (``record_lists``)."""
     user = cast("User", request.user)
     shown: dict[int, Patient] = {}
     for patient in patients:
         shown.setdefault(patient.pk, patient)
     if not shown:
         return 0
-    relations = list_relations(user, shown, category=category)
+    if held is None:
+        held = held_relations(user, shown)
+    relations = strongest_allowed(held, category=category)
     events = []
     for pk in sorted(shown):
         relation = relations.get(pk, Relation.NONE)
@@ -65,3 +69,29 @@ def record_list(
         )
     audit.append_many(events)
     return len(shown)
+
+
+def record_lists(
+    request: HttpRequest,
+    *,
+    shown: Mapping[Category, Iterable[Patient]],
+    purpose: Purpose,
+    obj_type: str,
+) -> int:
+    """``record_list`` for a page that shows its patients under several categories (the
+    board's self-report and Part 2 rows): the user's relations to all of them are read
+    in one query. Returns the number of events written."""
+    user = cast("User", request.user)
+    groups = {category: list(patients) for category, patients in shown.items()}
+    held = held_relations(user, [p.pk for patients in groups.values() for p in patients])
+    return sum(
+        record_list(
+            request,
+            patients=patients,
+            category=category,
+            purpose=purpose,
+            obj_type=obj_type,
+            held=held,
+        )
+        for category, patients in groups.items()
+    )

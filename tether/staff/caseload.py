@@ -11,7 +11,7 @@ JIT: docs/BENCHMARKS.md)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,7 @@ from tether.lib.statements import AnyOf
 from tether.lib.urls import per_id
 from tether.messaging.models import Thread
 from tether.patients.models import Episode, Patient
-from tether.privacy.gate import patients_visible_to
+from tether.privacy.gate import patients_visible_to, visible_among
 from tether.privacy.policy import Action, Category
 from tether.scheduling.models import Attendance
 
@@ -210,10 +210,8 @@ def caseload_page(
     position = {pk: i for i, pk in enumerate(shown)}
     rows: list[Any] = []
     if shown:
-        part2_ids = set(part2.filter(pk__in=shown).values_list("pk", flat=True))
-        shared_ids = set(
-            _visible(user, Category.SHARED).filter(pk__in=shown).values_list("pk", flat=True)
-        )
+        part2_ids = visible_among(user, shown, category=Category.PART2)
+        shared_ids = visible_among(user, shown, category=Category.SHARED)
         instruments = _instrument_ids()
         today = timezone.localdate(now)
         # The page's columns: one statement compiled once per process
@@ -422,29 +420,30 @@ def _columns(
             instruments = _instrument_ids()
         else:
             instruments = {"phq9": [], "gad7": []}
-    columns: dict[str, Any] = {
-        "next_session_at": Subquery(next_session.values("appointment__starts_at")[:1]),
-        "last_checkin_at": Subquery(checkins.values("submitted_at")[:1]),
-        "phq9_latest": _scores(readable, instruments["phq9"], 0),
-        "phq9_previous": _scores(readable, instruments["phq9"], 1),
-        "gad7_latest": _scores(readable, instruments["gad7"], 0),
-        "gad7_previous": _scores(readable, instruments["gad7"], 1),
-        "homework_due": _count(due),
-        "homework_done": _count(due.filter(status=Assignment.Status.DONE)),
-        "open_flags": _count(open_flags),
+    # Each column built only when asked for (a sort's order needs one of them).
+    columns: dict[str, Callable[[], Any]] = {
+        "next_session_at": lambda: Subquery(next_session.values("appointment__starts_at")[:1]),
+        "last_checkin_at": lambda: Subquery(checkins.values("submitted_at")[:1]),
+        "phq9_latest": lambda: _scores(readable, instruments["phq9"], 0),
+        "phq9_previous": lambda: _scores(readable, instruments["phq9"], 1),
+        "gad7_latest": lambda: _scores(readable, instruments["gad7"], 0),
+        "gad7_previous": lambda: _scores(readable, instruments["gad7"], 1),
+        "homework_due": lambda: _count(due),
+        "homework_done": lambda: _count(due.filter(status=Assignment.Status.DONE)),
+        "open_flags": lambda: _count(open_flags),
         # Safety flags and high ones: marked apart on the board (a new item-9 flag must
         # not look like any other).
-        "urgent_flags": _count(
+        "urgent_flags": lambda: _count(
             open_flags.filter(Q(severity=Severity.HIGH) | Q(kind=Flag.Kind.SAFETY))
         ),
-        "top_severity": Subquery(
+        "top_severity": lambda: Subquery(
             open_flags.filter(patient=OuterRef("pk"))
             .order_by()
             .values("patient")
             .annotate(m=Max("severity"))
             .values("m")[:1]
         ),
-        "unread": Case(
+        "unread": lambda: Case(
             When(
                 _among("pk", shared_ids)
                 & Exists(
@@ -458,18 +457,20 @@ def _columns(
             default=Value(0),
             output_field=IntegerField(),
         ),
-        "last_login": Subquery(
+        "last_login": lambda: Subquery(
             User.objects.filter(pk=OuterRef("user_id")).values("last_login")[:1]
         ),
         # Whether the row shows Part 2 records (scores or flags labelled so), for the
         # category of the list's audit rows.
-        "shows_part2": Exists(
-            readable.filter(patient=OuterRef("pk"), record_category=Category.PART2.value)
-        )
-        | Exists(open_flags.filter(patient=OuterRef("pk"), record_category=Category.PART2.value)),
+        "shows_part2": lambda: (
+            Exists(readable.filter(patient=OuterRef("pk"), record_category=Category.PART2.value))
+            | Exists(
+                open_flags.filter(patient=OuterRef("pk"), record_category=Category.PART2.value)
+            )
+        ),
         # In a Part 2 program and the gate keeps its records from this user: the check-in
         # and score columns are hidden, not empty (never a false "Never").
-        "part2_hidden": Case(
+        "part2_hidden": lambda: Case(
             When(
                 Q(
                     Exists(
@@ -487,11 +488,13 @@ def _columns(
             output_field=IntegerField(),
         ),
     }
-    if only is not None:
-        columns = {name: value for name, value in columns.items() if name in only}
-    if without:
-        columns = {name: value for name, value in columns.items() if name not in without}
-    return patients.annotate(**columns)
+    return patients.annotate(
+        **{
+            name: build()
+            for name, build in columns.items()
+            if (only is None or name in only) and not (without and name in without)
+        }
+    )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from tether.outreach.models import ContactPreference
 from tether.patients.services import patient_register
 from tether.privacy import audit
 from tether.privacy.gate import access_patient, decide, record_category_for
-from tether.privacy.list_audit import record_list
+from tether.privacy.list_audit import record_list, record_lists
 from tether.privacy.models import Purpose
 from tether.privacy.policy import Action, Category, Relation
 from tether.staff import caseload, selectors
@@ -50,17 +50,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             per_page=caseload.PER_PAGE,
         )
         rows = board.rows
-        for category, shown in (
-            (Category.SELF_REPORT, [r for r in rows if not r.shows_part2]),
-            (Category.PART2, [r for r in rows if r.shows_part2]),
-        ):
-            record_list(
-                request,
-                patients=shown,
-                category=category,
-                purpose=Purpose.TREATMENT,
-                obj_type="staff.caseload",
-            )
+        record_lists(
+            request,
+            shown={
+                Category.SELF_REPORT: [r for r in rows if not r.shows_part2],
+                Category.PART2: [r for r in rows if r.shows_part2],
+            },
+            purpose=Purpose.TREATMENT,
+            obj_type="staff.caseload",
+        )
         return render(
             request,
             "staff/caseload.html",

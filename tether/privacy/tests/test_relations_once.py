@@ -1,0 +1,101 @@
+"""A list page's relations are read once per request (``gate.held_relations``), a page's
+few ids are checked against the request's set without a query (``gate.visible_among``),
+and a person's own relations read by their keys (the arrays of ``_relation_conditions``)
+give the same answers as before: care team, break glass, a family member's."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tether.patients.models import CareTeamMember
+from tether.privacy.gate import (
+    decisions_once,
+    held_relations,
+    list_relations,
+    patients_visible_to,
+    visible_among,
+)
+from tether.privacy.models import BreakGlassGrant
+from tether.privacy.policy import Category, Relation
+
+
+def _grant(user, patient) -> None:
+    now = timezone.now()
+    BreakGlassGrant.objects.create(
+        organization_id=patient.organization_id,
+        user=user,
+        patient=patient,
+        reason="other: test situation, no real emergency",
+        started_at=now - dt.timedelta(minutes=1),
+        expires_at=now + dt.timedelta(minutes=59),
+    )
+
+
+def test_the_strongest_relation_per_patient_for_each_category(cast):
+    clinician = cast.assigned_clinician
+    mine, teen, other = cast.patient.patient, cast.adolescent.patient, cast.other_patient.patient
+    _grant(clinician, other)  # not on their care team: emergency access only
+    ids = [mine.pk, teen.pk, other.pk]
+    assert list_relations(clinician, ids, category=Category.SELF_REPORT) == {
+        mine.pk: Relation.CARE_TEAM,
+        teen.pk: Relation.CARE_TEAM,
+        other.pk: Relation.BREAK_GLASS,
+    }
+    # Nobody else's patients, whatever ids are asked about.
+    assert list_relations(cast.unassigned_clinician, [mine.pk], category=Category.SELF_REPORT) == {}
+    assert list_relations(cast.other_org_clinician, ids, category=Category.SELF_REPORT) == {}
+    # A family member is never a list's relation (a list is a staff page).
+    assert list_relations(cast.parent, [teen.pk], category=Category.GENERAL) == {}
+
+
+def test_two_categories_of_one_list_ask_the_database_once_per_request(cast):
+    clinician = cast.assigned_clinician
+    ids = [cast.patient.patient.pk, cast.adolescent.patient.pk]
+    with decisions_once():
+        with CaptureQueriesContext(connection) as first:
+            held = held_relations(clinician, ids)
+        with CaptureQueriesContext(connection) as again:
+            assert held_relations(clinician, ids) == held
+            assert list_relations(clinician, ids, category=Category.PART2).keys() <= set(ids)
+    assert len(first) >= 1
+    assert len(again) == 0
+    # Outside a request (a POST, a job) nothing is remembered.
+    with CaptureQueriesContext(connection) as outside:
+        held_relations(clinician, ids)
+    assert len(outside) >= 1
+
+
+def test_a_pages_ids_against_the_requests_set(cast):
+    clinician = cast.assigned_clinician
+    mine, other = cast.patient.patient, cast.other_patient.patient
+    with decisions_once():
+        patients_visible_to(clinician, category=Category.SELF_REPORT).count()  # read once
+        with CaptureQueriesContext(connection) as used:
+            found = visible_among(clinician, [mine.pk, other.pk], category=Category.SELF_REPORT)
+        assert found == {mine.pk}
+        assert len(used) == 0
+    # Without the request's set: one query, the same answer.
+    assert visible_among(clinician, [mine.pk, other.pk], category=Category.SELF_REPORT) == {mine.pk}
+    assert visible_among(clinician, [], category=Category.SELF_REPORT) == set()
+    # A lead's program: the same answer from the subquery.
+    assert visible_among(
+        cast.clinical_lead, [mine.pk, other.pk], category=Category.SELF_REPORT
+    ) == {mine.pk, other.pk}
+
+
+def test_own_relations_end_when_the_row_does(cast):
+    clinician = cast.assigned_clinician
+    mine = cast.patient.patient
+    assert mine in patients_visible_to(clinician, category=Category.SELF_REPORT)
+    CareTeamMember.objects.filter(
+        staff_member=clinician.staff_member, episode__patient=mine
+    ).update(ended_on=timezone.localdate())
+    assert mine not in patients_visible_to(clinician, category=Category.SELF_REPORT)
+    assert list_relations(clinician, [mine.pk], category=Category.SELF_REPORT) == {}
+    # A family member's own link (the proxy row) opens their patient, and only theirs.
+    visible = set(patients_visible_to(cast.parent, category=Category.GENERAL))
+    assert visible == {cast.adolescent.patient}
