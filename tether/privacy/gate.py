@@ -72,7 +72,11 @@ def _staff(user: User) -> StaffMember | None:
 
 
 def _relation_conditions(
-    user: User, *, per_row: bool = True, now: dt.datetime | None = None
+    user: User,
+    *,
+    per_row: bool = True,
+    now: dt.datetime | None = None,
+    among: list[int] | None = None,
 ) -> dict[Relation, Q]:
     """For each relation the user can have, the condition on Patient rows.
 
@@ -80,13 +84,17 @@ def _relation_conditions(
     ``EXISTS``), cheapest for one patient or a page of them. Otherwise it is membership
     of a set read once (``pk IN (SELECT patient_id ...)``, which PostgreSQL hashes once per
     query): for the visible-patients set that lists and their summaries join, so no
-    query runs a subquery per row for each of thousands of patients (docs/BENCHMARKS.md)."""
+    query runs a subquery per row for each of thousands of patients (docs/BENCHMARKS.md).
+    ``among``: only these patients are asked about (a page's few): each set is read for
+    them alone (PostgreSQL hashed a lead's whole program for a page of 60)."""
     conditions: dict[Relation, Q] = {}
     if not user.is_authenticated or not user.is_active or user.organization_id is None:
         return conditions
     now = now or timezone.now()
 
     def related(rows: QuerySet[Any], patient_field: str) -> Q:
+        if among is not None:
+            rows = rows.filter(**{f"{patient_field}__in": among})
         if per_row:
             return Q(Exists(rows.filter(**{patient_field: OuterRef("pk")})))
         return Q(pk__in=rows.values(patient_field))
@@ -211,18 +219,20 @@ def visible_among(
     user: User, patient_ids: Iterable[int], *, category: Category, action: Action = Action.VIEW
 ) -> set[int]:
     """Which of ``patient_ids`` (a page's few) the user may ``action`` records of
-    ``category`` on. From the request's set when the gate has read it as ids
-    (``_visible_ids``: no query), otherwise one query. (Filtering the set's ids by the
-    page's ids in SQL, two arrays on one key, made PostgreSQL 15 scan every patient.)"""
-    ids = set(patient_ids)
-    if not ids:
-        return set()
-    visible = patients_visible_to(user, category=category, action=action)
-    memo = _visible_once.get()
-    known = memo.get((user.pk, str(category), str(action))) if memo is not None else None
-    if known is not None:
-        return ids.intersection(known)
-    return set(visible.filter(pk__in=sorted(ids)).values_list("pk", flat=True))
+    ``category`` on: the same answer as ``patients_visible_to``, from the relations held
+    to those patients (``held_relations``: one query per request, shared with the list's
+    audit rows and every other category asked about). Filtering the gate's set by the
+    page's ids in SQL hashed a lead's whole program each time, or put two arrays on one
+    key, which made PostgreSQL 15 scan every patient."""
+    proxy_may = user.is_proxy and _proxy_scope_allows(user, category, action)
+    return {
+        pk
+        for pk, relations in held_relations(user, patient_ids).items()
+        if any(
+            allowed(relation, category, action) and (relation != Relation.PROXY or proxy_may)
+            for relation in relations
+        )
+    }
 
 
 # A person's own patients (a caseload, a family member's, their own record) are few: inside
@@ -347,7 +357,7 @@ def held_relations(user: User, patient_ids: Iterable[int]) -> dict[int, list[Rel
         else:
             held[pk] = recalled
     if unknown:
-        conditions = _relation_conditions(user)
+        conditions = _relation_conditions(user, per_row=False, among=unknown)
         if conditions:
             rows = (
                 Patient.objects.filter(pk__in=unknown, organization_id=user.organization_id)

@@ -161,13 +161,14 @@ def caseload_page(
     now: dt.datetime | None = None,
     per_page: int | None = PER_PAGE,
 ) -> CaseloadPage:
-    """One page of the board. Five queries whatever the caseload: the count of the
-    visible patients, the page's ids in the sort's order (ordered and cut in SQL, the
-    gate's set a subquery), the gate's Part 2 and shared sets among them, and the
-    page's rows. Nothing reads every visible patient into Python."""
+    """One page of the board, in a fixed number of queries whatever the caseload: the
+    count of the visible patients, the page's ids in the sort's order (ordered and cut
+    in SQL, the gate's set a subquery or its ids), the user's relations to the page's
+    patients (``gate.visible_among``: which of them the gate opens Part 2 and shared
+    records of; remembered for the list's audit rows), and the page's rows. Nothing
+    reads every visible patient into Python."""
     now = now or timezone.now()
     visible = _visible(user, Category.SELF_REPORT)
-    part2 = _visible(user, Category.PART2).values("pk")
     sort = sort if sort in SORTS else "sessions"
     total = visible.count()
     size = per_page or max(total, 1)
@@ -189,7 +190,9 @@ def caseload_page(
             )
         else:
             ordered = list(
-                _columns(visible, now=now, part2_ids=part2, shared_ids=(), only=_SORT_COLUMNS[sort])
+                # (The next session reads no Part 2 record: no Part 2 set, which would
+                # hide, not show, anything that did.)
+                _columns(visible, now=now, part2_ids=(), shared_ids=(), only=_SORT_COLUMNS[sort])
                 .order_by(*SORTS[sort], "pk")
                 .values_list("pk", "next_session_at")[start : start + size]  # type: ignore[misc]
             )
@@ -200,7 +203,7 @@ def caseload_page(
             _columns(
                 visible,
                 now=now,
-                part2_ids=part2,
+                part2_ids=_visible(user, Category.PART2).values("pk"),
                 shared_ids=(),
                 only=_SORT_COLUMNS[sort],
             )

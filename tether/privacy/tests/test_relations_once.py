@@ -73,18 +73,33 @@ def test_a_pages_ids_against_the_requests_set(cast):
     clinician = cast.assigned_clinician
     mine, other = cast.patient.patient, cast.other_patient.patient
     with decisions_once():
-        patients_visible_to(clinician, category=Category.SELF_REPORT).count()  # read once
+        assert visible_among(clinician, [mine.pk, other.pk], category=Category.PART2) == {mine.pk}
         with CaptureQueriesContext(connection) as used:
             found = visible_among(clinician, [mine.pk, other.pk], category=Category.SELF_REPORT)
+            assert list_relations(clinician, [mine.pk], category=Category.SELF_REPORT)
         assert found == {mine.pk}
-        assert len(used) == 0
+        assert len(used) == 0  # the relations read for the first category
     # Without the request's set: one query, the same answer.
     assert visible_among(clinician, [mine.pk, other.pk], category=Category.SELF_REPORT) == {mine.pk}
     assert visible_among(clinician, [], category=Category.SELF_REPORT) == set()
-    # A lead's program: the same answer from the subquery.
-    assert visible_among(
-        cast.clinical_lead, [mine.pk, other.pk], category=Category.SELF_REPORT
-    ) == {mine.pk, other.pk}
+    # A lead's program; the front desk's (general records only); a family member's own.
+    both = [mine.pk, other.pk]
+    assert visible_among(cast.clinical_lead, both, category=Category.SELF_REPORT) == set(both)
+    assert visible_among(cast.front_desk, both, category=Category.SELF_REPORT) == set()
+    assert visible_among(cast.front_desk, both, category=Category.GENERAL) == set(both)
+    teen = cast.adolescent.patient.pk
+    assert visible_among(cast.parent, [teen, mine.pk], category=Category.GENERAL) == {teen}
+    assert visible_among(cast.parent, [teen], category=Category.SELF_REPORT) == set()
+    # The same answers as the gate's set, for every persona and category.
+    everyone = [cast.patient.patient.pk, cast.other_patient.patient.pk, teen]
+    for user in cast.personas().values():
+        for category in Category:
+            expected = set(
+                patients_visible_to(user, category=category)
+                .filter(pk__in=everyone)
+                .values_list("pk", flat=True)
+            )
+            assert visible_among(user, everyone, category=category) == expected, (user, category)
 
 
 def test_own_relations_end_when_the_row_does(cast):
