@@ -28,9 +28,27 @@ INDEXES = (
 )
 
 
+def _drop_if_invalid(schema_editor: Any, name: str, concurrently: str) -> None:
+    """A ``CREATE INDEX CONCURRENTLY`` that failed half-way (cancelled, a deadlock) leaves
+    an invalid index of that name, which ``IF NOT EXISTS`` would keep and the planner
+    would never use: drop it so that the migration run again builds it (as 0008 does)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+            "WHERE c.relname = %s AND NOT i.indisvalid",
+            [name],
+        )
+        invalid = cursor.fetchone() is not None
+    if invalid:
+        schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {name}")
+
+
 def create(apps: Any, schema_editor: Any) -> None:
     concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
     for name, table, columns in INDEXES:
+        _drop_if_invalid(schema_editor, name, concurrently)
         schema_editor.execute(
             f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON {table} ({columns})"
         )
