@@ -695,6 +695,7 @@ def build(args: argparse.Namespace) -> None:
                 "recorded_by_id",
                 "recorded_at",
                 "absence_reason",
+                "starts_at",
             ],
         )
         appointment_id = ids.take("scheduling_appointment", 0)
@@ -751,6 +752,7 @@ def build(args: argparse.Namespace) -> None:
                                 staff_user if past else None,
                                 ts(starts + dt.timedelta(hours=2)) if past else None,
                                 "other" if status == "absent" else "",
+                                ts(starts),
                             )
                         )
                         attendance_id += 1
@@ -796,6 +798,7 @@ def build(args: argparse.Namespace) -> None:
                             staff_user if past else None,
                             ts(starts + dt.timedelta(hours=1)) if past else None,
                             "other" if status == "absent" else "",
+                            ts(starts),
                         )
                     )
                     attendance_id += 1

@@ -89,10 +89,10 @@ def _next_appointment(
             patient=patient,
             status=Attendance.Status.SCHEDULED,
             appointment__is_cancelled=False,
-            appointment__starts_at__gt=now,
+            starts_at__gt=now,  # the index (patient, starts_at)
         )
         .select_related("appointment")
-        .order_by("appointment__starts_at")
+        .order_by("starts_at", "pk")
         .first()
     )
     return attendance.appointment if attendance else None

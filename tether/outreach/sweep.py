@@ -270,16 +270,14 @@ def _sessions(program: Program, now: dt.datetime) -> list[Found]:
             base.filter(
                 appointment__starts_at__gte=start,
                 appointment__starts_at__lt=start + dt.timedelta(days=1),
-            ).annotate(starts_at=F("appointment__starts_at")),
+            ),  # (Attendance.starts_at: the appointment's start)
             Kind.SESSION_TOMORROW,
             _key("session_tomorrow:", "appointment_id"),
             "starts_at",
         )
         found.append(Found(program, Kind.SESSION_TOMORROW, rows))
     rows = _due(
-        base.filter(
-            appointment__starts_at__gt=now, appointment__starts_at__lte=now + SESSION_SOON
-        ).annotate(starts_at=F("appointment__starts_at")),
+        base.filter(appointment__starts_at__gt=now, appointment__starts_at__lte=now + SESSION_SOON),
         Kind.SESSION_SOON,
         _key("session_soon:", "appointment_id"),
         "starts_at",

@@ -44,11 +44,11 @@ def upcoming_sessions(*, patient: Patient, limit: int = 5) -> QuerySet[Attendanc
     return (
         Attendance.objects.filter(
             patient=patient,
-            appointment__starts_at__gte=timezone.now(),
+            starts_at__gte=timezone.now(),  # the index (patient, starts_at)
             appointment__is_cancelled=False,
         )
         .select_related("appointment__program", "appointment__clinician__user")
-        .order_by("appointment__starts_at")[:limit]
+        .order_by("starts_at", "pk")[:limit]
     )
 
 

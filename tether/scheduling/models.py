@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -134,6 +137,30 @@ class Appointment(models.Model):
     def __str__(self) -> str:
         return f"{self.title} {self.starts_at:%Y-%m-%d %H:%M}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saved with its attendances' copies of its start (``Attendance.starts_at``) in
+        step, in one transaction: a moved session (``session_change``, an update from
+        another system) is every patient's next session at its new time at once. (A
+        ``QuerySet.update`` of ``starts_at`` would bypass this: there is none.)"""
+        adding = self._state.adding
+        update_fields = kwargs.get("update_fields")
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if not adding and (update_fields is None or "starts_at" in update_fields):
+                self.attendances.exclude(starts_at=self.starts_at).update(starts_at=self.starts_at)
+
+
+class AttendanceQuerySet(models.QuerySet["Attendance"]):
+    def bulk_create(
+        self, objs: Iterable[Attendance], *args: Any, **kwargs: Any
+    ) -> list[Attendance]:
+        """Each row with its copy of the appointment's start (``Attendance.starts_at``)."""
+        rows = list(objs)
+        for row in rows:
+            if row.starts_at is None:
+                row.starts_at = row.appointment.starts_at
+        return super().bulk_create(rows, *args, **kwargs)
+
 
 class Attendance(models.Model):
     class Status(models.TextChoices):
@@ -171,6 +198,14 @@ class Attendance(models.Model):
     absence_reason = models.CharField(
         _("reason"), max_length=16, choices=AbsenceReason.choices, blank=True
     )
+    # A copy of the appointment's start, so that "this patient's next session" (the
+    # caseload board, the patient list, the patient's home) is read from the index
+    # (patient, starts_at) instead of probing the patient's whole history of sessions,
+    # which grows every week. Filled when the row is made (``save``, ``bulk_create``)
+    # and kept in step by ``Appointment.save``.
+    starts_at = models.DateTimeField(editable=False)
+
+    objects = AttendanceQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -182,6 +217,12 @@ class Attendance(models.Model):
                 name="attendance_reason_only_when_absent",
             ),
         ]
+        indexes = [models.Index(fields=["patient", "starts_at"], name="attendance_patient_starts")]
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} (attendance #{self.pk})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.starts_at is None:
+            self.starts_at = self.appointment.starts_at
+        super().save(*args, **kwargs)

@@ -401,11 +401,13 @@ def _columns(
     visible patient by a sort's columns. ``today``, ``due`` (the homework window's
     assignments) and ``instruments`` default to what ``now`` and the database say."""
     today = today or timezone.localdate(now)
+    # From the index (patient, starts_at): the sessions still to come only, not the
+    # patient's history (Attendance.starts_at, a copy of the appointment's start).
     next_session = Attendance.objects.filter(
         patient=OuterRef("pk"),
-        appointment__starts_at__gte=now,
+        starts_at__gte=now,
         appointment__is_cancelled=False,
-    ).order_by("appointment__starts_at")
+    ).order_by("starts_at")
     readable = _readable_responses(part2_ids)
     checkins = readable.filter(patient=OuterRef("pk"), status=Response.Status.COMPLETE).order_by(
         "-submitted_at"
@@ -425,7 +427,7 @@ def _columns(
             instruments = {"phq9": [], "gad7": []}
     # Each column built only when asked for (a sort's order needs one of them).
     columns: dict[str, Callable[[], Any]] = {
-        "next_session_at": lambda: Subquery(next_session.values("appointment__starts_at")[:1]),
+        "next_session_at": lambda: Subquery(next_session.values("starts_at")[:1]),
         "last_checkin_at": lambda: Subquery(checkins.values("submitted_at")[:1]),
         "phq9_latest": lambda: _scores(readable, instruments["phq9"], 0),
         "phq9_previous": lambda: _scores(readable, instruments["phq9"], 1),

@@ -17,11 +17,12 @@ def patient_list_for(*, user: User) -> QuerySet[Patient]:
     """The patients this staff member may see, with what the list shows, in a fixed
     number of queries whatever the caseload."""
     active = Episode.objects.filter(patient=OuterRef("pk"), status=Episode.Status.ACTIVE)
+    # From the index (patient, starts_at): not the patient's whole history of sessions.
     next_session = Attendance.objects.filter(
         patient=OuterRef("pk"),
-        appointment__starts_at__gte=timezone.now(),
+        starts_at__gte=timezone.now(),
         appointment__is_cancelled=False,
-    ).order_by("appointment__starts_at")
+    ).order_by("starts_at")
     primary = CareTeamMember.objects.filter(
         episode__patient=OuterRef("pk"),
         episode__status=Episode.Status.ACTIVE,
@@ -34,7 +35,7 @@ def patient_list_for(*, user: User) -> QuerySet[Patient]:
             program_name=Subquery(active.values("program__name")[:1]),
             level_of_care=Subquery(active.values("level_of_care")[:1]),
             admitted_on=Subquery(active.values("admitted_on")[:1]),
-            next_session_at=Subquery(next_session.values("appointment__starts_at")[:1]),
+            next_session_at=Subquery(next_session.values("starts_at")[:1]),
             primary_first=Subquery(primary.values("staff_member__user__first_name")[:1]),
             primary_last=Subquery(primary.values("staff_member__user__last_name")[:1]),
             last_login=Subquery(
