@@ -15,7 +15,10 @@ def assign(cast):
     library = builtin_library()
 
     def _assign(user, key="thought_record", *, due_in_days=7, starts_days_ago=0, note=""):
-        today = timezone.localdate()
+        # The patient's program's day, as the pages count it (between midnight UTC and
+        # midnight in New York the two dates differ).
+        episode = user.patient.episodes.select_related("program").order_by("-pk").first()
+        today = timezone.localdate(timezone=episode.program.tzinfo)
         due = today + timedelta(days=due_in_days)
         starts = min(today - timedelta(days=starts_days_ago), due)
         return assignment_create(
