@@ -34,7 +34,10 @@ def _book(cast: Any, start: dt.datetime) -> Appointment:
 
 def _next_on_board(cast: Any) -> dt.datetime | None:
     rows = caseload_for(user=cast.assigned_clinician)
-    return next(r.next_session_at for r in rows if r.pk == cast.patient.patient.pk)
+    found: dt.datetime | None = next(
+        r.next_session_at for r in rows if r.pk == cast.patient.patient.pk
+    )
+    return found
 
 
 def test_a_booked_session_is_the_next_one_and_moves_when_it_is_moved(cast):
