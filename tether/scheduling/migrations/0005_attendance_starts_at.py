@@ -5,8 +5,8 @@ session is then read from the index instead of probing their whole history of se
 
 The copy is filled from the appointments in one statement, then made required. On
 PostgreSQL the migration holds the attendance table for the fill and the index build
-(about 10 s at 780,000 rows on the development machine); run it in a quiet hour on a
-large program."""
+(28 s at 780,000 rows on the two-core development machine, other work running); run it
+in a quiet hour on a large program."""
 
 from django.db import migrations, models
 
