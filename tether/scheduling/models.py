@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -150,16 +151,45 @@ class Appointment(models.Model):
                 self.attendances.exclude(starts_at=self.starts_at).update(starts_at=self.starts_at)
 
 
+def _held_starts(appointment_ids: Iterable[int]) -> dict[int, dt.datetime]:
+    """The appointments' starts as committed, each appointment row held (``FOR NO KEY
+    UPDATE``) until the caller's transaction ends.
+
+    Without the hold, a session moved between the moment a new attendance read its
+    session's start and the moment it was inserted would leave that one row with the old
+    time: the move's ``Appointment.save`` updates only the attendances it can see, and an
+    uncommitted one it cannot. With it, the move and the insert take turns on the
+    appointment row: a move committed first is read here; a move that comes second waits
+    for this transaction and then updates the new row too. Rows are taken in key order so
+    that two writers holding several appointments never wait on each other in a circle.
+    (SQLite has no row locks and writes one transaction at a time.)"""
+    ids = sorted(set(appointment_ids))
+    starts: dict[int, dt.datetime] = {}
+    for first in range(0, len(ids), 500):
+        starts.update(
+            Appointment.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids[first : first + 500])
+            .order_by("pk")
+            .values_list("pk", "starts_at")
+        )
+    return starts
+
+
 class AttendanceQuerySet(models.QuerySet["Attendance"]):
     def bulk_create(
         self, objs: Iterable[Attendance], *args: Any, **kwargs: Any
     ) -> list[Attendance]:
-        """Each row with its copy of the appointment's start (``Attendance.starts_at``)."""
+        """Each row with its copy of the appointment's start (``Attendance.starts_at``),
+        read under the appointment's row lock (``_held_starts``)."""
         rows = list(objs)
-        for row in rows:
-            if row.starts_at is None:
-                row.starts_at = row.appointment.starts_at
-        return super().bulk_create(rows, *args, **kwargs)
+        missing = [row for row in rows if row.starts_at is None]
+        if not missing:
+            return super().bulk_create(rows, *args, **kwargs)
+        with transaction.atomic(using=self.db):
+            starts = _held_starts(row.appointment_id for row in missing)
+            for row in missing:
+                row.starts_at = starts[row.appointment_id]
+            return super().bulk_create(rows, *args, **kwargs)
 
 
 class Attendance(models.Model):
@@ -223,6 +253,9 @@ class Attendance(models.Model):
         return f"{self.get_status_display()} (attendance #{self.pk})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.starts_at is None:
-            self.starts_at = self.appointment.starts_at
-        super().save(*args, **kwargs)
+        if self.starts_at is not None:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            self.starts_at = _held_starts([self.appointment_id])[self.appointment_id]
+            super().save(*args, **kwargs)
