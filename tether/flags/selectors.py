@@ -9,7 +9,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    Count,
+    DateField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+)
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -105,22 +113,28 @@ def figures_for(*, user: User, since: dt.datetime) -> list[ProgramFigures]:
     here: the median needs every wait anyway, and each grouped count was one more pass
     over the gate's visible set."""
     flags = queue_for(user=user).filter(raised_at__gte=since, episode__isnull=False)
+    # The week as a date and the wait as an interval, both from SQL: a lead's eight weeks
+    # are hundreds of flags, and turning three aware moments per row into Python
+    # datetimes cost more than the query (~11 ms of ~20 at 10,000 patients).
     rows = (
-        flags.annotate(week=TruncWeek("raised_at"))
-        .values_list(
-            "episode__program__name", "week", "reason", "status", "raised_at", "acknowledged_at"
+        flags.annotate(
+            week=TruncWeek("raised_at", output_field=DateField()),
+            wait=ExpressionWrapper(
+                F("acknowledged_at") - F("raised_at"), output_field=DurationField()
+            ),
         )
+        .values_list("episode__program__name", "week", "reason", "status", "wait")
         .order_by("episode__program__name", "week", "reason")
     )
     programs: dict[str, dict[str, Any]] = {}
-    for name, week, reason, status, raised_at, acknowledged_at in rows:
+    for name, week, reason, status, wait in rows:
         program = programs.setdefault(name, {"raised": 0, "resolved": 0, "waits": [], "weeks": {}})
         program["raised"] += 1
         if status == Flag.Status.CLOSED:
             program["resolved"] += 1
-        if acknowledged_at is not None:
-            program["waits"].append((acknowledged_at - raised_at).total_seconds() / 3600)
-        key = (week.date() if hasattr(week, "date") else week, reason)
+        if wait is not None:
+            program["waits"].append(wait.total_seconds() / 3600)
+        key = (week, reason)
         program["weeks"][key] = program["weeks"].get(key, 0) + 1
     result = []
     for name, program in programs.items():
