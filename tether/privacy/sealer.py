@@ -123,15 +123,26 @@ def seal_pending(*, batch_size: int = BATCH_SIZE) -> int:
     return total
 
 
+FIRST_WAITING = 200
+
+
 def oldest_unsealed_at() -> dt.datetime | None:
     """When the oldest event still waiting for the sealer occurred (None: none waits)."""
     # Each waiting event looked up by its key (the queue is short while the sealer runs):
     # a join let PostgreSQL walk the whole trail's index when its statistics of the queue
     # were stale (1.5 s on a 500,000-event trail; docs/BENCHMARKS.md).
+    #
+    # Only the first waiting events by key are read (``FIRST_WAITING``): keys are taken in
+    # the order events are written, so the oldest waiting event is among them unless one
+    # request's transaction outlasted that many later writes; the lag it feeds is judged
+    # in minutes (TETHER_AUDIT_SEAL_LAG_SECONDS). Reading every waiting event made each
+    # staff page of the people who see the health banner slower the longer the sealer
+    # was down (14 ms after a few hundred waiting events; docs/BENCHMARKS.md).
     occurred = AuditEvent.objects.filter(pk=OuterRef("event_id")).values("occurred_at")[:1]
-    oldest: dt.datetime | None = AuditPending.objects.annotate(
+    first = AuditPending.objects.annotate(
         at=Subquery(occurred, output_field=DateTimeField())
-    ).aggregate(oldest=Min("at"))["oldest"]
+    ).order_by("event_id")[:FIRST_WAITING]
+    oldest: dt.datetime | None = first.aggregate(oldest=Min("at"))["oldest"]
     return oldest
 
 

@@ -47,3 +47,16 @@ def test_the_scheduler_seals_what_was_recorded(cast):
     assert AuditSeal.objects.filter(event=event).exists()
     assert not AuditPending.objects.exists()
     assert background_health().oldest_unsealed_at is None
+
+
+def test_the_oldest_waiting_event_is_found_among_many_waiting(cast, monkeypatch):
+    # The health check reads only the first waiting events by key (a constant read
+    # while the sealer is down and the queue grows): the oldest is still the one found.
+    from tether.privacy import sealer
+
+    monkeypatch.setattr(sealer, "FIRST_WAITING", 3)
+    first = _record(cast)
+    for _ in range(7):
+        _record(cast)
+    assert AuditPending.objects.count() == 8
+    assert background_health().oldest_unsealed_at == first.occurred_at
