@@ -192,14 +192,7 @@ class Flag(models.Model):
 
     @property
     def reason_label(self) -> str:
-        from tether.flags.rules import RULES
-
-        if self.reason in RULES:
-            return str(RULES[self.reason].label)
-        try:
-            return str(self.Reason(self.reason).label)
-        except ValueError:
-            return self.reason
+        return reason_label(self.reason)
 
     @property
     def why(self) -> str:
@@ -224,3 +217,15 @@ class Flag(models.Model):
 
         spec = RULES.get(self.reason)
         return spec.evidence if spec is not None else "scores"
+
+
+def reason_label(reason: str) -> str:
+    """A flag reason's name as the queue shows it: the rule's label, or the reason's."""
+    from tether.flags.rules import RULES
+
+    if reason in RULES:
+        return str(RULES[reason].label)
+    try:
+        return str(Flag.Reason(reason).label)
+    except ValueError:
+        return reason

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import (
     Count,
@@ -22,7 +22,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from tether.accounts.models import User
-from tether.flags.models import Flag, awake
+from tether.flags.models import Flag, awake, reason_label
 from tether.flags.rules import PART2_RULES
 from tether.lib.urls import per_id
 from tether.organizations.models import StaffMember
@@ -97,6 +97,13 @@ def snoozed_queue(*, user: User, today: dt.date | None = None) -> list[Flag]:
     )
 
 
+class WeekCount(NamedTuple):
+    week: dt.date
+    reason: str  # the rule's code (the queue's filter takes it)
+    label: str  # its name, as the queue shows it
+    flags: int
+
+
 @dataclass(frozen=True)
 class ProgramFigures:
     program: str
@@ -104,7 +111,7 @@ class ProgramFigures:
     resolved: int
     share_resolved: float | None
     median_hours_to_acknowledge: float | None
-    per_week: list[tuple[dt.date, str, int]]
+    per_week: list[WeekCount]
 
 
 def figures_for(*, user: User, since: dt.datetime) -> list[ProgramFigures]:
@@ -150,7 +157,10 @@ def figures_for(*, user: User, since: dt.datetime) -> list[ProgramFigures]:
                 resolved=program["resolved"],
                 share_resolved=program["resolved"] / program["raised"],
                 median_hours_to_acknowledge=median,
-                per_week=[(week, reason, n) for (week, reason), n in program["weeks"].items()],
+                per_week=[
+                    WeekCount(week, reason, reason_label(reason), n)
+                    for (week, reason), n in program["weeks"].items()
+                ],
             )
         )
     return result

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tether.flags.models import Flag
+from tether.flags.models import Flag, reason_label
 from tether.flags.selectors import figures_for
 from tether.patients.models import Patient
 
@@ -71,8 +71,14 @@ def test_it_counts_per_program_week_and_rule_with_the_median_wait(cast):
     adult = figures[garcia.episodes.get().program.name]
     assert (adult.raised, adult.resolved, adult.share_resolved) == (4, 1, 0.25)
     assert adult.median_hours_to_acknowledge == 4.0
-    weeks = [(reason, n) for _, reason, n in adult.per_week]
+    weeks = [(row.reason, row.flags) for row in adult.per_week]
     assert sorted(weeks) == [("no_login", 1), ("no_login", 2), ("phq9_deterioration", 1)]
-    assert [week for week, _, _ in adult.per_week] == sorted(week for week, _, _ in adult.per_week)
+    assert [row.week for row in adult.per_week] == sorted(row.week for row in adult.per_week)
+    # Named as the queue names them, not by their codes.
+    assert {row.label for row in adult.per_week} == {
+        reason_label("no_login"),
+        reason_label("phq9_deterioration"),
+    }
+    assert "phq9_deterioration" not in {row.label for row in adult.per_week}
     teen = figures[kim.episodes.get().program.name]
     assert (teen.raised, teen.resolved, teen.median_hours_to_acknowledge) == (1, 1, None)
