@@ -27,7 +27,7 @@ from tether.flags.rules import PART2_RULES
 from tether.lib.urls import per_id
 from tether.organizations.models import StaffMember
 from tether.patients.models import Patient
-from tether.privacy.gate import patients_visible_to
+from tether.privacy.gate import patients_visible_to, visible_condition
 from tether.privacy.policy import Action, Category
 
 
@@ -70,8 +70,8 @@ def queue_for(*, user: User) -> QuerySet[Flag]:
     """Every flag of the patients whose self-report this clinical user may see."""
     if not user.is_authenticated or not _is_clinical(user):
         return Flag.objects.none()
-    visible = patients_visible_to(user, category=Category.SELF_REPORT, action=Action.VIEW)
-    return without_hidden_part2(Flag.objects.filter(patient__in=visible.values("pk")), user=user)
+    visible = visible_condition(user, category=Category.SELF_REPORT, action=Action.VIEW)
+    return without_hidden_part2(Flag.objects.filter(visible), user=user)
 
 
 def open_queue(*, user: User, today: dt.date | None = None) -> list[Flag]:
