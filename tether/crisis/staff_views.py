@@ -17,8 +17,8 @@ from tether.privacy import audit
 from tether.privacy.gate import (
     access_patient,
     decide,
-    patients_visible_to,
     readable_categories,
+    visible_condition,
 )
 from tether.privacy.list_audit import record_list
 from tether.privacy.models import Purpose
@@ -94,8 +94,11 @@ def _base_context(request: HttpRequest) -> dict[str, object]:
 def request_list(request: HttpRequest) -> HttpResponse:
     """Open requests first (oldest first), then the most recently closed."""
     user: User = request.user  # type: ignore[assignment]
-    visible = patients_visible_to(user, category=services.CATEGORY, action=Action.VIEW)
-    rows = UrgentContactRequest.objects.filter(patient__in=visible).select_related(
+    # The program's relation stated on the requests themselves (gate.visible_condition):
+    # through the patients table, each of the two reads scanned every patient of the
+    # organization for an on-call clinician or a lead (docs/BENCHMARKS.md, seventh pass).
+    visible = visible_condition(user, category=services.CATEGORY, action=Action.VIEW)
+    rows = UrgentContactRequest.objects.filter(visible).select_related(
         "patient", "program", "acknowledged_by"
     )
     open_rows = list(

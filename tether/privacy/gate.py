@@ -226,7 +226,10 @@ def _allowed_conditions(
     by OR, and which relations they are."""
     condition = Q()
     matched: set[Relation] = set()
-    conditions = _relation_conditions(user, per_row=False, now=now, field=field)
+    # On another table's rows (``field``) each relation is an EXISTS: PostgreSQL plans it
+    # both ways and hashes the set only when many rows ask (a lead's flags), probing the
+    # index row by row when few do (the urgent requests).
+    conditions = _relation_conditions(user, per_row=field is not None, now=now, field=field)
     for relation, q in conditions.items():
         if not allowed(relation, category, action):
             continue
@@ -258,7 +261,11 @@ def visible_condition(
     if connection.vendor == "postgresql" and user.organization_id is not None:
         condition, matched = _allowed_conditions(user, category, action, field=field)
         if matched & _PROGRAM_RELATIONS:
-            return condition & Q(**{f"{field}__organization_id": user.organization_id})
+            # The patient's organization, asked the same way (a join hashed every patient).
+            in_organization = Patient.objects.filter(
+                pk=OuterRef(f"{field}_id"), organization_id=user.organization_id
+            )
+            return condition & Q(Exists(in_organization))
     visible = patients_visible_to(user, category=category, action=action)
     return Q(**{f"{field}__in": visible.values("pk")})
 

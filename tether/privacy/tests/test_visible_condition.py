@@ -1,5 +1,5 @@
 """``gate.visible_condition``: the gate's visible patients stated on another table's patient
-column (the flag queue's flags) gives the same rows as going through the patients table,
+column (the flag queue's flags, the urgent requests list) gives the same rows as going through the patients table,
 for every persona, category and action — a lead's, on-call's and the front desk's program
 relations included, which on PostgreSQL it states on the rows directly."""
 
@@ -11,6 +11,7 @@ from itertools import count
 from django.db.models import F
 from django.utils import timezone
 
+from tether.crisis.models import Level, UrgentContactRequest
 from tether.flags.models import Flag
 from tether.flags.selectors import queue_for
 from tether.patients.models import Episode, Patient
@@ -94,6 +95,25 @@ def _world(cast) -> list[Patient]:
             flag.delete()
             flag = _flag(patient)
     assert not Flag.objects.filter(pk=F("patient_id")).exists()
+    # An urgent request each (the on-call clinician's list), one of them closed.
+    for n, patient in enumerate(patients):
+        episode = patient.episodes.order_by("-pk").first()
+        assert episode is not None
+        raised = timezone.now() - dt.timedelta(hours=n + 1)
+        closed = n == 1
+        UrgentContactRequest.objects.create(
+            organization_id=patient.organization_id,
+            patient=patient,
+            program=episode.program,
+            source=UrgentContactRequest.Source.PATIENT_BUTTON,
+            level=Level.CARE_TEAM,
+            raised_at=raised,
+            status=UrgentContactRequest.Status.CLOSED
+            if closed
+            else UrgentContactRequest.Status.OPEN,
+            acknowledged_at=raised if closed else None,
+            closed_at=raised if closed else None,
+        )
     return patients
 
 
@@ -104,7 +124,7 @@ def test_the_same_rows_as_through_the_patients_table(cast):
         for category in Category:
             for action in (Action.VIEW, Action.CREATE, Action.UPDATE):
                 visible = patients_visible_to(user, category=category, action=action)
-                for model in (Flag, Episode):
+                for model in (Flag, Episode, UrgentContactRequest):
                     expected = set(
                         model.objects.filter(patient__in=visible.values("pk")).values_list(
                             "pk", flat=True
@@ -114,7 +134,7 @@ def test_the_same_rows_as_through_the_patients_table(cast):
                     found = set(model.objects.filter(condition).values_list("pk", flat=True))
                     assert found == expected, (name, category, action, model.__name__)
                     checked += 1
-    assert checked > 100
+    assert checked > 150
 
 
 def test_a_leads_flag_queue_is_their_programs_patients_and_no_one_elses(cast):
