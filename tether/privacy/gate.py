@@ -71,6 +71,13 @@ def _staff(user: User) -> StaffMember | None:
     return staff if staff.is_active else None
 
 
+def sees_a_program(user: User) -> bool:
+    """Does the user's role open whole programs (a lead, on call, the front desk, an
+    admin), beyond their own patients?"""
+    staff = _staff(user)
+    return staff is not None and StaffMember.Role(staff.role) in _PROGRAM_RELATION_BY_ROLE
+
+
 def _relation_conditions(
     user: User,
     *,

@@ -164,3 +164,38 @@ def test_a_leads_board_pages_by_next_session_exactly_as_one_read_of_every_sessio
     assert sum(len(page) for page in per_patient) >= len(patients)
     for horizon in (1, 2, 4, 100):  # the horizon too short, just enough, and beyond all
         assert pages(limit=0, horizon=horizon) == per_patient
+
+
+def test_a_discharged_patient_leaves_the_board_when_their_access_after_discharge_ends(
+    cast, client_as
+):
+    # A care team keeps its access after a discharge (the record, the aftercare plan), so
+    # the board itself keeps to patients in care or still inside their access window:
+    # otherwise it gathers every patient the clinician ever discharged.
+    from tether.patients import services
+    from tether.patients.models import Episode
+
+    patient = cast.patient.patient
+    episode = patient.episodes.get()
+    today = timezone.now().astimezone(episode.program.tzinfo).date()
+    services.episode_discharge(
+        episode=episode,
+        discharged_on=today,
+        reason="completed",
+        next_appointments="Dr. Osei, weekly",
+        who_to_call="988, or the clinic",
+        keeps_safety_plan=True,
+        offer_final_measures=False,
+        staff=cast.assigned_clinician.staff_member,
+        user=cast.assigned_clinician,
+    )
+    body = client_as(cast.assigned_clinician).get(URL).content.decode()
+    assert "Garcia" in body  # still inside the access after discharge (30 days)
+    assert "Kim" in body
+    Episode.objects.filter(pk=episode.pk).update(access_until=today - dt.timedelta(days=1))
+    body = client_as(cast.assigned_clinician).get(URL).content.decode()
+    assert "Garcia" not in body
+    assert "Kim" in body  # in care
+    # The record itself is still the care team's to open (the review, through the gate).
+    review = client_as(cast.assigned_clinician).get(reverse("staff:review", args=[patient.pk]))
+    assert review.status_code == 200
