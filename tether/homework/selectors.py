@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from tether.homework.library import Definition, builtin_library
 from tether.homework.models import Assignment, HomeworkAnswers, ProgramTemplate
+from tether.lib import statements
 from tether.privacy.gate import decide
 from tether.privacy.policy import Action, Category
 from tether.scheduling.models import Appointment
@@ -166,11 +168,21 @@ def open_for_patient(
 ) -> list[Assignment]:
     """What is still to do (for the patient's home page): what is not yet late first,
     soonest due first, then the late ones, most recently due first (an assignment
-    left undone months ago never hides this week's); at most ``limit`` of them."""
-    today = today or timezone.localdate()
-    current = Q(due_on__gte=today)
+    left undone months ago never hides this week's); at most ``limit`` of them. Read on
+    every home page: its statement is compiled once per process (tether.lib.statements)."""
+    values = {"patient": patient.pk, "today": today or timezone.localdate()}
+    return statements.instances(
+        ("homework.open_for_patient", limit),
+        Assignment,
+        lambda v: _open_rows(v, limit=limit),
+        values,
+    )
+
+
+def _open_rows(values: Mapping[str, Any], *, limit: int | None) -> QuerySet[Assignment]:
+    current = Q(due_on__gte=values["today"])
     rows = (
-        Assignment.objects.filter(patient=patient)
+        Assignment.objects.filter(patient_id=values["patient"])
         .exclude(status=Assignment.Status.DONE)
         .order_by(
             Case(When(current, then=Value(0)), default=Value(1)),
@@ -179,7 +191,7 @@ def open_for_patient(
             "pk",
         )
     )
-    return list(rows[:limit] if limit is not None else rows)
+    return rows[:limit] if limit is not None else rows
 
 
 def in_open_order(
