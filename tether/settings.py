@@ -148,12 +148,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         **DATABASES["default"].get("OPTIONS", {}),
     }
-elif not env_bool("DATABASE_JIT", False):
-    # PostgreSQL's JIT compiles a query when its estimated cost crosses jit_above_cost:
-    # worth it for long analytical queries, seconds lost on a page's short ones
-    # (docs/BENCHMARKS.md, "Staff pages at 10,000 patients"). Off on every connection
-    # unless DATABASE_JIT=1 (a batch process may turn it back on).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+else:
+    _session_settings = []
+    if not env_bool("DATABASE_JIT", False):
+        # PostgreSQL's JIT compiles a query when its estimated cost crosses
+        # jit_above_cost: worth it for long analytical queries, seconds lost on a page's
+        # short ones (docs/BENCHMARKS.md, "Staff pages at 10,000 patients"). Off on every
+        # connection unless DATABASE_JIT=1 (a batch process may turn it back on).
+        _session_settings.append("-c jit=off")
+    if env_bool("TETHER_WEB_PROCESS", False):
+        # The web process (set by tether/wsgi.py and asgi.py): no parallel workers. A
+        # page's statement that PostgreSQL plans in parallel (a lead's next sessions, in
+        # the thousands of rows) spends longer starting a worker process than it saves
+        # (14.4 -> 10.1 ms: docs/BENCHMARKS.md, "Pages, eighth pass"). The program reports
+        # ask for them again in their own transaction (reports.sql.roomy); the worker,
+        # the scheduler and management commands keep the server's setting.
+        _session_settings.append("-c max_parallel_workers_per_gather=0")
+    if _session_settings:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(_session_settings)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and authentication ---------------------------------------------

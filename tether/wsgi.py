@@ -3,6 +3,8 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tether.settings")
+# This process serves pages: the settings tune its database sessions for them.
+os.environ.setdefault("TETHER_WEB_PROCESS", "1")
 application = get_wsgi_application()
 
 # Needs the apps loaded, hence imported here.

@@ -32,18 +32,26 @@ Sql = tuple[str, list[Any]]
 # patient-weeks, whose sorts and derived tables spilled to disk. Only clinical leads and
 # program admins open the reports.
 WORK_MEM = "64MB"
+# Parallel workers per statement: the web process turns them off for its pages (settings,
+# TETHER_WEB_PROCESS); a report's aggregates over a year of a program are what they are
+# for, so its transaction asks for PostgreSQL's default again.
+PARALLEL_WORKERS = "2"
 
 
 @contextmanager
 def roomy() -> Iterator[None]:
-    """Report queries that may use ``WORK_MEM``: SET LOCAL, so it ends with the
-    transaction (the caller's, or one opened here)."""
+    """Report queries that may use ``WORK_MEM`` and ``PARALLEL_WORKERS``: SET LOCAL, so
+    they end with the transaction (the caller's, or one opened here)."""
     if connection.vendor != "postgresql":
         yield
         return
     with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
+            cursor.execute(
+                "SELECT set_config('work_mem', %s, true),"
+                " set_config('max_parallel_workers_per_gather', %s, true)",
+                [WORK_MEM, PARALLEL_WORKERS],
+            )
         yield
 
 
