@@ -164,6 +164,12 @@ else:
         # ask for them again in their own transaction (reports.sql.roomy); the worker,
         # the scheduler and management commands keep the server's setting.
         _session_settings.append("-c max_parallel_workers_per_gather=0")
+        # An index read costs about what a sequential one does (an SSD, and a program's
+        # working set in memory), not PostgreSQL's default 4x, which priced the board's
+        # per-row look-ups (60 patients) above hashing a whole table: its statements' SQL
+        # 20 -> 15 ms, the lead's flag queue 44 -> 32 ms (BENCHMARKS, eighth pass). Set
+        # for the pages, whose plans were measured with it.
+        _session_settings.append("-c random_page_cost=1.1")
     if _session_settings:
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(_session_settings)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -29,7 +29,9 @@ with connection.cursor() as cursor:
     cursor.execute("SHOW max_parallel_workers_per_gather")
     workers = cursor.fetchone()[0]
     cursor.execute("SHOW jit")
-    print(workers, cursor.fetchone()[0])
+    jit = cursor.fetchone()[0]
+    cursor.execute("SHOW random_page_cost")
+    print(workers, jit, cursor.fetchone()[0])
 """
 
 
@@ -52,13 +54,15 @@ def _session_in_a_new_process(*, web: bool) -> list[str]:
 
 
 def test_the_web_process_runs_its_pages_without_parallel_workers_or_jit():
-    assert _session_in_a_new_process(web=True) == ["0", "off"]
+    # and with an index read priced near a sequential one (the board's per-row look-ups)
+    assert _session_in_a_new_process(web=True) == ["0", "off", "1.1"]
 
 
-def test_a_worker_or_command_keeps_the_servers_parallel_workers():
-    workers, jit = _session_in_a_new_process(web=False)
+def test_a_worker_or_command_keeps_the_servers_settings_but_jit():
+    workers, jit, random_page_cost = _session_in_a_new_process(web=False)
     assert int(workers) > 0
     assert jit == "off"
+    assert float(random_page_cost) > 1.1
 
 
 @pytest.mark.parametrize("entry", ["wsgi.py", "asgi.py"])
