@@ -123,6 +123,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Only for the rows of long lists, included by ``{% rows %}`` (tether/lib/jinja.py).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "tether.lib.jinja.environment"},
+    },
 ]
 
 # --- Database ---------------------------------------------------------------

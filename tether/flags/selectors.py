@@ -245,6 +245,9 @@ class PatientFlags:
     flags: list[Flag]
     overdue: int
     review_url: str = ""  # the patient's pre-session review
+    # The group's sentences, translated for the page (flags.views._with_sentences).
+    count_label: str = ""
+    call_label: str = ""
 
 
 def queue_page(

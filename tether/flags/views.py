@@ -13,7 +13,9 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from tether.flags import selectors, services
@@ -89,6 +91,7 @@ def _queue_page(
         user=request.user,  # type: ignore[arg-type]
         since=now - dt.timedelta(weeks=8),
     )
+    _with_sentences(groups, now=now)
     query = request.GET.copy()
     query.pop("page", None)
     current = int(page_number) if page_number.isdigit() else 1
@@ -106,15 +109,64 @@ def _queue_page(
             "filters": filters,
             "filter_query": query.urlencode(),
             "rule_choices": _rule_choices(),
-            "clinicians": selectors.clinicians_for_filter(user=request.user),  # type: ignore[arg-type]
+            "clinician_options": [
+                (clinician.pk, clinician.get_full_name())
+                for clinician in selectors.clinicians_for_filter(user=request.user)  # type: ignore[arg-type]
+            ],
             "snoozed": snoozed,
             "figures": figures,
             "actions": Flag.Action.choices,
             "may_edit_rules": request.staff_member.role in RULE_EDITORS,  # type: ignore[attr-defined]
             "typed": typed or {},
+            "flag_words": _flag_words(),
+            "overdue_label": _("not acknowledged for more than %(hours)s hours")
+            % {"hours": settings.TETHER_HIGH_FLAG_ACK_HOURS},
         },
         status=status,
     )
+
+
+def _flag_words() -> dict[str, str]:
+    """The words every flag of the queue repeats, translated once (its rows' template
+    has no words of its own: tether/lib/jinja.py)."""
+    return {
+        "review": _("Pre-session review"),
+        "no_mobile": _("No mobile number on file"),
+        "only": _("Only this patient"),
+        "overdue": _("Overdue"),
+        "evidence": _("See the evidence"),
+        "not_ack": _("Not acknowledged yet."),
+        "ack": _("Acknowledge"),
+        "assign": _("Assign to me"),
+        "resolve_more": _("Resolve…"),
+        "done": _("What was done"),
+        "choose": _("Choose…"),
+        "note": _("Note (needed when no action was taken)"),
+        "resolve": _("Resolve"),
+        "snooze": _("Snooze with a reason and a date"),
+    }
+
+
+def _with_sentences(groups: list[selectors.PatientFlags], *, now: dt.datetime) -> None:
+    """Each group's and flag's sentences, translated here for the rows' template."""
+    for group in groups:
+        count = len(group.flags)
+        group.count_label = ngettext("%(counter)s open flag", "%(counter)s open flags", count) % {
+            "counter": count
+        }
+        group.call_label = _("Call %(phone)s") % {"phone": group.patient.mobile_phone}
+        for flag in group.flags:
+            flag.raised_label = _("raised %(ago)s ago") % {  # type: ignore[attr-defined]
+                "ago": timesince(flag.raised_at, now)
+            }
+            if flag.acknowledged_by is not None:
+                flag.acknowledged_label = _("Acknowledged by %(who)s.") % {  # type: ignore[attr-defined]
+                    "who": flag.acknowledged_by.get_full_name()
+                }
+            if flag.assigned_to is not None:
+                flag.assigned_label = _("Assigned to %(who)s.") % {  # type: ignore[attr-defined]
+                    "who": flag.assigned_to.get_full_name()
+                }
 
 
 @staff_required

@@ -34,6 +34,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, ngettext
 
 from tether.accounts.models import User
 from tether.checkins.models import Instrument, Response
@@ -273,6 +274,19 @@ def caseload_page(
         row.session_day = _day(row.next_session_at, today)
         row.phq9_trend = _trend(row.phq9_latest, row.phq9_previous)
         row.gad7_trend = _trend(row.gad7_latest, row.gad7_previous)
+        # The row's sentences, translated here (its template has no words of its own).
+        row.urgent_label = (
+            ngettext("%(counter)s high or safety", "%(counter)s high or safety", row.urgent_flags)
+            % {"counter": row.urgent_flags}
+            if row.urgent_flags
+            else ""
+        )
+        row.homework_label = (
+            gettext("%(done)s of %(due)s done")
+            % {"done": row.homework_done, "due": row.homework_due}
+            if row.homework_due
+            else ""
+        )
     return CaseloadPage(rows=rows, number=number, pages=pages, total=total)
 
 

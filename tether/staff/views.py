@@ -17,6 +17,7 @@ from tether.checkins import selectors as checkins_selectors
 from tether.consent import selectors as consent_selectors
 from tether.homework import selectors as homework_selectors
 from tether.lib.qr import qr_svg
+from tether.lib.urls import per_id
 from tether.messaging import selectors as messaging_selectors
 from tether.outreach.models import ContactPreference
 from tether.patients.services import patient_register
@@ -70,6 +71,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         caseload.PER_PAGE,
     ).get_page(request.GET.get("page"))
     patients = list(listing.object_list)
+    record_url = per_id("staff:patient_detail")  # reversed once (tether.lib.urls)
+    for patient in patients:
+        patient.record_url = record_url(patient.pk)  # type: ignore[attr-defined]
     record_list(
         request,
         patients=patients,

@@ -1,0 +1,48 @@
+"""The Jinja2 environment for the few row templates that long lists render (docs/ARCHITECTURE.md,
+"Templates").
+
+The pages stay Django templates. Rendering a list's rows is where Django's engine spends
+a page's time at a program's size: a caseload board's 60 rows resolved ~2,300 variables,
+11.6 ms of the page against 4.3 ms for the same rows in Jinja2 (docs/BENCHMARKS.md,
+"Pages, eighth pass"). A page includes such rows with ``{% rows "…" … %}``
+(tether/staff/templatetags/rows.py).
+
+What a row template may hold: markup and the values it is given. No words of its own:
+every word it shows comes translated from the page (``{% translate … as … %}``) or from
+Python (``gettext``), where ``makemessages`` finds it (test_translation_ready checks the
+row templates too). Autoescaped, as Django's templates are (the backend's default), and
+strict: a name the row template misspells fails the page's tests instead of printing
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import formats, timezone
+from django.utils.timesince import timesince
+from jinja2 import Environment, StrictUndefined
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    return timezone.localtime(value) if timezone.is_aware(value) else value
+
+
+def local_date(value: dt.datetime | dt.date, fmt: str) -> str:
+    """As Django's ``|date:fmt``: in the active time zone (the program's) and language."""
+    if isinstance(value, dt.datetime):
+        value = _local(value)
+    return formats.date_format(value, fmt)
+
+
+def local_time(value: dt.datetime, fmt: str) -> str:
+    """As Django's ``|time:fmt``."""
+    return formats.time_format(_local(value), fmt)
+
+
+def environment(**options: Any) -> Environment:
+    options["undefined"] = StrictUndefined
+    env = Environment(**options)  # noqa: S701 - autoescape comes on from Django's backend
+    env.filters.update(timesince=timesince, date=local_date, time=local_time)
+    return env
