@@ -70,13 +70,16 @@ def _queue_page(
     now = timezone.now()
     filters = selectors.QueueFilters.from_query(request.GET.dict())
     page_number = request.GET.get("page", "1")
+    # The gate's conditions built once for the page's three reads (selectors.queue_for).
+    queue = selectors.queue_for(user=request.user)  # type: ignore[arg-type]
     groups, pages, overdue = selectors.queue_page(
         user=request.user,  # type: ignore[arg-type]
         filters=filters,
         page=int(page_number) if page_number.isdigit() else 1,
         now=now,
+        queue=queue,
     )
-    snoozed = selectors.snoozed_queue(user=request.user)  # type: ignore[arg-type]
+    snoozed = selectors.snoozed_queue(user=request.user, queue=queue)  # type: ignore[arg-type]
     shown = [flag for group in groups for flag in group.flags] + snoozed
     record_lists(
         request,
@@ -90,6 +93,7 @@ def _queue_page(
     figures = selectors.figures_for(
         user=request.user,  # type: ignore[arg-type]
         since=now - dt.timedelta(weeks=8),
+        queue=queue,
     )
     _with_sentences(groups, now=now)
     query = request.GET.copy()
@@ -109,10 +113,7 @@ def _queue_page(
             "filters": filters,
             "filter_query": query.urlencode(),
             "rule_choices": _rule_choices(),
-            "clinician_options": [
-                (clinician.pk, clinician.get_full_name())
-                for clinician in selectors.clinicians_for_filter(user=request.user)  # type: ignore[arg-type]
-            ],
+            "clinician_options": selectors.clinicians_for_filter(user=request.user),  # type: ignore[arg-type]
             "snoozed": snoozed,
             "figures": figures,
             "actions": Flag.Action.choices,
