@@ -43,6 +43,7 @@ from django.db import connection
 from django.db.models import Lookup, Model, QuerySet
 from django.db.models.lookups import In
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 _CACHE_SIZE = 256
 # key -> (sql, parameters, {value name: positions in the parameters}), or None: build
@@ -226,6 +227,17 @@ def rows(key: Hashable, make: Make, values: Mapping[str, Any]) -> list[tuple[Any
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [tuple(row) for row in cursor.fetchall()]
+
+
+def moment(value: Any) -> dt.datetime | None:
+    """A moment read by raw SQL as Django would give it: SQLite hands back UTC text, or
+    a naive UTC datetime."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, dt.datetime) else parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError(f"not a moment: {value!r}")
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
 
 
 def forget() -> None:

@@ -24,7 +24,7 @@ import datetime as dt
 import logging
 
 from django.db import transaction
-from django.db.models import DateTimeField, Min, OuterRef, Subquery
+from django.db.models import DateTimeField, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from tether.privacy import chain
@@ -138,12 +138,18 @@ def oldest_unsealed_at() -> dt.datetime | None:
     # in minutes (TETHER_AUDIT_SEAL_LAG_SECONDS). Reading every waiting event made each
     # staff page of the people who see the health banner slower the longer the sealer
     # was down (14 ms after a few hundred waiting events; docs/BENCHMARKS.md).
+    oldest: dt.datetime | None = first_waiting().aggregate(oldest=Min("at"))["oldest"]
+    return oldest
+
+
+def first_waiting() -> QuerySet[AuditPending]:
+    """The first ``FIRST_WAITING`` waiting events by key, each with when it occurred
+    (``at``): the oldest is among them (``oldest_unsealed_at``; the health check reads
+    the same within its one statement, tether/crisis/health.py)."""
     occurred = AuditEvent.objects.filter(pk=OuterRef("event_id")).values("occurred_at")[:1]
-    first = AuditPending.objects.annotate(
+    return AuditPending.objects.annotate(
         at=Subquery(occurred, output_field=DateTimeField())
     ).order_by("event_id")[:FIRST_WAITING]
-    oldest: dt.datetime | None = first.aggregate(oldest=Min("at"))["oldest"]
-    return oldest
 
 
 def sealing_lag(*, now: dt.datetime | None = None) -> dt.timedelta:

@@ -33,7 +33,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext, ngettext
 
 from tether.accounts.models import User
@@ -367,17 +366,7 @@ def _next_session_page(
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(pk, _moment(at)) for pk, at in cursor.fetchall()]
-
-
-def _moment(value: Any) -> dt.datetime | None:
-    """A raw read's moment as Django would give it (SQLite returns UTC text)."""
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    parsed = parse_datetime(str(value))
-    if parsed is None:
-        raise ValueError(f"not a moment: {value!r}")
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
+        return [(pk, statements.moment(at)) for pk, at in cursor.fetchall()]
 
 
 # The columns each sort needs to order every visible patient (the rest are computed
