@@ -45,7 +45,12 @@ from tether.lib.statements import AnyOf
 from tether.lib.urls import per_id
 from tether.messaging.models import Thread
 from tether.patients.models import Episode, Patient
-from tether.privacy.gate import patients_visible_to, sees_a_program, visible_among
+from tether.privacy.gate import (
+    patients_visible_to,
+    sees_a_program,
+    visible_among,
+    visible_condition,
+)
 from tether.privacy.policy import Action, Category
 from tether.scheduling.models import Attendance
 
@@ -206,7 +211,14 @@ def caseload_page(
         # (Patients are visible only within the user's organization: the gate.)
         if total > PER_ROW_ORDER_LIMIT and user.organization_id is not None:
             ordered = _by_next_session(
-                visible, organization_id=user.organization_id, now=now, start=start, size=size
+                visible,
+                organization_id=user.organization_id,
+                now=now,
+                start=start,
+                size=size,
+                # A program's patients (no ``_in_care`` filter on them): the gate's
+                # condition asked of each upcoming session's patient (below).
+                user=user if sees_a_program(user) else None,
             )
         else:
             ordered = list(
@@ -302,6 +314,7 @@ def _by_next_session(
     now: dt.datetime,
     start: int,
     size: int,
+    user: User | None = None,
 ) -> list[tuple[int, dt.datetime | None]]:
     """One page of the default order (``SORTS["sessions"]``), ordered and cut in SQL.
     The next session of every visible patient is one grouped read of the upcoming
@@ -316,8 +329,8 @@ def _by_next_session(
     rows). Otherwise — a late page, few sessions booked — the whole read."""
     upcoming = Attendance.objects.filter(
         # The organization's upcoming sessions, read by their (organization, start)
-        # index; the join below keeps the visible patients (a filter here would build
-        # the gate's set a second time for no fewer index reads).
+        # index; only the visible patients' are kept: by the gate's per-row condition
+        # within the horizon (a program's relation), else by the join to the gate's set.
         appointment__organization_id=organization_id,
         appointment__starts_at__gte=now,
         appointment__is_cancelled=False,
@@ -326,7 +339,18 @@ def _by_next_session(
         HORIZON_ROWS_PER_PATIENT * (start + size) :
     ][:1]
     within = upcoming.filter(appointment__starts_at__lte=Subquery(horizon))
-    rows = _next_session_page(within, visible, start=start, size=size, booked_only=True)
+    if user is not None:
+        # ``visible`` is exactly the gate's set (a program's relation): asked of each of
+        # the horizon's few hundred sessions' patients as the gate's per-row condition
+        # (an index probe each, gate.visible_condition), instead of joining the patients
+        # to the whole set, which hashed every active episode and patient of the program
+        # (8.6 of the statement's 14 ms at 10,000 patients).
+        within = within.filter(
+            visible_condition(user, category=Category.SELF_REPORT, action=Action.VIEW)
+        )
+        rows = _next_session_page(within, None, start=start, size=size, booked_only=True)
+    else:
+        rows = _next_session_page(within, visible, start=start, size=size, booked_only=True)
     if len(rows) == size:
         return rows
     return _next_session_page(upcoming, visible, start=start, size=size)
@@ -334,26 +358,33 @@ def _by_next_session(
 
 def _next_session_page(
     upcoming: QuerySet[Attendance],
-    visible: QuerySet[Patient],
+    visible: QuerySet[Patient] | None,
     *,
     start: int,
     size: int,
     booked_only: bool = False,
 ) -> list[tuple[int, dt.datetime | None]]:
     """The page of visible patients ordered by their first session of ``upcoming``, then
-    (all of them, unless ``booked_only``) those with none, by name."""
+    (all of them, unless ``booked_only``) those with none, by name. ``visible`` None:
+    ``upcoming`` holds only visible patients' sessions already (``booked_only`` then)."""
     upcoming_sql, upcoming_params = (
         upcoming.values("patient_id")
         .annotate(at=Min("appointment__starts_at"))
         .values("patient_id", "at")
         .query.sql_with_params()
     )
-    visible_sql, visible_params = visible.values("pk").query.sql_with_params()
+    if visible is None:
+        if not booked_only:
+            raise ValueError("every visible patient is listed: the gate's set is needed")
+        where, visible_params = "", ()
+    else:
+        visible_sql, visible_params = visible.values("pk").query.sql_with_params()
+        where = f"WHERE p.id IN ({visible_sql}) "
     # Fixed text and compiled querysets; every value is a parameter.
     sql = (
         "SELECT p.id, n.at FROM patients_patient p "  # noqa: S608
         f"{'' if booked_only else 'LEFT '}JOIN ({upcoming_sql}) n ON n.patient_id = p.id "
-        f"WHERE p.id IN ({visible_sql}) "
+        f"{where}"
         "ORDER BY n.at IS NULL, n.at, "
         "p.last_name, p.first_name, p.id "
         "LIMIT %s OFFSET %s"

@@ -199,3 +199,41 @@ def test_a_discharged_patient_leaves_the_board_when_their_access_after_discharge
     # The record itself is still the care team's to open (the review, through the gate).
     review = client_as(cast.assigned_clinician).get(reverse("staff:review", args=[patient.pk]))
     assert review.status_code == 200
+
+
+def test_a_leads_board_by_next_session_never_lists_patients_outside_their_programs(
+    cast, monkeypatch
+):
+    """The horizon's sessions are kept by the gate's per-row condition: patients of a
+    program the lead does not lead, and patients discharged from theirs, never appear,
+    however soon their sessions are."""
+    from tether.organizations.models import Program
+    from tether.patients.models import Episode
+    from tether.staff import caseload
+
+    now = timezone.now()
+    elsewhere = Program.objects.create(
+        organization=cast.organization,
+        name="Evening PHP",
+        kind=Program.Kind.IOP,
+        crisis_line="555-0100",
+    )
+    outside = make_patient(cast.organization, elsewhere, "outside", first_name="O", last_name="Aaa")
+    gone = make_patient(cast.organization, cast.iop, "gone", first_name="G", last_name="Aab")
+    Episode.objects.filter(patient=gone.patient).update(
+        status=Episode.Status.DISCHARGED, discharged_on=timezone.localdate(now)
+    )
+    for soon in (outside.patient, gone.patient):
+        for hour in range(1, 9):  # before anyone else's session
+            _book_at(soon, now + dt.timedelta(minutes=10 * hour))
+    _book(cast.patient, hours=30)
+    _book(cast.adolescent, hours=40)
+    monkeypatch.setattr(caseload, "PER_ROW_ORDER_LIMIT", 0)  # the lead's path
+    for horizon in (1, 4, 100):
+        monkeypatch.setattr(caseload, "HORIZON_ROWS_PER_PATIENT", horizon)
+        board = caseload.caseload_page(
+            user=cast.clinical_lead, sort="sessions", page=1, now=now, per_page=2
+        )
+        shown = [row.pk for row in board.rows]
+        assert shown == [cast.patient.patient.pk, cast.adolescent.patient.pk]
+        assert outside.patient.pk not in shown and gone.patient.pk not in shown
