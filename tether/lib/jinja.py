@@ -49,7 +49,7 @@ def _formatted(
 ) -> str:
     if isinstance(value, dt.datetime):
         value = _local(value)
-    if kind == "time":
+    if kind == "time" and isinstance(value, dt.datetime):
         return formats.time_format(value, fmt)
     return formats.date_format(value, fmt)
 
