@@ -95,7 +95,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
     patient = _own_patient(request)
     episode = selectors.current_episode(patient=patient)
     note_own_episode(request, episode)  # the header's crisis contacts: no second read
-    upcoming = list(selectors.upcoming_sessions(patient=patient))
+    upcoming = list(selectors.upcoming_sessions(patient=patient, with_people=False))
     shared = selectors.may_read_own(request, patient=patient, category=Category.SHARED)
     # One more than the card shows: whether to say more is waiting, without a count.
     homework = (
