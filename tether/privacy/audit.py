@@ -22,7 +22,7 @@ sets explicitly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -209,7 +209,9 @@ def _event(
     obj: models.Model | None,
     acting_as: str,
     relation: Relation | str,
+    actor_role: str | None = None,
 ) -> AuditEvent:
+    """``actor_role``: ``_actor_role(acting_user)``, when the caller has it already."""
     is_person = acting_user is not None and bool(acting_user.is_authenticated)
     is_system = isinstance(acting_user, SystemActor)
     if is_system:
@@ -222,7 +224,7 @@ def _event(
     event = AuditEvent(
         organization_id=organization_id,
         actor_id=acting_user.pk if is_person else None,
-        actor_role=_actor_role(acting_user),
+        actor_role=actor_role if actor_role is not None else _actor_role(acting_user),
         acting_as=str(acting_as),
         relation=str(relation.value if isinstance(relation, Relation) else relation),
         patient_id=patient.pk if patient is not None else None,
@@ -349,6 +351,39 @@ def event_for(
     )
     event.object_type = object_type
     return event
+
+
+def events_for(
+    *,
+    request: HttpRequest | None,
+    actor: User | SystemActor | None,
+    action: Action,
+    object_type: str,
+    rows: Iterable[tuple[Patient, Category, Purpose, str, Relation | str]],
+) -> list[AuditEvent]:
+    """``event_for`` for each of many patients (a list page's rows: each ``(patient,
+    category, purpose, acting_as, relation)``), the actor's role and the client address
+    worked out once instead of once per row."""
+    acting_user, address = _actor_and_address(request, actor)
+    role = _actor_role(acting_user)
+    events = []
+    for patient, category, purpose, acting_as, relation in rows:
+        event = _event(
+            acting_user=acting_user,
+            address=address,
+            patient=patient,
+            action=action,
+            category=category,
+            purpose=purpose,
+            outcome=AuditEvent.Outcome.ALLOWED,
+            obj=None,
+            acting_as=acting_as,
+            relation=relation,
+            actor_role=role,
+        )
+        event.object_type = object_type
+        events.append(event)
+    return events
 
 
 def append_many(events: list[AuditEvent]) -> list[AuditEvent]:

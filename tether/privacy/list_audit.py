@@ -50,24 +50,24 @@ def record_list(
     if held is None:
         held = held_relations(user, shown)
     relations = strongest_allowed(held, category=category)
-    events = []
+    rows = []
     for pk in sorted(shown):
         relation = relations.get(pk, Relation.NONE)
         emergency = relation == Relation.BREAK_GLASS
-        events.append(
-            audit.event_for(
-                request=request,
-                actor=user,
-                patient=shown[pk],
-                action=Action.VIEW,
-                category=category,
-                purpose=Purpose.EMERGENCY if emergency else purpose,
-                object_type=obj_type,
-                acting_as=Relation.BREAK_GLASS.value if emergency else "",
-                relation="" if relation == Relation.NONE else relation,
+        rows.append(
+            (
+                shown[pk],
+                category,
+                Purpose.EMERGENCY if emergency else purpose,
+                Relation.BREAK_GLASS.value if emergency else "",
+                "" if relation == Relation.NONE else relation,
             )
         )
-    audit.append_many(events)
+    audit.append_many(
+        audit.events_for(
+            request=request, actor=user, action=Action.VIEW, object_type=obj_type, rows=rows
+        )
+    )
     return len(shown)
 
 
