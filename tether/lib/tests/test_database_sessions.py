@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection, transaction
@@ -35,9 +36,17 @@ with connection.cursor() as cursor:
 """
 
 
+def _test_database_url() -> str:
+    """DATABASE_URL naming the test database this run created (the configured one may
+    not exist: CI's is created by the test run under another name)."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + str(connection.settings_dict["NAME"])))
+
+
 def _session_in_a_new_process(*, web: bool) -> list[str]:
     env = {k: v for k, v in os.environ.items() if k not in {"TETHER_WEB_PROCESS", "DATABASE_JIT"}}
     env["DJANGO_SETTINGS_MODULE"] = "tether.settings"
+    env["DATABASE_URL"] = _test_database_url()
     if web:
         env["TETHER_WEB_PROCESS"] = "1"
     result = subprocess.run(  # noqa: S603 - fixed argv, our own settings
@@ -53,11 +62,13 @@ def _session_in_a_new_process(*, web: bool) -> list[str]:
     return result.stdout.split()
 
 
+@pytest.mark.django_db  # (the test database, which the new process opens)
 def test_the_web_process_runs_its_pages_without_parallel_workers_or_jit():
     # and with an index read priced near a sequential one (the board's per-row look-ups)
     assert _session_in_a_new_process(web=True) == ["0", "off", "1.1"]
 
 
+@pytest.mark.django_db
 def test_a_worker_or_command_keeps_the_servers_settings_but_jit():
     workers, jit, random_page_cost = _session_in_a_new_process(web=False)
     assert int(workers) > 0
