@@ -336,21 +336,14 @@ def event_for(
     relation: Relation | str = "",
 ) -> AuditEvent:
     """An event ready for ``append_many`` (not saved): the same fields ``record`` fills."""
-    acting_user, address = _actor_and_address(request, actor)
-    event = _event(
-        acting_user=acting_user,
-        address=address,
-        patient=patient,
+    return events_for(
+        request=request,
+        actor=actor,
         action=action,
-        category=category,
-        purpose=purpose,
+        object_type=object_type,
+        rows=[(patient, category, purpose, acting_as, relation)],
         outcome=outcome,
-        obj=None,
-        acting_as=acting_as,
-        relation=relation,
-    )
-    event.object_type = object_type
-    return event
+    )[0]
 
 
 def events_for(
@@ -359,7 +352,8 @@ def events_for(
     actor: User | SystemActor | None,
     action: Action,
     object_type: str,
-    rows: Iterable[tuple[Patient, Category, Purpose, str, Relation | str]],
+    rows: Iterable[tuple[Patient | None, Category, Purpose, str, Relation | str]],
+    outcome: AuditEvent.Outcome = AuditEvent.Outcome.ALLOWED,
 ) -> list[AuditEvent]:
     """``event_for`` for each of many patients (a list page's rows: each ``(patient,
     category, purpose, acting_as, relation)``), the actor's role and the client address
@@ -375,7 +369,7 @@ def events_for(
             action=action,
             category=category,
             purpose=purpose,
-            outcome=AuditEvent.Outcome.ALLOWED,
+            outcome=outcome,
             obj=None,
             acting_as=acting_as,
             relation=relation,
