@@ -1,9 +1,9 @@
 """The Jinja2 environment for the few row templates that long lists render (docs/ARCHITECTURE.md,
-"Templates").
+"Shape" and lib/).
 
 The pages stay Django templates. Rendering a list's rows is where Django's engine spends
 a page's time at a program's size: a caseload board's 60 rows resolved ~2,300 variables,
-11.6 ms of the page against 4.3 ms for the same rows in Jinja2 (docs/BENCHMARKS.md,
+10.9 ms of the page against 5.0 ms for the same rows in Jinja2 (docs/BENCHMARKS.md,
 "Pages, eighth pass"). A page includes such rows with ``{% rows "…" … %}``
 (tether/staff/templatetags/rows.py).
 

@@ -1,4 +1,4 @@
-"""``{% rows "staff/caseload_rows.html" rows=rows words=… %}``: a long list's rows,
+"""``{% rows "staff/caseload_rows.html" rows=rows record_word=… %}``: a long list's rows,
 rendered by the Jinja2 engine (tether/lib/jinja.py says why and what such a template
 may hold)."""
 
