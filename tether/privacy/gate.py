@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -35,8 +36,9 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from tether.lib import statements
 from tether.lib.statements import AnyOf
-from tether.organizations.models import StaffMember
+from tether.organizations.models import Program, StaffMember
 from tether.patients.models import CareTeamMember, Episode, Patient, Proxy
 from tether.privacy import audit
 from tether.privacy.models import AuditEvent, BreakGlassGrant, Purpose
@@ -78,6 +80,39 @@ def sees_a_program(user: User) -> bool:
     return staff is not None and StaffMember.Role(staff.role) in _PROGRAM_RELATION_BY_ROLE
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What the SQL of a user's relation conditions depends on besides the values bound
+    into it (the user's, the staff member's and the organization's ids, the moment):
+    which relations the user can hold at all. Two users of one shape get the same
+    statement text (``tether.lib.statements`` keeps it compiled per shape)."""
+
+    patient: bool
+    proxy: bool
+    clinical: bool
+    program_relation: Relation | None
+
+
+def _shape(user: User) -> tuple[_Shape, StaffMember | None] | None:
+    """The user's shape and active staff row; None when they can hold no relation."""
+    if not user.is_authenticated or not user.is_active or user.organization_id is None:
+        return None
+    staff = _staff(user)
+    return (
+        _Shape(
+            patient=user.is_patient,
+            proxy=user.is_proxy,
+            clinical=staff is not None and staff.is_clinical,
+            program_relation=(
+                _PROGRAM_RELATION_BY_ROLE.get(StaffMember.Role(staff.role))
+                if staff is not None
+                else None
+            ),
+        ),
+        staff,
+    )
+
+
 def _relation_conditions(
     user: User,
     *,
@@ -86,7 +121,36 @@ def _relation_conditions(
     among: list[int] | None = None,
     field: str | None = None,
 ) -> dict[Relation, Q]:
-    """For each relation the user can have, the condition on Patient rows.
+    """For each relation the user can have, the condition on Patient rows
+    (``_conditions``, for this user's shape and ids)."""
+    found = _shape(user)
+    if found is None:
+        return {}
+    shape, staff = found
+    return _conditions(
+        shape,
+        user_id=user.pk,
+        staff_id=staff.pk if staff is not None else None,
+        now=now or timezone.now(),
+        per_row=per_row,
+        among=among,
+        field=field,
+    )
+
+
+def _conditions(
+    shape: _Shape,
+    *,
+    user_id: int,
+    staff_id: int | None,
+    now: dt.datetime,
+    per_row: bool = True,
+    among: list[int] | None = None,
+    field: str | None = None,
+) -> dict[Relation, Q]:
+    """For each relation a user of ``shape`` can have, the condition on Patient rows.
+    Built from the shape and the ids alone, so that the same statement serves every user
+    of the shape with their own values bound (``_held_rows``, ``_visible_ids``).
 
     ``per_row``: each condition asks about the row's own patient (a correlated
     ``EXISTS``), cheapest for one patient or a page of them. Otherwise it is membership
@@ -94,19 +158,16 @@ def _relation_conditions(
     query): for the visible-patients set that lists and their summaries join, so no
     query runs a subquery per row for each of thousands of patients (docs/BENCHMARKS.md).
     ``among``: only these patients are asked about (a page's few): each set is read for
-    them alone (PostgreSQL hashed a lead's whole program for a page of 60).
+    them alone (PostgreSQL hashed a lead's whole program for a page of 60); one array
+    parameter, whatever their number.
     ``field``: the conditions are on another table's rows, whose foreign key ``field``
     names the patient (``visible_condition``), instead of on Patient rows."""
     conditions: dict[Relation, Q] = {}
-    if not user.is_authenticated or not user.is_active or user.organization_id is None:
-        return conditions
-    now = now or timezone.now()
-
     key = "pk" if field is None else f"{field}_id"  # the column holding the patient's id
 
     def related(rows: QuerySet[Any], patient_field: str) -> Q:
         if among is not None:
-            rows = rows.filter(**{f"{patient_field}__in": among})
+            rows = rows.filter(AnyOf(F(patient_field), among))
         if per_row:
             return Q(Exists(rows.filter(**{patient_field: OuterRef(key)})))
         return Q(**{f"{key}__in": rows.values(patient_field)})
@@ -124,19 +185,18 @@ def _relation_conditions(
             return Q(AnyOf(F(key), ArraySubquery(rows.values(patient_field))))
         return related(rows, patient_field)
 
-    if user.is_patient:
+    if shape.patient:
         conditions[Relation.SELF] = Q(
-            **{"user_id" if field is None else f"{field}__user_id": user.pk}
+            **{"user_id" if field is None else f"{field}__user_id": user_id}
         )
-    elif user.is_proxy:
+    elif shape.proxy:
         conditions[Relation.PROXY] = own(
-            Proxy.objects.filter(user_id=user.pk, is_active=True), "patient"
+            Proxy.objects.filter(user_id=user_id, is_active=True), "patient"
         )
-    staff = _staff(user)
-    if staff is None:
+    if staff_id is None:
         return conditions
-    if staff.is_clinical:
-        care_team = CareTeamMember.objects.filter(staff_member=staff, ended_on__isnull=True)
+    if shape.clinical:
+        care_team = CareTeamMember.objects.filter(staff_member_id=staff_id, ended_on__isnull=True)
         if arrays:
             # The episodes by their keys too (a join would scan every episode).
             conditions[Relation.CARE_TEAM] = own(
@@ -149,16 +209,15 @@ def _relation_conditions(
             conditions[Relation.CARE_TEAM] = related(care_team, "episode__patient")
         conditions[Relation.BREAK_GLASS] = own(
             BreakGlassGrant.objects.filter(
-                user_id=user.pk, started_at__lte=now, expires_at__gt=now
+                user_id=user_id, started_at__lte=now, expires_at__gt=now
             ),
             "patient",
         )
-    program_relation = _PROGRAM_RELATION_BY_ROLE.get(StaffMember.Role(staff.role))
-    if program_relation is not None:
-        conditions[program_relation] = related(
+    if shape.program_relation is not None:
+        conditions[shape.program_relation] = related(
             Episode.objects.filter(
                 status=Episode.Status.ACTIVE,
-                program__in=staff.programs.all(),
+                program__in=Program.objects.filter(staff=staff_id),
             ),
             "patient",
         )
@@ -192,13 +251,18 @@ def _proxy_scope_allows(
     labelled ``part2`` at capture and so never does). Without a scope: view only. With
     one: the proxy's row for this patient must hold it, and it must open the action.
     """
+    if scope is None:
+        return _proxy_scope_allows_unscoped(category, action)
     if category != Category.GENERAL:
         return False
-    if scope is None:
-        return action == Action.VIEW
     if patient is None or action not in _SCOPE_ACTIONS.get(scope, frozenset()):
         return False
     return scope in proxy_scopes(user, patient)
+
+
+def _proxy_scope_allows_unscoped(category: Category, action: Action) -> bool:
+    """``_proxy_scope_allows`` without a scope: a proxy may only view general records."""
+    return category == Category.GENERAL and action == Action.VIEW
 
 
 def patients_visible_to(
@@ -210,15 +274,16 @@ def patients_visible_to(
 ) -> QuerySet[Patient]:
     """The patients whose records of ``category`` the user may ``action`` (``now``: the
     moment break-glass grants are judged at, this one by default)."""
-    condition, matched = _allowed_conditions(user, category, action, now=now)
-    if not matched or user.organization_id is None:
+    if user.organization_id is None:
         return Patient.objects.none()
-    visible = Patient.objects.filter(condition, organization_id=user.organization_id)
-    if now is None and not matched & _PROGRAM_RELATIONS:
-        ids = _visible_ids(user, category, action, visible)
+    if now is None:
+        ids = _visible_ids(user, category, action)
         if ids is not None:
             return Patient.objects.filter(AnyOf(F("pk"), ids), organization_id=user.organization_id)
-    return visible
+    condition, matched = _allowed_conditions(user, category, action, now=now)
+    if not matched:
+        return Patient.objects.none()
+    return Patient.objects.filter(condition, organization_id=user.organization_id)
 
 
 def _allowed_conditions(
@@ -311,16 +376,59 @@ _visible_once: ContextVar[dict[tuple[int, str, str], list[int]] | None] = Contex
 )
 
 
-def _visible_ids(
-    user: User, category: Category, action: Action, visible: QuerySet[Patient]
-) -> list[int] | None:
+def _visible_ids(user: User, category: Category, action: Action) -> list[int] | None:
+    """Inside ``decisions_once``, the ids of a person's own visible patients, read once
+    per request (a statement compiled once per process and shape, the user's values
+    bound). None outside it, for a program's relations, and when the user holds no
+    relation that allows the action (``patients_visible_to`` then answers as before)."""
     memo = _visible_once.get()
     if memo is None or user.pk is None:
         return None
     key = (user.pk, str(category), str(action))
-    if key not in memo:
-        memo[key] = sorted(visible.values_list("pk", flat=True))
+    if key in memo:
+        return memo[key]
+    found = _shape(user)
+    if found is None:
+        return None
+    shape, staff = found
+    matched = _allowing(shape, staff is not None, category, action)
+    if not matched or set(matched) & _PROGRAM_RELATIONS:
+        return None
+
+    def make(values: Any) -> QuerySet[Any]:
+        conditions = _conditions(
+            shape,
+            user_id=values["user"],
+            staff_id=values.get("staff"),
+            now=values["now"],
+            per_row=False,
+        )
+        condition = Q()
+        for relation in matched:
+            condition |= conditions[relation]
+        return Patient.objects.filter(
+            condition, organization_id=values["organization"]
+        ).values_list("pk")
+
+    rows = statements.rows(
+        ("gate.visible_ids", shape, staff is not None, matched), make, _values(user, staff)
+    )
+    memo[key] = sorted(row[0] for row in rows)
     return memo[key]
+
+
+@lru_cache(maxsize=256)
+def _allowing(
+    shape: _Shape, has_staff: bool, category: Category, action: Action
+) -> tuple[Relation, ...]:
+    """Of the relations a user of ``shape`` can hold, those that allow ``action`` on
+    ``category`` (``_allowed_conditions``' choice: a proxy's only as its scopes say)."""
+    return tuple(
+        relation
+        for relation in _relations_of(shape, has_staff)
+        if allowed(relation, category, action)
+        and (relation != Relation.PROXY or _proxy_scope_allows_unscoped(category, action))
+    )
 
 
 # Decided once per request: a page asks the gate about the same patient several times
@@ -363,35 +471,55 @@ def _recalled(user: User, patient_id: int) -> list[Relation] | None:
 
 
 def _relations_in_row(row: Any, relations: Iterable[Relation]) -> list[Relation]:
-    """The relations flagged on a row annotated by ``_with_relations``, strongest first."""
+    """The relations flagged on a row annotated with ``_conditions`` (``rel_<relation>``),
+    strongest first."""
     held = set(relations)
     return [rel for rel in Relation if rel in held and getattr(row, f"rel_{rel.value}", False)]
 
 
-def _with_relations(
-    user: User, patients: QuerySet[Patient]
-) -> tuple[QuerySet[Patient], list[Relation]]:
-    conditions = _relation_conditions(user)
-    return (
-        patients.annotate(**{f"rel_{relation.value}": q for relation, q in conditions.items()}),
-        list(conditions),
+def _patient_with_relations(user: User, patient_id: int) -> tuple[Patient, list[Relation]]:
+    """The user's organization's patient ``patient_id`` and every relation the user holds
+    to them, strongest first, in one statement compiled once per process and shape (as
+    ``_held_rows``). Raises ``Patient.DoesNotExist``."""
+    found = _shape(user)
+    shape, staff = found if found is not None else (None, None)
+
+    def make(values: Any) -> QuerySet[Patient]:
+        patients = Patient.objects.filter(
+            pk=values["patient"], organization_id=values["organization"]
+        )
+        if shape is None:
+            return patients
+        conditions = _conditions(
+            shape, user_id=values["user"], staff_id=values.get("staff"), now=values["now"]
+        )
+        return patients.annotate(**{f"rel_{r.value}": q for r, q in conditions.items()})
+
+    rows = statements.instances(
+        ("gate.patient_with_relations", shape, staff is not None),
+        Patient,
+        make,
+        {
+            **(
+                _values(user, staff)
+                if shape is not None
+                else {"organization": user.organization_id}
+            ),
+            "patient": patient_id,
+        },
     )
+    if not rows:
+        raise Patient.DoesNotExist
+    patient = rows[0]
+    columns = _relations_of(shape, staff is not None) if shape is not None else ()
+    return patient, _relations_in_row(patient, columns)
 
 
 def relations_to(user: User, patient: Patient) -> list[Relation]:
     """Every relation the user has to this patient, strongest first."""
     if user.organization_id != patient.organization_id:
         return []
-    recalled = _recalled(user, patient.pk)
-    if recalled is not None:
-        return recalled
-    if not _relation_conditions(user):
-        return []
-    rows, held = _with_relations(user, Patient.objects.filter(pk=patient.pk).only("pk"))
-    row = rows.first()
-    found = _relations_in_row(row, held) if row is not None else []
-    _remember(user, patient.pk, found)
-    return found
+    return held_relations(user, [patient.pk]).get(patient.pk, [])
 
 
 def list_relations(
@@ -420,22 +548,77 @@ def held_relations(user: User, patient_ids: Iterable[int]) -> dict[int, list[Rel
         else:
             held[pk] = recalled
     if unknown:
-        conditions = _relation_conditions(user, per_row=False, among=unknown)
-        if conditions:
-            rows = (
-                Patient.objects.filter(pk__in=unknown, organization_id=user.organization_id)
-                .annotate(**{f"rel_{r.value}": q for r, q in conditions.items()})
-                .values("pk", *[f"rel_{r.value}" for r in conditions])
-            )
-            for row in rows:
-                held[row["pk"]] = [
-                    relation
-                    for relation in Relation
-                    if relation in conditions and row.get(f"rel_{relation.value}")
-                ]
+        found = _shape(user)
+        if found is not None and _relations_of(found[0], found[1] is not None):
+            shape, staff = found
+            for pk, relations in _held_rows(user, shape, staff, unknown):
+                held[pk] = relations
         for pk in unknown:
             _remember(user, pk, held.setdefault(pk, []))
     return held
+
+
+def _values(user: User, staff: StaffMember | None) -> dict[str, Any]:
+    """The values a user's relation conditions bind (``_conditions``)."""
+    values: dict[str, Any] = {
+        "user": user.pk,
+        "organization": user.organization_id,
+        "now": timezone.now(),
+    }
+    if staff is not None:
+        values["staff"] = staff.pk
+    return values
+
+
+def _held_rows(
+    user: User, shape: _Shape, staff: StaffMember | None, among: list[int]
+) -> list[tuple[int, list[Relation]]]:
+    """(patient id, the relations held to them, strongest first) for those of ``among``
+    in the user's organization. One statement compiled once per process and shape
+    (``tether.lib.statements``), the user's values bound: building the conditions with
+    the ORM on every request cost ~3 ms of a list page, ten times the query."""
+
+    def make(values: Any) -> QuerySet[Any]:
+        conditions = _conditions(
+            shape,
+            user_id=values["user"],
+            staff_id=values.get("staff"),
+            now=values["now"],
+            per_row=False,
+            among=values["among"],
+        )
+        return (
+            Patient.objects.filter(
+                AnyOf(F("pk"), values["among"]), organization_id=values["organization"]
+            )
+            .annotate(**{f"rel_{r.value}": q for r, q in conditions.items()})
+            .values_list("pk", *[f"rel_{r.value}" for r in conditions])
+        )
+
+    rows = statements.rows(
+        ("gate.held_relations", shape, staff is not None),
+        make,
+        {**_values(user, staff), "among": among},
+    )
+    columns = _relations_of(shape, staff is not None)  # the statement's columns, in order
+    strongest_first = [r for r in Relation if r in columns]
+    return [(row[0], [r for r in strongest_first if row[1 + columns.index(r)]]) for row in rows]
+
+
+@lru_cache(maxsize=64)
+def _relations_of(shape: _Shape, has_staff: bool) -> tuple[Relation, ...]:
+    """The relations a user of ``shape`` can hold, in the order ``_conditions`` gives
+    them (the columns of ``_held_rows``' statement): read off ``_conditions`` itself."""
+    return tuple(
+        _conditions(
+            shape,
+            user_id=0,
+            staff_id=0 if has_staff else None,
+            now=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+            per_row=False,
+            among=[],
+        )
+    )
 
 
 def strongest_allowed(
@@ -502,16 +685,12 @@ def access_patient(
         raise Http404
     # One query: the patient and every relation the user has to them.
     try:
-        rows, held = _with_relations(
-            user, Patient.objects.filter(pk=int(patient_id), organization_id=user.organization_id)
-        )
-        patient = rows.get()
+        patient, relations = _patient_with_relations(user, int(patient_id))
     except (Patient.DoesNotExist, ValueError, TypeError):
         audit.record_denied(
             request, patient=None, category=category, action=action, purpose=purpose
         )
         raise Http404 from None
-    relations = _relations_in_row(patient, held)
     _remember(user, patient.pk, relations)
     decision = _decision(user, patient, relations, category, action, scope)
     if not decision.allowed:

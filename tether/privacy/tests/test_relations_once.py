@@ -11,12 +11,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tether.accounts.models import User
 from tether.patients.models import CareTeamMember
 from tether.privacy.gate import (
     decisions_once,
     held_relations,
     list_relations,
     patients_visible_to,
+    relations_to,
     visible_among,
 )
 from tether.privacy.models import BreakGlassGrant
@@ -114,3 +116,40 @@ def test_own_relations_end_when_the_row_does(cast):
     # A family member's own link (the proxy row) opens their patient, and only theirs.
     visible = set(patients_visible_to(cast.parent, category=Category.GENERAL))
     assert visible == {cast.adolescent.patient}
+
+
+def test_one_kept_statement_per_shape_answers_each_user_with_their_own_values(cast):
+    """The relations' statements are compiled once per shape of user (tether.lib.statements)
+    and reused for the next user of that shape with their ids bound: each user still gets
+    their own patients, and a change between two requests shows at once."""
+    mine, other = cast.patient.patient, cast.other_patient.patient
+    assigned, unassigned = cast.assigned_clinician, cast.unassigned_clinician
+    everyone = [mine.pk, other.pk, cast.adolescent.patient.pk]
+
+    def request(
+        user: User, category: Category = Category.SELF_REPORT
+    ) -> tuple[set[int], dict[int, list[Relation]], list[Relation]]:
+        with decisions_once():  # one request: the ids and relations read once, kept
+            ids = set(patients_visible_to(user, category=category).values_list("pk", flat=True))
+            return ids, held_relations(user, everyone), relations_to(user, mine)
+
+    ids, held, to_mine = request(assigned)
+    assert mine.pk in ids and Relation.CARE_TEAM in held[mine.pk]
+    assert to_mine == [Relation.CARE_TEAM]
+    ids, held, to_mine = request(unassigned)  # the same shape: the kept statements
+    assert mine.pk not in ids and held[mine.pk] == [] and to_mine == []
+    _grant(unassigned, mine)
+    ids, held, to_mine = request(unassigned)
+    assert mine.pk in ids and to_mine == [Relation.BREAK_GLASS]
+    assert request(assigned)[2] == [Relation.CARE_TEAM]  # and the first user's own again
+    # Inside a request and outside it (the gate's conditions built with the ORM, per
+    # statement), every persona gets the same patients for every category.
+    for user in cast.personas().values():
+        for category in Category:
+            outside = set(
+                patients_visible_to(user, category=category)
+                .filter(pk__in=everyone)
+                .values_list("pk", flat=True)
+            )
+            inside = request(user, category)[0] & set(everyone)
+            assert inside == outside, (user, category)
