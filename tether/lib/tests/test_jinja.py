@@ -42,3 +42,27 @@ def test_it_escapes_what_it_is_given():
 def test_a_misspelt_name_fails_instead_of_printing_nothing():
     with pytest.raises(UndefinedError):
         _render("{{ row.nmae }}", row={"name": "Kim"})
+
+
+@pytest.mark.parametrize(
+    "ago",
+    [
+        dt.timedelta(0),
+        dt.timedelta(minutes=1),
+        dt.timedelta(hours=1, minutes=1),
+        dt.timedelta(days=1, hours=5),
+        dt.timedelta(days=17),
+        dt.timedelta(days=400),
+        -dt.timedelta(hours=3),  # a moment to come: "0 minutes", as Django says
+    ],
+)
+def test_how_long_ago_reads_as_djangos_timesince_in_each_language(ago):
+    from django.template.defaultfilters import timesince_filter
+
+    moment = timezone.now() - ago
+    for language in ("en", "es"):
+        with translation.override(language):
+            assert _render("{{ at|timesince }}", at=moment) == timesince_filter(moment)
+    with translation.override("es"):
+        spanish = _render("{{ at|timesince }}", at=timezone.now() - dt.timedelta(days=2))
+    assert spanish == "2\xa0días"
