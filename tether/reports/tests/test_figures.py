@@ -4,6 +4,7 @@ small-number rule, which tests/test_suppression.py checks on its own)."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Any
 
 import pytest
@@ -19,6 +20,15 @@ from tether.testing.cast import Cast
 
 TODAY = timezone.localdate()  # the cast admits its patients 21 days before today
 START = TODAY - dt.timedelta(days=59)
+
+
+@pytest.fixture(autouse=True)
+def _today_when_the_test_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TODAY and START read when each test starts, not when the module was imported: a
+    run that crosses midnight would put the scope a day behind the cast's admissions."""
+    today = timezone.localdate()
+    monkeypatch.setattr(sys.modules[__name__], "TODAY", today)
+    monkeypatch.setattr(sys.modules[__name__], "START", today - dt.timedelta(days=59))
 
 
 @pytest.fixture
