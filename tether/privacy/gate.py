@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -444,14 +444,16 @@ _remembered: ContextVar[dict[tuple[int, int], tuple[Relation, ...]] | None] = Co
 
 @contextmanager
 def decisions_once() -> Iterator[None]:
-    """Remember each (user, patient) pair's relations, and a person's own visible
-    patients (``_visible_ids``), until the block ends (one request that changes
-    nothing)."""
+    """Remember each (user, patient) pair's relations, a person's own visible patients
+    (``_visible_ids``) and each patient's Part 2 programs (``_part2_programs``) until the
+    block ends (one request that changes nothing)."""
     token = _remembered.set({})
     visible_token = _visible_once.set({})
+    part2_token = _part2_programs_once.set({})
     try:
         yield
     finally:
+        _part2_programs_once.reset(part2_token)
         _visible_once.reset(visible_token)
         _remembered.reset(token)
 
@@ -985,9 +987,7 @@ def record_category_for(subject: Patient | Episode, base_category: Category) -> 
     if isinstance(subject, Episode):
         part2 = subject.program.treats_substance_use
     else:
-        part2 = Episode.objects.filter(
-            patient=subject, status=Episode.Status.ACTIVE, program__treats_substance_use=True
-        ).exists()
+        part2 = _part2_programs(subject.pk, active_only=True)
     return Category.PART2 if part2 else base_category
 
 
@@ -1002,9 +1002,38 @@ def disclosure_category_for(patient: Patient, base_category: Category) -> Catego
     """
     if base_category == Category.PSYCHOTHERAPY_NOTE:
         return base_category
-    if Episode.objects.filter(patient=patient, program__treats_substance_use=True).exists():
+    if _part2_programs(patient.pk, active_only=False):
         return Category.PART2
     return record_category_for(patient, base_category)
+
+
+# A patient's Part 2 programs, asked by each section of a page (the patient overview's
+# consent card asked eight times for its packet's sections, twice more for the labels):
+# inside ``decisions_once`` (a GET or HEAD request, which changes no episode) both
+# answers — an active episode in a Part 2 program, any episode in one — are read in one
+# statement and remembered until the request ends. Elsewhere (a write labelling what it
+# captures) each is read when asked, inside the writer's transaction.
+_part2_programs_once: ContextVar[dict[int, tuple[bool, bool]] | None] = ContextVar(
+    "gate_part2_programs", default=None
+)
+
+
+def _part2_programs(patient_id: int, *, active_only: bool) -> bool:
+    """Whether the patient has an episode (an active one, with ``active_only``) in a
+    program that treats substance use."""
+    in_part2 = Episode.objects.filter(patient_id=patient_id, program__treats_substance_use=True)
+    memo = _part2_programs_once.get()
+    if memo is None:
+        if active_only:
+            in_part2 = in_part2.filter(status=Episode.Status.ACTIVE)
+        return in_part2.exists()
+    if patient_id not in memo:
+        counts = in_part2.aggregate(
+            ever=Count("pk"), active=Count("pk", filter=Q(status=Episode.Status.ACTIVE))
+        )
+        memo[patient_id] = (counts["active"] > 0, counts["ever"] > 0)
+    active, ever = memo[patient_id]
+    return active if active_only else ever
 
 
 def family_category_for(subject: Patient | Episode) -> Category:

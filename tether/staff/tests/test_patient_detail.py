@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tether.privacy.models import AuditEvent
+from tether.testing.queries import page_queries
 
 
 def _url(user) -> str:
@@ -84,3 +87,19 @@ def test_it_redirects_anonymous_people_to_sign_in(cast, client):
     response = client.get(_url(cast.patient))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_it_asks_about_the_patients_part2_programs_once(cast, client_as):
+    """The consent card labels each of its packet's eight sections and the page its own
+    records: one read of the patient's Part 2 programs for them all (it was ten)."""
+    client = client_as(cast.assigned_clinician)
+    client.get(_url(cast.patient))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(_url(cast.patient))
+    assert response.status_code == 200
+    own = page_queries(queries.captured_queries)
+    # Statements that filter by the program's Part 2 flag (not those that merely read
+    # the program's columns).
+    asked = [sql for sql in own if "treats_substance_use" in sql.split(" WHERE ", 1)[-1]]
+    assert len(asked) == 1, asked
+    print(f"\npatient overview: {len(queries.captured_queries)} queries ({len(own)} its own)")
