@@ -53,12 +53,13 @@ def patient_overview(*, patient: Patient) -> dict[str, object]:
         .prefetch_related("care_team__staff_member__user", "level_changes")
         .order_by("-admitted_on")
     )
-    attendance = list(
-        Attendance.objects.filter(patient=patient)
-        .select_related("appointment")
-        .order_by("-appointment__starts_at")[:20]
-    )
-    return {"episodes": episodes, "attendance": attendance}
+    # The next few sessions and the last ten, each from the index (patient, starts_at):
+    # a month of booked sessions must not push the ones just attended off the page.
+    now = timezone.now()
+    sessions = Attendance.objects.filter(patient=patient).select_related("appointment")
+    upcoming = list(sessions.filter(starts_at__gte=now).order_by("starts_at")[:5])
+    attendance = list(sessions.filter(starts_at__lt=now).order_by("-starts_at")[:10])
+    return {"episodes": episodes, "upcoming": upcoming, "attendance": attendance}
 
 
 def programs_for_intake(*, staff: StaffMember) -> QuerySet[Program]:

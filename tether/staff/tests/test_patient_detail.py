@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from tether.patients.models import Episode
 from tether.privacy.models import AuditEvent
+from tether.reports.testing import session
+from tether.scheduling.models import Attendance
 from tether.testing.queries import page_queries
 
 
@@ -103,3 +109,29 @@ def test_it_asks_about_the_patients_part2_programs_once(cast, client_as):
     asked = [sql for sql in own if "treats_substance_use" in sql.split(" WHERE ", 1)[-1]]
     assert len(asked) == 1, asked
     print(f"\npatient overview: {len(queries.captured_queries)} queries ({len(own)} its own)")
+
+
+def test_it_shows_the_sessions_just_attended_beside_a_month_booked_ahead(cast, client_as):
+    """Twenty booked sessions do not push the ones just attended off the overview: the
+    next five are under "Coming up", the last ten under "Recent sessions"."""
+    episode = Episode.objects.get(patient=cast.patient.patient, status=Episode.Status.ACTIVE)
+    dana = cast.assigned_clinician.staff_member
+    now = timezone.now()
+    for day in range(1, 21):
+        appointment = session(
+            episode, dana, now + dt.timedelta(days=day), Attendance.Status.SCHEDULED
+        ).appointment
+        appointment.title = f"Booked {day}"
+        appointment.save(update_fields=["title"])
+    for day, status in ((1, Attendance.Status.ATTENDED), (2, Attendance.Status.ABSENT)):
+        appointment = session(episode, dana, now - dt.timedelta(days=day), status).appointment
+        appointment.title = f"Past {day}"
+        appointment.save(update_fields=["title"])
+    body = client_as(cast.assigned_clinician).get(_url(cast.patient)).content.decode()
+    coming_up, recent = body.split("Coming up", 1)[1].split("Recent sessions", 1)
+    assert [f"Booked {day}<" in coming_up for day in range(1, 7)] == [True] * 5 + [False]
+    assert coming_up.index("Booked 1<") < coming_up.index("Booked 5<")
+    assert "Past" not in coming_up
+    assert "Past 1<" in recent and "Past 2<" in recent and "Did not attend" in recent
+    assert recent.index("Past 1<") < recent.index("Past 2<")
+    assert "Booked" not in recent
