@@ -132,7 +132,8 @@ def test_a_parent_without_the_messaging_scope_has_no_link_and_gets_not_found(pho
     assert page.get_by_role("link", name="Message the care team").count() == 0
     response = phone.goto(f"/messages/family/{cast.adolescent.patient.pk}/")
     assert response.status == 404
-    assert page.get_by_role("heading", name="Not Found").is_visible()
+    assert page.get_by_role("heading", name="Page not found").is_visible()
+    assert page.get_by_role("link", name="Call or text 988").is_visible()
     assert page.get_by_label("Your message").count() == 0
 
 

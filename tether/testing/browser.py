@@ -2,8 +2,10 @@
 
 ``Browser`` wraps a Playwright page. Every navigation it makes (``goto``,
 ``click``/``submit`` that lead to a new page) is followed by an axe-core run
-that fails the test on any WCAG 2.x A/AA violation, and the fixture checks at
-the end that no page was visited without one.
+that fails the test on any WCAG 2.x A/AA violation or any of axe's best-practice rules
+(landmarks named uniquely, one ``main``, all content inside landmarks: what a screen
+reader's landmark list depends on), and the fixture checks at the end that no page was
+visited without one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 CHROMIUM = os.environ.get("TETHER_CHROMIUM", "/usr/bin/chromium")
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

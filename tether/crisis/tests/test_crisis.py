@@ -40,3 +40,22 @@ def test_it_stays_reachable_before_the_staff_two_step_check(cast, client):
 
 def test_it_is_never_cached(cast, client):
     assert "no-store" in client.get(URL)["Cache-Control"]
+
+
+def test_a_page_that_is_not_found_still_offers_crisis_help(cast, client, client_as):
+    """A stale link or a mistyped address lands on a page with the crisis bar and a way
+    home, signed out and signed in, in the reader's language: not a bare "Not Found"."""
+    for visitor in (client, client_as(cast.patient), client_as(cast.parent)):
+        response = visitor.get("/no-such-page/")
+        assert response.status_code == 404
+        body = response.content.decode()
+        assert "Page not found" in body
+        assert 'href="tel:988"' in body and reverse("crisis:crisis") in body
+    refused = client_as(cast.patient).get(
+        reverse("messaging:family_thread", args=[cast.other_patient.patient.pk])
+    )
+    assert refused.status_code == 404
+    assert 'href="tel:988"' in refused.content.decode()
+    spanish = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="es")
+    assert "No se encontró la página" in spanish.content.decode()
+    assert "AYUDA" in spanish.content.decode()
