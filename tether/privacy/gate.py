@@ -23,7 +23,7 @@ The rules themselves are the table in ``tether.privacy.policy``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -396,13 +396,7 @@ def _visible_ids(user: User, category: Category, action: Action) -> list[int] | 
         return None
 
     def make(values: Any) -> QuerySet[Any]:
-        conditions = _conditions(
-            shape,
-            user_id=values["user"],
-            staff_id=values.get("staff"),
-            now=values["now"],
-            per_row=False,
-        )
+        conditions = _bound_conditions(shape, values, per_row=False)
         condition = Q()
         for relation in matched:
             condition |= conditions[relation]
@@ -492,9 +486,7 @@ def _patient_with_relations(user: User, patient_id: int) -> tuple[Patient, list[
         )
         if shape is None:
             return patients
-        conditions = _conditions(
-            shape, user_id=values["user"], staff_id=values.get("staff"), now=values["now"]
-        )
+        conditions = _bound_conditions(shape, values)
         return patients.annotate(**{f"rel_{r.value}": q for r, q in conditions.items()})
 
     rows = statements.instances(
@@ -572,6 +564,24 @@ def _values(user: User, staff: StaffMember | None) -> dict[str, Any]:
     return values
 
 
+def _bound_conditions(
+    shape: _Shape,
+    values: Mapping[str, Any],
+    *,
+    per_row: bool = True,
+    among: list[int] | None = None,
+) -> dict[Relation, Q]:
+    """``_conditions`` from the values a kept statement binds (``_values``)."""
+    return _conditions(
+        shape,
+        user_id=values["user"],
+        staff_id=values.get("staff"),
+        now=values["now"],
+        per_row=per_row,
+        among=among,
+    )
+
+
 def _held_rows(
     user: User, shape: _Shape, staff: StaffMember | None, among: list[int]
 ) -> list[tuple[int, list[Relation]]]:
@@ -581,14 +591,7 @@ def _held_rows(
     the ORM on every request cost ~3 ms of a list page, ten times the query."""
 
     def make(values: Any) -> QuerySet[Any]:
-        conditions = _conditions(
-            shape,
-            user_id=values["user"],
-            staff_id=values.get("staff"),
-            now=values["now"],
-            per_row=False,
-            among=values["among"],
-        )
+        conditions = _bound_conditions(shape, values, per_row=False, among=values["among"])
         return (
             Patient.objects.filter(
                 AnyOf(F("pk"), values["among"]), organization_id=values["organization"]
