@@ -6,11 +6,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tether.organizations.models import Program
 from tether.patients.models import Episode, Patient
 from tether.privacy import gate
 from tether.privacy.gate import disclosure_category_for, record_category_for
 from tether.privacy.policy import Category
+from tether.testing.family import make_part2
 
 
 def test_it_labels_clinical_records_part2_in_a_part2_program(cast):
@@ -42,13 +42,8 @@ def test_a_request_remembers_the_same_labels_it_would_read(cast, programs):
     a Part 2 program, in one now, discharged from one, and in one after another."""
     patient = cast.patient.patient
     active = Episode.objects.get(patient=patient, status=Episode.Status.ACTIVE)
-    part2 = Program.objects.create(
-        organization=cast.organization,
-        name="Substance use IOP",
-        kind=Program.Kind.IOP,
-        crisis_line="+16175550100",
-        treats_substance_use=True,
-    )
+    part2 = cast.adolescent_iop  # none of the adult patient's episodes until below
+    make_part2(part2)
     if programs in ("active", "both"):
         active.program = part2
         active.save(update_fields=["program"])

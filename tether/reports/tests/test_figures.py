@@ -4,7 +4,6 @@ small-number rule, which tests/test_suppression.py checks on its own)."""
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from typing import Any
 
 import pytest
@@ -27,8 +26,8 @@ def _today_when_the_test_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """TODAY and START read when each test starts, not when the module was imported: a
     run that crosses midnight would put the scope a day behind the cast's admissions."""
     today = timezone.localdate()
-    monkeypatch.setattr(sys.modules[__name__], "TODAY", today)
-    monkeypatch.setattr(sys.modules[__name__], "START", today - dt.timedelta(days=59))
+    monkeypatch.setattr(f"{__name__}.TODAY", today)
+    monkeypatch.setattr(f"{__name__}.START", today - dt.timedelta(days=59))
 
 
 @pytest.fixture
