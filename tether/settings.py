@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "tether.accounts.language.UserLanguageMiddleware",
     "tether.privacy.middleware.AuditContextMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "tether.accounts.middleware.ResolvedUserMiddleware",
     "tether.accounts.middleware.SessionTimeoutMiddleware",
     "tether.accounts.middleware.StaffMFAMiddleware",
     "tether.accounts.notices.AccountNoticeMiddleware",

@@ -17,6 +17,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import LazyObject, empty
 from django.utils.http import urlencode
 from django_otp import user_has_device
 
@@ -34,6 +35,28 @@ def idle_limit_seconds(user: object) -> int:
         else settings.TETHER_PATIENT_IDLE_MINUTES
     )
     return int(minutes) * 60
+
+
+class ResolvedUserMiddleware:
+    """``request.user`` read once and kept as the user itself, not the lazy objects that
+    Django's ``AuthenticationMiddleware`` and django-otp's ``OTPMiddleware`` put there:
+    every attribute read through them goes through two proxies, and a list page reads
+    the user's id hundreds of times (the gate's memo, the audit rows). Comes right after
+    ``OTPMiddleware`` (the user it returns carries ``is_verified``); the rest of the
+    stack, the views and the templates see the same user as before."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        while isinstance(user, LazyObject):
+            if user._wrapped is empty:
+                user._setup()
+            user = user._wrapped
+        if user is not None:
+            request.user = user
+        return self.get_response(request)
 
 
 class SessionTimeoutMiddleware:

@@ -22,6 +22,7 @@ sets explicitly.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -110,36 +111,53 @@ def _append_in_one_statement(events: list[AuditEvent]) -> None:
     ``append_many``'s two inserts in a transaction, without its BEGIN and COMMIT round
     trips (a page view's last four statements become one).
 
-    The rows go as one array per column (``unnest``), not one parameter per value: a list
-    page's 60 events were 960 parameters, which the driver quoted one by one into a new
-    statement text every time (more time than PostgreSQL took to insert them); the
-    statement's text is now the same whatever the number of events."""
+    A column whose value differs between the events goes as one array (``unnest``), not
+    one parameter per value (a list page's 60 events were 960 parameters, quoted one by
+    one into a new statement text every time); a column the same for all of them (the
+    actor, the action, the page's object type, the moment: most of them on a list page)
+    goes once, as one value. The events are written at one moment, the statement's."""
     if any(event.outcome != AuditEvent.Outcome.ALLOWED for event in events):
         raise ValueError("written together: allowed events only")
     connection = transaction.get_connection()
     quote = connection.ops.quote_name
-    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
+    moment = timezone.now()
     for event in events:
-        _prepare(event)
-    params = [
-        [field.get_db_prep_save(field.pre_save(event, add=True), connection) for event in events]
-        for field in fields
-    ]
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+        _prepare(event, at=moment)
+    same: list[tuple[str, str, Any]] = []  # (column, its placeholder, the value)
+    differing: list[tuple[str, str, list[Any]]] = []
+    for field in _written_fields():
+        # (Plain values: ids, text, the moment; the address as text, cast to inet.)
+        values = [getattr(event, field.attname) for event in events]
+        first = values[0]
+        if all(value == first for value in values[1:]):
+            same.append((quote(field.column), f"%s::{field.db_type(connection)}", first))
+        else:
+            differing.append((quote(field.column), f"%s::{field.db_type(connection)}[]", values))
     pending = AuditPending._meta
+    columns = [column for column, _, _ in same + differing]
+    selected = [placeholder for _, placeholder, _ in same]
+    if differing:
+        selected.append("u.*")
+    rows = f"SELECT {', '.join(selected)}"
+    if differing:
+        rows += f" FROM unnest({', '.join(placeholder for _, placeholder, _ in differing)}) AS u"
     # Fixed text (the models' own table and column names and types); every value is a
     # parameter.
     sql = (
         f"WITH written AS (INSERT INTO {quote(AuditEvent._meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote(field.column) for field in fields)}) "
-        f"SELECT * FROM unnest({arrays}) "
+        f"({', '.join(columns)}) {rows} "
         f"RETURNING {quote(AuditEvent._meta.pk.column)}, {quote('chain_key')}) "
         f"INSERT INTO {quote(pending.db_table)} "
         f"({quote(pending.get_field('event').column)}, {quote('chain_key')}) "
         f"SELECT {quote(AuditEvent._meta.pk.column)}, {quote('chain_key')} FROM written"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [value for *_, value in same + differing])
+
+
+def _written_fields() -> list[models.Field[Any, Any]]:
+    """The audit event's columns an insert writes (all but its id)."""
+    return [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -179,9 +197,9 @@ def _actor_role(user: Any) -> str:
 # --- Writing ----------------------------------------------------------------------------
 
 
-def _prepare(event: AuditEvent) -> AuditEvent:
+def _prepare(event: AuditEvent, *, at: dt.datetime | None = None) -> AuditEvent:
     event.chain_key = event.organization_id or SYSTEM_CHAIN
-    event.occurred_at = timezone.now()
+    event.occurred_at = at or timezone.now()
     event.entry_hash = chain.entry_hash(event)
     return event
 

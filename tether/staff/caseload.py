@@ -32,6 +32,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -531,14 +532,18 @@ def _columns(
         # and score columns are hidden, not empty (never a false "Never").
         "part2_hidden": lambda: Case(
             When(
-                Q(
-                    Exists(
+                # (A scalar subquery, not EXISTS: PostgreSQL hashed EXISTS's whole answer,
+                # every active episode of the organization's substance-use programs,
+                # 1.5 ms at 10,000 patients, where a page's 60 index probes cost 0.2.)
+                IsNull(
+                    Subquery(
                         Episode.objects.filter(
                             patient=OuterRef("pk"),
                             status=Episode.Status.ACTIVE,
                             program__treats_substance_use=True,
-                        )
-                    )
+                        ).values("pk")[:1]
+                    ),
+                    False,
                 )
                 & ~_among("pk", part2_ids),
                 then=Value(1),
