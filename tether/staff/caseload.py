@@ -416,7 +416,14 @@ _SORT_COLUMNS: dict[str, frozenset[str]] = {
 def _instrument_ids() -> dict[str, list[int]]:
     """The PHQ-9's and GAD-7's instrument ids (every version)."""
     instruments: dict[str, list[int]] = {"phq9": [], "gad7": []}
-    for pk, code in Instrument.objects.filter(code__in=list(instruments)).values_list("pk", "code"):
+    found = statements.rows(
+        "staff.caseload.instruments",
+        lambda _values: Instrument.objects.filter(code__in=["phq9", "gad7"]).values_list(
+            "pk", "code"
+        ),
+        {},
+    )
+    for pk, code in found:
         instruments[code].append(pk)
     return instruments
 

@@ -1460,6 +1460,17 @@ def world(cast: Cast) -> World:
     Notification.objects.filter(recipient=cast.assigned_clinician).delete()
     notified = urgent_contact_raise(patient=cast.other_patient.patient, source="patient_button")
     assert notified.pk
+    # The on-call clinician has an unread notification whatever the hour of the run (the
+    # raise above goes to the care team in office hours, to on call after them): marking
+    # read must have something to change.
+    Notification.objects.get_or_create(
+        organization=cast.organization,
+        recipient=cast.on_call,
+        kind=Notification.Kind.URGENT_REQUEST,
+        urgent_request=notified,
+        patient=cast.other_patient.patient,
+        read_at=None,
+    )
     rule = FlagRule.objects.filter(program=cast.iop).first()
     amendment = amendment_request(
         patient=maria, about="My phone", correction="555-0142", requested_by=cast.patient
