@@ -411,6 +411,16 @@ def _visible_ids(user: User, category: Category, action: Action) -> list[int] | 
     return memo[key]
 
 
+def own_visible_ids(
+    user: User, category: Category, action: Action = Action.VIEW
+) -> list[int] | None:
+    """A person's own visible patients (a clinician's caseload) as ids, read once per
+    request: the set ``patients_visible_to`` answers with. None outside a GET or HEAD
+    request, for a program's relations (thousands of patients: a subquery, not ids) and
+    when no relation the user holds allows the action."""
+    return _visible_ids(user, category, action)
+
+
 @lru_cache(maxsize=256)
 def _allowing(
     shape: _Shape, has_staff: bool, category: Category, action: Action

@@ -237,3 +237,74 @@ def test_a_leads_board_by_next_session_never_lists_patients_outside_their_progra
         shown = [row.pk for row in board.rows]
         assert shown == [cast.patient.patient.pk, cast.adolescent.patient.pk]
         assert outside.patient.pk not in shown and gone.patient.pk not in shown
+
+
+def test_a_caseload_is_ordered_counted_and_paged_the_same_from_its_ids_as_in_sql(cast):
+    """Inside a request the board orders a clinician's own caseload from its ids in one
+    kept statement and counts and pages it in Python; outside one, in SQL as before.
+    Every sort, every page, the count and the next sessions agree — with patients who
+    share a session time, have nothing booked, are discharged past their access, carry
+    flags and scores — and the ids path is the one taken."""
+    from tether.flags.models import Flag, Severity
+    from tether.patients.models import Episode
+    from tether.privacy import gate
+    from tether.staff import caseload
+
+    now = timezone.now()
+    patients = [cast.patient.patient, cast.adolescent.patient] + [
+        make_patient(
+            cast.organization,
+            cast.iop,
+            f"ids{i}",
+            first_name="I",
+            last_name=f"Ids{i % 3}",  # names shared: the order falls back to the id
+            clinician=cast.assigned_clinician,
+        ).patient
+        for i in range(7)
+    ]
+    for index, patient in enumerate(patients):
+        if index % 3 != 2:
+            _book_at(patient, now + dt.timedelta(hours=2 + index // 2))
+        if index % 2:
+            add_response(patient, "phq9", now - dt.timedelta(days=index), total=3 * index)
+        if index % 4 == 1:
+            Flag.objects.create(
+                organization_id=patient.organization_id,
+                patient=patient,
+                episode=patient.episodes.get(),
+                kind=Flag.Kind.SAFETY if index == 1 else Flag.Kind.DETERIORATION,
+                severity=Severity.HIGH if index == 1 else Severity.MEDIUM,
+                reason=Flag.Reason.PHQ9_ITEM9,
+                source_type="checkins.response",
+                source_id=index,
+                raised_at=now,
+            )
+    gone = patients[-1].episodes.get()
+    Episode.objects.filter(pk=gone.pk).update(
+        status=Episode.Status.DISCHARGED,
+        discharged_on=gone.admitted_on,
+        access_until=timezone.localdate(now) - dt.timedelta(days=1),
+    )
+
+    def board(sort: str) -> list[tuple[int, int, list[tuple[int, Any]]]]:
+        pages = []
+        for number in range(1, 4):  # three pages of three (and eight patients)
+            page = caseload.caseload_page(
+                user=cast.assigned_clinician, sort=sort, page=number, now=now, per_page=3
+            )
+            pages.append(
+                (page.total, page.pages, [(row.pk, row.next_session_at) for row in page.rows])
+            )
+        return pages
+
+    for sort in caseload.SORTS:
+        in_sql = board(sort)
+        with gate.decisions_once():
+            from_ids = board(sort)
+            taken = caseload._caseload_order(cast.assigned_clinician, sort=sort, now=now)
+        assert from_ids == in_sql, sort
+        assert (taken is not None) == (sort != "phq9"), sort
+        assert in_sql[0][0] == len(patients) - 1, sort  # the discharged one is not shown
+        shown = [pk for _, _, rows in in_sql for pk, _ in rows]
+        assert gone.patient_id not in shown
+        assert len(shown) == len(set(shown)) == len(patients) - 1, sort
