@@ -24,6 +24,7 @@ from django.utils import timezone
 from tether.accounts.models import User
 from tether.flags.models import Flag, awake, reason_label
 from tether.flags.rules import PART2_RULES
+from tether.lib import statements
 from tether.lib.urls import per_id
 from tether.organizations.models import StaffMember
 from tether.patients.models import Patient
@@ -335,18 +336,24 @@ def clinicians_for_filter(*, user: User) -> list[tuple[int, str]]:
     staff = getattr(user, "staff_member", None)
     if staff is None:
         return []
-    rows = (
+    # One statement compiled once per process, the staff member's id bound.
+    rows = statements.rows("flags.clinicians_for_filter", _clinicians_of, {"staff": staff.pk})
+    # As User.get_full_name.
+    return [(pk, f"{first} {last}".strip()) for pk, first, last in rows]
+
+
+def _clinicians_of(values: Any) -> QuerySet[Any]:
+    programs = StaffMember.programs.through.objects.filter(staffmember_id=values["staff"])
+    return (
         User.objects.filter(
-            staff_member__programs__in=staff.programs.all(),
-            staff_member__role__in=list(StaffMember.CLINICAL_ROLES),
+            staff_member__programs__in=programs.values("program_id"),
+            staff_member__role__in=sorted(StaffMember.CLINICAL_ROLES),
             staff_member__is_active=True,
         )
         .distinct()
         .order_by("last_name", "first_name", "pk")
         .values_list("pk", "first_name", "last_name")
     )
-    # As User.get_full_name.
-    return [(pk, f"{first} {last}".strip()) for pk, first, last in rows]
 
 
 @dataclass(frozen=True)

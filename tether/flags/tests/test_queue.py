@@ -235,3 +235,43 @@ def test_a_refused_resolve_keeps_the_note_and_the_choice(cast, client_as):
     assert "Called twice,\nno answer</textarea>" in body
     flag.refresh_from_db()
     assert flag.status == "open"
+
+
+def test_the_clinician_filter_lists_each_staff_members_own_programs_clinicians(cast):
+    """The filter's list is one statement kept per process with the staff member's id
+    bound: two staff members in different programs each get their own programs' active
+    clinical staff, by last name, and nobody from another organization."""
+    from tether.flags.selectors import clinicians_for_filter
+    from tether.organizations.models import Program, StaffMember
+    from tether.testing.cast import make_staff
+
+    php = Program.objects.create(
+        organization=cast.organization,
+        name="Day PHP",
+        kind=Program.Kind.PHP,
+        crisis_line="555-0100",
+    )
+    only_php = make_staff(
+        cast.organization,
+        "pia.php",
+        StaffMember.Role.CLINICIAN,
+        [php],
+        first_name="Pia",
+        last_name="Aaron",
+    )
+    gone = make_staff(
+        cast.organization,
+        "gil.gone",
+        StaffMember.Role.CLINICIAN,
+        [php],
+        first_name="Gil",
+        last_name="Abbot",
+    )
+    StaffMember.objects.filter(user=gone).update(is_active=False)
+
+    names = [name for _, name in clinicians_for_filter(user=cast.assigned_clinician)]
+    assert "Pia Aaron" not in names and "Gil Abbot" not in names
+    assert {"Dana Staff", "Uri Staff", "Lee Staff", "Omar Staff"} <= set(names)
+    assert "Fran Staff" not in names  # the front desk is not clinical staff
+    assert clinicians_for_filter(user=only_php) == [(only_php.pk, "Pia Aaron")]
+    assert cast.other_org_clinician.get_full_name() not in names
