@@ -257,14 +257,16 @@ def _event(
     return event
 
 
-def _new_event(**values: Any) -> AuditEvent:
-    """``AuditEvent(**values)``, built as Django builds a row it reads (positional
-    values in the fields' order): a list page builds sixty of them, and Django's
-    keyword path was most of the time it took to build its audit rows."""
-    return AuditEvent(*(values.get(name) for name in _ATTNAMES))
-
-
 _ATTNAMES = tuple(field.attname for field in AuditEvent._meta.concrete_fields)
+
+
+def _new_event(**values: Any) -> AuditEvent:
+    """An unsaved event, built as Django builds a row it reads (positional values in the
+    fields' order): a list page builds sixty of them, and Django's keyword path was most
+    of the time it took to build its audit rows. Unlike ``AuditEvent(**values)``, a field
+    not given is None, not its default: the id, and the chain key, moment and entry hash
+    that ``_prepare`` sets before any event is written."""
+    return AuditEvent(*(values.get(name) for name in _ATTNAMES))
 
 
 def _actor_and_address(request: HttpRequest | None, actor: Any) -> tuple[Any, str | None]:

@@ -150,7 +150,7 @@ def _conditions(
 ) -> dict[Relation, Q]:
     """For each relation a user of ``shape`` can have, the condition on Patient rows.
     Built from the shape and the ids alone, so that the same statement serves every user
-    of the shape with their own values bound (``_held_rows``, ``_visible_ids``).
+    of the shape with their own values bound (``_held_rows``, ``own_visible_ids``).
 
     ``per_row``: each condition asks about the row's own patient (a correlated
     ``EXISTS``), cheapest for one patient or a page of them. Otherwise it is membership
@@ -277,7 +277,7 @@ def patients_visible_to(
     if user.organization_id is None:
         return Patient.objects.none()
     if now is None:
-        ids = _visible_ids(user, category, action)
+        ids = own_visible_ids(user, category, action)
         if ids is not None:
             return Patient.objects.filter(AnyOf(F("pk"), ids), organization_id=user.organization_id)
     condition, matched = _allowed_conditions(user, category, action, now=now)
@@ -376,11 +376,15 @@ _visible_once: ContextVar[dict[tuple[int, str, str], list[int]] | None] = Contex
 )
 
 
-def _visible_ids(user: User, category: Category, action: Action) -> list[int] | None:
-    """Inside ``decisions_once``, the ids of a person's own visible patients, read once
-    per request (a statement compiled once per process and shape, the user's values
-    bound). None outside it, for a program's relations, and when the user holds no
-    relation that allows the action (``patients_visible_to`` then answers as before)."""
+def own_visible_ids(
+    user: User, category: Category, action: Action = Action.VIEW
+) -> list[int] | None:
+    """Inside ``decisions_once`` (a GET or HEAD request), the ids of a person's own
+    visible patients (a clinician's caseload), read once per request (a statement
+    compiled once per process and shape, the user's values bound): the set
+    ``patients_visible_to`` answers with. None outside it, for a program's relations
+    (thousands of patients: a subquery, not ids), and when the user holds no relation
+    that allows the action (``patients_visible_to`` then answers as before)."""
     memo = _visible_once.get()
     if memo is None or user.pk is None:
         return None
@@ -411,16 +415,6 @@ def _visible_ids(user: User, category: Category, action: Action) -> list[int] | 
     return memo[key]
 
 
-def own_visible_ids(
-    user: User, category: Category, action: Action = Action.VIEW
-) -> list[int] | None:
-    """A person's own visible patients (a clinician's caseload) as ids, read once per
-    request: the set ``patients_visible_to`` answers with. None outside a GET or HEAD
-    request, for a program's relations (thousands of patients: a subquery, not ids) and
-    when no relation the user holds allows the action."""
-    return _visible_ids(user, category, action)
-
-
 @lru_cache(maxsize=256)
 def _allowing(
     shape: _Shape, has_staff: bool, category: Category, action: Action
@@ -449,7 +443,7 @@ _remembered: ContextVar[dict[tuple[int, int], tuple[Relation, ...]] | None] = Co
 @contextmanager
 def decisions_once() -> Iterator[None]:
     """Remember each (user, patient) pair's relations, a person's own visible patients
-    (``_visible_ids``) and each patient's Part 2 programs (``_part2_programs``) until the
+    (``own_visible_ids``) and each patient's Part 2 programs (``_part2_programs``) until the
     block ends (one request that changes nothing)."""
     token = _remembered.set({})
     visible_token = _visible_once.set({})

@@ -194,12 +194,16 @@ def caseload_page(
     # A caseload (a person's own patients, a few ids): every one of them in the sort's
     # order in one kept statement, counted and cut here.
     whole = _caseload_order(user, sort=sort, now=now)
-    visible = _visible(user, Category.SELF_REPORT)
-    if not sees_a_program(user):
-        # A program's relation is to its active episodes already; asking every one of a
-        # lead's 10,000 patients again cost ~5 ms a page.
-        visible = visible.filter(_in_care(timezone.localdate(now)))
-    total = len(whole) if whole is not None else visible.count()  # (lazy: not read then)
+    if whole is None:
+        # Otherwise counted and ordered in SQL (``visible`` is read only then, below).
+        visible = _visible(user, Category.SELF_REPORT)
+        if not sees_a_program(user):
+            # A program's relation is to its active episodes already; asking every one of
+            # a lead's 10,000 patients again cost ~5 ms a page.
+            visible = visible.filter(_in_care(timezone.localdate(now)))
+        total = visible.count()
+    else:
+        total = len(whole)
     size = per_page or max(total, 1)
     pages = max(1, -(-total // size))
     try:
@@ -476,7 +480,7 @@ def _instrument_ids() -> dict[str, list[int]]:
     instruments: dict[str, list[int]] = {"phq9": [], "gad7": []}
     found = statements.rows(
         "staff.caseload.instruments",
-        lambda _values: Instrument.objects.filter(code__in=["phq9", "gad7"]).values_list(
+        lambda _values: Instrument.objects.filter(code__in=sorted(instruments)).values_list(
             "pk", "code"
         ),
         {},

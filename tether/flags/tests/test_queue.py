@@ -251,21 +251,16 @@ def test_the_clinician_filter_lists_each_staff_members_own_programs_clinicians(c
         kind=Program.Kind.PHP,
         crisis_line="555-0100",
     )
-    only_php = make_staff(
-        cast.organization,
-        "pia.php",
-        StaffMember.Role.CLINICIAN,
-        [php],
-        first_name="Pia",
-        last_name="Aaron",
-    )
-    gone = make_staff(
-        cast.organization,
-        "gil.gone",
-        StaffMember.Role.CLINICIAN,
-        [php],
-        first_name="Gil",
-        last_name="Abbot",
+    only_php, gone = (
+        make_staff(
+            cast.organization,
+            username,
+            StaffMember.Role.CLINICIAN,
+            [php],
+            first_name=first,
+            last_name=last,
+        )
+        for username, first, last in (("pia.php", "Pia", "Aaron"), ("gil.gone", "Gil", "Abbot"))
     )
     StaffMember.objects.filter(user=gone).update(is_active=False)
 

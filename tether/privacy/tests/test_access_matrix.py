@@ -389,7 +389,7 @@ def test_the_gate_matches_the_reviewed_table(cast, role, relation):
                 .exists()
             )
             # The same inside one GET request, where a person's own patients are read
-            # once as ids (gate._visible_ids) and a program's stay a subquery.
+            # once as ids (gate.own_visible_ids) and a program's stay a subquery.
             with decisions_once():
                 remembered = [
                     patients_visible_to(actor, category=category, action=action)

@@ -150,7 +150,7 @@ def test_a_second_unexcused_absence_raises_the_missed_sessions_flag_at_once(
 # audit.written_together), page chrome, and the duty banner's counts (staff/duty.py, one
 # statement): not per person. (13 on main was already one too many: 12 were done.) The
 # audit rows are two inserts on SQLite. One more since the gate reads a clinician's own
-# patients' ids once per request (gate._visible_ids) instead of rebuilding the set inside
+# patients' ids once per request (gate.own_visible_ids) instead of rebuilding the set inside
 # each statement that uses it.
 QUERIES = 11 if connection.vendor == "postgresql" else 12
 
