@@ -6,6 +6,7 @@ record)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -15,6 +16,8 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    Max,
+    Min,
     Q,
     QuerySet,
 )
@@ -25,10 +28,11 @@ from tether.accounts.models import User
 from tether.flags.models import Flag, awake, reason_label
 from tether.flags.rules import PART2_RULES
 from tether.lib import statements
+from tether.lib.statements import AnyOf
 from tether.lib.urls import per_id
 from tether.organizations.models import StaffMember
 from tether.patients.models import Patient
-from tether.privacy.gate import patients_visible_to, visible_condition
+from tether.privacy.gate import KeptVisible, kept_visible, patients_visible_to, visible_among
 from tether.privacy.policy import Action, Category
 
 
@@ -67,15 +71,45 @@ def _is_clinical(user: User) -> bool:
     return staff is not None and staff.is_active and staff.role in StaffMember.CLINICAL_ROLES
 
 
-def queue_for(*, user: User) -> QuerySet[Flag]:
-    """Every flag of the patients whose self-report this clinical user may see. Building
-    it is the gate's conditions for two categories (~4 ms of Python for a lead): a page
-    that reads it several times builds it once and hands it on (``queue=``), as a
-    queryset is refined by cloning it."""
+@dataclass(frozen=True)
+class _Queue:
+    """The flags of the patients whose self-report a clinical user may see, a Part 2 flag
+    only where they may see the patient's Part 2 record: a condition whose SQL depends on
+    the user's shape alone, so the queue's statements are compiled once per process and
+    shape (``tether.lib.statements``) with this user's ``values`` bound."""
+
+    self_report: KeptVisible
+    part2: KeptVisible | None
+
+    @property
+    def key(self) -> Hashable:
+        return (self.self_report.key, self.part2.key if self.part2 is not None else None)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return {**self.self_report.values, **(self.part2.values if self.part2 else {})}
+
+    def flags(self, values: Mapping[str, Any]) -> QuerySet[Flag]:
+        flags = Flag.objects.filter(self.self_report.condition(values))
+        if self.part2 is None:
+            return flags.exclude(record_category=Category.PART2)
+        return flags.exclude(Q(record_category=Category.PART2) & ~self.part2.condition(values))
+
+
+def _queue(user: User) -> _Queue | None:
     if not user.is_authenticated or not _is_clinical(user):
-        return Flag.objects.none()
-    visible = visible_condition(user, category=Category.SELF_REPORT, action=Action.VIEW)
-    return without_hidden_part2(Flag.objects.filter(visible), user=user)
+        return None
+    self_report = kept_visible(user, category=Category.SELF_REPORT, name="visible")
+    if self_report is None:
+        return None
+    return _Queue(self_report, kept_visible(user, category=Category.PART2, name="part2"))
+
+
+def queue_for(*, user: User) -> QuerySet[Flag]:
+    """Every flag of the patients whose self-report this clinical user may see (a Part 2
+    flag only where the gate lets them see the patient's Part 2 record)."""
+    queue = _queue(user)
+    return Flag.objects.none() if queue is None else queue.flags(queue.values)
 
 
 def open_queue(*, user: User, today: dt.date | None = None) -> list[Flag]:
@@ -89,14 +123,12 @@ def open_queue(*, user: User, today: dt.date | None = None) -> list[Flag]:
     )
 
 
-def snoozed_queue(
-    *, user: User, today: dt.date | None = None, queue: QuerySet[Flag] | None = None
-) -> list[Flag]:
+def snoozed_queue(*, user: User, today: dt.date | None = None) -> list[Flag]:
     """Open flags snoozed past ``today``: who snoozed them, until when and why (shown to
-    everyone who sees the queue, the clinical lead included). ``queue``: ``queue_for(user)``
-    when the page has built it already (see ``queue_for``)."""
+    everyone who sees the queue, the clinical lead included; the queue page reads them
+    with its own, ``queue_page``)."""
     return list(
-        (queue if queue is not None else queue_for(user=user))
+        queue_for(user=user)
         .filter(status=Flag.Status.OPEN)
         .exclude(awake(today or timezone.localdate()))
         .select_related("patient", "rule", "snoozed_by")
@@ -121,29 +153,34 @@ class ProgramFigures:
     per_week: list[WeekCount]
 
 
-def figures_for(
-    *, user: User, since: dt.datetime, queue: QuerySet[Flag] | None = None
-) -> list[ProgramFigures]:
+def figures_for(*, user: User, since: dt.datetime) -> list[ProgramFigures]:
     """Per program: flags per week by rule, time to acknowledge, share resolved. One read
     of the period's flags (their program, week, rule, status and two moments), counted
     here: the median needs every wait anyway, and each grouped count was one more pass
-    over the gate's visible set."""
-    flags = (queue if queue is not None else queue_for(user=user)).filter(
-        raised_at__gte=since, episode__isnull=False
-    )
-    # The week as a date and the wait as an interval, both from SQL: a lead's eight weeks
-    # are hundreds of flags, and turning three aware moments per row into Python
-    # datetimes cost more than the query (~11 ms of ~20 at 10,000 patients).
-    rows = (
-        flags.annotate(
-            week=TruncWeek("raised_at", output_field=DateField()),
-            wait=ExpressionWrapper(
-                F("acknowledged_at") - F("raised_at"), output_field=DurationField()
-            ),
+    over the gate's visible set. Its statement is compiled once per process and shape of
+    user (``_Queue``)."""
+    queue = _queue(user)
+    if queue is None:
+        return []
+
+    def make(values: Mapping[str, Any]) -> QuerySet[Any]:
+        # The week as a date and the wait as an interval, both from SQL: a lead's eight
+        # weeks are hundreds of flags, and turning three aware moments per row into
+        # Python datetimes cost more than the query (~11 ms of ~20 at 10,000 patients).
+        return (
+            queue.flags(values)
+            .filter(raised_at__gte=values["since"], episode__isnull=False)
+            .annotate(
+                week=TruncWeek("raised_at", output_field=DateField()),
+                wait=ExpressionWrapper(
+                    F("acknowledged_at") - F("raised_at"), output_field=DurationField()
+                ),
+            )
+            .values_list("episode__program__name", "week", "reason", "status", "wait")
+            .order_by("episode__program__name", "week", "reason")
         )
-        .values_list("episode__program__name", "week", "reason", "status", "wait")
-        .order_by("episode__program__name", "week", "reason")
-    )
+
+    rows = statements.rows(("flags.figures", queue.key), make, {**queue.values, "since": since})
     programs: dict[str, dict[str, Any]] = {}
     for name, week, reason, status, wait in rows:
         program = programs.setdefault(name, {"raised": 0, "resolved": 0, "waits": [], "weeks": {}})
@@ -209,53 +246,70 @@ class QueueFilters:
         )
 
 
-def overdue_condition(now: dt.datetime) -> Q:
-    """A high flag nobody acknowledged within TETHER_HIGH_FLAG_ACK_HOURS."""
+def _overdue_before(now: dt.datetime) -> dt.datetime:
+    """A high flag raised before this and not acknowledged is overdue (raised more than
+    TETHER_HIGH_FLAG_ACK_HOURS ago)."""
     from django.conf import settings
 
-    limit = now - dt.timedelta(hours=settings.TETHER_HIGH_FLAG_ACK_HOURS)
-    return Q(severity=3, acknowledged_at__isnull=True, raised_at__lt=limit)
+    return now - dt.timedelta(hours=settings.TETHER_HIGH_FLAG_ACK_HOURS)
+
+
+def _overdue(before: dt.datetime) -> Q:
+    return Q(severity=3, acknowledged_at__isnull=True, raised_at__lt=before)
 
 
 def is_overdue(flag: Flag, now: dt.datetime) -> bool:
-    from django.conf import settings
+    return (
+        flag.severity == 3
+        and flag.acknowledged_at is None
+        and flag.raised_at < _overdue_before(now)
+    )
 
-    limit = now - dt.timedelta(hours=settings.TETHER_HIGH_FLAG_ACK_HOURS)
-    return flag.severity == 3 and flag.acknowledged_at is None and flag.raised_at < limit
 
-
-def filtered_open_queue(
-    *,
-    user: User,
-    filters: QueueFilters,
-    now: dt.datetime,
-    queue: QuerySet[Flag] | None = None,
-) -> QuerySet[Flag]:
+def _matching(filters: QueueFilters, values: Mapping[str, Any]) -> Q:
+    """The queue's open flags that are awake on ``values["today"]`` (a snoozed flag stays
+    out until its date: ``snoozed_queue``) and match ``filters``, their values taken from
+    ``values`` (``_filter_values``)."""
     from tether.patients.models import CareTeamMember
 
-    # A snoozed flag stays out until its date (snoozed_queue lists it apart).
-    flags = (queue if queue is not None else queue_for(user=user)).filter(
-        awake(timezone.localdate(now)), status=Flag.Status.OPEN
-    )
+    condition = awake(values["today"]) & Q(status=Flag.Status.OPEN)
     if filters.severity is not None:
-        flags = flags.filter(severity=filters.severity)
+        condition &= Q(severity=values["severity"])
     if filters.rule:
-        flags = flags.filter(reason=filters.rule)
+        condition &= Q(reason=values["rule"])
     if filters.older_than_days is not None:
-        flags = flags.filter(raised_at__lt=now - dt.timedelta(days=filters.older_than_days))
+        condition &= Q(raised_at__lt=values["older_than"])
     if filters.patient_id is not None:
-        flags = flags.filter(patient_id=filters.patient_id)
+        condition &= Q(patient_id=values["patient"])
     if filters.clinician_id is not None:
-        flags = flags.filter(
+        condition &= Q(
             patient_id__in=CareTeamMember.objects.filter(
-                staff_member__user_id=filters.clinician_id,
+                staff_member__user_id=values["clinician"],
                 ended_on__isnull=True,
                 episode__status="active",
             ).values("episode__patient_id")
         )
     if filters.overdue_only:
-        flags = flags.filter(overdue_condition(now))
-    return flags
+        condition &= _overdue(values["overdue_before"])
+    return condition
+
+
+def _filter_values(filters: QueueFilters, now: dt.datetime) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "today": timezone.localdate(now),
+        "overdue_before": _overdue_before(now),
+    }
+    if filters.severity is not None:
+        values["severity"] = filters.severity
+    if filters.rule:
+        values["rule"] = filters.rule
+    if filters.older_than_days is not None:
+        values["older_than"] = now - dt.timedelta(days=filters.older_than_days)
+    if filters.patient_id is not None:
+        values["patient"] = filters.patient_id
+    if filters.clinician_id is not None:
+        values["clinician"] = filters.clinician_id
+    return values
 
 
 @dataclass
@@ -269,40 +323,96 @@ class PatientFlags:
     call_label: str = ""
 
 
-def queue_page(
-    *,
-    user: User,
-    filters: QueueFilters,
-    page: int,
-    now: dt.datetime,
-    queue: QuerySet[Flag] | None = None,
-) -> tuple[list[PatientFlags], int, int]:
-    """One page of patients with open flags (most severe, then longest waiting, first),
-    each with all their open flags; and the number of pages and of overdue flags.
-    A fixed number of queries whatever the queue's size."""
-    from django.db.models import Max, Min
+@dataclass(frozen=True)
+class QueuePage:
+    groups: list[PatientFlags]  # this page's patients, each with their open flags
+    pages: int
+    overdue: int  # high flags not acknowledged in time, in the whole filtered queue
+    snoozed: list[Flag]  # every snoozed flag of the queue (not filtered)
 
-    flags = filtered_open_queue(user=user, filters=filters, now=now, queue=queue)
-    groups = (
-        flags.order_by()
-        .values("patient_id")
-        .annotate(top=Max("severity"), oldest=Min("raised_at"))
-        .order_by("-top", "oldest", "patient_id")
+
+def queue_page(*, user: User, filters: QueueFilters, page: int, now: dt.datetime) -> QueuePage:
+    """One page of patients with open flags (most severe, then longest waiting, first),
+    each with all their open flags that match the filters; the number of pages and of
+    overdue flags; and the snoozed flags. Four statements whatever the queue's size:
+
+    1. the filtered queue's patients in order, with their overdue flags (the gate's
+       conditions, compiled once per process and shape of user: ``_Queue``);
+    2. the snoozed flags' ids, also kept compiled;
+    3. the user's relations to the patients shown (``held_relations``: the list's audit
+       rows use them too), for their Part 2 flags;
+    4. the flags shown, with their patients, rules and staff, by the ids found: no gate
+       condition left to compile or plan."""
+    queue = _queue(user)
+    if queue is None:
+        return QueuePage([], 1, 0, [])
+    values = {**queue.values, **_filter_values(filters, now)}
+    shape = (
+        filters.severity is not None,
+        bool(filters.rule),
+        filters.older_than_days is not None,
+        filters.patient_id is not None,
+        filters.clinician_id is not None,
+        filters.overdue_only,
     )
-    totals = flags.aggregate(
-        patients=Count("patient_id", distinct=True),
-        overdue=Count("pk", filter=overdue_condition(now)),
+
+    def make_groups(values: Mapping[str, Any]) -> QuerySet[Any]:
+        return (
+            queue.flags(values)
+            .filter(_matching(filters, values))
+            .order_by()
+            .values("patient_id")
+            .annotate(
+                top=Max("severity"),
+                oldest=Min("raised_at"),
+                overdue=Count("pk", filter=_overdue(values["overdue_before"])),
+            )
+            .order_by("-top", "oldest", "patient_id")
+            .values_list("patient_id", "overdue")
+        )
+
+    def make_snoozed(values: Mapping[str, Any]) -> QuerySet[Any]:
+        return (
+            queue.flags(values)
+            .filter(status=Flag.Status.OPEN)
+            .exclude(awake(values["today"]))
+            .order_by("snoozed_until", "pk")
+            .values_list("pk", "patient_id")
+        )
+
+    groups = statements.rows(("flags.queue_groups", queue.key, shape), make_groups, values)
+    snoozed_rows = statements.rows(
+        ("flags.queue_snoozed", queue.key),
+        make_snoozed,
+        {key: values[key] for key in (*queue.values, "today")},
     )
-    pages = max(1, -(-totals["patients"] // PATIENTS_PER_PAGE))
+    pages = max(1, -(-len(groups) // PATIENTS_PER_PAGE))
     page = min(max(page, 1), pages)
     start = (page - 1) * PATIENTS_PER_PAGE
-    patient_ids = [row["patient_id"] for row in groups[start : start + PATIENTS_PER_PAGE]]
+    patient_ids = [pk for pk, _overdue_flags in groups[start : start + PATIENTS_PER_PAGE]]
+    snoozed_ids = [pk for pk, _patient in snoozed_rows]
+    # Their Part 2 flags only where the user may see the patient's Part 2 record: the
+    # same answer as ``_Queue``'s condition, from the relations the list's audit reads.
+    part2 = visible_among(
+        user,
+        [*patient_ids, *(patient for _pk, patient in snoozed_rows)],
+        category=Category.PART2,
+    )
+    shown = (
+        Q(AnyOf(F("patient_id"), patient_ids))
+        & ~(Q(record_category=Category.PART2) & ~Q(AnyOf(F("patient_id"), sorted(part2))))
+        & _matching(filters, values)
+        if patient_ids
+        else Q(pk__in=[])
+    )
     rows = list(
-        flags.filter(patient_id__in=patient_ids)
-        .select_related("patient", "rule", "assigned_to", "acknowledged_by")
+        Flag.objects.filter(shown | Q(AnyOf(F("pk"), snoozed_ids)))
+        .select_related("patient", "rule", "assigned_to", "acknowledged_by", "snoozed_by")
         .order_by("-severity", "raised_at", "pk")
     )
     by_patient: dict[int, list[Flag]] = {pk: [] for pk in patient_ids}
+    snoozed_at = {pk: index for index, pk in enumerate(snoozed_ids)}
+    snoozed: list[Flag] = []
     # The links every flag carries, each reversed once for the page (tether.lib.urls).
     review_url, act_url, snooze_url = (
         per_id("staff:review"),
@@ -310,12 +420,16 @@ def queue_page(
         per_id("flags:snooze"),
     )
     for flag in rows:
+        if flag.pk in snoozed_at:
+            snoozed.append(flag)
+            continue
         # For the template:
         flag.is_overdue = is_overdue(flag, now)  # type: ignore[attr-defined]
         flag.review_url = review_url(flag.patient_id)  # type: ignore[attr-defined]
         flag.act_url = act_url(flag.pk)  # type: ignore[attr-defined]
         flag.snooze_url = snooze_url(flag.pk)  # type: ignore[attr-defined]
         by_patient[flag.patient_id].append(flag)
+    snoozed.sort(key=lambda flag: snoozed_at[flag.pk])
     result = [
         PatientFlags(
             patient=by_patient[pk][0].patient,
@@ -326,7 +440,7 @@ def queue_page(
         for pk in patient_ids
         if by_patient[pk]
     ]
-    return result, pages, totals["overdue"]
+    return QueuePage(result, pages, sum(n for _pk, n in groups), snoozed)
 
 
 def clinicians_for_filter(*, user: User) -> list[tuple[int, str]]:

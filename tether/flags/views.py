@@ -70,16 +70,13 @@ def _queue_page(
     now = timezone.now()
     filters = selectors.QueueFilters.from_query(request.GET.dict())
     page_number = request.GET.get("page", "1")
-    # The gate's conditions built once for the page's three reads (selectors.queue_for).
-    queue = selectors.queue_for(user=request.user)  # type: ignore[arg-type]
-    groups, pages, overdue = selectors.queue_page(
+    found = selectors.queue_page(
         user=request.user,  # type: ignore[arg-type]
         filters=filters,
         page=int(page_number) if page_number.isdigit() else 1,
         now=now,
-        queue=queue,
     )
-    snoozed = selectors.snoozed_queue(user=request.user, queue=queue)  # type: ignore[arg-type]
+    groups, pages, overdue, snoozed = found.groups, found.pages, found.overdue, found.snoozed
     shown = [flag for group in groups for flag in group.flags] + snoozed
     record_lists(
         request,
@@ -93,7 +90,6 @@ def _queue_page(
     figures = selectors.figures_for(
         user=request.user,  # type: ignore[arg-type]
         since=now - dt.timedelta(weeks=8),
-        queue=queue,
     )
     _with_sentences(groups, now=now)
     query = request.GET.copy()

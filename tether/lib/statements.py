@@ -26,9 +26,8 @@ A list of ints is bound as one array parameter, ``AnyOf(F("pk"), ids)`` (``= ANY
 on PostgreSQL), so a statement's shape does not change with the list's length.
 
 ``rows(key, make, values)`` does the same for a ``values_list`` queryset and returns its
-rows, as the queryset would: only when none of its columns needs Django's conversion
-from the database value (an encrypted field, SQLite's text dates) is it run as kept SQL;
-otherwise the queryset itself is evaluated.
+rows as the queryset would, each column converted from the database value with the
+converters Django's compiler would apply (a count, a truncated date, an encrypted field).
 """
 
 from __future__ import annotations
@@ -53,13 +52,16 @@ _lock = threading.Lock()
 
 Build = Callable[[Mapping[str, Any]], tuple[str, list[Any] | tuple[Any, ...]]]
 Make = Callable[[Mapping[str, Any]], "QuerySet[Any, Any]"]
-# key -> whether ``rows`` may run the kept SQL (no column needs converting).
-_plain: dict[Hashable, bool] = {}
+# key -> the number of columns ``rows`` returns and how it converts each (``_columns``).
+_row_columns: dict[Hashable, tuple[int, list[tuple[int, list[Any], Any]]]] = {}
 
 
 def _stand_ins(values: Mapping[str, Any], series: int) -> dict[str, Any]:
-    """Values of the same types as ``values`` that no real call would pass, distinct by
-    name and by ``series`` (1 or 2)."""
+    """Values of the same types as ``values``, distinct by name and by ``series`` (1 or 2).
+    They are only compiled, never run: an int is small enough for any integer column
+    (Django compiles an out-of-range value as a condition that matches nothing), and one
+    that happens to equal a constant of the statement only stops it being kept
+    (``_prepare``)."""
     made: dict[str, Any] = {}
     for index, (name, value) in enumerate(values.items()):
         n = 7919 * series + index
@@ -69,9 +71,11 @@ def _stand_ins(values: Mapping[str, Any], series: int) -> dict[str, Any]:
             made[name] = [9_000_000_000_000 + n]
             continue
         if isinstance(value, bool) or value is None:
-            raise TypeError(f"{name}: only ints, dates and aware datetimes can be bound")
-        if isinstance(value, int):
-            made[name] = 9_000_000_000_000 + n
+            raise TypeError(f"{name}: only ints, strings, dates and aware datetimes can be bound")
+        if isinstance(value, str):
+            made[name] = f"tether stand-in {n}"
+        elif isinstance(value, int):
+            made[name] = n  # 7,919 to about 16,000: within a small integer's range
         elif isinstance(value, dt.datetime):
             if value.tzinfo is None:
                 raise TypeError(f"{name}: a naive datetime")
@@ -79,7 +83,7 @@ def _stand_ins(values: Mapping[str, Any], series: int) -> dict[str, Any]:
         elif isinstance(value, dt.date):
             made[name] = dt.date(1903, 1, 1) + dt.timedelta(days=n)
         else:
-            raise TypeError(f"{name}: only ints, dates and aware datetimes can be bound")
+            raise TypeError(f"{name}: only ints, strings, dates and aware datetimes can be bound")
     return made
 
 
@@ -139,17 +143,13 @@ def bound(key: Hashable, build: Build, values: Mapping[str, Any]) -> tuple[str, 
     return sql, params
 
 
-def _converters(queryset: QuerySet[Any, Any], *, annotations_only: bool) -> list[Any]:
-    """(alias, converters, expression) of each column ``queryset`` selects that Django's
-    compiler would convert (``annotations_only``: of its annotations only)."""
+def _converters(queryset: QuerySet[Any, Any]) -> list[Any]:
+    """(alias, converters, expression) of each annotation ``queryset`` selects that
+    Django's compiler would convert."""
     compiler = queryset.query.get_compiler(using=queryset.db)
     compiler.setup_query()
     annotations = queryset.query.annotation_select
-    columns = [
-        (alias, column)
-        for column, _sql, alias in compiler.select
-        if not annotations_only or alias in annotations
-    ]
+    columns = [(alias, column) for column, _sql, alias in compiler.select if alias in annotations]
     found = compiler.get_converters([column for _alias, column in columns])
     return [(columns[i][0], functions, expression) for i, (functions, expression) in found.items()]
 
@@ -171,7 +171,7 @@ def instances[M: Model](
     with _lock:
         converters = _annotation_converters.get(key)
     if converters is None:
-        converters = _converters(make(values), annotations_only=True)
+        converters = _converters(make(values))
         with _lock:
             _annotation_converters[key] = converters
     sql, params = bound(key, lambda v: make(v).query.sql_with_params(), values)
@@ -212,21 +212,47 @@ class AnyOf(Lookup):
 
 def rows(key: Hashable, make: Make, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """The rows of the ``values_list`` queryset ``make(values)``, its statement compiled
-    once per process and key when its columns need no conversion (see the module)."""
-    with _lock:
-        plain = _plain.get(key)
-    if plain is None:
-        plain = connection.vendor == "postgresql" and not _converters(
-            make(values), annotations_only=False
-        )
-        with _lock:
-            _plain[key] = plain
-    if not plain:
+    once per process and key (PostgreSQL; elsewhere the queryset itself). Each column
+    Django converts from the database value (a count, a truncated date, an encrypted
+    field) is converted here with the converters its compiler would apply."""
+    if connection.vendor != "postgresql":
         return [tuple(row) for row in make(values)]
+    with _lock:
+        columns = _row_columns.get(key)
+    if columns is None:
+        columns = _columns(make(values))
+        with _lock:
+            _row_columns[key] = columns
+    count, converters = columns
     sql, params = bound(key, lambda v: make(v).query.sql_with_params(), values)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [tuple(row) for row in cursor.fetchall()]
+        found = cursor.fetchall()
+    if not converters:
+        return [tuple(row[:count]) for row in found]
+    converted = []
+    for row in found:
+        values_of_row = list(row[:count])
+        for position, functions, expression in converters:
+            value = values_of_row[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            values_of_row[position] = value
+        converted.append(tuple(values_of_row))
+    return converted
+
+
+def _columns(queryset: QuerySet[Any, Any]) -> tuple[int, list[tuple[int, list[Any], Any]]]:
+    """How many columns a ``values_list`` queryset's rows hold, and (position,
+    converters, expression) of each that Django's compiler converts (as its
+    ``results_iter``: the rows in the statement's column order, extra columns cut)."""
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    compiler.setup_query()
+    fields = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
+    found = compiler.get_converters(fields)
+    return compiler.col_count, [
+        (position, functions, expression) for position, (functions, expression) in found.items()
+    ]
 
 
 def moment(value: Any) -> dt.datetime | None:
@@ -244,5 +270,5 @@ def forget() -> None:
     """Drop every kept statement (tests that change a statement's shape by settings)."""
     with _lock:
         _kept.clear()
-        _plain.clear()
+        _row_columns.clear()
         _annotation_converters.clear()

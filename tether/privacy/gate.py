@@ -23,7 +23,7 @@ The rules themselves are the table in ``tether.privacy.policy``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -119,7 +119,6 @@ def _relation_conditions(
     per_row: bool = True,
     now: dt.datetime | None = None,
     among: list[int] | None = None,
-    field: str | None = None,
 ) -> dict[Relation, Q]:
     """For each relation the user can have, the condition on Patient rows
     (``_conditions``, for this user's shape and ids)."""
@@ -134,7 +133,6 @@ def _relation_conditions(
         now=now or timezone.now(),
         per_row=per_row,
         among=among,
-        field=field,
     )
 
 
@@ -292,16 +290,12 @@ def _allowed_conditions(
     action: Action,
     *,
     now: dt.datetime | None = None,
-    field: str | None = None,
 ) -> tuple[Q, set[Relation]]:
-    """The user's relations that allow ``action`` on ``category``: their conditions joined
-    by OR, and which relations they are."""
+    """The user's relations that allow ``action`` on ``category``: their conditions on
+    Patient rows joined by OR, and which relations they are."""
     condition = Q()
     matched: set[Relation] = set()
-    # On another table's rows (``field``) each relation is an EXISTS: PostgreSQL plans it
-    # both ways and hashes the set only when many rows ask (a lead's flags), probing the
-    # index row by row when few do (the urgent requests).
-    conditions = _relation_conditions(user, per_row=field is not None, now=now, field=field)
+    conditions = _relation_conditions(user, per_row=False, now=now)
     for relation, q in conditions.items():
         if not allowed(relation, category, action):
             continue
@@ -323,24 +317,89 @@ def visible_condition(
     one of ``patients_visible_to(user, category=..., action=...)`` — the same rows as
     ``filter(**{f"{field}__in": patients_visible_to(...).values("pk")})``
     (``test_visible_condition.py`` checks it for every persona, category and action).
+    ``kept_visible`` says how it is built."""
+    kept = kept_visible(user, category=category, action=action, field=field)
+    return kept.condition(kept.values) if kept is not None else Q(pk__in=[])
 
-    For a program's relations (a lead, on call, the front desk, an admin) on PostgreSQL,
-    each relation and the patient's organization are asked of the rows' own patient
-    column as an EXISTS, which PostgreSQL hashes when many rows ask and probes by index
-    when few do. Through the patients table it scanned every patient of the organization
-    in each statement (the on-call clinician's urgent requests: 2.8 → 0.1 ms at 10,000
-    patients; docs/BENCHMARKS.md, seventh pass). Otherwise the set of patients is used as
-    it is (a person's own patients are a few ids, read once per request)."""
-    if connection.vendor == "postgresql" and user.organization_id is not None:
-        condition, matched = _allowed_conditions(user, category, action, field=field)
-        if matched & _PROGRAM_RELATIONS:
-            # The patient's organization, asked the same way (a join hashed every patient).
-            in_organization = Patient.objects.filter(
-                pk=OuterRef(f"{field}_id"), organization_id=user.organization_id
-            )
-            return condition & Q(Exists(in_organization))
-    visible = patients_visible_to(user, category=category, action=action)
-    return Q(**{f"{field}__in": visible.values("pk")})
+
+@dataclass(frozen=True)
+class KeptVisible:
+    """``visible_condition`` for a statement kept compiled (``tether.lib.statements``):
+    ``key`` names what the condition's SQL depends on besides its values, ``values`` are
+    this user's (to bind), and ``condition(values)`` builds it from any values of the
+    same names. Two of them can share a statement: their values' names start with their
+    ``name``."""
+
+    key: Hashable
+    values: dict[str, Any]
+    build: Callable[[Mapping[str, Any]], Q]
+
+    def condition(self, values: Mapping[str, Any]) -> Q:
+        return self.build(values)
+
+
+def kept_visible(
+    user: User,
+    *,
+    category: Category,
+    action: Action = Action.VIEW,
+    field: str = "patient",
+    name: str = "visible",
+) -> KeptVisible | None:
+    """The patients ``user`` may ``action`` records of ``category`` on, as a condition on
+    another table's patient column ``field`` whose SQL depends only on the user's shape;
+    None when there are none.
+
+    A person's own patients (a caseload, a family member's) are a few ids read once per
+    request (``own_visible_ids``): ``patient_id = ANY(ids)``. A program's relations (a
+    lead, on call, the front desk, an admin) open thousands: each relation and the
+    patient's organization are asked of the rows' own patient column as an EXISTS, which
+    PostgreSQL hashes when many rows ask and probes by index when few do. Through the
+    patients table it scanned every patient of the organization in each statement (the
+    on-call clinician's urgent requests: 2.8 → 0.1 ms at 10,000 patients;
+    docs/BENCHMARKS.md, seventh pass)."""
+    found = _shape(user)
+    if found is None:
+        return None
+    shape, staff = found
+    matched = _allowing(shape, staff is not None, category, action)
+    if not matched:
+        return None
+    column = f"{field}_id"
+    if not set(matched) & _PROGRAM_RELATIONS:
+        ids = own_visible_ids(user, category, action)
+        if ids is None:
+            ids = _own_ids(user, shape, staff, matched)
+
+        def own(values: Mapping[str, Any]) -> Q:
+            return Q(AnyOf(F(column), values[name]))
+
+        return KeptVisible(("gate.own", field, name), {name: ids}, own)
+
+    # Each relation an EXISTS on the rows' own patient column: PostgreSQL plans it both
+    # ways, hashing the set when many rows ask (a lead's flags) and probing the index row
+    # by row when few do (the urgent requests).
+    def program(values: Mapping[str, Any]) -> Q:
+        conditions = _conditions(
+            shape,
+            user_id=values[f"{name}_user"],
+            staff_id=values.get(f"{name}_staff"),
+            now=values[f"{name}_now"],
+            field=field,
+        )
+        condition = Q()
+        for relation in matched:
+            condition |= conditions[relation]
+        # The patient's organization, asked the same way (a join hashed every patient).
+        in_organization = Patient.objects.filter(
+            pk=OuterRef(column), organization_id=values[f"{name}_organization"]
+        )
+        return condition & Q(Exists(in_organization))
+
+    values = {f"{name}_{key}": value for key, value in _values(user, staff).items()}
+    return KeptVisible(
+        ("gate.program", shape, staff is not None, matched, field, name), values, program
+    )
 
 
 def visible_among(
@@ -398,6 +457,15 @@ def own_visible_ids(
     matched = _allowing(shape, staff is not None, category, action)
     if not matched or set(matched) & _PROGRAM_RELATIONS:
         return None
+    memo[key] = _own_ids(user, shape, staff, matched)
+    return memo[key]
+
+
+def _own_ids(
+    user: User, shape: _Shape, staff: StaffMember | None, matched: tuple[Relation, ...]
+) -> list[int]:
+    """The ids of the patients the user's ``matched`` relations (their own, not a
+    program's) open: a statement compiled once per process and shape, the values bound."""
 
     def make(values: Any) -> QuerySet[Any]:
         conditions = _bound_conditions(shape, values, per_row=False)
@@ -411,8 +479,7 @@ def own_visible_ids(
     rows = statements.rows(
         ("gate.visible_ids", shape, staff is not None, matched), make, _values(user, staff)
     )
-    memo[key] = sorted(row[0] for row in rows)
-    return memo[key]
+    return sorted(row[0] for row in rows)
 
 
 @lru_cache(maxsize=256)

@@ -167,11 +167,16 @@ def test_it_filters_by_severity_rule_clinician_age_and_patient(cast, client_as):
         return {name for name in ("Garcia", "Baker") if f"{name}, " in body}
 
     assert names() == {"Garcia", "Baker"}
+    # Each filter twice with other values: its statement is kept with the value bound.
     assert names(severity=3) == {"Garcia"}
+    assert names(severity=2) == {"Baker"}
     assert names(rule="instrument_alert") == {"Baker"}
+    assert names(rule="phq9_item9") == {"Garcia"}
+    assert names(rule="no_such_rule") == set()
     assert names(clinician=cast.assigned_clinician.pk) == {"Garcia"}
     assert names(clinician=cast.unassigned_clinician.pk) == {"Baker"}
     assert names(age=3) == {"Baker"}
+    assert names(age=7) == set()
     assert names(patient=cast.patient.patient.pk) == {"Garcia"}
     assert names(severity="nonsense", age="x", clinician="y") == {"Garcia", "Baker"}
 
@@ -270,3 +275,38 @@ def test_the_clinician_filter_lists_each_staff_members_own_programs_clinicians(c
     assert "Fran Staff" not in names  # the front desk is not clinical staff
     assert clinicians_for_filter(user=only_php) == [(only_php.pk, "Pia Aaron")]
     assert cast.other_org_clinician.get_full_name() not in names
+
+
+def test_two_clinicians_each_see_their_own_queue_through_one_kept_statement(cast, client_as):
+    """The queue's statements are compiled once per process and shape of user, the
+    user's values bound (``selectors._Queue``): a second clinician of the same shape gets
+    their own patients' flags and snoozed flags, the first one's never, and no statement
+    is compiled for them. Fails when a value is compiled in."""
+    from django.db import connection
+
+    from tether.lib import statements
+
+    garcia = _flag(cast.patient)  # the assigned clinician's
+    baker = _flag(cast.other_patient, severity=2, reason="instrument_alert")  # the other's
+    baker_snoozed = _flag(cast.other_patient, reason="phq9_item9", hours_ago=5)
+    Flag.objects.filter(pk=baker_snoozed.pk).update(
+        snoozed_until=timezone.localdate() + dt.timedelta(days=3),
+        snooze_reason="Seen in group today",
+    )
+    statements.forget()
+    first = _cards(client_as(cast.assigned_clinician).get(URL).content.decode())
+    kept = dict(statements._kept)
+    second = _cards(client_as(cast.unassigned_clinician).get(URL).content.decode())
+    assert "Garcia, " in first and "Baker, " not in first
+    assert "Seen in group today" not in first
+    assert "Baker, " in second and "Garcia, " not in second
+    assert "Seen in group today" in second
+    assert f"/flags/{garcia.pk}/" in first and f"/flags/{baker.pk}/" in second
+    if connection.vendor == "postgresql":
+
+        def queue_keys(found: dict[Any, Any]) -> set[Any]:
+            return {key for key in found if str(key[0][0]).startswith("flags.")}
+
+        # The groups, the snoozed flags, the figures: kept, and nothing new for the second.
+        assert len(queue_keys(kept)) == 3 and all(kept[key] for key in queue_keys(kept))
+        assert queue_keys(statements._kept) == queue_keys(kept)

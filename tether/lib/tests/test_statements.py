@@ -117,6 +117,38 @@ def test_the_time_zone_is_part_of_the_shape() -> None:
     }
 
 
+def test_a_string_is_bound_as_it_is_and_a_pattern_made_from_it_is_never_kept() -> None:
+    _make_users()
+
+    def named(values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        return (
+            User.objects.filter(username=values["name"])
+            .values_list("username")
+            .query.sql_with_params()
+        )
+
+    def starting(values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        # The ORM escapes the string and adds "%": a parameter made from the value.
+        return (
+            User.objects.filter(username__startswith=values["name"])
+            .values_list("username")
+            .query.sql_with_params()
+        )
+
+    for name in ("s1", "s5", "nobody"):
+        assert _rows(*statements.bound("test.named", named, {"name": name})) == (
+            [(name,)] if name != "nobody" else []
+        )
+        assert _rows(*statements.bound("test.starting", starting, {"name": name})) == (
+            [(name,)] if name != "nobody" else []
+        )
+    zone = timezone.get_current_timezone_name()
+    assert (statements._kept[("test.named", zone)] is not None) is (
+        connection.vendor == "postgresql"
+    )
+    assert statements._kept[("test.starting", zone)] is None
+
+
 def test_only_plain_values_can_be_bound() -> None:
     with pytest.raises(TypeError):
         statements.bound(
@@ -148,7 +180,10 @@ def test_rows_answers_as_the_queryset_and_keeps_its_statement() -> None:
 
 
 @pytest.mark.usefixtures("encrypted_note_table")
-def test_rows_with_a_column_django_converts_is_the_queryset_itself() -> None:
+def test_rows_converts_each_column_as_the_queryset_would() -> None:
+    from django.db.models import Count, DateField, Q
+    from django.db.models.functions import TruncWeek
+
     note = EncryptedNote.objects.create(title="t", body="a private line")
 
     def make(values: Mapping[str, Any]) -> Any:
@@ -156,7 +191,30 @@ def test_rows_with_a_column_django_converts_is_the_queryset_itself() -> None:
 
     # The encrypted body is decrypted by its field: never read as the stored token.
     assert statements.rows("test.encrypted", make, {"first": note.pk}) == [("a private line",)]
-    assert ("test.encrypted", timezone.get_current_timezone_name()) not in statements._kept
+    _make_users()
+
+    def weeks(values: Mapping[str, Any]) -> Any:
+        # A count (Django makes it an int, 0 for none) and a week as a date.
+        return (
+            User.objects.filter(pk__gte=values["first"])
+            .annotate(week=TruncWeek("date_joined", output_field=DateField()))
+            .values("week")
+            .annotate(n=Count("pk"), active=Count("pk", filter=Q(is_active=False)))
+            .order_by("week")
+            .values_list("week", "n", "active")
+        )
+
+    first = User.objects.order_by("pk").values_list("pk", flat=True)[0]
+    found = statements.rows("test.weeks", weeks, {"first": first})
+    assert found == list(weeks({"first": first})) and found
+    assert all(
+        isinstance(week, dt.date) and not isinstance(week, dt.datetime) for week, *_ in found
+    )
+    assert statements.rows("test.weeks", weeks, {"first": first + 10_000}) == []
+    kept = connection.vendor == "postgresql"
+    zone = timezone.get_current_timezone_name()
+    assert (statements._kept.get(("test.encrypted", zone)) is not None) is kept
+    assert (statements._kept.get(("test.weeks", zone)) is not None) is kept
 
 
 def test_instances_bind_a_list_of_any_length_and_answer_as_the_queryset() -> None:
