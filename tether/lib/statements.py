@@ -12,9 +12,11 @@ in the process.
 first call for a key builds the statement twice, with two sets of stand-in values,
 and keeps it only if the two compiled statements have the same text and differ in
 exactly the parameters that hold the stand-ins, each passed through unchanged (so no
-parameter is derived from a value in Python, which would otherwise be kept stale). Any
-other outcome, or a database that converts the values (SQLite), and the statement is
-simply built every time, as before. ``key`` must name everything else the statement's
+parameter is derived from a value in Python, which would otherwise be kept stale). A
+value the statement does not use (a user's shape that never reads it: the front desk's
+moment) is simply not bound; one it uses changed would show as a parameter that differs
+between the two builds. Any other outcome, or a database that converts the values
+(SQLite), and the statement is simply built every time, as before. ``key`` must name everything else the statement's
 shape depends on (a role, a setting; the active time zone is added here); the values
 themselves never go in it.
 
@@ -87,13 +89,15 @@ def _stand_ins(values: Mapping[str, Any], series: int) -> dict[str, Any]:
     return made
 
 
-def _positions(params: list[Any], stand_ins: Mapping[str, Any]) -> dict[str, list[int]] | None:
+def _positions(params: list[Any], stand_ins: Mapping[str, Any]) -> dict[str, list[int]]:
+    """Where each stand-in is passed unchanged among ``params`` (nowhere: not used, or
+    changed on the way, which ``_prepare`` then sees as a parameter that differs)."""
     found: dict[str, list[int]] = {name: [] for name in stand_ins}
     for position, param in enumerate(params):
         for name, stand_in in stand_ins.items():
             if type(param) is type(stand_in) and param == stand_in:
                 found[name].append(position)
-    return found if all(found.values()) else None
+    return found
 
 
 def _prepare(
@@ -108,7 +112,7 @@ def _prepare(
     if sql_1 != sql_2 or len(params_1) != len(params_2):
         return None
     positions = _positions(params_1, first)
-    if positions is None or positions != _positions(params_2, second):
+    if positions != _positions(params_2, second):
         return None
     bound_at = {p for places in positions.values() for p in places}
     for position, (one, two) in enumerate(zip(params_1, params_2, strict=True)):

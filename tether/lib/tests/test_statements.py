@@ -149,6 +149,28 @@ def test_a_string_is_bound_as_it_is_and_a_pattern_made_from_it_is_never_kept() -
     assert statements._kept[("test.starting", zone)] is None
 
 
+def test_a_value_the_statement_does_not_use_is_not_bound_and_it_is_still_kept() -> None:
+    users = _make_users()
+
+    def since_only(values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        # ``first`` is given (another shape of the caller would use it) but never read.
+        return (
+            User.objects.filter(date_joined__gte=values["since"])
+            .order_by("pk")
+            .values_list("username")
+            .query.sql_with_params()
+        )
+
+    now = timezone.now()
+    for days, names in ((2, ["s1"]), (6, ["s1", "s5"])):
+        values = {"since": now - dt.timedelta(days=days), "first": users[days // 3].pk}
+        assert [n for (n,) in _rows(*statements.bound("test.unused", since_only, values))] == names
+    kept = statements._kept[("test.unused", timezone.get_current_timezone_name())]
+    assert (kept is not None) is (connection.vendor == "postgresql")
+    if kept is not None:
+        assert kept[2]["first"] == [] and kept[2]["since"]
+
+
 def test_only_plain_values_can_be_bound() -> None:
     with pytest.raises(TypeError):
         statements.bound(
