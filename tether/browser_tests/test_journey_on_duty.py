@@ -368,3 +368,26 @@ def test_the_leads_navigation_keeps_sign_out_on_one_row_at_1280_px(desktop, cast
     sign_out = nav.get_by_role("button", name="Sign out").bounding_box()
     assert first is not None and sign_out is not None
     assert abs(first["y"] - sign_out["y"]) < 10, (first, sign_out)
+
+
+def test_on_a_phone_the_boards_wide_table_scrolls_in_its_own_region(phone, cast):
+    """A clinician checking the board on a phone: the table (nine columns) scrolls
+    sideways inside its labelled region and the page itself does not. The trend arrows'
+    spoken words are visually hidden (absolutely positioned): they used to escape the
+    region and widen the whole page (445 px on the 10,000-patient data set)."""
+    from tether.flags.testing import add_response
+    from tether.patients.models import Patient
+
+    # A longer family name, as real caseloads have: the trend columns start further right.
+    Patient.objects.filter(pk=cast.patient.patient.pk).update(last_name="Garcia-Villanueva")
+    now = timezone.now()
+    add_response(cast.patient.patient, "phq9", now - dt.timedelta(days=8), total=6)
+    add_response(cast.patient.patient, "phq9", now - dt.timedelta(days=1), total=12)
+    add_response(cast.patient.patient, "gad7", now - dt.timedelta(days=8), total=5)
+    add_response(cast.patient.patient, "gad7", now - dt.timedelta(days=1), total=11)
+    sign_in_staff(phone, cast.assigned_clinician)
+    page = phone.page
+    assert page.get_by_text("higher than last time (worse)").count() >= 1
+    region = page.locator(".table-wrap").first
+    assert region.evaluate("el => el.scrollWidth > el.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
