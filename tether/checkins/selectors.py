@@ -11,10 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
@@ -30,6 +41,7 @@ from tether.checkins.models import (
 from tether.checkins.schedule import Window, window_for
 from tether.flags.models import Flag
 from tether.flags.selectors import open_flags_for
+from tether.lib import statements
 from tether.patients.models import Episode, Patient
 from tether.privacy import audit
 from tether.privacy.gate import decide
@@ -105,7 +117,9 @@ def due_for(
     now: dt.datetime | None = None,
     upcoming: Sequence[Attendance] | None = None,
 ) -> list[Due]:
-    """What the patient should fill in now, daily check-in first. Four queries at most.
+    """What the patient should fill in now, daily check-in first. Four queries at most,
+    each compiled once per process (``tether.lib.statements``: the patient's home page
+    asks on every visit).
 
     ``upcoming``: the patient's next sessions as the caller already read them (soonest
     first, cancelled ones left out, at most ``len(upcoming)`` of them); the next one to
@@ -113,15 +127,16 @@ def due_for(
     if episode is None:
         return []
     now = now or timezone.now()
-    schedules = list(
-        ProgramInstrument.objects.filter(program_id=episode.program_id, is_active=True)
+    program = {"program": episode.program_id}
+    schedules = statements.instances(
+        "checkins.due.schedules", ProgramInstrument, _schedules_of, program
     )
     if not schedules:
         return []
     instruments = {
         i.code: i
-        for i in Instrument.objects.filter(
-            code__in=[s.instrument_code for s in schedules], is_current=True
+        for i in statements.instances(
+            "checkins.due.instruments", Instrument, _instruments_of, program
         )
     }
     needs_session = any(s.schedule == ProgramInstrument.Schedule.BEFORE_SESSION for s in schedules)
@@ -138,9 +153,15 @@ def due_for(
             windows.append((schedule, instrument, window))
     if not windows:
         return []
+    keys = {f"window_{n}": w.key for n, (_, _, w) in enumerate(windows)}
     existing = {
         (r.instrument_id, r.window): r
-        for r in Response.objects.filter(patient=patient, window__in=[w.key for _, _, w in windows])
+        for r in statements.instances(
+            ("checkins.due.responses", len(keys)),
+            Response,
+            _responses_in,
+            {"patient": patient.pk, **keys},
+        )
     }
     due = []
     for schedule, instrument, window in windows:
@@ -152,6 +173,23 @@ def due_for(
     # soonest (the home page says so), the daily check-in before a questionnaire on a tie.
     due.sort(key=lambda d: (d.draft is None, d.window.closes_at, not d.is_daily, d.instrument.code))
     return due
+
+
+def _schedules_of(values: Mapping[str, Any]) -> QuerySet[ProgramInstrument]:
+    return ProgramInstrument.objects.filter(program_id=values["program"], is_active=True)
+
+
+def _instruments_of(values: Mapping[str, Any]) -> QuerySet[Instrument]:
+    """The current version of each instrument the program has turned on."""
+    return Instrument.objects.filter(
+        code__in=_schedules_of(values).values("instrument_code"), is_current=True
+    )
+
+
+def _responses_in(values: Mapping[str, Any]) -> QuerySet[Response]:
+    """The patient's responses in the windows ``window_0``, ``window_1``… of ``values``."""
+    windows = [value for name, value in values.items() if name.startswith("window_")]
+    return Response.objects.filter(patient_id=values["patient"], window__in=windows)
 
 
 def home_due(
