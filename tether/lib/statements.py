@@ -16,9 +16,11 @@ parameter is derived from a value in Python, which would otherwise be kept stale
 value the statement does not use (a user's shape that never reads it: the front desk's
 moment) is simply not bound; one it uses changed would show as a parameter that differs
 between the two builds. Any other outcome, or a database that converts the values
-(SQLite), and the statement is simply built every time, as before. ``key`` must name everything else the statement's
-shape depends on (a role, a setting; the active time zone is added here); the values
-themselves never go in it.
+(SQLite), and the statement is simply built every time, as before. ``key`` must name
+everything else the statement's shape depends on (a role, a setting, which filters are
+set, how many values a list of strings has; the active time zone is added here): the
+stand-ins are never empty, so a build that branches on a value's truth would be kept in
+the stand-ins' shape. The values themselves never go in it.
 
 ``instances(key, model, make, values)`` does the same for a queryset of model instances
 with annotations: ``model.objects.raw`` on the kept SQL, the model's fields converted by
