@@ -52,6 +52,14 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=10)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--dump", metavar="FILE", help="with --profile: write the profile to FILE")
+    parser.add_argument(
+        "--explain",
+        type=int,
+        default=0,
+        metavar="N",
+        help="EXPLAIN ANALYZE the last request's N slowest SELECT statements",
+    )
     args = parser.parse_args()
 
     bench_env.apply(args.database, debug=False)
@@ -68,14 +76,14 @@ def main() -> None:
     client.force_login(User.objects.get(username=args.user))
     for _ in range(args.warm):
         client.get(args.url)
-    statements: list[tuple[float, str]] = []
+    statements: list[tuple[float, str, Any]] = []
 
     def timed(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            statements.append((time.perf_counter() - started, sql))
+            statements.append((time.perf_counter() - started, sql, params))
 
     profiler = cProfile.Profile() if args.profile else None
     cpu: list[float] = []
@@ -96,12 +104,20 @@ def main() -> None:
         f"{CODE.name} {args.url} as {args.user}: status {status}, "
         f"CPU median {statistics.median(cpu) * 1000:.2f} ms, "
         f"wall median {statistics.median(wall) * 1000:.2f} ms, "
-        f"{len(statements)} statements ({sum(t for t, _ in statements) * 1000:.2f} ms "
+        f"{len(statements)} statements ({sum(t for t, _, _ in statements) * 1000:.2f} ms "
         "in the last request)"
     )
-    for seconds, sql in statements:
+    for seconds, sql, _ in statements:
         print(f"  {seconds * 1000:6.2f} ms  {sql[:100]}")
+    selects = [s for s in statements if s[1].lstrip().upper().startswith("SELECT")]
+    for seconds, sql, params in sorted(selects, key=lambda s: -s[0])[: args.explain]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+            plan = "\n".join(f"    {line}" for (line,) in cursor.fetchall())
+        print(f"\n  {seconds * 1000:.2f} ms: {sql}\n{plan}")
     if profiler:
+        if args.dump:
+            profiler.dump_stats(args.dump)
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
         print(out.getvalue())

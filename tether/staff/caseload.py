@@ -15,12 +15,15 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import (
     Case,
     Count,
     Exists,
     F,
+    Func,
     IntegerField,
     Max,
     Min,
@@ -135,6 +138,12 @@ class CaseloadPage:
 
 
 def _scores(readable: QuerySet[Response], instruments: list[int] | int, offset: int) -> Subquery:
+    return Subquery(_scores_newest_first(readable, instruments)[offset : offset + 1])
+
+
+def _scores_newest_first(
+    readable: QuerySet[Response], instruments: list[int] | int
+) -> QuerySet[Response]:
     # The instrument's ids as values, so the lookup runs on the index
     # response_latest_by_instrument (patient, instrument, newest first). One version (an
     # int, the usual case) is an equality: the index then walks the patient's scores
@@ -153,7 +162,30 @@ def _scores(readable: QuerySet[Response], instruments: list[int] | int, offset: 
         status=Response.Status.COMPLETE,
         total__isnull=False,
     ).order_by("-submitted_at", "-pk")
-    return Subquery(rows.values("total")[offset : offset + 1])
+    return rows.values("total")
+
+
+def _array_of(*expressions: Any) -> Func:
+    """``ARRAY[a, b, …]`` of integer expressions (PostgreSQL)."""
+    return Func(
+        *expressions,
+        function="ARRAY",
+        template="%(function)s[%(expressions)s]",
+        output_field=ArrayField(IntegerField()),
+    )
+
+
+def _counts(qs: QuerySet[Any], *expressions: Any) -> Subquery:
+    """The patient's rows of ``qs`` aggregated as one array (``_array_of``): NULL when
+    the patient has none. One index read for columns that were each their own."""
+    counted = (
+        qs.filter(patient=OuterRef("pk"))
+        .order_by()
+        .values("patient")
+        .annotate(counts=_array_of(*expressions))
+        .values("counts")[:1]
+    )
+    return Subquery(counted, output_field=ArrayField(IntegerField()))
 
 
 def _count(qs: QuerySet[Any], field: str = "patient") -> Coalesce:
@@ -287,6 +319,8 @@ def caseload_page(
                 **window_bounds(today),
             },
         )
+        for row in rows:
+            _unpair(row)
         if next_sessions is not None:
             for row in rows:
                 row.next_session_at = next_sessions[row.pk]
@@ -504,7 +538,39 @@ def _page_columns(values: Mapping[str, Any], *, sessions_read: bool) -> QuerySet
         instruments={"phq9": values["phq9"], "gad7": values["gad7"]},
         only=None,
         without=frozenset({"next_session_at"}) if sessions_read else None,
+        paired=connection.vendor == "postgresql",
     )
+
+
+# The board's page columns that ``_columns(paired=True)`` reads together, each pair or
+# triple one subquery returning an array (PostgreSQL: ``_unpair`` splits them): four
+# score subqueries planned and run as two cost 0.5 + 1.0 ms of a page's rows where they
+# cost 2.0 + 2.3 (docs/BENCHMARKS.md, "Pages, twelfth pass").
+_PAIRED: dict[str, tuple[str, ...]] = {
+    "phq9_scores": ("phq9_latest", "phq9_previous"),
+    "gad7_scores": ("gad7_latest", "gad7_previous"),
+    "flag_counts": ("open_flags", "urgent_flags", "top_severity"),
+    "homework_counts": ("homework_due", "homework_done"),
+}
+# What a paired column reads as when the patient has no rows: as the single columns.
+_UNPAIRED_EMPTY: dict[str, tuple[Any, ...]] = {
+    "phq9_scores": (None, None),
+    "gad7_scores": (None, None),
+    "flag_counts": (0, 0, None),
+    "homework_counts": (0, 0),
+}
+
+
+def _unpair(row: Any) -> None:
+    """The single columns of a row read with ``_columns(paired=True)``."""
+    for paired, names in _PAIRED.items():
+        if not hasattr(row, paired):
+            continue  # read as single columns (not PostgreSQL)
+        values = getattr(row, paired)
+        found = list(values) if values else []
+        empty = _UNPAIRED_EMPTY[paired]
+        for i, name in enumerate(names):
+            setattr(row, name, found[i] if i < len(found) else empty[i])
 
 
 def _columns(
@@ -518,9 +584,11 @@ def _columns(
     today: dt.date | None = None,
     due: QuerySet[Assignment] | None = None,
     instruments: Mapping[str, list[int] | int] | None = None,
+    paired: bool = False,
 ) -> QuerySet[Patient]:
     """The board's columns as subqueries on ``patients`` (``only``: just these;
-    ``without``: all but these, read already).
+    ``without``: all but these, read already; ``paired``: PostgreSQL, every column,
+    those of ``_PAIRED`` read together as arrays, for ``_unpair``).
     ``part2_ids``: the page's ids, or the gate's set as a subquery when ordering every
     visible patient by a sort's columns. ``today``, ``due`` (the homework window's
     assignments) and ``instruments`` default to what ``now`` and the database say."""
@@ -621,6 +689,28 @@ def _columns(
             output_field=IntegerField(),
         ),
     }
+    if paired:
+        if only is not None:
+            raise ValueError("paired columns are read for every column")
+        urgent = Q(severity=Severity.HIGH) | Q(kind=Flag.Kind.SAFETY)
+        pairs: dict[str, Callable[[], Any]] = {
+            "phq9_scores": lambda: ArraySubquery(
+                _scores_newest_first(readable, instruments["phq9"])[:2]
+            ),
+            "gad7_scores": lambda: ArraySubquery(
+                _scores_newest_first(readable, instruments["gad7"])[:2]
+            ),
+            "flag_counts": lambda: _counts(
+                open_flags, Count("pk"), Count("pk", filter=urgent), Max("severity")
+            ),
+            "homework_counts": lambda: _counts(
+                due, Count("pk"), Count("pk", filter=Q(status=Assignment.Status.DONE))
+            ),
+        }
+        for name, names in _PAIRED.items():
+            for single in names:
+                del columns[single]
+            columns[name] = pairs[name]
     return patients.annotate(
         **{
             name: build()
