@@ -16,7 +16,10 @@ parameter is derived from a value in Python, which would otherwise be kept stale
 value the statement does not use (a user's shape that never reads it: the front desk's
 moment) is simply not bound; one it uses changed would show as a parameter that differs
 between the two builds. Any other outcome, or a database that converts the values
-(SQLite), and the statement is simply built every time, as before. ``key`` must name
+(SQLite), and the statement is simply built every time, as before. A kept statement's
+constants (a status, a category) are written into its text and only its values stay
+parameters; run by ``rows``, ``instances`` or ``executed``, those are bound by the
+server (``_server_bound``), so PostgreSQL plans it without estimating each of them. ``key`` must name
 everything else the statement's shape depends on (a role, a setting, which filters are
 set, how many values a list of strings has; the active time zone is added here): the
 stand-ins are never empty, so a build that branches on a value's truth would be kept in
@@ -37,9 +40,11 @@ converters Django's compiler would apply (a count, a truncated date, an encrypte
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
@@ -49,9 +54,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 _CACHE_SIZE = 256
-# key -> (sql, parameters, {value name: positions in the parameters}), or None: build
-# that statement every time.
-_kept: OrderedDict[Hashable, tuple[str, list[Any], dict[str, list[int]]] | None] = OrderedDict()
+# key -> (sql, the value bound at each of its placeholders), or None: build that
+# statement every time. The statement's constants are written into its text (``_inline``).
+_kept: OrderedDict[Hashable, tuple[str, list[str]] | None] = OrderedDict()
 _lock = threading.Lock()
 
 Build = Callable[[Mapping[str, Any]], tuple[str, list[Any] | tuple[Any, ...]]]
@@ -102,9 +107,40 @@ def _positions(params: list[Any], stand_ins: Mapping[str, Any]) -> dict[str, lis
     return found
 
 
-def _prepare(
-    build: Build, values: Mapping[str, Any]
-) -> tuple[str, list[Any], dict[str, list[int]]] | None:
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def _inline(sql: str, params: list[Any], bound_at: dict[int, str]) -> tuple[str, list[str]]:
+    """``sql`` with each parameter that is not a value (a constant of the statement: a
+    status, a category, a time zone) written in as a literal, as psycopg's client-side
+    binding would send it, and the name of the value at each remaining placeholder.
+    Only the values are then parameters: PostgreSQL can match a partial index's
+    condition (``status = 'complete'``) in a plan made without the values, which it
+    cannot for a parameter (``_server_bound``)."""
+    from psycopg import sql as psycopg_sql
+
+    connection.ensure_connection()
+    raw = connection.connection
+    names: list[str] = []
+    position = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal position
+        if match.group() == "%%":
+            return "%%"
+        at, position = position, position + 1
+        if at in bound_at:
+            names.append(bound_at[at])
+            return "%s"
+        return psycopg_sql.Literal(params[at]).as_string(raw).replace("%", "%%")
+
+    text = _PLACEHOLDER.sub(replace, sql)
+    if position != len(params):
+        raise ValueError("the statement's placeholders and parameters differ in number")
+    return text, names
+
+
+def _prepare(build: Build, values: Mapping[str, Any]) -> tuple[str, list[str]] | None:
     first, second = _stand_ins(values, 1), _stand_ins(values, 2)
     if connection.vendor != "postgresql":
         return None  # SQLite receives dates and moments as text: not worth the care.
@@ -116,15 +152,20 @@ def _prepare(
     positions = _positions(params_1, first)
     if positions != _positions(params_2, second):
         return None
-    bound_at = {p for places in positions.values() for p in places}
+    bound_at = {p: name for name, places in positions.items() for p in places}
     for position, (one, two) in enumerate(zip(params_1, params_2, strict=True)):
         if position not in bound_at and one != two:
             return None  # a parameter computed from a value: it would be kept stale
-    return sql_1, params_1, positions
+    return _inline(sql_1, params_1, bound_at)
 
 
 def bound(key: Hashable, build: Build, values: Mapping[str, Any]) -> tuple[str, list[Any]]:
     """The SQL and parameters of ``build(values)``, compiled once per process and key."""
+    sql, params, _kept_now = _bound(key, build, values)
+    return sql, params
+
+
+def _bound(key: Hashable, build: Build, values: Mapping[str, Any]) -> tuple[str, list[Any], bool]:
     # The active time zone is part of every shape: a ``__date`` lookup compiles it in.
     key = (key, timezone.get_current_timezone_name())
     with _lock:
@@ -140,13 +181,46 @@ def bound(key: Hashable, build: Build, values: Mapping[str, Any]) -> tuple[str, 
                 _kept.popitem(last=False)
     if kept is None:
         sql, params = build(values)
-        return sql, list(params)
-    sql, template, positions = kept
-    params = list(template)
-    for name, places in positions.items():
-        for place in places:
-            params[place] = values[name]
-    return sql, params
+        return sql, list(params), False
+    sql, names = kept
+    return sql, [values[name] for name in names], True
+
+
+@contextmanager
+def executed(key: Hashable, build: Build, values: Mapping[str, Any]) -> Iterator[Any]:
+    """A cursor that has run ``build(values)``'s statement, kept as ``bound`` keeps it
+    and, when kept, its values bound by the server (``_server_bound``)."""
+    sql, params, kept = _bound(key, build, values)
+    with _server_bound(kept), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        yield cursor
+
+
+@contextmanager
+def _server_bound(kept: bool = True) -> Iterator[None]:
+    """Inside this block the connection's cursors send their values apart from the
+    statement's text (psycopg's server-side binding: PostgreSQL's extended protocol)
+    instead of quoting them into it, so PostgreSQL plans the statement without looking
+    at them: the web process asks for that plan (``plan_cache_mode=force_generic_plan``
+    in settings; it applies to such statements only). A kept statement's constants are
+    in its text (``_inline``), so the plan still sees those and their partial indexes;
+    what it no longer does is estimate each element of a list of ids, which was most of
+    the planning of the flag queue's small statements (its statements 6.6 -> 4.2 ms:
+    docs/BENCHMARKS.md, "Pages, twelfth pass"). Statements built every time, and
+    everything else, keep the client-side binding."""
+    if not kept or connection.vendor != "postgresql":
+        yield
+        return
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    raw = connection.connection
+    previous = raw.cursor_factory
+    raw.cursor_factory = ServerBindingCursor
+    try:
+        yield
+    finally:
+        raw.cursor_factory = previous
 
 
 def _converters(queryset: QuerySet[Any, Any]) -> list[Any]:
@@ -180,8 +254,9 @@ def instances[M: Model](
         converters = _converters(make(values))
         with _lock:
             _annotation_converters[key] = converters
-    sql, params = bound(key, lambda v: make(v).query.sql_with_params(), values)
-    found = list(model._default_manager.raw(sql, params))
+    sql, params, kept = _bound(key, lambda v: make(v).query.sql_with_params(), values)
+    with _server_bound(kept):
+        found = list(model._default_manager.raw(sql, params))
     for name, functions, expression in converters:
         for instance in found:
             value = getattr(instance, name)
@@ -230,8 +305,8 @@ def rows(key: Hashable, make: Make, values: Mapping[str, Any]) -> list[tuple[Any
         with _lock:
             _row_columns[key] = columns
     count, converters = columns
-    sql, params = bound(key, lambda v: make(v).query.sql_with_params(), values)
-    with connection.cursor() as cursor:
+    sql, params, kept = _bound(key, lambda v: make(v).query.sql_with_params(), values)
+    with _server_bound(kept), connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
     if not converters:

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -150,12 +149,10 @@ def duty_for(*, user: User, staff: StaffMember, now: dt.datetime | None = None) 
     def build(values: Mapping[str, Any]) -> tuple[str, list[Any]]:
         return _statement(user=user, staff=staff, **values)
 
-    sql, params = statements.bound(
-        key,
-        build,
-        {"now": now, "overdue_before": now - dt.timedelta(hours=overdue_hours)},
-    )
-    urgent_n, soonest, first, high_flags, overdue = _read(sql, params)
+    with statements.executed(
+        key, build, {"now": now, "overdue_before": now - dt.timedelta(hours=overdue_hours)}
+    ) as cursor:
+        urgent_n, soonest, first, high_flags, overdue = _read(cursor.fetchone())
     return Duty(
         urgent_waiting=urgent_n or 0,
         urgent_escalates_at=soonest,
@@ -220,10 +217,7 @@ def _together(parts: list[QuerySet[Any]]) -> tuple[str, list[Any]]:
     return f"{sql} FROM (SELECT 1 AS one) base{joins}", params
 
 
-def _read(sql: str, params: list[Any]) -> tuple[Any, ...]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+def _read(row: tuple[Any, ...]) -> tuple[Any, ...]:
     soonest = row[1]
     if isinstance(soonest, str):
         # SQLite hands back text (UTC) for a moment read through raw SQL.

@@ -9,7 +9,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
@@ -136,7 +135,7 @@ def _counts(
     *, patient_id: int, since: dt.datetime, now: dt.datetime, today: dt.date
 ) -> dict[str, int]:
     """The review's counts for one patient: one statement."""
-    sql, params = statements.bound(
+    with statements.executed(
         "staff.review.counts",
         _counts_statement,
         {
@@ -146,9 +145,7 @@ def _counts(
             "today": today,
             **window_bounds(today),
         },
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    ) as cursor:
         names = [column[0] for column in cursor.description or ()]
         row = cursor.fetchone()
     found = dict(zip(names, row or (), strict=False))

@@ -34,7 +34,6 @@ def patient_list_for(*, user: User) -> QuerySet[Patient]:
         .annotate(
             program_name=Subquery(active.values("program__name")[:1]),
             level_of_care=Subquery(active.values("level_of_care")[:1]),
-            admitted_on=Subquery(active.values("admitted_on")[:1]),
             next_session_at=Subquery(next_session.values("starts_at")[:1]),
             primary_first=Subquery(primary.values("staff_member__user__first_name")[:1]),
             primary_last=Subquery(primary.values("staff_member__user__last_name")[:1]),

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from tether.accounts.models import User
@@ -168,7 +169,57 @@ def test_a_value_the_statement_does_not_use_is_not_bound_and_it_is_still_kept() 
     kept = statements._kept[("test.unused", timezone.get_current_timezone_name())]
     assert (kept is not None) is (connection.vendor == "postgresql")
     if kept is not None:
-        assert kept[2]["first"] == [] and kept[2]["since"]
+        assert kept[1] == ["since"]  # (the one placeholder left: ``first`` not bound)
+
+
+def _named_like(values: Mapping[str, Any]) -> Any:
+    # A constant with a quote, a percent sign and a backslash, written into the text.
+    return (
+        User.objects.filter(Q(username=values["start"]) | Q(last_name="O'Hara 100% \\ sure"))
+        .order_by("username")
+        .values_list("username")
+    )
+
+
+def test_a_kept_statement_has_its_constants_written_in_and_only_its_values_bound() -> None:
+    User.objects.create_user(username="ada", password="x" * 12)
+    User.objects.create_user(username="kim", password="x" * 12, last_name="O'Hara 100% \\ sure")
+    User.objects.create_user(username="bea", password="x" * 12, last_name="O'Hara")
+    for start, names in (("ada", ["ada", "kim"]), ("bea", ["bea", "kim"]), ("z", ["kim"])):
+        assert statements.rows("test.named_like", _named_like, {"start": start}) == [
+            (name,) for name in names
+        ]
+        assert statements.rows("test.named_like", _named_like, {"start": start}) == [
+            tuple(row) for row in _named_like({"start": start})
+        ]
+    if connection.vendor == "postgresql":
+        sql, names = statements._kept[("test.named_like", timezone.get_current_timezone_name())]
+        assert names == ["start"] and sql.count("%s") == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-side binding: PostgreSQL")
+def test_a_kept_statement_has_its_values_bound_by_the_server_and_one_built_every_time_not() -> None:
+    import psycopg
+
+    client_side: list[bool] = []
+
+    def seen(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        client_side.append(isinstance(context["cursor"].cursor, psycopg.ClientCursor))
+        return execute(sql, params, many, context)
+
+    def derived(values: Mapping[str, Any]) -> Any:
+        # A parameter computed from the value: never kept.
+        since = values["today"] - dt.timedelta(days=1)
+        return User.objects.filter(date_joined__date__gte=since).values_list("username")
+
+    with connection.execute_wrapper(seen):
+        for name in ("a", "b"):
+            statements.rows("test.named_like", _named_like, {"start": name})
+        for days in (1, 2):
+            today = timezone.localdate() - dt.timedelta(days=days)
+            statements.rows("test.derived_rows", derived, {"today": today})
+        list(User.objects.values_list("username"))
+    assert client_side == [False, False, True, True, True]
 
 
 def test_only_plain_values_can_be_bound() -> None:
