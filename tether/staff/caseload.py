@@ -143,7 +143,7 @@ def _scores(readable: QuerySet[Response], instruments: list[int] | int, offset: 
 
 def _scores_newest_first(
     readable: QuerySet[Response], instruments: list[int] | int
-) -> QuerySet[Response]:
+) -> QuerySet[Response, Any]:
     # The instrument's ids as values, so the lookup runs on the index
     # response_latest_by_instrument (patient, instrument, newest first). One version (an
     # int, the usual case) is an equality: the index then walks the patient's scores

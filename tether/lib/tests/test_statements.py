@@ -193,7 +193,9 @@ def test_a_kept_statement_has_its_constants_written_in_and_only_its_values_bound
             tuple(row) for row in _named_like({"start": start})
         ]
     if connection.vendor == "postgresql":
-        sql, names = statements._kept[("test.named_like", timezone.get_current_timezone_name())]
+        kept = statements._kept[("test.named_like", timezone.get_current_timezone_name())]
+        assert kept is not None
+        sql, names = kept
         assert names == ["start"] and sql.count("%s") == 1
 
 
