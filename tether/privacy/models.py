@@ -47,21 +47,31 @@ class AuditEvent(models.Model):
         ALLOWED = "allowed", _("allowed")
         DENIED = "denied", _("denied")
 
+    # The three references are indexed only by the (reference, occurred_at) indexes
+    # below, which also serve a look-up by the reference alone: a single-column index
+    # of each as well was three more index entries for every event (a list page writes
+    # sixty), 0.6-0.9 ms of its audit insert (docs/BENCHMARKS.md, twelfth pass).
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="+", null=True
+        Organization, on_delete=models.PROTECT, related_name="+", null=True, db_index=False
     )
     # The chain this row belongs to: the organization's id, or SYSTEM_CHAIN. Never
     # NULL, so it can also be the distribution column on Citus.
     chain_key = models.PositiveBigIntegerField()
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        db_index=False,
     )
     actor_role = models.CharField(max_length=32, blank=True)
     acting_as = models.CharField(max_length=32, blank=True)
     # The relation that allowed the access (policy.Relation code), when the gate decided.
     relation = models.CharField(max_length=32, blank=True)
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+", null=True)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="+", null=True, db_index=False
+    )
     action = models.CharField(max_length=16)
     category = models.CharField(max_length=32)
     object_type = models.CharField(max_length=64, blank=True)
