@@ -419,10 +419,10 @@ def _by_next_session(
     costs seconds for a lead's thousands of patients).
 
     First within a horizon: the moment of the ``HORIZON_ROWS_PER_PATIENT * (start +
-    size)``-th upcoming attendance. A patient whose next session is at or before it is
-    known exactly from the rows up to it, and every other patient's comes later and
-    sorts after them; so when the horizon holds a full page's patients, that page is
-    the page of the whole order (a lead's board read 11,000 upcoming sessions for 60
+    size)``-th upcoming attendance. A patient whose next session is before it (then at
+    or before it) is known exactly from the rows up to it, and every other patient's
+    comes later and sorts after them; so when the horizon holds a full page's patients,
+    that page is the page of the whole order (a lead's board read 11,000 upcoming sessions for 60
     rows). Otherwise — a late page, few sessions booked — the whole read."""
     upcoming = Attendance.objects.filter(
         # The organization's upcoming sessions, read by their (organization, start)
@@ -435,21 +435,26 @@ def _by_next_session(
     horizon = upcoming.order_by("appointment__starts_at").values("appointment__starts_at")[
         HORIZON_ROWS_PER_PATIENT * (start + size) :
     ][:1]
-    within = upcoming.filter(appointment__starts_at__lte=Subquery(horizon))
-    if user is not None:
-        # ``visible`` is exactly the gate's set (a program's relation): asked of each of
-        # the horizon's few hundred sessions' patients as the gate's per-row condition
-        # (an index probe each, gate.visible_condition), instead of joining the patients
-        # to the whole set, which hashed every active episode and patient of the program
-        # (8.6 of the statement's 14 ms at 10,000 patients).
-        within = within.filter(
-            visible_condition(user, category=Category.SELF_REPORT, action=Action.VIEW)
-        )
-        rows = _next_session_page(within, None, start=start, size=size, booked_only=True)
-    else:
-        rows = _next_session_page(within, visible, start=start, size=size, booked_only=True)
-    if len(rows) == size:
-        return rows
+    # Before the horizon first, then up to it: a program's groups start together (every
+    # group at 9:00 tomorrow), and the sessions at the horizon's own moment were most of
+    # what it read (2,196 attendances for 241 before it, at 10,000 patients); a patient
+    # with a session before that moment is known exactly all the same.
+    for lookup in ("lt", "lte"):
+        within = upcoming.filter(**{f"appointment__starts_at__{lookup}": Subquery(horizon)})
+        if user is not None:
+            # ``visible`` is exactly the gate's set (a program's relation): asked of each
+            # of the horizon's few hundred sessions' patients as the gate's per-row
+            # condition (an index probe each, gate.visible_condition), instead of joining
+            # the patients to the whole set, which hashed every active episode and
+            # patient of the program (8.6 of the statement's 14 ms at 10,000 patients).
+            within = within.filter(
+                visible_condition(user, category=Category.SELF_REPORT, action=Action.VIEW)
+            )
+            rows = _next_session_page(within, None, start=start, size=size, booked_only=True)
+        else:
+            rows = _next_session_page(within, visible, start=start, size=size, booked_only=True)
+        if len(rows) == size:
+            return rows
     return _next_session_page(upcoming, visible, start=start, size=size)
 
 
