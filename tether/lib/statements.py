@@ -291,11 +291,15 @@ class AnyOf(Lookup):
         return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
-def rows(key: Hashable, make: Make, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+def rows(
+    key: Hashable, make: Make, values: Mapping[str, Any], *, server_bound: bool = True
+) -> list[tuple[Any, ...]]:
     """The rows of the ``values_list`` queryset ``make(values)``, its statement compiled
     once per process and key (PostgreSQL; elsewhere the queryset itself). Each column
     Django converts from the database value (a count, a truncated date, an encrypted
-    field) is converted here with the converters its compiler would apply."""
+    field) is converted here with the converters its compiler would apply.
+    ``server_bound=False``: the values quoted into the text as before, for a statement
+    whose best plan depends on them (``_server_bound``)."""
     if connection.vendor != "postgresql":
         return [tuple(row) for row in make(values)]
     with _lock:
@@ -306,7 +310,7 @@ def rows(key: Hashable, make: Make, values: Mapping[str, Any]) -> list[tuple[Any
             _row_columns[key] = columns
     count, converters = columns
     sql, params, kept = _bound(key, lambda v: make(v).query.sql_with_params(), values)
-    with _server_bound(kept), connection.cursor() as cursor:
+    with _server_bound(kept and server_bound), connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
     if not converters:

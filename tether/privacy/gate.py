@@ -337,6 +337,11 @@ class KeptVisible:
     def condition(self, values: Mapping[str, Any]) -> Q:
         return self.build(values)
 
+    @property
+    def program_wide(self) -> bool:
+        """A program's relations (thousands of patients), not a person's own few."""
+        return isinstance(self.key, tuple) and self.key[0] == "gate.program"
+
 
 def kept_visible(
     user: User,

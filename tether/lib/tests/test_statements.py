@@ -221,7 +221,9 @@ def test_a_kept_statement_has_its_values_bound_by_the_server_and_one_built_every
             today = timezone.localdate() - dt.timedelta(days=days)
             statements.rows("test.derived_rows", derived, {"today": today})
         list(User.objects.values_list("username"))
-    assert client_side == [False, False, True, True, True]
+        # Kept, but asked to keep the client-side binding (a plan that needs the values).
+        statements.rows("test.named_like", _named_like, {"start": "c"}, server_bound=False)
+    assert client_side == [False, False, True, True, True, True]
 
 
 def test_only_plain_values_can_be_bound() -> None:
