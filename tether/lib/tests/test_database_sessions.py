@@ -32,7 +32,9 @@ with connection.cursor() as cursor:
     cursor.execute("SHOW jit")
     jit = cursor.fetchone()[0]
     cursor.execute("SHOW random_page_cost")
-    print(workers, jit, cursor.fetchone()[0])
+    cost = cursor.fetchone()[0]
+    cursor.execute("SHOW plan_cache_mode")
+    print(workers, jit, cost, cursor.fetchone()[0])
 """
 
 
@@ -64,16 +66,18 @@ def _session_in_a_new_process(*, web: bool) -> list[str]:
 
 @pytest.mark.django_db  # (the test database, which the new process opens)
 def test_the_web_process_runs_its_pages_without_parallel_workers_or_jit():
-    # and with an index read priced near a sequential one (the board's per-row look-ups)
-    assert _session_in_a_new_process(web=True) == ["0", "off", "1.1"]
+    # and with an index read priced near a sequential one (the board's per-row look-ups),
+    # the kept statements' server-bound values planned without them (lib/statements.py)
+    assert _session_in_a_new_process(web=True) == ["0", "off", "1.1", "force_generic_plan"]
 
 
 @pytest.mark.django_db
 def test_a_worker_or_command_keeps_the_servers_settings_but_jit():
-    workers, jit, random_page_cost = _session_in_a_new_process(web=False)
+    workers, jit, random_page_cost, plan_cache_mode = _session_in_a_new_process(web=False)
     assert int(workers) > 0
     assert jit == "off"
     assert float(random_page_cost) > 1.1
+    assert plan_cache_mode == "auto"
 
 
 @pytest.mark.parametrize("entry", ["wsgi.py", "asgi.py"])
