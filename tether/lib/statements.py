@@ -19,11 +19,11 @@ between the two builds. Any other outcome, or a database that converts the value
 (SQLite), and the statement is simply built every time, as before. A kept statement's
 constants (a status, a category) are written into its text and only its values stay
 parameters; run by ``rows``, ``instances`` or ``executed``, those are bound by the
-server (``_server_bound``), so PostgreSQL plans it without estimating each of them. ``key`` must name
-everything else the statement's shape depends on (a role, a setting, which filters are
-set, how many values a list of strings has; the active time zone is added here): the
-stand-ins are never empty, so a build that branches on a value's truth would be kept in
-the stand-ins' shape. The values themselves never go in it.
+server (``_server_bound``), so PostgreSQL plans it without estimating each of them.
+``key`` must name everything else the statement's shape depends on (a role, a setting,
+which filters are set, how many values a list of strings has; the active time zone is
+added here): the stand-ins are never empty, so a build that branches on a value's truth
+would be kept in the stand-ins' shape. The values themselves never go in it.
 
 ``instances(key, model, make, values)`` does the same for a queryset of model instances
 with annotations: ``model.objects.raw`` on the kept SQL, the model's fields converted by
@@ -205,9 +205,9 @@ def _server_bound(kept: bool = True) -> Iterator[None]:
     in settings; it applies to such statements only). A kept statement's constants are
     in its text (``_inline``), so the plan still sees those and their partial indexes;
     what it no longer does is estimate each element of a list of ids, which was most of
-    the planning of the flag queue's small statements (its statements 6.6 -> 4.2 ms:
-    docs/BENCHMARKS.md, "Pages, twelfth pass"). Statements built every time, and
-    everything else, keep the client-side binding."""
+    the planning of the flag queue's small statements (the clinician's queue's statements
+    17.6 -> 8.7 ms: docs/BENCHMARKS.md, "Pages, twelfth pass"). Statements built every
+    time, and everything else, keep the client-side binding."""
     if not kept or connection.vendor != "postgresql":
         yield
         return

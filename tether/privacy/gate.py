@@ -333,14 +333,11 @@ class KeptVisible:
     key: Hashable
     values: dict[str, Any]
     build: Callable[[Mapping[str, Any]], Q]
+    # A program's relations (thousands of patients), not a person's own few ids.
+    program_wide: bool = False
 
     def condition(self, values: Mapping[str, Any]) -> Q:
         return self.build(values)
-
-    @property
-    def program_wide(self) -> bool:
-        """A program's relations (thousands of patients), not a person's own few."""
-        return isinstance(self.key, tuple) and self.key[0] == "gate.program"
 
 
 def kept_visible(
@@ -403,7 +400,10 @@ def kept_visible(
 
     values = {f"{name}_{key}": value for key, value in _values(user, staff).items()}
     return KeptVisible(
-        ("gate.program", shape, staff is not None, matched, field, name), values, program
+        ("gate.program", shape, staff is not None, matched, field, name),
+        values,
+        program,
+        program_wide=True,
     )
 
 

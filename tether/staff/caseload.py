@@ -422,8 +422,9 @@ def _by_next_session(
     size)``-th upcoming attendance. A patient whose next session is before it (then at
     or before it) is known exactly from the rows up to it, and every other patient's
     comes later and sorts after them; so when the horizon holds a full page's patients,
-    that page is the page of the whole order (a lead's board read 11,000 upcoming sessions for 60
-    rows). Otherwise — a late page, few sessions booked — the whole read."""
+    that page is the page of the whole order (a lead's board read 11,000 upcoming
+    sessions for 60 rows). Otherwise — a late page, few sessions booked — the whole
+    read."""
     upcoming = Attendance.objects.filter(
         # The organization's upcoming sessions, read by their (organization, start)
         # index; only the visible patients' are kept: by the gate's per-row condition
@@ -548,9 +549,9 @@ def _page_columns(values: Mapping[str, Any], *, sessions_read: bool) -> QuerySet
 
 
 # The board's page columns that ``_columns(paired=True)`` reads together, each pair or
-# triple one subquery returning an array (PostgreSQL: ``_unpair`` splits them): four
-# score subqueries planned and run as two cost 0.5 + 1.0 ms of a page's rows where they
-# cost 2.0 + 2.3 (docs/BENCHMARKS.md, "Pages, twelfth pass").
+# triple one subquery returning an array (PostgreSQL: ``_unpair`` splits them). The four
+# score subqueries, as two, were planned in 0.5 ms and run in 1.0 ms for a page of 60
+# where they took 2.0 and 2.3 (docs/BENCHMARKS.md, "Pages, twelfth pass").
 _PAIRED: dict[str, tuple[str, ...]] = {
     "phq9_scores": ("phq9_latest", "phq9_previous"),
     "gad7_scores": ("gad7_latest", "gad7_previous"),
@@ -616,6 +617,9 @@ def _columns(
     open_flags = Flag.objects.filter(awake(today), status=Flag.Status.OPEN).exclude(
         Q(record_category=Category.PART2) & ~_among("patient", part2_ids)
     )
+    # Safety flags and high ones: marked apart on the board (a new item-9 flag must not
+    # look like any other).
+    urgent = Q(severity=Severity.HIGH) | Q(kind=Flag.Kind.SAFETY)
     thread = Thread.objects.filter(patient=OuterRef("pk"))
     if instruments is None:
         if only is None or {"phq9_latest", "gad7_latest"} & only:
@@ -633,11 +637,7 @@ def _columns(
         "homework_due": lambda: _count(due),
         "homework_done": lambda: _count(due.filter(status=Assignment.Status.DONE)),
         "open_flags": lambda: _count(open_flags),
-        # Safety flags and high ones: marked apart on the board (a new item-9 flag must
-        # not look like any other).
-        "urgent_flags": lambda: _count(
-            open_flags.filter(Q(severity=Severity.HIGH) | Q(kind=Flag.Kind.SAFETY))
-        ),
+        "urgent_flags": lambda: _count(open_flags.filter(urgent)),
         "top_severity": lambda: Subquery(
             open_flags.filter(patient=OuterRef("pk"))
             .order_by()
@@ -697,7 +697,6 @@ def _columns(
     if paired:
         if only is not None:
             raise ValueError("paired columns are read for every column")
-        urgent = Q(severity=Severity.HIGH) | Q(kind=Flag.Kind.SAFETY)
         pairs: dict[str, Callable[[], Any]] = {
             "phq9_scores": lambda: ArraySubquery(
                 _scores_newest_first(readable, instruments["phq9"])[:2]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from django.urls import reverse
@@ -310,3 +311,31 @@ def test_two_clinicians_each_see_their_own_queue_through_one_kept_statement(cast
         # The groups, the snoozed flags, the figures: kept, and nothing new for the second.
         assert len(queue_keys(kept)) == 3 and all(kept[key] for key in queue_keys(kept))
         assert queue_keys(statements._kept) == queue_keys(kept)
+
+
+def test_the_figures_are_planned_with_their_period_for_a_program_and_without_for_a_caseload(
+    cast, client_as
+):
+    """A program's eight weeks of flags are joined by how many the period holds, so a
+    lead's figures keep their values in the text PostgreSQL plans (client-side binding); a
+    caseload's few flags are planned without them (lib/statements.py)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return  # (server-side binding: PostgreSQL only)
+    import psycopg
+
+    _flag(cast.patient)
+    bound_by: dict[str, list[str]] = {}
+
+    def seen(who: str, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "DATE_TRUNC" in sql and '"flags_flag"' in sql:
+            client = isinstance(context["cursor"].cursor, psycopg.ClientCursor)
+            bound_by.setdefault(who, []).append("client" if client else "server")
+        return execute(sql, params, many, context)
+
+    for who, user in (("lead", cast.clinical_lead), ("clinician", cast.assigned_clinician)):
+        with connection.execute_wrapper(partial(seen, who)):
+            body = client_as(user).get(URL).content.decode()
+        assert "flags raised" in body
+    assert bound_by == {"lead": ["client"], "clinician": ["server"]}
