@@ -435,7 +435,8 @@ def visible_among(
 # eight times on a list page). A program's relations (a lead, on call, the front desk, an
 # admin) open thousands of patients: their set stays a subquery, hashed once per statement.
 _PROGRAM_RELATIONS = frozenset(_PROGRAM_RELATION_BY_ROLE.values())
-_visible_once: ContextVar[dict[tuple[int, str, str], list[int]] | None] = ContextVar(
+# (user, category, action) and (user, the relations they open) -> the ids.
+_visible_once: ContextVar[dict[tuple[Any, ...], list[int]] | None] = ContextVar(
     "gate_visible_ids", default=None
 )
 
@@ -462,7 +463,12 @@ def own_visible_ids(
     matched = _allowing(shape, staff is not None, category, action)
     if not matched or set(matched) & _PROGRAM_RELATIONS:
         return None
-    memo[key] = _own_ids(user, shape, staff, matched)
+    # Categories that open the same relations open the same patients: a clinician's
+    # caseload is read once for the self-report, Part 2, shared and general records.
+    opened_by = (user.pk, matched)
+    if opened_by not in memo:
+        memo[opened_by] = _own_ids(user, shape, staff, matched)
+    memo[key] = memo[opened_by]
     return memo[key]
 
 

@@ -17,6 +17,7 @@ from tether.privacy.gate import (
     decisions_once,
     held_relations,
     list_relations,
+    own_visible_ids,
     patients_visible_to,
     relations_to,
     visible_among,
@@ -69,6 +70,29 @@ def test_two_categories_of_one_list_ask_the_database_once_per_request(cast):
     with CaptureQueriesContext(connection) as outside:
         held_relations(clinician, ids)
     assert len(outside) >= 1
+
+
+def test_a_caseload_is_read_once_for_every_category_its_relations_open(cast):
+    """A clinician's care team and break-glass grants open their self-report, Part 2,
+    shared and general records alike: one read of the caseload for all of them. A lead's
+    Part 2 records are opened by their own relations only (a subquery for the rest)."""
+    clinician = cast.assigned_clinician
+    mine = {cast.patient.patient.pk, cast.adolescent.patient.pk}
+    categories = (Category.SELF_REPORT, Category.PART2, Category.SHARED, Category.GENERAL)
+    with decisions_once(), CaptureQueriesContext(connection) as read:
+        found = [own_visible_ids(clinician, category) for category in categories]
+    assert len(read) == 1
+    assert all(ids is not None and set(ids) == mine for ids in found)
+    with decisions_once():
+        other = own_visible_ids(cast.unassigned_clinician, Category.PART2)
+    assert other is not None and set(other) & mine == set()
+    lead = cast.clinical_lead
+    with decisions_once():
+        assert own_visible_ids(lead, Category.SELF_REPORT) is None  # a program's relation
+        own = own_visible_ids(lead, Category.PART2)
+        assert own is not None and set(own) == set(
+            patients_visible_to(lead, category=Category.PART2).values_list("pk", flat=True)
+        )
 
 
 def test_a_pages_ids_against_the_requests_set(cast):
