@@ -58,7 +58,9 @@ def main() -> None:
         type=int,
         default=0,
         metavar="N",
-        help="EXPLAIN ANALYZE the last request's N slowest SELECT statements",
+        help="EXPLAIN ANALYZE the last request's N slowest SELECT statements (with their "
+        "values in the text: the plan made for these values, where a kept statement runs "
+        "with one made without them, lib/statements.py)",
     )
     args = parser.parse_args()
 

@@ -182,8 +182,9 @@ else:
         # their text (server-side binding; their constants are in the text): planned
         # without looking at the values, PostgreSQL no longer estimates each id of a
         # list, most of a small statement's planning (the clinician's flag queue's
-        # statements 17.6 -> 8.7 ms: BENCHMARKS, twelfth pass). Statements whose values are quoted
-        # into their text (every other one: Django's client-side binding) are unaffected.
+        # statements 17.6 -> 8.7 ms: BENCHMARKS, twelfth pass). Statements whose values
+        # are quoted into their text (every other one: Django's client-side binding) are
+        # unaffected.
         _session_settings.append("-c plan_cache_mode=force_generic_plan")
     if _session_settings:
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(_session_settings)

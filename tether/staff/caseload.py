@@ -175,28 +175,27 @@ def _array_of(*expressions: Any) -> Func:
     )
 
 
-def _counts(qs: QuerySet[Any], *expressions: Any) -> Subquery:
-    """The patient's rows of ``qs`` aggregated as one array (``_array_of``): NULL when
-    the patient has none. One index read for columns that were each their own."""
-    counted = (
+def _per_patient(qs: QuerySet[Any], expression: Any, output_field: Any) -> Subquery:
+    """``expression`` aggregated over the row's patient's rows of ``qs``: NULL when the
+    patient has none."""
+    aggregated = (
         qs.filter(patient=OuterRef("pk"))
         .order_by()
         .values("patient")
-        .annotate(counts=_array_of(*expressions))
-        .values("counts")[:1]
+        .annotate(aggregate=expression)
+        .values("aggregate")[:1]
     )
-    return Subquery(counted, output_field=ArrayField(IntegerField()))
+    return Subquery(aggregated, output_field=output_field)
 
 
-def _count(qs: QuerySet[Any], field: str = "patient") -> Coalesce:
-    counted = (
-        qs.filter(**{field: OuterRef("pk")})
-        .order_by()
-        .values(field)
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+def _counts(qs: QuerySet[Any], *expressions: Any) -> Subquery:
+    """The patient's rows of ``qs`` aggregated as one array (``_array_of``): NULL when
+    the patient has none. One index read for columns that were each their own."""
+    return _per_patient(qs, _array_of(*expressions), ArrayField(IntegerField()))
+
+
+def _count(qs: QuerySet[Any]) -> Coalesce:
+    return Coalesce(_per_patient(qs, Count("pk"), IntegerField()), Value(0))
 
 
 def caseload_for(
@@ -638,13 +637,7 @@ def _columns(
         "homework_done": lambda: _count(due.filter(status=Assignment.Status.DONE)),
         "open_flags": lambda: _count(open_flags),
         "urgent_flags": lambda: _count(open_flags.filter(urgent)),
-        "top_severity": lambda: Subquery(
-            open_flags.filter(patient=OuterRef("pk"))
-            .order_by()
-            .values("patient")
-            .annotate(m=Max("severity"))
-            .values("m")[:1]
-        ),
+        "top_severity": lambda: _per_patient(open_flags, Max("severity"), IntegerField()),
         "unread": lambda: Case(
             When(
                 _among("pk", shared_ids)

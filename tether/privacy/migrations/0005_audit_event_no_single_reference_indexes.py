@@ -11,31 +11,43 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-COLUMNS = ("actor_id", "organization_id", "patient_id")
+# (field, the model it refers to): each field's column is ``<field>_id``.
+REFERENCES = (
+    ("actor", settings.AUTH_USER_MODEL),
+    ("organization", "organizations.organization"),
+    ("patient", "patients.patient"),
+)
 
 
-def _index_name(schema_editor, table: str, column: str) -> str:
-    # The name Django gave the foreign key's index when it created the column.
-    return schema_editor._create_index_name(table, [column], suffix="")
+def _each_index(apps, schema_editor, statement: str) -> None:
+    """Run ``statement`` for each reference's single-column index (``{concurrently}``,
+    ``{name}``, ``{table}``, ``{column}``), as Django named it when it made the column."""
+    table = apps.get_model("privacy", "AuditEvent")._meta.db_table
+    concurrently = " CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
+    quote = schema_editor.quote_name
+    for field, _ in REFERENCES:
+        column = f"{field}_id"
+        name = schema_editor._create_index_name(table, [column], suffix="")
+        schema_editor.execute(
+            statement.format(
+                concurrently=concurrently,
+                name=quote(name),
+                table=quote(table),
+                column=quote(column),
+            )
+        )
 
 
 def drop_indexes(apps, schema_editor):
-    table = apps.get_model("privacy", "AuditEvent")._meta.db_table
-    concurrently = " CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
-    for column in COLUMNS:
-        name = schema_editor.quote_name(_index_name(schema_editor, table, column))
-        schema_editor.execute(f"DROP INDEX{concurrently} IF EXISTS {name}")
+    _each_index(apps, schema_editor, "DROP INDEX{concurrently} IF EXISTS {name}")
 
 
 def create_indexes(apps, schema_editor):
-    table = apps.get_model("privacy", "AuditEvent")._meta.db_table
-    concurrently = " CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
-    for column in COLUMNS:
-        name = schema_editor.quote_name(_index_name(schema_editor, table, column))
-        schema_editor.execute(
-            f"CREATE INDEX{concurrently} IF NOT EXISTS {name} "
-            f"ON {schema_editor.quote_name(table)} ({schema_editor.quote_name(column)})"
-        )
+    _each_index(
+        apps,
+        schema_editor,
+        "CREATE INDEX{concurrently} IF NOT EXISTS {name} ON {table} ({column})",
+    )
 
 
 class Migration(migrations.Migration):
@@ -53,37 +65,16 @@ class Migration(migrations.Migration):
             state_operations=[
                 migrations.AlterField(
                     model_name="auditevent",
-                    name="actor",
+                    name=field,
                     field=models.ForeignKey(
                         db_index=False,
                         null=True,
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="+",
-                        to=settings.AUTH_USER_MODEL,
+                        to=to,
                     ),
-                ),
-                migrations.AlterField(
-                    model_name="auditevent",
-                    name="organization",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="organizations.organization",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="auditevent",
-                    name="patient",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="patients.patient",
-                    ),
-                ),
+                )
+                for field, to in REFERENCES
             ],
             database_operations=[
                 migrations.RunPython(drop_indexes, create_indexes, atomic=False),
