@@ -240,22 +240,42 @@ _annotation_converters: dict[Hashable, list[tuple[str, list[Any], Any]]] = {}
 
 
 def instances[M: Model](
-    key: Hashable, model: type[M], make: Make, values: Mapping[str, Any]
+    key: Hashable,
+    model: type[M],
+    make: Make,
+    values: Mapping[str, Any],
+    *,
+    window: tuple[int, int] | None = None,
+    server_bound: bool = True,
 ) -> list[M]:
     """The instances (with their annotations) of the queryset ``make(values)`` of
     ``model``, its statement compiled once per process and key (PostgreSQL; elsewhere
     the queryset itself). The model's fields are converted by ``raw``, the annotations
-    here with the converters Django's compiler would apply."""
+    here with the converters Django's compiler would apply. ``window``: only the rows
+    from ``start`` up to ``stop`` (``make(values)[start:stop]``), bound as values: Django
+    writes a slice's bounds into the text, which would make each page its own statement.
+    ``server_bound=False``: as ``rows``."""
     if connection.vendor != "postgresql":
-        return list(make(values))
+        found_here = make(values)
+        return list(found_here if window is None else found_here[window[0] : window[1]])
     with _lock:
         converters = _annotation_converters.get(key)
     if converters is None:
         converters = _converters(make(values))
         with _lock:
             _annotation_converters[key] = converters
-    sql, params, kept = _bound(key, lambda v: make(v).query.sql_with_params(), values)
-    with _server_bound(kept):
+
+    def build(values: Mapping[str, Any]) -> tuple[str, list[Any] | tuple[Any, ...]]:
+        sql, params = make(values).query.sql_with_params()
+        if window is None:
+            return sql, params
+        return f"{sql} LIMIT %s OFFSET %s", [*params, values["_limit"], values["_offset"]]
+
+    if window is not None:
+        start, stop = window
+        values = {**values, "_limit": max(stop - start, 0), "_offset": start}
+    sql, params, kept = _bound(("windowed", key) if window else key, build, values)
+    with _server_bound(kept and server_bound):
         found = list(model._default_manager.raw(sql, params))
     for name, functions, expression in converters:
         for instance in found:

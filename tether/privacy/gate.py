@@ -345,12 +345,13 @@ def kept_visible(
     *,
     category: Category,
     action: Action = Action.VIEW,
-    field: str = "patient",
+    field: str | None = "patient",
     name: str = "visible",
 ) -> KeptVisible | None:
     """The patients ``user`` may ``action`` records of ``category`` on, as a condition on
     another table's patient column ``field`` whose SQL depends only on the user's shape;
-    None when there are none.
+    None when there are none. ``field`` None: on Patient rows themselves, the rows of
+    ``patients_visible_to`` (the patient list's count and pages).
 
     A person's own patients (a caseload, a family member's) are a few ids read once per
     request (``own_visible_ids``): ``patient_id = ANY(ids)``. A program's relations (a
@@ -367,7 +368,7 @@ def kept_visible(
     matched = _allowing(shape, staff is not None, category, action)
     if not matched:
         return None
-    column = f"{field}_id"
+    column = "pk" if field is None else f"{field}_id"
     if not set(matched) & _PROGRAM_RELATIONS:
         ids = own_visible_ids(user, category, action)
         if ids is None:
@@ -392,10 +393,11 @@ def kept_visible(
         condition = Q()
         for relation in matched:
             condition |= conditions[relation]
+        organization = values[f"{name}_organization"]
+        if field is None:
+            return condition & Q(organization_id=organization)
         # The patient's organization, asked the same way (a join hashed every patient).
-        in_organization = Patient.objects.filter(
-            pk=OuterRef(column), organization_id=values[f"{name}_organization"]
-        )
+        in_organization = Patient.objects.filter(pk=OuterRef(column), organization_id=organization)
         return condition & Q(Exists(in_organization))
 
     values = {f"{name}_{key}": value for key, value in _values(user, staff).items()}

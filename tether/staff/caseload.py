@@ -58,6 +58,7 @@ from tether.privacy.gate import (
 )
 from tether.privacy.policy import Action, Category
 from tether.scheduling.models import Attendance
+from tether.staff.selectors import PatientList
 
 SORTS: dict[str, list[Any]] = {
     # The next session first (today's and tomorrow's come first by themselves), then
@@ -232,7 +233,11 @@ def caseload_page(
             # A program's relation is to its active episodes already; asking every one of
             # a lead's 10,000 patients again cost ~5 ms a page.
             visible = visible.filter(_in_care(timezone.localdate(now)))
-        total = visible.count()
+            total = visible.count()
+        else:
+            # A program's patients: counted by a statement kept compiled (the gate's set
+            # planned without the user's values).
+            total = PatientList(user, category=Category.SELF_REPORT).count()
     else:
         total = len(whole)
     size = per_page or max(total, 1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +20,7 @@ from tether.lib.qr import qr_svg
 from tether.lib.urls import per_id
 from tether.messaging import selectors as messaging_selectors
 from tether.outreach.models import ContactPreference
+from tether.patients.models import Patient
 from tether.patients.services import patient_register
 from tether.privacy import audit
 from tether.privacy.gate import access_patient, decide, record_category_for
@@ -66,8 +67,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             _context(request, nav="dashboard", rows=rows, sort=sort, board=board),
         )
     # Paged: a program's list grows with every admission (one count, one page of rows).
-    listing = Paginator(
-        selectors.patient_list_for(user=request.user),  # type: ignore[arg-type]
+    listing: Page[Patient] = Paginator(
+        selectors.PatientList(request.user),  # type: ignore[arg-type]
         caseload.PER_PAGE,
     ).get_page(request.GET.get("page"))
     patients = list(listing.object_list)

@@ -15,7 +15,7 @@ from tether.crisis.models import Level, UrgentContactRequest
 from tether.flags.models import Flag
 from tether.flags.selectors import queue_for
 from tether.patients.models import Episode, Patient
-from tether.privacy.gate import patients_visible_to, visible_condition
+from tether.privacy.gate import kept_visible, patients_visible_to, visible_condition
 from tether.privacy.models import BreakGlassGrant
 from tether.privacy.policy import Action, Category
 from tether.testing.cast import make_patient
@@ -135,6 +135,36 @@ def test_the_same_rows_as_through_the_patients_table(cast):
                     assert found == expected, (name, category, action, model.__name__)
                     checked += 1
     assert checked > 150
+
+
+def test_kept_on_the_patients_themselves_gives_the_gates_patients(cast):
+    """``kept_visible(field=None)`` (the patient list's count and pages, the lead board's
+    count): the patients ``patients_visible_to`` gives, for every persona, category and
+    action — the mis-filed patient and the other organization's never."""
+    patients = _world(cast)
+    checked = 0
+    for name, user in cast.personas().items():
+        for category in Category:
+            for action in (Action.VIEW, Action.CREATE, Action.UPDATE):
+                expected = set(
+                    patients_visible_to(user, category=category, action=action).values_list(
+                        "pk", flat=True
+                    )
+                )
+                kept = kept_visible(user, category=category, action=action, field=None)
+                found = (
+                    set()
+                    if kept is None
+                    else set(
+                        Patient.objects.filter(kept.condition(kept.values)).values_list(
+                            "pk", flat=True
+                        )
+                    )
+                )
+                assert found == expected, (name, category, action)
+                assert patients[5].pk not in found  # the mis-filed one
+                checked += 1 if found else 0
+    assert checked > 20
 
 
 def test_a_leads_flag_queue_is_their_programs_patients_and_no_one_elses(cast):
