@@ -187,11 +187,14 @@ def _bound(key: Hashable, build: Build, values: Mapping[str, Any]) -> tuple[str,
 
 
 @contextmanager
-def executed(key: Hashable, build: Build, values: Mapping[str, Any]) -> Iterator[Any]:
+def executed(
+    key: Hashable, build: Build, values: Mapping[str, Any], *, server_bound: bool = True
+) -> Iterator[Any]:
     """A cursor that has run ``build(values)``'s statement, kept as ``bound`` keeps it
-    and, when kept, its values bound by the server (``_server_bound``)."""
+    and, when kept, its values bound by the server (``_server_bound``; not with
+    ``server_bound=False``, as ``rows``)."""
     sql, params, kept = _bound(key, build, values)
-    with _server_bound(kept), connection.cursor() as cursor:
+    with _server_bound(kept and server_bound), connection.cursor() as cursor:
         cursor.execute(sql, params)
         yield cursor
 

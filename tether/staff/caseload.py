@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -34,6 +35,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import IsNull
 from django.utils import timezone
@@ -50,11 +52,12 @@ from tether.lib.urls import per_id
 from tether.messaging.models import Thread
 from tether.patients.models import Episode, Patient
 from tether.privacy.gate import (
+    KeptVisible,
+    kept_visible,
     own_visible_ids,
     patients_visible_to,
     sees_a_program,
     visible_among,
-    visible_condition,
 )
 from tether.privacy.policy import Action, Category
 from tether.scheduling.models import Attendance
@@ -428,52 +431,113 @@ def _by_next_session(
     comes later and sorts after them; so when the horizon holds a full page's patients,
     that page is the page of the whole order (a lead's board read 11,000 upcoming
     sessions for 60 rows). Otherwise — a late page, few sessions booked — the whole
-    read."""
-    upcoming = Attendance.objects.filter(
-        # The organization's upcoming sessions, read by their (organization, start)
-        # index; only the visible patients' are kept: by the gate's per-row condition
-        # within the horizon (a program's relation), else by the join to the gate's set.
-        appointment__organization_id=organization_id,
-        appointment__starts_at__gte=now,
-        appointment__is_cancelled=False,
+    read.
+
+    ``user`` (a program's relation: ``visible`` is exactly the gate's set): the two
+    horizon statements are kept compiled (``tether.lib.statements``; building them with
+    the ORM was ~5 ms of a lead's board), the gate's per-row condition asked of each of
+    the horizon's few hundred sessions' patients (an index probe each,
+    ``gate.kept_visible``) instead of joining the patients to the whole set, which hashed
+    every active episode and patient of the program (8.6 of the statement's 14 ms at
+    10,000 patients)."""
+    kept = (
+        kept_visible(user, category=Category.SELF_REPORT, action=Action.VIEW)
+        if user is not None
+        else None
     )
-    horizon = upcoming.order_by("appointment__starts_at").values("appointment__starts_at")[
-        HORIZON_ROWS_PER_PATIENT * (start + size) :
-    ][:1]
+    values: dict[str, Any] = {
+        **(kept.values if kept is not None else {}),
+        "organization": organization_id,
+        "now": now,
+        "horizon": HORIZON_ROWS_PER_PATIENT * (start + size),
+        "size": size,
+        "start": start,
+    }
     # Before the horizon first, then up to it: a program's groups start together (every
     # group at 9:00 tomorrow), and the sessions at the horizon's own moment were most of
     # what it read (2,196 attendances for 241 before it, at 10,000 patients); a patient
     # with a session before that moment is known exactly all the same.
     for lookup in ("lt", "lte"):
-        within = upcoming.filter(**{f"appointment__starts_at__{lookup}": Subquery(horizon)})
-        if user is not None:
-            # ``visible`` is exactly the gate's set (a program's relation): asked of each
-            # of the horizon's few hundred sessions' patients as the gate's per-row
-            # condition (an index probe each, gate.visible_condition), instead of joining
-            # the patients to the whole set, which hashed every active episode and
-            # patient of the program (8.6 of the statement's 14 ms at 10,000 patients).
-            within = within.filter(
-                visible_condition(user, category=Category.SELF_REPORT, action=Action.VIEW)
-            )
-            rows = _next_session_page(within, None, start=start, size=size, booked_only=True)
+        if kept is not None:
+            with statements.executed(
+                ("staff.caseload.horizon", lookup, kept.key),
+                partial(_visible_within_horizon, lookup=lookup, visible=kept),
+                values,
+                # Planned for its values, as before: how many sessions the horizon
+                # holds decides the plan.
+                server_bound=False,
+            ) as cursor:
+                rows = [(pk, statements.moment(at)) for pk, at in cursor.fetchall()]
         else:
-            rows = _next_session_page(within, visible, start=start, size=size, booked_only=True)
+            rows = _next_session_page(
+                _within_horizon(values, lookup), visible, values, booked_only=True
+            )
         if len(rows) == size:
             return rows
-    return _next_session_page(upcoming, visible, start=start, size=size)
+    return _next_session_page(_upcoming(values), visible, values)
+
+
+def _visible_within_horizon(
+    values: Mapping[str, Any], *, lookup: str, visible: KeptVisible
+) -> tuple[str, list[Any]]:
+    """``_by_next_session``'s kept statement: the page among the visible patients'
+    sessions within the horizon."""
+    within = _within_horizon(values, lookup).filter(visible.condition(values))
+    return _next_session_sql(within, None, values, booked_only=True)
+
+
+def _upcoming(values: Mapping[str, Any]) -> QuerySet[Attendance]:
+    """The organization's upcoming sessions, read by their (organization, start) index."""
+    return Attendance.objects.filter(
+        appointment__organization_id=values["organization"],
+        appointment__starts_at__gte=values["now"],
+        appointment__is_cancelled=False,
+    )
+
+
+def _within_horizon(values: Mapping[str, Any], lookup: str) -> QuerySet[Attendance]:
+    """The upcoming sessions before (``lt``) or up to (``lte``) the horizon: the moment of
+    the ``values["horizon"]``-th upcoming attendance (a parameter, not written into the
+    text as a slice's bound is: one statement for every page)."""
+    upcoming = _upcoming(values)
+    moments_sql, moments_params = (
+        upcoming.order_by("appointment__starts_at")
+        .values("appointment__starts_at")
+        .query.sql_with_params()
+    )
+    # Fixed text around a compiled queryset; every value a parameter.
+    horizon = RawSQL(  # noqa: S611
+        f"SELECT * FROM ({moments_sql}) moments OFFSET %s LIMIT 1",  # noqa: S608
+        (*moments_params, values["horizon"]),
+    )
+    return upcoming.filter(**{f"appointment__starts_at__{lookup}": horizon})
 
 
 def _next_session_page(
     upcoming: QuerySet[Attendance],
     visible: QuerySet[Patient] | None,
+    values: Mapping[str, Any],
     *,
-    start: int,
-    size: int,
     booked_only: bool = False,
 ) -> list[tuple[int, dt.datetime | None]]:
-    """The page of visible patients ordered by their first session of ``upcoming``, then
-    (all of them, unless ``booked_only``) those with none, by name. ``visible`` None:
-    ``upcoming`` holds only visible patients' sessions already (``booked_only`` then)."""
+    """``_next_session_sql``'s page, run."""
+    sql, params = _next_session_sql(upcoming, visible, values, booked_only=booked_only)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(pk, statements.moment(at)) for pk, at in cursor.fetchall()]
+
+
+def _next_session_sql(
+    upcoming: QuerySet[Attendance],
+    visible: QuerySet[Patient] | None,
+    values: Mapping[str, Any],
+    *,
+    booked_only: bool = False,
+) -> tuple[str, list[Any]]:
+    """The page (``values["start"]``, ``values["size"]``) of visible patients ordered by
+    their first session of ``upcoming``, then (all of them, unless ``booked_only``)
+    those with none, by name. ``visible`` None: ``upcoming`` holds only visible
+    patients' sessions already (``booked_only`` then)."""
     upcoming_sql, upcoming_params = (
         upcoming.values("patient_id")
         .annotate(at=Min("appointment__starts_at"))
@@ -496,15 +560,7 @@ def _next_session_page(
         "p.last_name, p.first_name, p.id "
         "LIMIT %s OFFSET %s"
     )
-    params = [
-        *upcoming_params,
-        *visible_params,
-        size,
-        start,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(pk, statements.moment(at)) for pk, at in cursor.fetchall()]
+    return sql, [*upcoming_params, *visible_params, values["size"], values["start"]]
 
 
 # The columns each sort needs to order every visible patient (the rest are computed
