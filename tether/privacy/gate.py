@@ -542,14 +542,6 @@ def _remember(user: User, patient_id: int, relations: list[Relation]) -> None:
         memo[(user.pk, patient_id)] = tuple(relations)
 
 
-def _recalled(user: User, patient_id: int) -> list[Relation] | None:
-    memo = _remembered.get()
-    if memo is None or user.pk is None:
-        return None
-    found = memo.get((user.pk, patient_id))
-    return list(found) if found is not None else None
-
-
 def _relations_in_row(row: Any, relations: Iterable[Relation]) -> list[Relation]:
     """The relations flagged on a row annotated with ``_conditions`` (``rel_<relation>``),
     strongest first."""
@@ -619,12 +611,14 @@ def held_relations(user: User, patient_ids: Iterable[int]) -> dict[int, list[Rel
         return {}
     held: dict[int, list[Relation]] = {}
     unknown = []
+    # (The memo and the user's id read once: a page asks about its 60 rows three times.)
+    memo, user_id = _remembered.get(), user.pk
     for pk in ids:
-        recalled = _recalled(user, pk)
+        recalled = memo.get((user_id, pk)) if memo is not None and user_id is not None else None
         if recalled is None:
             unknown.append(pk)
         else:
-            held[pk] = recalled
+            held[pk] = list(recalled)
     if unknown:
         found = _shape(user)
         if found is not None and _relations_of(found[0], found[1] is not None):
