@@ -182,6 +182,8 @@ class Flag(models.Model):
             # The sweep's "a flag of this rule for this patient since …" lookups
             # (flags/0007, built CONCURRENTLY on PostgreSQL).
             models.Index(fields=["rule", "patient", "raised_at"], name="flag_rule_patient_raised"),
+            # A period's flags (the queue's figures for a lead: eight weeks of a program's).
+            models.Index(fields=["organization", "raised_at"], name="flag_organization_raised"),
         ]
 
     def __str__(self) -> str:
