@@ -210,7 +210,14 @@ def _server_bound(kept: bool = True) -> Iterator[None]:
     what it no longer does is estimate each element of a list of ids, which was most of
     the planning of the flag queue's small statements (the clinician's queue's statements
     17.6 -> 8.7 ms: docs/BENCHMARKS.md, "Pages, twelfth pass"). Statements built every
-    time, and everything else, keep the client-side binding."""
+    time, and everything else, keep the client-side binding.
+
+    The statement is also prepared (psycopg's ``prepare_threshold`` 0 in this block):
+    PostgreSQL plans it once per connection (the web process keeps its connections,
+    ``DATABASE_CONN_MAX_AGE``) and every later request runs that plan. Planning was most
+    of a small kept statement's time (the staff duty banner's: ~1.2 of 1.5 ms). Behind a
+    connection pooler in transaction mode, prepared statements need its support
+    (PgBouncer 1.21 or later, ``max_prepared_statements``): docs/OPERATIONS.md."""
     if not kept or connection.vendor != "postgresql":
         yield
         return
@@ -218,12 +225,13 @@ def _server_bound(kept: bool = True) -> Iterator[None]:
 
     connection.ensure_connection()
     raw = connection.connection
-    previous = raw.cursor_factory
+    previous, threshold = raw.cursor_factory, raw.prepare_threshold
     raw.cursor_factory = ServerBindingCursor
+    raw.prepare_threshold = 0
     try:
         yield
     finally:
-        raw.cursor_factory = previous
+        raw.cursor_factory, raw.prepare_threshold = previous, threshold
 
 
 def _converters(queryset: QuerySet[Any, Any]) -> list[Any]:

@@ -226,6 +226,27 @@ def test_a_kept_statement_has_its_values_bound_by_the_server_and_one_built_every
     assert client_side == [False, False, True, True, True, True]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_a_kept_statement_is_prepared_once_per_connection_and_nothing_else_is() -> None:
+    _make_users()
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    before = prepared()
+    for first in ("a", "s", "z"):
+        found = statements.rows("test.named_like", _named_like, {"start": first})
+        assert found == list(_named_like({"start": first}))
+    list(User.objects.filter(username__gte="b").values_list("username"))
+    statements.rows("test.named_like", _named_like, {"start": "c"}, server_bound=False)
+    new = [sql for sql in prepared() if sql not in before]
+    # The kept statement once (planned once, then run with each value); not the queryset
+    # built every time, nor the kept statement run with its values quoted in.
+    assert len(new) == 1 and "O''Hara" in new[0]
+
+
 def test_only_plain_values_can_be_bound() -> None:
     with pytest.raises(TypeError):
         statements.bound(
