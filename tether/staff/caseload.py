@@ -238,8 +238,8 @@ def caseload_page(
             visible = visible.filter(_in_care(timezone.localdate(now)))
             total = visible.count()
         else:
-            # A program's patients: counted by a statement kept compiled (the gate's set
-            # planned without the user's values).
+            # A program's patients: counted by a statement kept compiled, the gate's set
+            # as the patient list counts it.
             total = PatientList(user, category=Category.SELF_REPORT).count()
     else:
         total = len(whole)
