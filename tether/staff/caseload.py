@@ -507,7 +507,7 @@ def _within_horizon(values: Mapping[str, Any], lookup: str) -> QuerySet[Attendan
     )
     # Fixed text around a compiled queryset; every value a parameter.
     horizon = RawSQL(  # noqa: S611
-        f"SELECT * FROM ({moments_sql}) moments OFFSET %s LIMIT 1",  # noqa: S608
+        f"SELECT * FROM ({moments_sql}) moments LIMIT 1 OFFSET %s",  # noqa: S608
         (*moments_params, values["horizon"]),
     )
     return upcoming.filter(**{f"appointment__starts_at__{lookup}": horizon})
