@@ -50,9 +50,17 @@ class AuditEvent(models.Model):
     # The three references are indexed only by the (reference, occurred_at) indexes
     # below, which also serve a look-up by the reference alone: a single-column index
     # of each as well was three more index entries for every event (a list page writes
-    # sixty), 0.6-0.9 ms of its audit insert (docs/BENCHMARKS.md, twelfth pass).
+    # sixty), 0.6-0.9 ms of its audit insert (docs/BENCHMARKS.md, twelfth pass). Nor
+    # are they the database's foreign keys (PostgreSQL; migration 0006): checking them
+    # at each commit was 2.5-3 ms of a list page's view. The ids are those of rows the
+    # writer has just read; Django still refuses to delete a row the trail names.
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="+", null=True, db_index=False
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        db_index=False,
+        db_constraint=False,
     )
     # The chain this row belongs to: the organization's id, or SYSTEM_CHAIN. Never
     # NULL, so it can also be the distribution column on Citus.
@@ -64,13 +72,19 @@ class AuditEvent(models.Model):
         related_name="+",
         null=True,
         db_index=False,
+        db_constraint=False,
     )
     actor_role = models.CharField(max_length=32, blank=True)
     acting_as = models.CharField(max_length=32, blank=True)
     # The relation that allowed the access (policy.Relation code), when the gate decided.
     relation = models.CharField(max_length=32, blank=True)
     patient = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, related_name="+", null=True, db_index=False
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        db_index=False,
+        db_constraint=False,
     )
     action = models.CharField(max_length=16)
     category = models.CharField(max_length=32)
@@ -110,8 +124,14 @@ class AuditPending(models.Model):
     unsealed events from the trail itself.
     """
 
+    # (Written in the same statement as its event: not a foreign key the database checks
+    # at the commit, as the event's own references are not.)
     event = models.OneToOneField(
-        AuditEvent, on_delete=models.CASCADE, primary_key=True, related_name="+"
+        AuditEvent,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        db_constraint=False,
     )
     chain_key = models.PositiveBigIntegerField()
 

@@ -226,3 +226,30 @@ def test_it_stores_addresses_in_one_form():
     assert chain.normalize_address("::ffff:192.0.2.1") == "192.0.2.1"
     assert chain.normalize_address("2001:DB8:0:0:0:0:0:1") == "2001:db8::1"
     assert chain.normalize_address("not an address") is None
+
+
+def test_it_keeps_the_people_and_patients_it_names(cast):
+    """The trail's references are not the database's foreign keys (migration 0006):
+    deleting a patient or a person an event names is still refused, and the event keeps
+    its ids."""
+    from django.db.models import ProtectedError
+
+    from tether.accounts.models import User
+
+    patient = Patient.objects.create(
+        organization=cast.organization,
+        first_name="Only",
+        last_name="Named",
+        date_of_birth="1990-01-01",
+        record_number="NAMED-1",
+    )
+    person = User.objects.create_user(
+        username="named.once", password="tether-demo-2026", organization=cast.organization
+    )
+    event = _record(person, patient)
+    for named in (patient, person):
+        with pytest.raises(ProtectedError) as refused:
+            named.delete()
+        assert event in refused.value.protected_objects
+    event.refresh_from_db()
+    assert (event.patient_id, event.actor_id) == (patient.pk, person.pk)
