@@ -1,11 +1,14 @@
 """The Jinja2 environment for the few row templates that long lists render (docs/ARCHITECTURE.md,
 "Shape" and lib/).
 
-The pages stay Django templates. Rendering a list's rows is where Django's engine spends
-a page's time at a program's size: a caseload board's 60 rows resolved ~2,300 variables,
+The pages stay Django templates. Rendering a list's rows (or a chart's year of dots) is
+where Django's engine spends a page's time at a program's size: a caseload board's 60 rows resolved ~2,300 variables,
 10.9 ms of the page against 5.0 ms for the same rows in Jinja2 (docs/BENCHMARKS.md,
 "Pages, eighth pass"). A page includes such rows with ``{% rows "…" … %}``
 (tether/staff/templatetags/rows.py).
+
+Numbers print as Python writes them, never localized: an SVG chart's coordinates stay
+"30.5" in Spanish (Django's templates wrote "30,5", which SVG does not read).
 
 What a row template may hold: markup and the values it is given. No words of its own:
 every word it shows comes translated from the page (``{% translate … as … %}``) or from

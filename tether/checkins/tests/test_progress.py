@@ -167,3 +167,27 @@ def test_it_shows_ninety_days_with_earlier_and_later(cast, client_as):
     older = client.get(f"{PROGRESS}?until={earlier}").content.decode()
     assert "<td>21</td>" in older and "<td>10</td>" not in older
     assert "Later" in older
+
+
+def _numbers_of(page: str, attribute: str) -> list[str]:
+    import re
+
+    return re.findall(rf'\s{attribute}="([^"]*)"', page)
+
+
+def test_its_chart_draws_in_spanish_too(cast, client_as):
+    """SVG reads "30.5", not the Spanish "30,5": a Spanish-reading patient's chart has
+    its dots, bands and labels where an English reader's has them."""
+    from tether.accounts.models import User
+
+    add_phq9(cast.patient.patient, [18, 15, 13, 11])
+    english = client_as(cast.patient).get(PROGRESS).content.decode()
+    User.objects.filter(pk=cast.patient.pk).update(language="es")
+    cast.patient.refresh_from_db()
+    spanish = client_as(cast.patient).get(PROGRESS).content.decode()
+    assert "Mi progreso" in spanish or 'lang="es"' in spanish
+    for attribute in ("cx", "cy", "x", "y", "width", "height"):
+        found = _numbers_of(spanish, attribute)
+        assert found == _numbers_of(english, attribute)
+        assert found and all("," not in value for value in found), attribute
+    assert any("." in value for value in _numbers_of(spanish, "cy"))

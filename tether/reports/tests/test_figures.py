@@ -224,3 +224,36 @@ def test_an_episode_counts_with_its_current_primary_therapist(cast: Cast, scope:
     # Uri: this episode and the cast's Tom; Dana: the cast's Maria only.
     assert _row(dropout, "Uri Staff")["admitted"] == 2
     assert _row(dropout, "Dana Staff")["admitted"] == 1
+
+
+def test_its_charts_draw_in_spanish_too() -> None:
+    """A lead reading Tether in Spanish: the chart's points stay where SVG reads them
+    ("30.5", not the Spanish "30,5", which would draw every point at 0)."""
+    import re
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from tether.reports.charts import Point, RateChart
+
+    chart = RateChart(
+        key="attendance",
+        title="Attendance",
+        description="2 of 2 points shown.",
+        width=480,
+        height=180,
+        paths=("M36.0,80.5 L470.0,60.5",),
+        points=(Point(36.0, 80.5, "Week 1: 60%"), Point(470.0, 60.5, "Week 2: 72%")),
+        left=36,
+        right=470,
+        top=10,
+        bottom=154,
+        first_label="Week 1",
+        last_label="Week 2",
+    )
+    with translation.override("es"):
+        page = render_to_string("reports/includes/chart.html", {"chart": chart})
+    assert re.findall(r'<circle cx="([^"]*)" cy="([^"]*)"', page) == [
+        ("36.0", "80.5"),
+        ("470.0", "60.5"),
+    ]
