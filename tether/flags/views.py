@@ -112,7 +112,9 @@ def _queue_page(
             "clinician_options": selectors.clinicians_for_filter(user=request.user),  # type: ignore[arg-type]
             "snoozed": snoozed,
             "figures": figures,
-            "actions": Flag.Action.choices,
+            # Translated once: each flag's resolve form repeats them (lazy labels were
+            # translated again for every flag).
+            "actions": [(value, str(label)) for value, label in Flag.Action.choices],
             "may_edit_rules": request.staff_member.role in RULE_EDITORS,  # type: ignore[attr-defined]
             "typed": typed or {},
             "flag_words": _flag_words(),
@@ -145,7 +147,10 @@ def _flag_words() -> dict[str, str]:
 
 
 def _with_sentences(groups: list[selectors.PatientFlags], *, now: dt.datetime) -> None:
-    """Each group's and flag's sentences, translated here for the rows' template."""
+    """Each group's and flag's sentences, translated here for the rows' template (the
+    severities' and kinds' names once for the page)."""
+    severities = {value: str(label) for value, label in Flag._meta.get_field("severity").choices}
+    kinds = {value: str(label) for value, label in Flag.Kind.choices}
     for group in groups:
         count = len(group.flags)
         group.count_label = ngettext("%(counter)s open flag", "%(counter)s open flags", count) % {
@@ -153,6 +158,8 @@ def _with_sentences(groups: list[selectors.PatientFlags], *, now: dt.datetime) -
         }
         group.call_label = _("Call %(phone)s") % {"phone": group.patient.mobile_phone}
         for flag in group.flags:
+            flag.severity_label = severities.get(flag.severity, str(flag.severity))  # type: ignore[attr-defined]
+            flag.kind_label = kinds.get(flag.kind, flag.kind)  # type: ignore[attr-defined]
             flag.raised_label = _("raised %(ago)s ago") % {  # type: ignore[attr-defined]
                 "ago": timesince(flag.raised_at, now)
             }

@@ -82,3 +82,22 @@ def test_it_counts_per_program_week_and_rule_with_the_median_wait(cast):
     assert "phq9_deterioration" not in {row.label for row in adult.per_week}
     teen = figures[kim.episodes.get().program.name]
     assert (teen.raised, teen.resolved, teen.median_hours_to_acknowledge) == (1, 1, None)
+
+
+def test_the_queue_shows_them_per_week_and_rule(cast, client_as):
+    """The lead's queue: each program's weeks, the rule by its name and the count, the
+    week by its first day (the week's rows are a Jinja2 template: tether/lib/jinja.py)."""
+    import re
+
+    from django.urls import reverse
+
+    garcia = cast.patient.patient
+    _flag(garcia, raised_ago=dt.timedelta(hours=2), reason="no_login")
+    _flag(garcia, raised_ago=dt.timedelta(hours=3), reason="no_login")
+    page = client_as(cast.clinical_lead).get(reverse("flags:queue")).content.decode()
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>(\d+)</td></tr>", page)
+    weeks = [
+        week for week, label, flags in rows if (label, flags) == (reason_label("no_login"), "2")
+    ]
+    assert len(weeks) == 1
+    assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}", weeks[0])
