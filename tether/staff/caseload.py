@@ -334,11 +334,13 @@ def caseload_page(
     rows.sort(key=lambda row: position[row.pk])
     today = timezone.localdate(now)
     review_url, record_url = per_id("staff:review"), per_id("staff:patient_detail")
+    trends = _trends()
+    done_of_due = gettext("%(done)s of %(due)s done")
     for row in rows:
         row.review_url, row.record_url = review_url(row.pk), record_url(row.pk)
         row.session_day = _day(row.next_session_at, today)
-        row.phq9_trend = _trend(row.phq9_latest, row.phq9_previous)
-        row.gad7_trend = _trend(row.gad7_latest, row.gad7_previous)
+        row.phq9_trend = _trend(row.phq9_latest, row.phq9_previous, trends)
+        row.gad7_trend = _trend(row.gad7_latest, row.gad7_previous, trends)
         # The row's sentences, translated here (its template has no words of its own).
         row.urgent_label = (
             ngettext("%(counter)s high or safety", "%(counter)s high or safety", row.urgent_flags)
@@ -347,8 +349,7 @@ def caseload_page(
             else ""
         )
         row.homework_label = (
-            gettext("%(done)s of %(due)s done")
-            % {"done": row.homework_done, "due": row.homework_due}
+            done_of_due % {"done": row.homework_done, "due": row.homework_due}
             if row.homework_due
             else ""
         )
@@ -784,16 +785,24 @@ class Trend:
     label: str
 
 
-def _trend(latest: int | None, previous: int | None) -> Trend | None:
+def _trends() -> dict[int, Trend]:
+    """The three trends in the active language, by the sign of latest - previous
+    (translated once for a page's rows, not twice per row)."""
     from django.utils.translation import gettext as _
 
+    return {
+        1: Trend("↑", _("higher than last time (worse)")),
+        -1: Trend("↓", _("lower than last time (better)")),
+        0: Trend("→", _("same as last time")),
+    }
+
+
+def _trend(
+    latest: int | None, previous: int | None, trends: Mapping[int, Trend] | None = None
+) -> Trend | None:
     if latest is None or previous is None:
         return None
-    if latest > previous:
-        return Trend("↑", _("higher than last time (worse)"))
-    if latest < previous:
-        return Trend("↓", _("lower than last time (better)"))
-    return Trend("→", _("same as last time"))
+    return (trends or _trends())[(latest > previous) - (latest < previous)]
 
 
 def _day(when: dt.datetime | None, today: dt.date) -> str:
