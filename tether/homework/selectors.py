@@ -112,8 +112,10 @@ def window_completion(
     patient: Patient,
     today: dt.date | None = None,
     categories: set[str] | frozenset[str] | None = None,
+    assigned: int | None = None,
 ) -> Completion:
-    """The patient's homework over the window (one query; see ``counted_assignments``).
+    """The patient's homework over the window (one query, two without ``assigned``, how
+    many are assigned in all, when the caller knows; see ``counted_assignments``).
 
     ``categories``: only assignments with these record labels (what the reader may see:
     a Part 2 program's homework is not counted for someone who may not read Part 2)."""
@@ -130,7 +132,8 @@ def window_completion(
         late=Count("pk", filter=late_condition(today)),
         done_late=Count("pk", filter=done & late_condition(today)),
     )
-    assigned = everything.count()
+    if assigned is None:
+        assigned = everything.count()
     return Completion(
         assigned=assigned,
         counted=counts["counted"],
@@ -289,28 +292,39 @@ def staff_summary(*, request: HttpRequest, patient: Patient) -> dict[str, Any] |
     from tether.privacy.models import Purpose
     from tether.safetyplan.selectors import latest_version
 
-    assignments = list(for_patient(patient=patient))
+    # How many of each label: the card shows five, and a year of a patient's homework
+    # read whole (answers decrypted) was most of this card's time.
+    per_label = dict(
+        Assignment.objects.filter(patient=patient)
+        .order_by()
+        .values_list("record_category")
+        .annotate(n=Count("pk"))
+    )
     plan = latest_version(patient=patient)
     plan_label = (
         plan.record_category
         if plan is not None
         else record_category_for(patient, Category.SHARED).value
     )
-    labels = {a.record_category for a in assignments} | {plan_label}
+    labels = set(per_label) | {plan_label}
     readable = readable_categories(request, patient, categories=labels, purpose=Purpose.TREATMENT)
-    shown = [a for a in assignments if a.record_category in readable]
+    shown = sum(n for label, n in per_label.items() if label in readable)
+    hidden = sum(per_label.values()) - shown
     # Hidden whether or not a plan exists: in a Part 2 program even "no plan yet" is a
     # fact of the Part 2 record.
     plan_hidden = plan_label not in readable
     return {
         "safety_plan": None if plan_hidden else plan,
         "safety_plan_hidden": plan_hidden,
-        "assignments": shown[:5],
-        "hidden_assignments": len(assignments) - len(shown),
-        "completion": window_completion(patient=patient, categories=readable),
+        "assignments": list(
+            for_patient(patient=patient).filter(record_category__in=sorted(readable))[:5]
+        )
+        if shown
+        else [],
+        "hidden_assignments": hidden,
+        "completion": window_completion(patient=patient, categories=readable, assigned=shown),
         "can_assign": decide(user, patient, category=Category.SHARED, action=Action.CREATE).allowed,
-        "emergency_access": Category.PART2.value not in readable
-        and (plan_hidden or len(shown) < len(assignments)),
+        "emergency_access": Category.PART2.value not in readable and (plan_hidden or hidden > 0),
     }
 
 
