@@ -1,5 +1,5 @@
 """Server-rendered SVG charts (no JavaScript): one line over time, severity bands
-shaded behind it. The template ``checkins/includes/chart.html`` draws the shapes."""
+shaded behind it. The Jinja2 template ``checkins/chart.html`` draws the shapes."""
 
 from __future__ import annotations
 

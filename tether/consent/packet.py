@@ -352,7 +352,7 @@ def _measures(
         chart = charts.chart_for(series)
         measure.chart_description = chart.description
         measure.chart_svg = _svg_for_pdf(
-            render_to_string("checkins/includes/chart.html", {"chart": chart}),
+            render_to_string("checkins/chart.html", {"chart": chart}, using="jinja2"),
             width=chart.width,
             height=chart.height,
         )
