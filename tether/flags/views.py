@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from tether.flags import selectors, services
 from tether.flags.forms import RuleForm, SnoozeForm, uses_window
-from tether.flags.models import Flag, FlagRule
+from tether.flags.models import Flag, FlagRule, Severity
 from tether.flags.rules import RULES, SPECS
 from tether.lib.text import clean_free_text
 from tether.organizations.models import Program, StaffMember
@@ -149,7 +149,7 @@ def _flag_words() -> dict[str, str]:
 def _with_sentences(groups: list[selectors.PatientFlags], *, now: dt.datetime) -> None:
     """Each group's and flag's sentences, translated here for the rows' template (the
     severities' and kinds' names once for the page)."""
-    severities = {value: str(label) for value, label in Flag._meta.get_field("severity").choices}
+    severities = {value: str(label) for value, label in Severity.choices}
     kinds = {value: str(label) for value, label in Flag.Kind.choices}
     for group in groups:
         count = len(group.flags)
