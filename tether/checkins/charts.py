@@ -3,9 +3,10 @@ shaded behind it. The Jinja2 template ``checkins/chart.html`` draws the shapes."
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from tether.checkins.selectors import Series
@@ -60,6 +61,15 @@ class Chart:
 
 def chart_for(series: Series) -> Chart:
     top, bottom = TOP, HEIGHT - BOTTOM
+    days: dict[dt.date, str] = {}
+
+    def day(when: dt.datetime) -> str:
+        """The day as "Dec 7", in the reader's language ("Dic 7"), once per date."""
+        local = timezone.localtime(when).date()
+        if local not in days:
+            days[local] = formats.date_format(local, "M j")
+        return days[local]
+
     low, high = 0, max(series.scale_max, 1)
 
     def y(value: float) -> float:
@@ -88,7 +98,7 @@ def chart_for(series: Series) -> Chart:
                 )
             )
     dots = tuple(
-        Dot(x(i), y(p.value or 0), p.value or 0, f"{timezone.localtime(p.when):%b %-d}: {p.value}")
+        Dot(x(i), y(p.value or 0), p.value or 0, f"{day(p.when)}: {p.value}")
         for i, p in enumerate(points)
     )
     path = " ".join(("M" if i == 0 else "L") + f"{d.x},{d.y}" for i, d in enumerate(dots))
@@ -98,8 +108,8 @@ def chart_for(series: Series) -> Chart:
             "latest %(last)s, on a scale of %(low)s to %(high)s."
         ) % {
             "count": len(points),
-            "first_date": f"{timezone.localtime(points[0].when):%b %-d}",
-            "last_date": f"{timezone.localtime(points[-1].when):%b %-d}",
+            "first_date": day(points[0].when),
+            "last_date": day(points[-1].when),
             "first": points[0].value,
             "last": points[-1].value,
             "low": low,
@@ -118,6 +128,6 @@ def chart_for(series: Series) -> Chart:
         dots=dots,
         path=path,
         ticks=ticks,
-        first_label=f"{timezone.localtime(points[0].when):%b %-d}" if points else "",
-        last_label=f"{timezone.localtime(points[-1].when):%b %-d}" if points else "",
+        first_label=day(points[0].when) if points else "",
+        last_label=day(points[-1].when) if points else "",
     )

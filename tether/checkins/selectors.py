@@ -29,8 +29,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import get_language
 
-from tether.checkins import engine
+from tether.checkins import engine, languages
 from tether.checkins.models import (
     RESPONSE_CATEGORIES,
     Answer,
@@ -327,7 +328,12 @@ class Series:
 
     @property
     def title(self) -> str:
-        return self.item.text if self.item else self.instrument.short_name
+        """The measure's short name, or the item's question in the words the reader was
+        asked it in (the daily check-in's own wording is in Spanish too)."""
+        if self.item is None:
+            return self.instrument.short_name
+        shown = languages.shown_in(instrument_code=self.instrument.code, language=get_language())
+        return languages.wording(self.item.text, shown=shown)
 
     @property
     def baseline(self) -> Point | None:

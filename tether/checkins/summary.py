@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from tether.checkins.selectors import Series
@@ -18,7 +19,12 @@ def patient_line(series: Series) -> str:
         return _(
             "Over your last %(count)s check-ins, your answer to “%(name)s” averaged "
             "%(average)s out of %(max)s."
-        ) % {"count": len(recent), "name": name, "average": average, "max": series.scale_max}
+        ) % {
+            "count": len(recent),
+            "name": name,
+            "average": formats.localize(average),  # "4,4" in Spanish
+            "max": series.scale_max,
+        }
     if first is last:
         return _(
             "This is your first %(name)s. Each one you fill in helps you and your care team "

@@ -40,6 +40,8 @@ PATIENT_PYTHON = [
     "accounts/notices.py",
     "checkins/views.py",
     "checkins/languages.py",
+    "checkins/summary.py",
+    "checkins/charts.py",
     "crisis/forms.py",
     "crisis/offline.py",
     "messaging/forms.py",

@@ -191,3 +191,8 @@ def test_its_chart_draws_in_spanish_too(cast, client_as):
         assert found == _numbers_of(english, attribute)
         assert found and all("," not in value for value in found), attribute
     assert any("." in value for value in _numbers_of(spanish, "cy"))
+    # Its words are Spanish too: the card's sentence, the chart's title and description.
+    assert "Su PHQ-9 pasó de 18 a 11 desde que empezó: es una mejora real." in spanish
+    assert "PHQ-9 a lo largo del tiempo" in spanish
+    assert "4 resultados del " in spanish
+    assert "that is a real improvement" not in spanish
