@@ -797,12 +797,11 @@ def _trends() -> dict[int, Trend]:
     }
 
 
-def _trend(
-    latest: int | None, previous: int | None, trends: Mapping[int, Trend] | None = None
-) -> Trend | None:
+def _trend(latest: int | None, previous: int | None, trends: Mapping[int, Trend]) -> Trend | None:
+    """``trends[sign]`` (``_trends()``, read once for the page) for these two scores."""
     if latest is None or previous is None:
         return None
-    return (trends or _trends())[(latest > previous) - (latest < previous)]
+    return trends[(latest > previous) - (latest < previous)]
 
 
 def _day(when: dt.datetime | None, today: dt.date) -> str:
